@@ -1,0 +1,98 @@
+-- pg_perfsuite's own tables: runs, results, and the scenario registry.
+-- They belong to the extension; pg_extension_config_dump makes pg_dump keep their rows.
+
+-- One row per perf_run_all() / perf_run() call.
+CREATE TABLE perf_runs (
+    run_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at     timestamptz,
+    status          text NOT NULL DEFAULT 'running'
+                    CHECK (status IN ('running', 'completed', 'failed', 'cancelled', 'aborted')),
+    overall         text CHECK (overall IN ('PASS', 'WARN', 'FAIL', 'ERROR', 'SKIP')),
+    pattern         text NOT NULL DEFAULT '%',
+    target_schema   text NOT NULL,
+    run_by          name NOT NULL DEFAULT current_user,
+    backend_pid     integer NOT NULL DEFAULT pg_backend_pid(),
+    pg_version      text NOT NULL DEFAULT version(),
+    server_version_num integer NOT NULL DEFAULT current_setting('server_version_num')::integer,
+    settings        jsonb,          -- planner/memory settings in force during the run
+    data_volume     jsonb,          -- row counts of the tables under test
+    tests_total     integer,
+    tests_passed    integer,
+    tests_warned    integer,
+    tests_failed    integer,
+    tests_errored   integer,
+    tests_skipped   integer,
+    notes           text
+);
+
+-- The plan's results table: its seven columns first, in its order, then what a run records.
+CREATE TABLE performance_test_results (
+    test_name           varchar(100),
+    test_timestamp      timestamptz DEFAULT now(),
+    query_type          varchar(50),
+    execution_time_ms   numeric,
+    rows_returned       integer,
+    cache_hit_ratio     numeric,
+    notes               text,
+    result_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id              bigint REFERENCES perf_runs (run_id) ON DELETE CASCADE,
+    test_id             text,
+    status              text CHECK (status IN ('PASS', 'WARN', 'FAIL', 'ERROR', 'SKIP')),
+    statistic           text,       -- which figure execution_time_ms is (p95, avg, per_record, ...)
+    target_ms           numeric,
+    acceptable_ms       numeric,
+    iterations          integer,
+    min_ms              numeric,
+    avg_ms              numeric,
+    p50_ms              numeric,
+    p95_ms              numeric,
+    p99_ms              numeric,
+    max_ms              numeric,
+    stddev_ms           numeric,
+    planning_ms         numeric,    -- from the EXPLAIN (ANALYZE) run
+    explain_ms          numeric,    -- execution time EXPLAIN ANALYZE reported (inflated by its own timing)
+    shared_hit_blocks   bigint,
+    shared_read_blocks  bigint,
+    temp_blocks         bigint,
+    seq_scans           text[],     -- relations read by Seq Scan
+    index_scans         text[],     -- indexes used
+    expected_value      numeric,
+    actual_value        numeric,
+    error_sqlstate      text,
+    error_message       text,
+    plan                jsonb       -- EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output
+);
+CREATE INDEX performance_test_results_run ON performance_test_results (run_id, test_id);
+CREATE INDEX performance_test_results_time ON performance_test_results (test_timestamp);
+
+-- The scenario registry: every test the runner executes is a row here. Built-in rows
+-- come from the Phase 3B plan; a DBA may add, disable or change rows with plain SQL.
+CREATE TABLE perf_tests (
+    test_id         text PRIMARY KEY CHECK (test_id ~ '^[A-Za-z0-9_.-]+$'),
+    scenario        integer NOT NULL CHECK (scenario >= 0),
+    name            text NOT NULL CHECK (name <> ''),
+    kind            text NOT NULL CHECK (kind IN ('timed_query')),
+    query_type      text NOT NULL DEFAULT 'select',
+    sql             text NOT NULL CHECK (btrim(sql) <> ''),
+    statistic       text NOT NULL DEFAULT 'p95'
+                    CHECK (statistic IN ('min', 'avg', 'p50', 'p95', 'p99', 'max')),
+    target_ms       numeric CHECK (target_ms > 0),
+    acceptable_ms   numeric CHECK (acceptable_ms > 0),
+    iterations      integer NOT NULL DEFAULT 20 CHECK (iterations BETWEEN 1 AND 100000),
+    warmup          integer NOT NULL DEFAULT 3 CHECK (warmup BETWEEN 0 AND 10000),
+    run_as          text NOT NULL DEFAULT 'owner' CHECK (run_as IN ('owner', 'tenant')),
+    tenant_company  uuid,
+    enabled         boolean NOT NULL DEFAULT true,
+    builtin         boolean NOT NULL DEFAULT false,
+    description     text,
+    CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms >= target_ms),
+    CHECK (run_as = 'owner' OR tenant_company IS NOT NULL)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('perf_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('performance_test_results', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_tests', 'WHERE NOT builtin');
+
+-- Only the extension's functions (and their callers with privileges) write these.
+REVOKE ALL ON perf_runs, performance_test_results, perf_tests FROM PUBLIC;

@@ -1,0 +1,7 @@
+//! The SQL functions a DBA calls; one file per thing they do. Each is thin: argument
+//! checks, then a call into the modules that do the work.
+
+pub mod generate;
+pub mod log;
+pub mod run;
+pub mod schema;

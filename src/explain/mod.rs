@@ -1,0 +1,173 @@
+//! Facts from `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` output.
+//!
+//! The JSON is an array with one object per statement: `{"Plan": {...}, "Planning Time":
+//! ms, "Execution Time": ms, "Triggers": [...]}`. Every node may carry "Plans" (children),
+//! "Node Type", "Relation Name", "Index Name", "Actual Rows", "Actual Loops" and buffer
+//! counters; buffer counters of a node include its children, so totals come from the root.
+
+use serde_json::Value;
+
+/// What a test needs to know about how PostgreSQL executed a query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanFacts {
+    pub planning_ms: Option<f64>,
+    pub execution_ms: Option<f64>,
+    /// Rows the top node returned (per loop times loops).
+    pub rows: Option<f64>,
+    pub shared_hit: i64,
+    pub shared_read: i64,
+    pub shared_written: i64,
+    pub temp_read: i64,
+    pub temp_written: i64,
+    /// Relations read by a sequential scan, in plan order, without repeats.
+    pub seq_scans: Vec<String>,
+    /// Indexes used by index, index-only and bitmap index scans, without repeats.
+    pub indexes: Vec<String>,
+    /// One line per node ("Index Scan using idx on customers"), for notes and reports.
+    pub nodes: Vec<String>,
+}
+
+impl PlanFacts {
+    /// Parse the text of EXPLAIN's JSON output.
+    pub fn from_json_text(text: &str) -> Result<PlanFacts, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("EXPLAIN output is not JSON: {e}"))?;
+        PlanFacts::from_json(&v)
+    }
+
+    pub fn from_json(v: &Value) -> Result<PlanFacts, String> {
+        let top = match v {
+            Value::Array(a) => a.first().ok_or("EXPLAIN output is an empty array")?,
+            other => other,
+        };
+        let plan = top.get("Plan").ok_or("EXPLAIN output has no \"Plan\"")?;
+        let mut facts = PlanFacts {
+            planning_ms: top.get("Planning Time").and_then(Value::as_f64),
+            execution_ms: top.get("Execution Time").and_then(Value::as_f64),
+            rows: match (
+                plan.get("Actual Rows").and_then(Value::as_f64),
+                plan.get("Actual Loops").and_then(Value::as_f64),
+            ) {
+                (Some(r), Some(l)) => Some(r * l.max(1.0)),
+                (r, _) => r,
+            },
+            shared_hit: int(plan, "Shared Hit Blocks"),
+            shared_read: int(plan, "Shared Read Blocks"),
+            shared_written: int(plan, "Shared Written Blocks"),
+            temp_read: int(plan, "Temp Read Blocks"),
+            temp_written: int(plan, "Temp Written Blocks"),
+            ..PlanFacts::default()
+        };
+        walk(plan, &mut facts);
+        Ok(facts)
+    }
+
+    /// Share of shared-buffer block requests served from cache, in percent; `None` when
+    /// the query touched no shared buffers.
+    pub fn cache_hit_ratio(&self) -> Option<f64> {
+        let total = self.shared_hit + self.shared_read;
+        (total > 0).then(|| 100.0 * self.shared_hit as f64 / total as f64)
+    }
+
+    /// Whether a sequential scan read `relation`.
+    pub fn seq_scans_on(&self, relation: &str) -> bool {
+        self.seq_scans.iter().any(|r| r == relation)
+    }
+
+    pub fn uses_index(&self, index: &str) -> bool {
+        self.indexes.iter().any(|i| i == index)
+    }
+
+    /// A short human description: the scans, e.g. "Index Scan using idx on customers".
+    pub fn scan_summary(&self) -> String {
+        let scans: Vec<&str> = self
+            .nodes
+            .iter()
+            .map(String::as_str)
+            .filter(|n| n.contains("Scan"))
+            .collect();
+        scans.join("; ")
+    }
+}
+
+fn int(node: &Value, key: &str) -> i64 {
+    node.get(key).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn push_unique(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
+    }
+}
+
+fn walk(node: &Value, facts: &mut PlanFacts) {
+    let node_type = node.get("Node Type").and_then(Value::as_str).unwrap_or("?");
+    let relation = node.get("Relation Name").and_then(Value::as_str);
+    let index = node.get("Index Name").and_then(Value::as_str);
+
+    if node_type == "Seq Scan" {
+        if let Some(r) = relation {
+            push_unique(&mut facts.seq_scans, r);
+        }
+    }
+    if let Some(i) = index {
+        push_unique(&mut facts.indexes, i);
+    }
+    let mut line = node_type.to_string();
+    if let Some(i) = index {
+        line.push_str(&format!(" using {i}"));
+    }
+    if let Some(r) = relation {
+        line.push_str(&format!(" on {r}"));
+    }
+    facts.nodes.push(line);
+
+    if let Some(Value::Array(children)) = node.get("Plans") {
+        for child in children {
+            walk(child, facts);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Shape of PostgreSQL 15's output for test 1.1 (trimmed).
+    const SAMPLE: &str = r#"[{"Plan": {"Node Type": "Limit", "Actual Rows": 50, "Actual Loops": 1,
+        "Shared Hit Blocks": 95, "Shared Read Blocks": 5, "Temp Read Blocks": 0, "Temp Written Blocks": 0,
+        "Plans": [{"Node Type": "Nested Loop", "Plans": [
+            {"Node Type": "Index Scan", "Index Name": "idx_customers_not_deleted", "Relation Name": "customers"},
+            {"Node Type": "Index Scan", "Index Name": "idx_customer_metrics_customer", "Relation Name": "customer_metrics"},
+            {"Node Type": "Seq Scan", "Relation Name": "companies"},
+            {"Node Type": "Seq Scan", "Relation Name": "companies"}]}]},
+        "Planning Time": 0.25, "Triggers": [], "Execution Time": 1.5}]"#;
+
+    #[test]
+    fn reads_times_rows_and_buffers() {
+        let f = PlanFacts::from_json_text(SAMPLE).unwrap();
+        assert_eq!(f.planning_ms, Some(0.25));
+        assert_eq!(f.execution_ms, Some(1.5));
+        assert_eq!(f.rows, Some(50.0));
+        assert_eq!((f.shared_hit, f.shared_read), (95, 5));
+        assert_eq!(f.cache_hit_ratio(), Some(95.0));
+    }
+
+    #[test]
+    fn finds_scans_and_indexes() {
+        let f = PlanFacts::from_json_text(SAMPLE).unwrap();
+        assert_eq!(f.seq_scans, vec!["companies"]);
+        assert!(f.seq_scans_on("companies") && !f.seq_scans_on("customers"));
+        assert!(f.uses_index("idx_customers_not_deleted"));
+        assert!(!f.uses_index("idx_customers_email"));
+        assert!(f.scan_summary().starts_with("Index Scan using idx_customers_not_deleted on customers"));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_plan() {
+        assert!(PlanFacts::from_json_text("{}").is_err());
+        assert!(PlanFacts::from_json_text("[]").is_err());
+        assert!(PlanFacts::from_json_text("not json").is_err());
+        let no_buffers = PlanFacts::from_json_text(r#"[{"Plan": {"Node Type": "Result"}}]"#).unwrap();
+        assert_eq!(no_buffers.cache_hit_ratio(), None);
+    }
+}

@@ -1,0 +1,4 @@
+//! Test-data generation: the random model (pure Rust) and the bulk writer (SPI).
+
+pub mod model;
+pub mod writer;

@@ -1,0 +1,131 @@
+//! Writing generated customers in batches: one set-based INSERT per table per batch
+//! (arrays through `unnest`), instead of the PL/pgSQL helper's row-at-a-time inserts.
+//! Rows still go through the schema's own triggers, constraints and RLS.
+
+use pgrx::prelude::*;
+
+use super::model::{CustomerRow, Model, AI_RESPONSE, EVENT_DATA};
+use crate::sut::Target;
+
+/// Customers per batch: bounds memory (a batch holds at most ~10 conversations and 7
+/// events per customer) while keeping statements few.
+pub const BATCH: i64 = 1000;
+
+/// What a generation wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub customers: i64,
+    pub conversations: i64,
+    pub events: i64,
+}
+
+/// The parameters of one generation call.
+pub struct Request<'a> {
+    pub target: &'a Target,
+    pub company_id: pgrx::Uuid,
+    pub user_id: pgrx::Uuid,
+    pub count: i64,
+    pub seed: u64,
+    /// Emit the helper's "Generated N customers" NOTICE every 100 customers.
+    pub progress_notices: bool,
+}
+
+/// Generate `count` customers for one company through SPI. Checks for cancellation
+/// after every batch. Does not refresh `customer_metrics` (callers decide when).
+pub fn write(req: &Request) -> Counts {
+    let t = req.target;
+    let customers_sql = format!(
+        "INSERT INTO {} (id, company_id, customer_name, customer_email, customer_phone, customer_address, \
+         status, lifecycle_stage, tags, source, created_by_user_id, created_at) \
+         SELECT u.id, $1, u.name, u.email, u.phone, u.address, 'active', u.stage, u.tags::text[], u.source, $2, \
+                now() - make_interval(secs => u.ago) \
+         FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[]) \
+              AS u(id, name, email, phone, address, stage, tags, source, ago)",
+        t.rel("customers")
+    );
+    let conversations_sql = format!(
+        "INSERT INTO {} (company_id, user_id, customer_id, customer_name, session_id, interaction_number, \
+         user_message, ai_response, created_at) \
+         SELECT $1, $2, u.cid, u.name, 'session_' || u.cid || '_' || u.n, u.n, 'Test question about ' || u.topic, $3, \
+                now() - make_interval(secs => u.ago) \
+         FROM unnest($4::uuid[], $5::text[], $6::int4[], $7::text[], $8::float8[]) AS u(cid, name, n, topic, ago)",
+        t.rel("VC Usage")
+    );
+    let events_sql = format!(
+        "INSERT INTO {} (customer_id, company_id, event_type, event_data, created_at) \
+         SELECT u.cid, $1, u.kind, $2::jsonb, now() - make_interval(secs => u.ago) \
+         FROM unnest($3::uuid[], $4::text[], $5::float8[]) AS u(cid, kind, ago)",
+        t.rel("customer_events")
+    );
+
+    let mut model = Model::new(req.seed);
+    let mut counts = Counts::default();
+    let mut next = 1i64;
+    while next <= req.count {
+        let last = (next + BATCH - 1).min(req.count);
+        let batch: Vec<CustomerRow> = (next..=last).map(|i| model.customer(i)).collect();
+        Spi::connect_mut(|c| {
+            c.update(&customers_sql, None, &customer_args(req, &batch))?;
+            c.update(&conversations_sql, None, &conversation_args(req, &batch))?;
+            c.update(&events_sql, None, &event_args(req, &batch))?;
+            Ok::<_, pgrx::spi::Error>(())
+        })
+        .expect("generated rows");
+        counts.customers += batch.len() as i64;
+        counts.conversations += batch.iter().map(|r| r.conversations.len() as i64).sum::<i64>();
+        counts.events += batch.iter().map(|r| r.events.len() as i64).sum::<i64>();
+        if req.progress_notices {
+            for hundred in (next + 99) / 100..=last / 100 {
+                notice!("Generated {} customers", hundred * 100);
+            }
+        }
+        pgrx::check_for_interrupts!();
+        next = last + 1;
+    }
+    counts
+}
+
+fn uuid(b: &[u8; 16]) -> pgrx::Uuid {
+    pgrx::Uuid::from_bytes(*b)
+}
+
+fn customer_args<'a>(req: &Request, rows: &'a [CustomerRow]) -> Vec<pgrx::datum::DatumWithOid<'a>> {
+    vec![
+        req.company_id.into(),
+        req.user_id.into(),
+        rows.iter().map(|r| uuid(&r.id)).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.email.as_deref()).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.phone.as_deref()).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.address.as_deref()).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.lifecycle_stage).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.tags).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.source).collect::<Vec<_>>().into(),
+        rows.iter().map(|r| r.created_ago_s).collect::<Vec<_>>().into(),
+    ]
+}
+
+fn conversation_args<'a>(req: &Request, rows: &'a [CustomerRow]) -> Vec<pgrx::datum::DatumWithOid<'a>> {
+    let convs = || rows.iter().flat_map(|r| r.conversations.iter().map(move |c| (r, c)));
+    vec![
+        req.company_id.into(),
+        req.user_id.into(),
+        AI_RESPONSE.into(),
+        convs().map(|(r, _)| uuid(&r.id)).collect::<Vec<_>>().into(),
+        convs().map(|(r, _)| r.short_name.as_str()).collect::<Vec<_>>().into(),
+        convs().map(|(_, c)| c.interaction_number).collect::<Vec<_>>().into(),
+        convs().map(|(_, c)| c.topic).collect::<Vec<_>>().into(),
+        convs().map(|(_, c)| c.created_ago_s).collect::<Vec<_>>().into(),
+    ]
+}
+
+fn event_args<'a>(req: &Request, rows: &'a [CustomerRow]) -> Vec<pgrx::datum::DatumWithOid<'a>> {
+    let events = || rows.iter().flat_map(|r| r.events.iter().map(move |e| (r, e)));
+    vec![
+        req.company_id.into(),
+        EVENT_DATA.into(),
+        events().map(|(r, _)| uuid(&r.id)).collect::<Vec<_>>().into(),
+        events().map(|(_, e)| e.event_type).collect::<Vec<_>>().into(),
+        events().map(|(_, e)| e.created_ago_s).collect::<Vec<_>>().into(),
+    ]
+}

@@ -1,0 +1,10 @@
+//! Running tests: the subtransaction guard, the timing loop, the tenant context, the
+//! run lock, recording, and a whole run.
+
+pub mod context;
+pub mod lock;
+pub mod record;
+pub mod run;
+pub mod subxact;
+pub mod test;
+pub mod timed;

@@ -1,0 +1,80 @@
+//! Writing runs and results to the extension's tables.
+
+use pgrx::prelude::*;
+
+use crate::suite::result::TestResult;
+use crate::suite::verdict::Verdict;
+use crate::sut::Target;
+
+/// Settings that change how queries run; recorded with every run.
+const SETTINGS: &[&str] = &[
+    "shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit",
+    "max_parallel_workers_per_gather", "max_worker_processes", "track_io_timing",
+];
+
+/// Columns written from a `TestResult` (all but the identity column).
+const RESULT_COLUMNS: &str = "test_name, test_timestamp, query_type, execution_time_ms, rows_returned, cache_hit_ratio, \
+    notes, run_id, test_id, status, statistic, target_ms, acceptable_ms, iterations, min_ms, avg_ms, p50_ms, \
+    p95_ms, p99_ms, max_ms, stddev_ms, planning_ms, explain_ms, shared_hit_blocks, shared_read_blocks, \
+    temp_blocks, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan";
+
+pub fn start_run(target: &Target, pattern: &str) -> i64 {
+    let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
+    Spi::get_one_with_args::<i64>(
+        "INSERT INTO perf_runs (pattern, target_schema, settings) \
+         SELECT $1, $2, jsonb_object_agg(name, setting || coalesce(unit, '')) FROM pg_catalog.pg_settings WHERE name = ANY($3) \
+         RETURNING run_id",
+        &[pattern.into(), target.schema.as_str().into(), settings.into()],
+    )
+    .expect("insert perf_runs")
+    .expect("run_id")
+}
+
+pub fn insert_result(r: &TestResult) {
+    let doc = pgrx::JsonB(serde_json::to_value(r).expect("result as JSON"));
+    Spi::run_with_args(
+        &format!(
+            "INSERT INTO performance_test_results ({RESULT_COLUMNS}) \
+             SELECT {RESULT_COLUMNS} FROM jsonb_populate_record(NULL::performance_test_results, \
+                    $1 || jsonb_build_object('test_timestamp', clock_timestamp()))"
+        ),
+        &[doc.into()],
+    )
+    .expect("insert performance_test_results");
+}
+
+/// Row counts of the tables under test.
+pub fn data_volume(target: &Target) -> pgrx::JsonB {
+    let parts: Vec<String> = ["companies", "users", "customers", "customer_matching_keys", "VC Usage",
+                              "customer_events", "customer_conversation_summaries", "customer_metrics"]
+        .iter()
+        .map(|t| format!("'{t}', (SELECT count(*) FROM {})", target.rel(t)))
+        .collect();
+    Spi::get_one::<pgrx::JsonB>(&format!("SELECT jsonb_build_object({})", parts.join(", ")))
+        .expect("data volume")
+        .expect("jsonb")
+}
+
+pub fn finish_run(run_id: i64, results: &[TestResult], volume: pgrx::JsonB, notes: &str) {
+    let count = |v: Verdict| results.iter().filter(|r| r.verdict == Some(v)).count() as i32;
+    let overall = Verdict::overall(results.iter().filter_map(|r| r.verdict));
+    Spi::run_with_args(
+        "UPDATE perf_runs SET finished_at = clock_timestamp(), status = 'completed', overall = $2, \
+                data_volume = $3, tests_total = $4, tests_passed = $5, tests_warned = $6, tests_failed = $7, \
+                tests_errored = $8, tests_skipped = $9, notes = nullif($10, '') \
+          WHERE run_id = $1",
+        &[
+            run_id.into(),
+            overall.as_str().into(),
+            volume.into(),
+            (results.len() as i32).into(),
+            count(Verdict::Pass).into(),
+            count(Verdict::Warn).into(),
+            count(Verdict::Fail).into(),
+            count(Verdict::Error).into(),
+            count(Verdict::Skip).into(),
+            notes.into(),
+        ],
+    )
+    .expect("update perf_runs");
+}

@@ -1,0 +1,94 @@
+//! Running a piece of work in an internal subtransaction, as PL/pgSQL's
+//! `BEGIN ... EXCEPTION` does, so that one failing test becomes a recorded result
+//! instead of aborting the whole run.
+//!
+//! pgrx 0.18 has no subtransaction API and turns SQL errors into Rust panics; this is
+//! the only module that starts or ends subtransactions.
+
+use pgrx::pg_sys;
+use pgrx::pg_sys::panic::CaughtError;
+use pgrx::prelude::*;
+use std::panic::AssertUnwindSafe;
+
+use crate::errors::sqlstate;
+
+/// An error caught inside a subtransaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlError {
+    pub sqlstate: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl SqlError {
+    fn from_caught(e: &CaughtError) -> SqlError {
+        let report = match e {
+            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+            CaughtError::RustPanic { ereport, .. } => ereport,
+        };
+        SqlError {
+            sqlstate: sqlstate(report.sql_error_code()),
+            message: report.message().to_string(),
+            detail: report.detail().map(str::to_string),
+            hint: report.hint().map(str::to_string),
+        }
+    }
+
+    /// Errors that mean "stop everything" rather than "this test failed": a cancel
+    /// request (Ctrl-C, pg_cancel_backend, statement_timeout) and a shutdown.
+    fn must_propagate(&self) -> bool {
+        matches!(self.sqlstate.as_str(), "57014" | "57P01" | "57P02" | "57P03")
+    }
+}
+
+/// What to do with the subtransaction when the work succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSuccess {
+    /// Keep its effects (RELEASE SAVEPOINT).
+    Commit,
+    /// Undo its effects anyway (ROLLBACK TO SAVEPOINT): for measurements that must not
+    /// leave data, role or setting changes behind.
+    Rollback,
+}
+
+/// Run `work` in a subtransaction. On error the subtransaction is rolled back and the
+/// error returned, except cancellation and shutdown, which are re-raised after the
+/// rollback so that a cancelled run really stops.
+pub fn in_subtransaction<T>(on_success: OnSuccess, work: impl FnOnce() -> T) -> Result<T, SqlError> {
+    // SAFETY: we are in a backend inside a transaction (every caller is a SQL function).
+    // BeginInternalSubTransaction switches to the subtransaction's memory context and
+    // resource owner; we note the caller's and restore both after release or rollback,
+    // exactly as PL/pgSQL's exec_stmt_block does.
+    let (caller_cxt, caller_owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
+    unsafe {
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(caller_cxt);
+    }
+
+    let work = AssertUnwindSafe(work);
+    let outcome = PgTryBuilder::new(move || Ok(work()))
+        .catch_others(Err)
+        .execute();
+
+    let finish_ok = matches!(outcome, Ok(_)) && on_success == OnSuccess::Commit;
+    // SAFETY: the subtransaction begun above is still the current one: `work` ran to
+    // completion or its error was caught (pgrx already flushed the error state).
+    unsafe {
+        if finish_ok {
+            pg_sys::ReleaseCurrentSubTransaction();
+        } else {
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        }
+        pg_sys::MemoryContextSwitchTo(caller_cxt);
+        pg_sys::CurrentResourceOwner = caller_owner;
+    }
+
+    outcome.map_err(|caught| {
+        let err = SqlError::from_caught(&caught);
+        if err.must_propagate() {
+            caught.rethrow();
+        }
+        err
+    })
+}

@@ -1,0 +1,80 @@
+//! The plan's verdict rules: target / acceptable / failed bands.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    // Declaration order is severity order (used by `overall`).
+    Skip,
+    Pass,
+    Warn,
+    Fail,
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Warn => "WARN",
+            Verdict::Fail => "FAIL",
+            Verdict::Error => "ERROR",
+            Verdict::Skip => "SKIP",
+        }
+    }
+
+    /// Overall verdict of a run: the worst of its tests (ERROR > FAIL > WARN > PASS);
+    /// skipped tests do not lower it. A run with no test that ran is SKIP.
+    pub fn overall(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
+        verdicts.into_iter().max().unwrap_or(Verdict::Skip)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Judge a measured time against the plan's bands.
+///
+/// The plan writes targets as "<50ms" and failures as ">100ms": strictly below the
+/// target is PASS, strictly below the acceptable limit is WARN, anything else FAIL.
+/// Without an acceptable limit there is no WARN band. Without a target the test only
+/// measures and passes.
+pub fn time_band(measured_ms: f64, target_ms: Option<f64>, acceptable_ms: Option<f64>) -> Verdict {
+    match (target_ms, acceptable_ms) {
+        (None, _) => Verdict::Pass,
+        (Some(t), _) if measured_ms < t => Verdict::Pass,
+        (Some(_), Some(a)) if measured_ms < a => Verdict::Warn,
+        _ => Verdict::Fail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_follow_the_plan() {
+        // Customer list: <50 target, <100 acceptable, >100 failed.
+        assert_eq!(time_band(12.0, Some(50.0), Some(100.0)), Verdict::Pass);
+        assert_eq!(time_band(50.0, Some(50.0), Some(100.0)), Verdict::Warn);
+        assert_eq!(time_band(99.9, Some(50.0), Some(100.0)), Verdict::Warn);
+        assert_eq!(time_band(100.0, Some(50.0), Some(100.0)), Verdict::Fail);
+        // Count with filters: <30, no acceptable band.
+        assert_eq!(time_band(31.0, Some(30.0), None), Verdict::Fail);
+        assert_eq!(time_band(1e9, None, None), Verdict::Pass);
+    }
+
+    #[test]
+    fn overall_is_the_worst() {
+        use Verdict::*;
+        assert_eq!(Verdict::overall([Pass, Warn, Pass]), Warn);
+        assert_eq!(Verdict::overall([Pass, Fail, Warn]), Fail);
+        assert_eq!(Verdict::overall([Error, Fail]), Error);
+        assert_eq!(Verdict::overall([Pass, Skip]), Pass);
+        assert_eq!(Verdict::overall([Skip]), Skip);
+        assert_eq!(Verdict::overall([]), Skip);
+    }
+}

@@ -1,0 +1,201 @@
+//! Installing the reference schema, or checking a schema that already has the tables.
+
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+use pgrx::PgSqlErrorCode as Code;
+
+use super::columns::{self, Presence};
+use crate::errors::{raise, required};
+
+const REFERENCE_SCHEMA: &str = include_str!("../../sql/reference_schema.sql");
+
+/// The plain role tenant tests run as: NOLOGIN, no BYPASSRLS, owns nothing.
+pub const TENANT_ROLE: &str = "perfsuite_tenant";
+
+/// Where the tables under test live, and how to name them in SQL.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The schema name as given ("public").
+    pub schema: String,
+    /// The schema as a quoted identifier, ready to splice before ".customers".
+    pub schema_q: String,
+    /// pg_trgm's schema, quoted.
+    pub trgm_schema_q: String,
+}
+
+impl Target {
+    /// `schema.relation`, both quoted.
+    pub fn rel(&self, relation: &str) -> String {
+        format!("{}.{}", self.schema_q, quote_identifier(relation))
+    }
+
+    /// search_path under which the plan's unqualified SQL finds the tables and pg_trgm.
+    pub fn search_path(&self) -> String {
+        format!("{}, {}, pg_catalog", self.schema_q, self.trgm_schema_q)
+    }
+}
+
+/// Check that `schema` exists; raise 3F000 otherwise.
+fn check_schema_exists(schema: &str) {
+    let exists = Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
+        &[schema.into()],
+    )
+    .unwrap_or(Some(false))
+    .unwrap_or(false);
+    if !exists {
+        raise(
+            Code::ERRCODE_INVALID_SCHEMA_NAME,
+            format!("target_schema \"{schema}\" does not exist"),
+            Some(&format!("Create it first (CREATE SCHEMA {}), or pass an existing schema such as 'public'.", quote_identifier(schema))),
+        );
+    }
+}
+
+/// pg_trgm's schema, creating the extension in `schema` when it is available but not
+/// installed. Raises 0A000 with a HINT when the server does not have it.
+fn ensure_pg_trgm(schema: &str) -> String {
+    let installed = Spi::get_one::<String>(
+        "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+    )
+    .unwrap_or(None);
+    if let Some(s) = installed {
+        return s;
+    }
+    let available = Spi::get_one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm')",
+    )
+    .unwrap_or(Some(false))
+    .unwrap_or(false);
+    if !available {
+        raise(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "pg_perfsuite needs the pg_trgm extension (fuzzy customer search, test 2.1), and this server does not have it",
+            Some("Install PostgreSQL's contrib modules for this server version (Debian: the postgresql-NN package ships pg_trgm), then retry."),
+        );
+    }
+    Spi::run(&format!("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {}", quote_identifier(schema)))
+        .expect("CREATE EXTENSION pg_trgm");
+    schema.to_string()
+}
+
+/// Create the tenant role when missing; refuse one that would bypass RLS.
+fn ensure_tenant_role() {
+    let existing = Spi::get_two_with_args::<bool, bool>(
+        "SELECT rolsuper, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = $1",
+        &[TENANT_ROLE.into()],
+    );
+    match existing {
+        Ok((Some(sup), Some(bypass))) => {
+            if sup || bypass {
+                raise(
+                    Code::ERRCODE_INVALID_ROLE_SPECIFICATION,
+                    format!("role \"{TENANT_ROLE}\" exists but is a superuser or has BYPASSRLS, so tenant-isolation tests would prove nothing"),
+                    Some(&format!("ALTER ROLE {TENANT_ROLE} NOSUPERUSER NOBYPASSRLS;")),
+                );
+            }
+        }
+        _ => {
+            Spi::run(&format!(
+                "CREATE ROLE {TENANT_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE"
+            ))
+            .expect("CREATE ROLE");
+            Spi::run(&format!("COMMENT ON ROLE {TENANT_ROLE} IS 'pg_perfsuite: plain role for tenant-isolation tests'"))
+                .expect("COMMENT ON ROLE");
+        }
+    }
+}
+
+fn relations_present(schema: &str) -> Vec<String> {
+    let names: Vec<String> = columns::relation_names().iter().map(|s| s.to_string()).collect();
+    Spi::connect(|c| {
+        c.select(
+            "SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = ANY($2) AND c.relkind IN ('r', 'p', 'm', 'v', 'f')",
+            None,
+            &[schema.into(), names.into()],
+        )
+        .map(|rows| rows.filter_map(|r| r.get::<String>(1).ok().flatten()).collect())
+        .unwrap_or_default()
+    })
+}
+
+fn columns_present(schema: &str) -> Vec<(String, String)> {
+    let names: Vec<String> = columns::relation_names().iter().map(|s| s.to_string()).collect();
+    Spi::connect(|c| {
+        c.select(
+            "SELECT c.relname::text, a.attname::text FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+             WHERE n.nspname = $1 AND c.relname = ANY($2)",
+            None,
+            &[schema.into(), names.into()],
+        )
+        .map(|rows| {
+            rows.filter_map(|r| Some((r.get::<String>(1).ok()??, r.get::<String>(2).ok()??)))
+                .collect()
+        })
+        .unwrap_or_default()
+    })
+}
+
+/// What `install_schema` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installed {
+    Created,
+    AlreadyPresent,
+}
+
+/// Install the reference schema into `schema` unless all its relations already exist
+/// there (then check their columns and change nothing). Refuses a partial set.
+pub fn install_schema(schema: Option<&str>) -> (Target, Installed) {
+    let schema = required(schema, "target_schema");
+    check_schema_exists(schema);
+    let trgm = ensure_pg_trgm(schema);
+    let found = relations_present(schema);
+    let target = Target {
+        schema: schema.to_string(),
+        schema_q: quote_identifier(schema),
+        trgm_schema_q: quote_identifier(&trgm),
+    };
+    match columns::presence(&found) {
+        Presence::All => {
+            check_columns(schema);
+            (target, Installed::AlreadyPresent)
+        }
+        Presence::Partial(present, missing) => raise(
+            Code::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!(
+                "schema \"{schema}\" has part of the customer-management schema (present: {}; missing: {}); pg_perfsuite will not add tables beside a user's own",
+                present.join(", "),
+                missing.join(", ")
+            ),
+            Some("Create the missing relations yourself, or install into an empty schema: SELECT perf_install_schema('perf_sut') after CREATE SCHEMA perf_sut."),
+        ),
+        Presence::None => {
+            ensure_tenant_role();
+            let sql = REFERENCE_SCHEMA
+                .replace("@schema@", &target.schema_q)
+                .replace("@trgm@", &target.trgm_schema_q);
+            Spi::run(&sql).expect("reference schema");
+            Spi::run(&format!("GRANT USAGE ON SCHEMA {} TO {TENANT_ROLE}", target.schema_q)).expect("GRANT USAGE");
+            (target, Installed::Created)
+        }
+    }
+}
+
+fn check_columns(schema: &str) {
+    let missing = columns::missing_columns(&columns_present(schema));
+    if !missing.is_empty() {
+        raise(
+            Code::ERRCODE_UNDEFINED_COLUMN,
+            format!("the tables in schema \"{schema}\" lack columns the Phase 3B plan uses: {}", missing.join(", ")),
+            Some("Add the columns, or run the plan against the reference schema in an empty schema."),
+        );
+    }
+}
+
+/// The target for a run: installs the reference schema when absent, else checks it.
+pub fn ensure_schema(schema: Option<&str>) -> Target {
+    install_schema(schema).0
+}

@@ -1,0 +1,7 @@
+//! The system under test: the plan's customer-management schema, installed into a
+//! chosen schema or found there already.
+
+pub mod columns;
+pub mod install;
+
+pub use install::{ensure_schema, Target};
