@@ -19,7 +19,7 @@ CREATE TABLE @schema@.companies (
 );
 ALTER TABLE @schema@.companies ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON @schema@.companies
-    USING (id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT ON @schema@.companies TO perfsuite_tenant;
 
 -- @section users
@@ -32,7 +32,7 @@ CREATE TABLE @schema@.users (
 CREATE INDEX idx_users_company ON @schema@.users (company_id);
 ALTER TABLE @schema@.users ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON @schema@.users
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT ON @schema@.users TO perfsuite_tenant;
 
 -- @section customers
@@ -64,15 +64,15 @@ CREATE INDEX idx_customers_created_by ON @schema@.customers (created_by_user_id)
 ALTER TABLE @schema@.customers ENABLE ROW LEVEL SECURITY;
 -- Tenants read only their live customers; they may write their own company's rows.
 CREATE POLICY tenant_read ON @schema@.customers FOR SELECT
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid
            AND deleted_at IS NULL);
 CREATE POLICY tenant_insert ON @schema@.customers FOR INSERT
-    WITH CHECK (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    WITH CHECK (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 CREATE POLICY tenant_update ON @schema@.customers FOR UPDATE
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid)
-    WITH CHECK (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid)
+    WITH CHECK (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 CREATE POLICY tenant_delete ON @schema@.customers FOR DELETE
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@.customers TO perfsuite_tenant;
 
 -- @section customer_matching_keys
@@ -90,7 +90,7 @@ CREATE INDEX idx_matching_keys_lookup
     ON @schema@.customer_matching_keys (company_id, key_type, normalized_value);
 ALTER TABLE @schema@.customer_matching_keys ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON @schema@.customer_matching_keys
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@.customer_matching_keys TO perfsuite_tenant;
 
 -- Key maintenance (ERRATA 6): customers own their keys. New customers get one key per
@@ -189,7 +189,7 @@ CREATE INDEX idx_vc_usage_company_created ON @schema@."VC Usage" (company_id, cr
 CREATE INDEX idx_vc_usage_session ON @schema@."VC Usage" (session_id text_pattern_ops);
 ALTER TABLE @schema@."VC Usage" ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON @schema@."VC Usage"
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@."VC Usage" TO perfsuite_tenant;
 
 -- Auto-sync (ERRATA 7): a conversation that arrives without customer_id is attached to
@@ -200,7 +200,7 @@ CREATE FUNCTION @schema@.vc_usage_sync_customer() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_email text := pg_catalog.lower(pg_catalog.btrim(NEW.customer_email));
-    v_phone text := pg_catalog.nullif(pg_catalog.regexp_replace(NEW.customer_phone, '\D', '', 'g'), '');
+    v_phone text := NULLIF(pg_catalog.regexp_replace(NEW.customer_phone, '\D', '', 'g'), '');
 BEGIN
     IF v_email IS NULL AND v_phone IS NULL AND NEW.customer_name IS NULL THEN
         RETURN NEW;   -- nothing to identify the person by
@@ -242,7 +242,7 @@ CREATE TABLE @schema@.customer_events (
 CREATE INDEX idx_customer_events_customer ON @schema@.customer_events (customer_id, created_at DESC);
 ALTER TABLE @schema@.customer_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON @schema@.customer_events
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@.customer_events TO perfsuite_tenant;
 
 -- @section customer_conversation_summaries
@@ -257,7 +257,7 @@ CREATE TABLE @schema@.customer_conversation_summaries (
 CREATE INDEX idx_conversation_summaries_customer ON @schema@.customer_conversation_summaries (customer_id);
 ALTER TABLE @schema@.customer_conversation_summaries ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON @schema@.customer_conversation_summaries
-    USING (company_id = pg_catalog.nullif(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
+    USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@.customer_conversation_summaries TO perfsuite_tenant;
 
 -- @section customer_metrics

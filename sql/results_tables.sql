@@ -81,6 +81,8 @@ CREATE TABLE perf_tests (
     acceptable_ms   numeric CHECK (acceptable_ms > 0),
     iterations      integer NOT NULL DEFAULT 20 CHECK (iterations BETWEEN 1 AND 100000),
     warmup          integer NOT NULL DEFAULT 3 CHECK (warmup BETWEEN 0 AND 10000),
+    assert_index    text,           -- plan assertion: this index must appear in the plan
+    assert_no_seqscan text,         -- plan assertion: no Seq Scan on this relation
     run_as          text NOT NULL DEFAULT 'owner' CHECK (run_as IN ('owner', 'tenant')),
     tenant_company  uuid,
     enabled         boolean NOT NULL DEFAULT true,

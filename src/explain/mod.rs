@@ -29,6 +29,7 @@ pub struct PlanFacts {
 
 impl PlanFacts {
     /// Parse the text of EXPLAIN's JSON output.
+    #[cfg(test)]
     pub fn from_json_text(text: &str) -> Result<PlanFacts, String> {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("EXPLAIN output is not JSON: {e}"))?;
         PlanFacts::from_json(&v)

@@ -46,13 +46,6 @@ pub struct EventRow {
     pub created_ago_s: f64,
 }
 
-impl CustomerRow {
-    /// The plan's session id: 'session_' || customer_id || '_' || j.
-    pub fn session_id(&self, interaction: i32) -> String {
-        format!("session_{}_{}", uuid_text(&self.id), interaction)
-    }
-}
-
 /// The generator: a seeded random stream.
 pub struct Model {
     rng: ChaCha8Rng,
@@ -161,7 +154,8 @@ pub fn lpad7(i: i64) -> String {
 }
 
 /// Canonical text form of a UUID.
-pub fn uuid_text(b: &[u8; 16]) -> String {
+#[cfg(test)]
+fn uuid_text(b: &[u8; 16]) -> String {
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
@@ -207,7 +201,6 @@ mod tests {
             assert_eq!(p, "+15550000001");
         }
         assert_eq!(r.id[6] >> 4, 4, "version-4 uuid");
-        assert!(r.session_id(3).ends_with("_3") && r.session_id(3).starts_with("session_"));
     }
 
     #[test]

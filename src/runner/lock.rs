@@ -6,7 +6,7 @@ use pgrx::PgSqlErrorCode as Code;
 use crate::errors::raise;
 
 /// The lock's two keys: "perf" and 1 (runs).
-const KEY_CLASS: i32 = 0x7065_7266;
+const KEY_CLASS: i32 = 0x7065_7266; // 1885696614, also used by tests
 const KEY_RUNS: i32 = 1;
 
 /// Take the run lock until the end of the transaction, or raise 55006 naming the

@@ -24,8 +24,6 @@ pub fn execute(opts: &Options) -> (i64, Vec<TestResult>) {
             crate::errors::bad_argument(format!("iterations must be between 1 and 100000 (got {n})"), None);
         }
     }
-    lock::acquire_run_lock();
-    let target = sut::ensure_schema(opts.target_schema);
     let tests = registry::load(opts.pattern);
     if tests.is_empty() {
         raise(
@@ -34,6 +32,8 @@ pub fn execute(opts: &Options) -> (i64, Vec<TestResult>) {
             Some("Patterns are LIKE patterns on perf_tests.test_id, e.g. '1.%' or '2.1'; see SELECT test_id, name, enabled FROM perf_tests."),
         );
     }
+    lock::acquire_run_lock();
+    let target = sut::ensure_schema(opts.target_schema);
     let run_id = record::start_run(&target, opts.pattern);
     notice!("pg_perfsuite run {run_id}: {} tests against schema \"{}\"", tests.len(), target.schema);
 

@@ -40,6 +40,9 @@ pub struct TestDef {
     pub iterations: i32,
     pub warmup: i32,
     pub run_as: RunAs,
+    /// Plan assertions: an index the plan must use, a relation it must not seq-scan.
+    pub assert_index: Option<String>,
+    pub assert_no_seqscan: Option<String>,
 }
 
 impl TestDef {

@@ -12,7 +12,8 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
     let rows: Vec<TestDef> = Spi::connect(|c| {
         let table = c.select(
             "SELECT test_id, scenario, name, kind, query_type, sql, statistic, \
-                    target_ms::float8, acceptable_ms::float8, iterations, warmup, run_as, tenant_company::text \
+                    target_ms::float8, acceptable_ms::float8, iterations, warmup, run_as, tenant_company::text, \
+                    assert_index, assert_no_seqscan \
                FROM perf_tests \
               WHERE enabled AND test_id LIKE $1 \
               ORDER BY scenario, test_id COLLATE \"C\"",
@@ -45,6 +46,8 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
                 iterations: row.get(10)?.unwrap_or(1),
                 warmup: row.get(11)?.unwrap_or(0),
                 run_as,
+                assert_index: row.get(14)?,
+                assert_no_seqscan: row.get(15)?,
                 test_id,
             });
         }

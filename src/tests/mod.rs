@@ -1,14 +1,40 @@
 //! Tests that need a real server (`cargo pgrx test`). Pure logic is tested beside it.
+//! Each #[pg_test] runs in its own transaction, rolled back at the end.
 
-#[pgrx::pg_schema]
-mod pg {
-    use pgrx::prelude::*;
+mod generate;
+mod run;
+mod schema;
 
-    #[pg_test]
-    fn schema_installs_once() {
-        let first = Spi::get_one::<String>("SELECT perf_install_schema()").unwrap().unwrap();
-        assert!(first.starts_with("installed"), "{first}");
-        let second = Spi::get_one::<String>("SELECT perf_install_schema()").unwrap().unwrap();
-        assert!(second.contains("already present"), "{second}");
-    }
+use pgrx::prelude::*;
+
+/// Scalar result of a query that must return one non-NULL row.
+pub fn one<T: pgrx::FromDatum + pgrx::IntoDatum>(sql: &str) -> T {
+    Spi::get_one::<T>(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: NULL"))
+}
+
+pub fn run(sql: &str) {
+    Spi::run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Test sessions run in parallel in one database, and a second concurrent run is
+/// refused by design: tests that run the suite first wait for the run lock (advisory
+/// locks are re-entrant within a session, so the run itself then gets it).
+pub fn serialize_runs() {
+    run("SELECT pg_advisory_xact_lock(1885696614, 1)");
+}
+
+/// Two companies A and B, each with one user, in the reference schema.
+pub const COMPANY_A: &str = "aaaaaaaa-0000-0000-0000-00000000000a";
+pub const COMPANY_B: &str = "aaaaaaaa-0000-0000-0000-00000000000b";
+pub const USER_A: &str = "bbbbbbbb-0000-0000-0000-00000000000a";
+pub const USER_B: &str = "bbbbbbbb-0000-0000-0000-00000000000b";
+
+pub fn two_companies() {
+    run("SELECT perf_install_schema()");
+    run(&format!(
+        "INSERT INTO companies (id, name) VALUES ('{COMPANY_A}', 'A'), ('{COMPANY_B}', 'B');
+         INSERT INTO users (id, email, company_id) VALUES ('{USER_A}', 'a@a', '{COMPANY_A}'), ('{USER_B}', 'b@b', '{COMPANY_B}');"
+    ));
 }
