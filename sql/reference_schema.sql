@@ -86,8 +86,10 @@ CREATE TABLE @schema@.customer_matching_keys (
     created_at        timestamptz NOT NULL DEFAULT now(),
     UNIQUE (customer_id, key_type)
 );
+-- Serves the auto-sync lookup and the plan's phone search (2.3), which does not filter
+-- on the key's company.
 CREATE INDEX idx_matching_keys_lookup
-    ON @schema@.customer_matching_keys (company_id, key_type, normalized_value);
+    ON @schema@.customer_matching_keys (key_type, normalized_value);
 ALTER TABLE @schema@.customer_matching_keys ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON @schema@.customer_matching_keys
     USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
@@ -193,28 +195,38 @@ CREATE POLICY tenant_isolation ON @schema@."VC Usage"
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@."VC Usage" TO perfsuite_tenant;
 
 -- Auto-sync (ERRATA 7): a conversation that arrives without customer_id is attached to
--- the company's live customer with the same email or phone, else a new customer is
--- created (its keys follow from the customers trigger). An advisory lock per company
--- and identity keeps two concurrent conversations of one new person from creating two.
+-- the company's live customer with the same email (or, when the conversation carries no
+-- email, the same phone); otherwise a new customer is created (its keys follow from the
+-- customers trigger). A conversation with a new email is a new person even when its phone
+-- is known: the plan's bulk test (3.1) reuses the generated customers' phone numbers
+-- ('+1555' || LPAD(i, 7, '0')) and expects 100 new customers. An advisory lock per
+-- company and identity keeps two concurrent conversations of one new person from
+-- creating two customers.
 CREATE FUNCTION @schema@.vc_usage_sync_customer() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_email text := pg_catalog.lower(pg_catalog.btrim(NEW.customer_email));
     v_phone text := NULLIF(pg_catalog.regexp_replace(NEW.customer_phone, '\D', '', 'g'), '');
+    v_type  text;
+    v_value text;
 BEGIN
-    IF v_email IS NULL AND v_phone IS NULL AND NEW.customer_name IS NULL THEN
+    IF v_email IS NOT NULL THEN
+        v_type := 'email'; v_value := v_email;
+    ELSIF v_phone IS NOT NULL THEN
+        v_type := 'phone'; v_value := v_phone;
+    ELSIF NEW.customer_name IS NULL THEN
         RETURN NEW;   -- nothing to identify the person by
     END IF;
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
-        NEW.company_id::text || '/' || coalesce(v_email, v_phone, pg_catalog.lower(NEW.customer_name)), 0));
-    SELECT k.customer_id INTO NEW.customer_id
-      FROM @schema@.customer_matching_keys k
-      JOIN @schema@.customers c ON c.id = k.customer_id AND c.deleted_at IS NULL
-     WHERE k.company_id = NEW.company_id
-       AND ((k.key_type = 'email' AND k.normalized_value = v_email)
-         OR (k.key_type = 'phone' AND k.normalized_value = v_phone))
-     ORDER BY (k.key_type = 'email') DESC, c.created_at
-     LIMIT 1;
+    IF v_type IS NOT NULL THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+            NEW.company_id::text || '/' || v_type || '/' || v_value, 0));
+        SELECT k.customer_id INTO NEW.customer_id
+          FROM @schema@.customer_matching_keys k
+          JOIN @schema@.customers c ON c.id = k.customer_id AND c.deleted_at IS NULL
+         WHERE k.key_type = v_type AND k.normalized_value = v_value AND k.company_id = NEW.company_id
+         ORDER BY c.created_at
+         LIMIT 1;
+    END IF;
     IF NEW.customer_id IS NULL THEN
         INSERT INTO @schema@.customers (company_id, customer_name, customer_email, customer_phone,
                                         source, created_by_user_id)

@@ -72,24 +72,39 @@ CREATE TABLE perf_tests (
     test_id         text PRIMARY KEY CHECK (test_id ~ '^[A-Za-z0-9_.-]+$'),
     scenario        integer NOT NULL CHECK (scenario >= 0),
     name            text NOT NULL CHECK (name <> ''),
-    kind            text NOT NULL CHECK (kind IN ('timed_query')),
+    -- timed_query: warm-up + N timed runs of a read query, verdict on a statistic
+    -- count_check: the query returns one number, PASS when it equals expected_value
+    -- dml: setup_sql then sql, N times, each rolled back (the last one kept when
+    --      commit_last); verdict per record when records is set
+    -- isolation_sweep: as the tenant, every table with a company_id column shows only
+    --      the tenant's rows (and no soft-deleted customers); PASS on 0 leaks
+    kind            text NOT NULL CHECK (kind IN ('timed_query', 'count_check', 'dml', 'isolation_sweep')),
     query_type      text NOT NULL DEFAULT 'select',
-    sql             text NOT NULL CHECK (btrim(sql) <> ''),
+    sql             text,
+    setup_sql       text,           -- dml: run before sql in every iteration, untimed
+    explain_sql     text,           -- statement to EXPLAIN when sql is not a single statement
     statistic       text NOT NULL DEFAULT 'p95'
                     CHECK (statistic IN ('min', 'avg', 'p50', 'p95', 'p99', 'max')),
     target_ms       numeric CHECK (target_ms > 0),
     acceptable_ms   numeric CHECK (acceptable_ms > 0),
+    records         integer CHECK (records > 0),   -- targets are per record (ms / records)
+    expected_value  numeric,        -- count_check
+    commit_last     boolean NOT NULL DEFAULT false,
     iterations      integer NOT NULL DEFAULT 20 CHECK (iterations BETWEEN 1 AND 100000),
     warmup          integer NOT NULL DEFAULT 3 CHECK (warmup BETWEEN 0 AND 10000),
     assert_index    text,           -- plan assertion: this index must appear in the plan
     assert_no_seqscan text,         -- plan assertion: no Seq Scan on this relation
     run_as          text NOT NULL DEFAULT 'owner' CHECK (run_as IN ('owner', 'tenant')),
     tenant_company  uuid,
+    compare_to      text,           -- report this test's figure against another test's (e.g. tenant vs owner)
     enabled         boolean NOT NULL DEFAULT true,
     builtin         boolean NOT NULL DEFAULT false,
     description     text,
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms >= target_ms),
-    CHECK (run_as = 'owner' OR tenant_company IS NOT NULL)
+    CHECK (run_as = 'owner' OR tenant_company IS NOT NULL),
+    CONSTRAINT perf_tests_sql_required CHECK (kind = 'isolation_sweep' OR btrim(coalesce(sql, '')) <> ''),
+    CONSTRAINT perf_tests_expected_value_required CHECK (kind <> 'count_check' OR expected_value IS NOT NULL),
+    CONSTRAINT perf_tests_sweep_needs_tenant CHECK (kind <> 'isolation_sweep' OR run_as = 'tenant')
 );
 
 SELECT pg_catalog.pg_extension_config_dump('perf_runs', '');

@@ -27,6 +27,7 @@ REVOKE EXECUTE ON FUNCTION log_performance_test(text, text, numeric, integer, te
 REVOKE EXECUTE ON FUNCTION generate_test_customers(uuid, integer, uuid, bigint, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;
 "#,
     name = "privileges",
     finalize

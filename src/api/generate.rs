@@ -95,3 +95,52 @@ fn fresh_seed() -> u64 {
         .unwrap_or(0);
     nanos ^ ((std::process::id() as u64) << 32)
 }
+
+/// Scenario 5's generator: companies 1..`companies` with the plan's UUID patterns
+/// (`aaaaaaaa-aaaa-aaaa-aaaa-00000000000N`, users `bbbbbbbb-…`), `customers_per_company`
+/// customers each, `customer_metrics` refreshed once. Returns what was written.
+#[pg_extern(volatile)]
+#[search_path(@extschema@, pg_catalog)]
+fn perf_generate(
+    companies: default!(Option<i32>, "10"),
+    customers_per_company: default!(Option<i32>, "1000"),
+    seed: default!(Option<i64>, "42"),
+    target_schema: default!(Option<&str>, "'public'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(companies, i32),
+        name!(customers, i64),
+        name!(conversations, i64),
+        name!(events, i64),
+        name!(matching_keys, i64),
+        name!(elapsed_ms, f64),
+    ),
+> {
+    let companies = required(companies, "companies");
+    let per_company = required(customers_per_company, "customers_per_company");
+    let seed = required(seed, "seed");
+    if !(1..=MAX_TENANTS).contains(&companies) {
+        bad_argument(format!("companies must be between 1 and {MAX_TENANTS} (got {companies})"), None);
+    }
+    if !(1..=MAX_COUNT).contains(&per_company) {
+        bad_argument(format!("customers_per_company must be between 1 and {MAX_COUNT} (got {per_company})"), None);
+    }
+    let target = sut::ensure_schema(target_schema);
+    let f = crate::generate::tenants::fill(&target, companies, per_company, seed as u64, false);
+    let keys = Spi::get_one_with_args::<i64>(
+        &format!(
+            "SELECT count(*) FROM {} k JOIN {} c ON c.id = k.customer_id \
+              WHERE c.company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'",
+            target.rel("customer_matching_keys"),
+            target.rel("customers")
+        ),
+        &[],
+    )
+    .expect("key count")
+    .unwrap_or(0);
+    TableIterator::once((companies, f.counts.customers, f.counts.conversations, f.counts.events, keys, f.elapsed_ms))
+}
+
+/// Largest number of tenants `perf_generate` creates in one call.
+pub const MAX_TENANTS: i32 = 1000;

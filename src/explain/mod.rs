@@ -25,6 +25,23 @@ pub struct PlanFacts {
     pub indexes: Vec<String>,
     /// One line per node ("Index Scan using idx on customers"), for notes and reports.
     pub nodes: Vec<String>,
+    /// Per-trigger totals from EXPLAIN ANALYZE's "Triggers" section (row-level and
+    /// AFTER triggers of the explained statement).
+    pub triggers: Vec<TriggerTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerTime {
+    pub name: String,
+    pub relation: String,
+    pub calls: i64,
+    pub time_ms: f64,
+}
+
+impl TriggerTime {
+    pub fn ms_per_call(&self) -> f64 {
+        if self.calls > 0 { self.time_ms / self.calls as f64 } else { 0.0 }
+    }
 }
 
 impl PlanFacts {
@@ -59,6 +76,17 @@ impl PlanFacts {
             ..PlanFacts::default()
         };
         walk(plan, &mut facts);
+        if let Some(Value::Array(ts)) = top.get("Triggers") {
+            facts.triggers = ts
+                .iter()
+                .map(|t| TriggerTime {
+                    name: t.get("Trigger Name").and_then(Value::as_str).unwrap_or("?").to_string(),
+                    relation: t.get("Relation").and_then(Value::as_str).unwrap_or("?").to_string(),
+                    calls: t.get("Calls").and_then(Value::as_i64).unwrap_or(0),
+                    time_ms: t.get("Time").and_then(Value::as_f64).unwrap_or(0.0),
+                })
+                .collect();
+        }
         Ok(facts)
     }
 
@@ -141,7 +169,8 @@ mod tests {
             {"Node Type": "Index Scan", "Index Name": "idx_customer_metrics_customer", "Relation Name": "customer_metrics"},
             {"Node Type": "Seq Scan", "Relation Name": "companies"},
             {"Node Type": "Seq Scan", "Relation Name": "companies"}]}]},
-        "Planning Time": 0.25, "Triggers": [], "Execution Time": 1.5}]"#;
+        "Planning Time": 0.25, "Triggers": [{"Trigger Name": "vc_usage_sync_customer", "Relation": "VC Usage",
+        "Time": 12.5, "Calls": 100}], "Execution Time": 1.5}]"#;
 
     #[test]
     fn reads_times_rows_and_buffers() {
@@ -151,6 +180,9 @@ mod tests {
         assert_eq!(f.rows, Some(50.0));
         assert_eq!((f.shared_hit, f.shared_read), (95, 5));
         assert_eq!(f.cache_hit_ratio(), Some(95.0));
+        assert_eq!(f.triggers.len(), 1);
+        assert_eq!((f.triggers[0].name.as_str(), f.triggers[0].calls), ("vc_usage_sync_customer", 100));
+        assert_eq!(f.triggers[0].ms_per_call(), 0.125);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The session context a test runs in: the target's search_path, and for tenant tests
 //! the plain tenant role with `app.current_company_id`. Everything is set LOCAL inside
-//! the test's subtransaction, so rolling that back restores the caller's session
-//! (ERRATA 5: a session-wide SET would leak into later tests).
+//! the test's subtransaction (ERRATA 5: a session-wide SET would leak into later
+//! tests). Rolling the subtransaction back restores the caller's values; work that is
+//! kept (committed subtransactions) calls `Saved::restore` before it ends.
 
 use pgrx::prelude::*;
 
@@ -9,18 +10,44 @@ use crate::suite::model::RunAs;
 use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
 
-pub fn enter(target: &Target, run_as: &RunAs) {
-    Spi::run_with_args(
-        "SELECT pg_catalog.set_config('search_path', $1, true)",
-        &[target.search_path().into()],
-    )
-    .expect("set search_path");
+/// The caller's values of what `enter` changes.
+pub struct Saved {
+    search_path: String,
+    role: String,
+    company: String,
+}
+
+fn set_local(name: &str, value: &str) {
+    Spi::run_with_args("SELECT pg_catalog.set_config($1, $2, true)", &[name.into(), value.into()])
+        .unwrap_or_else(|e| pgrx::error!("set_config({name}): {e}"));
+}
+
+fn current(name: &str) -> String {
+    Spi::get_one_with_args::<String>("SELECT pg_catalog.current_setting($1, true)", &[name.into()])
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+pub fn enter(target: &Target, run_as: &RunAs) -> Saved {
+    let saved = Saved {
+        search_path: current("search_path"),
+        role: current("role"),
+        company: current("app.current_company_id"),
+    };
+    set_local("search_path", &target.search_path());
     if let RunAs::Tenant(company) = run_as {
-        Spi::run_with_args(
-            "SELECT pg_catalog.set_config('app.current_company_id', $1, true)",
-            &[company.as_str().into()],
-        )
-        .expect("set app.current_company_id");
+        set_local("app.current_company_id", company);
         Spi::run(&format!("SET LOCAL ROLE {TENANT_ROLE}")).expect("SET LOCAL ROLE");
+    }
+    saved
+}
+
+impl Saved {
+    pub fn restore(self) {
+        // Role first: the tenant may not be allowed to change the others back.
+        set_local("role", if self.role.is_empty() { "none" } else { &self.role });
+        set_local("app.current_company_id", &self.company);
+        set_local("search_path", &self.search_path);
     }
 }

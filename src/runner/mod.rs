@@ -2,6 +2,7 @@
 //! run lock, recording, and a whole run.
 
 pub mod context;
+pub mod isolation;
 pub mod lock;
 pub mod record;
 pub mod run;

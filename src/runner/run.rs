@@ -1,10 +1,11 @@
-//! A whole run: lock, schema, scenario data, every selected test, recorded results.
+//! A whole run: lock, schema, then scenario by scenario its data and its tests, every
+//! result recorded as soon as it is known.
 
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::raise;
-use crate::runner::subxact::{in_subtransaction, OnSuccess};
+use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::runner::{lock, record, test};
 use crate::suite::result::TestResult;
 use crate::suite::{registry, setup};
@@ -37,38 +38,65 @@ pub fn execute(opts: &Options) -> (i64, Vec<TestResult>) {
     let run_id = record::start_run(&target, opts.pattern);
     notice!("pg_perfsuite run {run_id}: {} tests against schema \"{}\"", tests.len(), target.schema);
 
-    // Scenario data, each scenario's setup in its own subtransaction: a failed setup
-    // turns that scenario's tests into ERROR results instead of ending the run.
-    let mut scenarios: Vec<i32> = tests.iter().map(|t| t.scenario).collect();
-    scenarios.dedup();
+    let mut results: Vec<TestResult> = Vec::with_capacity(tests.len());
     let mut notes = Vec::new();
-    let mut failed_setup = Vec::new();
-    for s in &scenarios {
-        match in_subtransaction(OnSuccess::Commit, || setup::prepare(*s, &target, opts.seed)) {
-            Ok(note) if !note.is_empty() => {
-                notice!("{note}");
-                notes.push(note);
-            }
-            Ok(_) => {}
-            Err(e) => failed_setup.push((*s, e)),
+    // The plan's test environment first; if it cannot be built, no test can run.
+    let env_error = match in_subtransaction(OnSuccess::Commit, || setup::environment(&target, opts.seed)) {
+        Ok(note) => {
+            notice!("{note}");
+            notes.push(note);
+            None
         }
-    }
-    setup::analyze(&target);
-
-    let mut results = Vec::with_capacity(tests.len());
+        Err(e) => Some(SqlError { message: format!("environment setup failed: {}", e.message), ..e }),
+    };
+    let mut scenario = None;
+    let mut setup_error: Option<SqlError> = None;
     for t in &tests {
-        let result = match failed_setup.iter().find(|(s, _)| *s == t.scenario) {
-            Some((_, e)) => {
+        // Each scenario's own data is prepared just before its tests, in a subtransaction
+        // of its own: a failed setup turns that scenario's tests into ERROR results.
+        if scenario != Some(t.scenario) {
+            scenario = Some(t.scenario);
+            setup_error = match &env_error {
+                Some(e) => Some(e.clone()),
+                None => match in_subtransaction(OnSuccess::Commit, || setup::prepare(t.scenario, &target)) {
+                    Ok(note) => {
+                        if !note.is_empty() {
+                            notice!("{note}");
+                            notes.push(note);
+                        }
+                        None
+                    }
+                    Err(e) => Some(SqlError {
+                        message: format!("scenario {} setup failed: {}", t.scenario, e.message),
+                        ..e
+                    }),
+                },
+            };
+        }
+        let mut result = match &setup_error {
+            Some(e) => {
                 let mut r = TestResult::for_test(run_id, t);
-                r.set_error(&e.sqlstate, &format!("scenario {} setup failed: {}", t.scenario, e.message));
+                r.set_error(&e.sqlstate, &e.message);
                 r
             }
             None => test::run_test(run_id, t, &target, opts.iterations),
         };
+        if let Some(other) = &t.compare_to {
+            if let Some(note) = compare_note(&result, other, &results) {
+                result.notes = Some(format!("{}; {note}", result.notes.unwrap_or_default()));
+            }
+        }
         record::insert_result(&result);
         notice!("{} {}: {}", result.status, result.test_name, result.notes.as_deref().unwrap_or(""));
         results.push(result);
     }
     record::finish_run(run_id, &results, record::data_volume(&target), &notes.join("; "));
     (run_id, results)
+}
+
+/// "3.4x test 2.1 (12.000 ms vs 3.500 ms)": this result against an earlier one.
+fn compare_note(this: &TestResult, other_id: &str, earlier: &[TestResult]) -> Option<String> {
+    let other = earlier.iter().find(|r| r.test_id == other_id)?;
+    let (a, b) = (this.execution_time_ms?, other.execution_time_ms?);
+    (b > 0.0).then(|| format!("{:.1}x test {other_id} ({a:.3} ms vs {b:.3} ms)", a / b))
 }

@@ -1,13 +1,12 @@
 //! Running one registry test and judging it.
 
 use crate::explain::PlanFacts;
-use crate::runner::context;
-use crate::runner::subxact::{in_subtransaction, OnSuccess};
-use crate::runner::timed;
-use crate::suite::model::{Kind, TestDef};
-use crate::suite::result::TestResult;
-use crate::suite::stats::Summary;
+use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
+use crate::runner::{context, isolation, timed};
 use crate::suite::assertions;
+use crate::suite::model::{Kind, RunAs, TestDef};
+use crate::suite::result::{ms, TestResult};
+use crate::suite::stats::Summary;
 use crate::suite::verdict::{time_band, Verdict};
 use crate::sut::Target;
 
@@ -15,56 +14,171 @@ use crate::sut::Target;
 /// result; cancellation propagates.
 pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i32>) -> TestResult {
     let mut result = TestResult::for_test(run_id, t);
-    match t.kind {
-        Kind::TimedQuery => {
-            let iterations = iterations.unwrap_or(t.iterations).max(1);
-            // Read-only measurement: always rolled back, which also undoes the role switch.
-            let outcome = in_subtransaction(OnSuccess::Rollback, || {
-                context::enter(target, &t.run_as);
-                timed::measure(&t.sql, t.warmup, iterations)
-            });
-            match outcome {
-                Ok(m) => judge_timed(&mut result, t, m),
-                Err(e) => result.set_error(&e.sqlstate, &e.message),
-            }
-        }
+    let iterations = iterations.unwrap_or(t.iterations).max(1);
+    let outcome = match t.kind {
+        Kind::TimedQuery => run_timed_query(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
+        Kind::Dml => run_dml(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
+        Kind::CountCheck => run_count(t, target).map(|v| judge_count(&mut result, t, v)),
+        Kind::IsolationSweep => match &t.run_as {
+            RunAs::Tenant(company) => isolation::sweep(target, company).map(|o| judge_sweep(&mut result, o)),
+            RunAs::Owner => unreachable!("the registry requires a tenant for isolation sweeps"),
+        },
+    };
+    if let Err(e) = outcome {
+        result.set_error(&e.sqlstate, &e.message);
     }
     result
+}
+
+fn run_timed_query(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
+    // Read-only measurement: always rolled back, which also undoes the role switch.
+    in_subtransaction(OnSuccess::Rollback, || {
+        context::enter(target, &t.run_as);
+        timed::measure_query(&t.sql, t.warmup, iterations)
+    })
+}
+
+/// Warm-up and timed iterations each in their own subtransaction, rolled back so that
+/// every iteration starts from the same data; the last one is kept when `commit_last`
+/// (the plan's later checks read its effect). EXPLAIN ANALYZE runs once, rolled back.
+fn run_dml(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
+    let plan = in_subtransaction(OnSuccess::Rollback, || {
+        context::enter(target, &t.run_as);
+        if let Some(setup) = &t.setup_sql {
+            pgrx::spi::Spi::run(setup).unwrap_or_else(|e| pgrx::error!("setup_sql: {e}"));
+        }
+        timed::explain_analyze(t.explain_target())
+    })
+    .ok()
+    .flatten();
+    let total = t.warmup.max(0) + iterations;
+    let mut samples_ms = Vec::with_capacity(iterations as usize);
+    let mut rows = 0;
+    for i in 0..total {
+        let keep = t.commit_last && i == total - 1;
+        let (elapsed, n) = in_subtransaction(if keep { OnSuccess::Commit } else { OnSuccess::Rollback }, || {
+            let saved = context::enter(target, &t.run_as);
+            let measured = timed::time_statement(t.setup_sql.as_deref(), &t.sql);
+            saved.restore();
+            measured
+        })?;
+        if i >= t.warmup {
+            samples_ms.push(elapsed);
+            rows = n;
+        }
+    }
+    Ok(timed::Measurement { samples_ms, rows, plan })
+}
+
+fn run_count(t: &TestDef, target: &Target) -> Result<Option<f64>, SqlError> {
+    in_subtransaction(OnSuccess::Rollback, || {
+        context::enter(target, &t.run_as);
+        timed::scalar(&t.sql)
+    })
 }
 
 fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
     let summary = Summary::of(&m.samples_ms).expect("at least one iteration");
     result.set_timing(&summary, t.statistic);
     result.rows_returned = Some(m.rows);
-    let measured = summary.statistic(t.statistic);
+    let per = t.records.map(f64::from).unwrap_or(1.0);
+    let measured = summary.statistic(t.statistic) / per;
+    if t.records.is_some() {
+        // The plan judges bulk work per record: execution_time_ms is the per-record figure.
+        result.statistic = Some(format!("{}_per_record", t.statistic.name()));
+        result.execution_time_ms = Some(ms(measured));
+    }
     let mut verdict = time_band(measured, t.target_ms, t.acceptable_ms);
     let mut broken = Vec::new();
-    let scans = match PlanFacts::from_json(&m.plan) {
-        Ok(facts) => {
+    let plan_note = match m.plan.as_ref().map(PlanFacts::from_json) {
+        Some(Ok(facts)) => {
             broken = assertions::failed(&facts, t.assert_index.as_deref(), t.assert_no_seqscan.as_deref());
-            let s = facts.scan_summary();
-            result.set_plan(&facts, m.plan);
-            s
+            let mut plan_note = facts.scan_summary();
+            // Foreign-key checks are triggers too; summed, they say what FKs cost.
+            let (fk, own): (Vec<_>, Vec<_>) =
+                facts.triggers.iter().partition(|t| t.name.starts_with("RI_ConstraintTrigger"));
+            for trig in own {
+                plan_note.push_str(&format!(
+                    "; trigger {} on {}: {} calls, {:.3} ms each",
+                    trig.name,
+                    trig.relation,
+                    trig.calls,
+                    trig.ms_per_call()
+                ));
+            }
+            if !fk.is_empty() {
+                let calls: i64 = fk.iter().map(|t| t.calls).sum();
+                let time: f64 = fk.iter().map(|t| t.time_ms).sum();
+                plan_note.push_str(&format!("; foreign-key checks: {calls} calls, {time:.3} ms in all"));
+            }
+            result.set_plan(&facts, m.plan.unwrap_or_default());
+            plan_note
         }
-        Err(e) => format!("plan not read: {e}"),
+        Some(Err(e)) => format!("plan not read: {e}"),
+        None => "no plan (EXPLAIN failed)".to_string(),
     };
     if !broken.is_empty() {
         verdict = verdict.max(Verdict::Fail);
     }
     result.set_verdict(verdict);
-    let target = match (t.target_ms, t.acceptable_ms) {
+    let bands = match (t.target_ms, t.acceptable_ms) {
         (Some(tg), Some(ac)) => format!(" (target <{tg} ms, acceptable <{ac} ms)"),
         (Some(tg), None) => format!(" (target <{tg} ms)"),
         _ => String::new(),
     };
+    let unit = if t.records.is_some() { " per record" } else { "" };
     let broken = if broken.is_empty() { String::new() } else { format!("{}; ", broken.join("; ")) };
+    // A multi-statement DML test reports the last statement's count (0 for a REFRESH).
+    let rows = if t.kind == Kind::TimedQuery || m.rows > 0 { format!("; {} rows", m.rows) } else { String::new() };
     result.notes = Some(format!(
-        "{broken}{} {:.3} ms{target} over {} runs, min {:.3} max {:.3}; {} rows; {scans}",
+        "{broken}{} {measured:.3} ms{unit}{bands} over {} runs, min {:.3} max {:.3}{rows}; {plan_note}",
         t.statistic.name(),
-        measured,
         summary.n,
-        summary.min,
-        summary.max,
-        m.rows
+        summary.min / per,
+        summary.max / per,
     ));
+}
+
+fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>) {
+    let expected = t.expected_value.expect("registry requires expected_value for count checks");
+    result.expected_value = Some(expected);
+    result.actual_value = value;
+    result.rows_returned = value.map(|v| v as i64);
+    let as_who = match &t.run_as {
+        RunAs::Tenant(c) => format!(" as tenant {c}"),
+        RunAs::Owner => String::new(),
+    };
+    match value {
+        Some(v) if v == expected => {
+            result.set_verdict(Verdict::Pass);
+            result.notes = Some(format!("{v} = expected {expected}{as_who}"));
+        }
+        Some(v) => {
+            result.set_verdict(Verdict::Fail);
+            result.notes = Some(format!("{v}, expected {expected}{as_who}"));
+        }
+        None => {
+            result.set_verdict(Verdict::Fail);
+            result.notes = Some(format!("query returned NULL, expected {expected}{as_who}"));
+        }
+    }
+}
+
+fn judge_sweep(result: &mut TestResult, o: isolation::SweepOutcome) {
+    result.expected_value = Some(0.0);
+    result.actual_value = Some(o.leaks as f64);
+    let verdict = if o.findings.is_empty() { Verdict::Pass } else { Verdict::Fail };
+    result.set_verdict(verdict);
+    let mut note = if o.findings.is_empty() {
+        format!("0 leaks across {} tenant tables: {}", o.checked.len(), o.checked.join(", "))
+    } else {
+        format!("{} leaks: {}", o.leaks, o.findings.join("; "))
+    };
+    if !o.not_granted.is_empty() {
+        note.push_str(&format!("; not readable by the tenant role: {}", o.not_granted.join(", ")));
+    }
+    if !o.not_exercised.is_empty() {
+        note.push_str(&format!("; no other company's rows to hide in: {}", o.not_exercised.join(", ")));
+    }
+    result.notes = Some(note);
 }

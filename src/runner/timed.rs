@@ -1,6 +1,5 @@
-//! The timing loop: warm-up, N timed executions of one prepared statement, then one
-//! `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` for plan facts. Latency never comes from
-//! EXPLAIN ANALYZE, whose per-node timing inflates short queries.
+//! Timing loops. Latency comes from plain execution, never from EXPLAIN ANALYZE,
+//! whose per-node timing inflates short queries; EXPLAIN runs once, for plan facts.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -10,15 +9,32 @@ use std::time::Instant;
 pub struct Measurement {
     /// Milliseconds per timed execution.
     pub samples_ms: Vec<f64>,
-    /// Rows the query returned (last execution).
+    /// Rows the query returned or changed (last execution).
     pub rows: i64,
-    /// EXPLAIN's JSON document.
-    pub plan: serde_json::Value,
+    /// EXPLAIN's JSON document, when it could be taken.
+    pub plan: Option<serde_json::Value>,
 }
 
-/// Execute `sql` `warmup` times untimed, `iterations` times timed, then EXPLAIN it.
-pub fn measure(sql: &str, warmup: i32, iterations: i32) -> Measurement {
-    Spi::connect(|client| {
+fn spi_error(e: pgrx::spi::Error) -> ! {
+    pgrx::error!("pg_perfsuite: SPI failed: {e}")
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) sql` as JSON. Executes `sql` for real:
+/// callers run it where its effects are rolled back.
+pub fn explain_analyze(sql: &str) -> Option<serde_json::Value> {
+    Spi::connect_mut(|c| {
+        c.update(&format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"), None, &[])?
+            .first()
+            .get_one::<pgrx::Json>()
+    })
+    .unwrap_or_else(|e| spi_error(e))
+    .map(|j| j.0)
+}
+
+/// Read query: `warmup` untimed then `iterations` timed executions of one prepared
+/// statement, then EXPLAIN ANALYZE once.
+pub fn measure_query(sql: &str, warmup: i32, iterations: i32) -> Measurement {
+    let (samples_ms, rows) = Spi::connect(|client| {
         let stmt = client.prepare(sql, &[])?;
         let run_once = || -> Result<i64, pgrx::spi::Error> {
             let rows = client.select(&stmt, None, &[])?.len() as i64;
@@ -32,21 +48,37 @@ pub fn measure(sql: &str, warmup: i32, iterations: i32) -> Measurement {
             run_once()?;
             pgrx::check_for_interrupts!();
         }
-        let mut samples_ms = Vec::with_capacity(iterations.max(0) as usize);
+        let mut samples = Vec::with_capacity(iterations.max(0) as usize);
         let mut rows = 0;
         for _ in 0..iterations {
             let start = Instant::now();
             rows = run_once()?;
-            samples_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+            samples.push(start.elapsed().as_secs_f64() * 1000.0);
             pgrx::check_for_interrupts!();
         }
-        let plan = client
-            .select(&format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"), None, &[])?
-            .first()
-            .get_one::<pgrx::Json>()?
-            .map(|j| j.0)
-            .unwrap_or(serde_json::Value::Null);
-        Ok::<_, pgrx::spi::Error>(Measurement { samples_ms, rows, plan })
+        Ok::<_, pgrx::spi::Error>((samples, rows))
     })
-    .unwrap_or_else(|e| pgrx::error!("timing query failed: {e}"))
+    .unwrap_or_else(|e| spi_error(e));
+    Measurement { samples_ms, rows, plan: explain_analyze(sql) }
+}
+
+/// Run `setup` (untimed) then time `sql` once; returns (ms, rows processed by the last
+/// statement). Several statements separated by semicolons are allowed.
+pub fn time_statement(setup: Option<&str>, sql: &str) -> (f64, i64) {
+    Spi::connect_mut(|c| {
+        if let Some(s) = setup {
+            c.update(s, None, &[])?;
+        }
+        let start = Instant::now();
+        let rows = c.update(sql, None, &[])?.len() as i64;
+        Ok::<_, pgrx::spi::Error>((start.elapsed().as_secs_f64() * 1000.0, rows))
+    })
+    .unwrap_or_else(|e| spi_error(e))
+}
+
+/// The single number a count check's query returns. Wrapping it in a scalar subquery
+/// makes PostgreSQL itself reject a query with several columns or rows.
+pub fn scalar(sql: &str) -> Option<f64> {
+    Spi::get_one::<f64>(&format!("SELECT (SELECT * FROM ({sql}) AS q)::float8"))
+        .unwrap_or_else(|e| spi_error(e))
 }

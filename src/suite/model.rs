@@ -4,14 +4,24 @@ use super::stats::Statistic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Warm-up, N timed executions, one EXPLAIN ANALYZE; verdict on a statistic.
+    /// Warm-up, N timed executions of a read query, one EXPLAIN ANALYZE; verdict on a statistic.
     TimedQuery,
+    /// The query returns one number; PASS when it equals `expected_value`.
+    CountCheck,
+    /// A data change, timed over iterations that are rolled back (the last one kept
+    /// when `commit_last`); verdict per record when `records` is set.
+    Dml,
+    /// As the tenant, every tenant table shows only the tenant's live rows.
+    IsolationSweep,
 }
 
 impl Kind {
     pub fn parse(s: &str) -> Option<Kind> {
         match s {
             "timed_query" => Some(Kind::TimedQuery),
+            "count_check" => Some(Kind::CountCheck),
+            "dml" => Some(Kind::Dml),
+            "isolation_sweep" => Some(Kind::IsolationSweep),
             _ => None,
         }
     }
@@ -33,16 +43,27 @@ pub struct TestDef {
     pub name: String,
     pub kind: Kind,
     pub query_type: String,
+    /// The statement(s) under test; empty for an isolation sweep.
     pub sql: String,
+    /// DML: run before `sql` in every iteration, untimed.
+    pub setup_sql: Option<String>,
+    /// The single statement to EXPLAIN when `sql` holds several.
+    pub explain_sql: Option<String>,
     pub statistic: Statistic,
     pub target_ms: Option<f64>,
     pub acceptable_ms: Option<f64>,
+    /// Targets are per record: the measured time is divided by this.
+    pub records: Option<i32>,
+    pub expected_value: Option<f64>,
+    pub commit_last: bool,
     pub iterations: i32,
     pub warmup: i32,
     pub run_as: RunAs,
     /// Plan assertions: an index the plan must use, a relation it must not seq-scan.
     pub assert_index: Option<String>,
     pub assert_no_seqscan: Option<String>,
+    /// Another test of the same run whose figure this one is reported against.
+    pub compare_to: Option<String>,
 }
 
 impl TestDef {
@@ -50,5 +71,35 @@ impl TestDef {
     pub fn display_name(&self) -> String {
         let full = format!("{} {}", self.test_id, self.name);
         full.chars().take(100).collect()
+    }
+
+    /// The statement EXPLAIN is run on.
+    pub fn explain_target(&self) -> &str {
+        self.explain_sql.as_deref().unwrap_or(&self.sql)
+    }
+}
+
+/// SQL as a DBA may type it: surrounding blanks and trailing semicolons removed, so it
+/// can be wrapped or prefixed with EXPLAIN.
+pub fn normalize_sql(sql: &str) -> String {
+    sql.trim().trim_end_matches(|c: char| c == ';' || c.is_whitespace()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_is_trimmed_of_trailing_semicolons() {
+        assert_eq!(normalize_sql("  SELECT 1;; \n"), "SELECT 1");
+        assert_eq!(normalize_sql("SELECT ';'"), "SELECT ';'");
+    }
+
+    #[test]
+    fn kinds_parse() {
+        for k in ["timed_query", "count_check", "dml", "isolation_sweep"] {
+            assert!(Kind::parse(k).is_some(), "{k}");
+        }
+        assert!(Kind::parse("bogus").is_none());
     }
 }

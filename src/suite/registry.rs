@@ -3,17 +3,17 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use super::model::{Kind, RunAs, TestDef};
+use super::model::{normalize_sql, Kind, RunAs, TestDef};
 use super::stats::Statistic;
 use crate::errors::raise;
 
 /// Enabled tests whose id matches the LIKE `pattern`, in plan order.
 pub fn load(pattern: &str) -> Vec<TestDef> {
-    let rows: Vec<TestDef> = Spi::connect(|c| {
+    Spi::connect(|c| {
         let table = c.select(
-            "SELECT test_id, scenario, name, kind, query_type, sql, statistic, \
-                    target_ms::float8, acceptable_ms::float8, iterations, warmup, run_as, tenant_company::text, \
-                    assert_index, assert_no_seqscan \
+            "SELECT test_id, scenario, name, kind, query_type, coalesce(sql, ''), setup_sql, explain_sql, statistic, \
+                    target_ms::float8, acceptable_ms::float8, records, expected_value::float8, commit_last, \
+                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to \
                FROM perf_tests \
               WHERE enabled AND test_id LIKE $1 \
               ORDER BY scenario, test_id COLLATE \"C\"",
@@ -24,13 +24,15 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
         for row in table {
             let test_id: String = row.get(1)?.unwrap_or_default();
             let kind_text: String = row.get(4)?.unwrap_or_default();
-            let stat_text: String = row.get(7)?.unwrap_or_default();
-            let run_as_text: String = row.get(12)?.unwrap_or_default();
-            let kind = Kind::parse(&kind_text)
-                .unwrap_or_else(|| raise(Code::ERRCODE_DATA_EXCEPTION, format!("test {test_id}: unknown kind \"{kind_text}\""), None));
-            let statistic = Statistic::parse(&stat_text)
-                .unwrap_or_else(|| raise(Code::ERRCODE_DATA_EXCEPTION, format!("test {test_id}: unknown statistic \"{stat_text}\""), None));
-            let run_as = match (run_as_text.as_str(), row.get::<String>(13)?) {
+            let stat_text: String = row.get(9)?.unwrap_or_default();
+            let run_as_text: String = row.get(17)?.unwrap_or_default();
+            let kind = Kind::parse(&kind_text).unwrap_or_else(|| {
+                raise(Code::ERRCODE_DATA_EXCEPTION, format!("test {test_id}: unknown kind \"{kind_text}\""), None)
+            });
+            let statistic = Statistic::parse(&stat_text).unwrap_or_else(|| {
+                raise(Code::ERRCODE_DATA_EXCEPTION, format!("test {test_id}: unknown statistic \"{stat_text}\""), None)
+            });
+            let run_as = match (run_as_text.as_str(), row.get::<String>(18)?) {
                 ("tenant", Some(company)) => RunAs::Tenant(company),
                 _ => RunAs::Owner,
             };
@@ -39,20 +41,25 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
                 name: row.get(3)?.unwrap_or_default(),
                 kind,
                 query_type: row.get(5)?.unwrap_or_default(),
-                sql: row.get(6)?.unwrap_or_default(),
+                sql: normalize_sql(&row.get::<String>(6)?.unwrap_or_default()),
+                setup_sql: row.get::<String>(7)?.map(|s| normalize_sql(&s)),
+                explain_sql: row.get::<String>(8)?.map(|s| normalize_sql(&s)),
                 statistic,
-                target_ms: row.get(8)?,
-                acceptable_ms: row.get(9)?,
-                iterations: row.get(10)?.unwrap_or(1),
-                warmup: row.get(11)?.unwrap_or(0),
+                target_ms: row.get(10)?,
+                acceptable_ms: row.get(11)?,
+                records: row.get(12)?,
+                expected_value: row.get(13)?,
+                commit_last: row.get(14)?.unwrap_or(false),
+                iterations: row.get(15)?.unwrap_or(1),
+                warmup: row.get(16)?.unwrap_or(0),
                 run_as,
-                assert_index: row.get(14)?,
-                assert_no_seqscan: row.get(15)?,
+                assert_index: row.get(19)?,
+                assert_no_seqscan: row.get(20)?,
+                compare_to: row.get(21)?,
                 test_id,
             });
         }
         Ok::<_, pgrx::spi::Error>(out)
     })
-    .expect("reading perf_tests");
-    rows
+    .expect("reading perf_tests")
 }

@@ -1,16 +1,20 @@
-//! The data each scenario of the plan starts from.
+//! The data each scenario of the plan starts from. Every step is idempotent: data the
+//! plan's tests change (bulk conversations, delete-test customers) is recreated, data
+//! they only read is generated once and reused.
 
 use pgrx::prelude::*;
 
 use crate::generate::model::parse_uuid;
+use crate::generate::tenants;
 use crate::generate::writer::{self, Request};
 use crate::sut::Target;
 
 /// Scenario 1's company and user ("Load Test Company").
 pub const LOAD_TEST_COMPANY: &str = "11111111-1111-1111-1111-111111111111";
 pub const LOAD_TEST_USER: &str = "22222222-2222-2222-2222-222222222222";
-/// Customers the plan generates for scenario 1.
+/// Customers the plan generates for scenario 1, and per tenant in scenario 5.
 pub const LOAD_TEST_CUSTOMERS: i64 = 1000;
+pub const TENANTS: i32 = 10;
 
 /// Insert a company and its user unless they exist (works without unique constraints).
 pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, email: &str) {
@@ -32,7 +36,7 @@ pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, em
     .expect("user row");
 }
 
-fn customer_count(target: &Target, company: &str) -> i64 {
+pub fn customer_count(target: &Target, company: &str) -> i64 {
     Spi::get_one_with_args::<i64>(
         &format!("SELECT count(*) FROM {} WHERE company_id = $1::uuid", target.rel("customers")),
         &[company.into()],
@@ -45,38 +49,127 @@ pub fn refresh_metrics(target: &Target) {
     Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics"))).expect("refresh customer_metrics");
 }
 
-/// Prepare `scenario`'s data; returns a note on what was done.
-pub fn prepare(scenario: i32, target: &Target, seed: u64) -> String {
-    match scenario {
-        1 => {
-            ensure_company(target, LOAD_TEST_COMPANY, "Load Test Company", LOAD_TEST_USER, "loadtest@example.com");
-            let existing = customer_count(target, LOAD_TEST_COMPANY);
-            if existing > 0 {
-                return format!("scenario 1: using the {existing} customers company {LOAD_TEST_COMPANY} already has");
-            }
-            let counts = writer::write(&Request {
-                target,
-                company_id: uuid(LOAD_TEST_COMPANY),
-                user_id: uuid(LOAD_TEST_USER),
-                count: LOAD_TEST_CUSTOMERS,
-                seed,
-                progress_notices: false,
-            });
-            refresh_metrics(target);
-            format!(
-                "scenario 1: generated {} customers, {} conversations, {} events (seed {seed})",
-                counts.customers, counts.conversations, counts.events
-            )
-        }
-        _ => String::new(),
+/// Delete customers of `company` whose name is LIKE `name_like`, children first (a
+/// user's schema may not cascade), with the conversations that point at them.
+fn delete_customers(target: &Target, company: &str, name_like: &str) -> i64 {
+    let victims = format!(
+        "SELECT id FROM {} WHERE company_id = $1::uuid AND customer_name LIKE $2",
+        target.rel("customers")
+    );
+    for child in ["customer_matching_keys", "customer_events", "customer_conversation_summaries", "VC Usage"] {
+        Spi::run_with_args(
+            &format!("DELETE FROM {} WHERE customer_id IN ({victims})", target.rel(child)),
+            &[company.into(), name_like.into()],
+        )
+        .expect("delete child rows");
     }
+    Spi::get_one_with_args::<i64>(
+        &format!(
+            "WITH d AS (DELETE FROM {} WHERE id IN ({victims}) RETURNING 1) SELECT count(*) FROM d",
+            target.rel("customers")
+        ),
+        &[company.into(), name_like.into()],
+    )
+    .expect("delete customers")
+    .unwrap_or(0)
+}
+
+/// Scenario 1's data: the Load Test Company with its 1000 customers.
+fn load_test_company(target: &Target, seed: u64) -> String {
+    ensure_company(target, LOAD_TEST_COMPANY, "Load Test Company", LOAD_TEST_USER, "loadtest@example.com");
+    let existing = customer_count(target, LOAD_TEST_COMPANY);
+    if existing > 0 {
+        return format!("using the {existing} customers company {LOAD_TEST_COMPANY} already has");
+    }
+    let counts = writer::write(&Request {
+        target,
+        company_id: uuid(LOAD_TEST_COMPANY),
+        user_id: uuid(LOAD_TEST_USER),
+        count: LOAD_TEST_CUSTOMERS,
+        seed,
+        progress_notices: false,
+    });
+    refresh_metrics(target);
+    format!(
+        "generated {} customers, {} conversations, {} events for company {LOAD_TEST_COMPANY} (seed {seed})",
+        counts.customers, counts.conversations, counts.events
+    )
+}
+
+/// The four searchable customers of scenario 2, added once.
+fn searchable_customers(target: &Target) -> String {
+    let added = Spi::get_one_with_args::<i64>(
+        &format!(
+            "WITH wanted(name, email, phone) AS (VALUES
+                ('John Smith', 'john.smith@example.com', '+1-555-123-4567'),
+                ('Johnny Smithson', 'johnny@example.com', '+1-555-123-4568'),
+                ('Jon Smythe', 'jon.smythe@example.com', '+1-555-123-4569'),
+                ('Jane Johnson', 'jane@example.com', '+1-555-987-6543')),
+             ins AS (
+                INSERT INTO {c} (company_id, customer_name, customer_email, customer_phone, created_by_user_id)
+                SELECT $1::uuid, w.name, w.email, w.phone, $2::uuid FROM wanted w
+                 WHERE NOT EXISTS (SELECT 1 FROM {c} x WHERE x.company_id = $1::uuid AND x.customer_email = w.email)
+                RETURNING 1)
+             SELECT count(*) FROM ins",
+            c = target.rel("customers")
+        ),
+        &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],
+    )
+    .expect("scenario 2 customers")
+    .unwrap_or(0);
+    format!("{added} of the 4 searchable customers added")
+}
+
+/// The plan's "Test Environment Requirements", built before any scenario runs: 10+
+/// companies and 10,000+ customers (scenario 5's ten tenants of 1000) beside scenario
+/// 1's Load Test Company. Without them every table is one company's, and the planner
+/// rightly scans whole tables where the plan expects index scans (4.2).
+pub fn environment(target: &Target, seed: u64) -> String {
+    let load = load_test_company(target, seed);
+    let f = tenants::fill(target, TENANTS, LOAD_TEST_CUSTOMERS as i32, seed, true);
+    analyze(target);
+    format!(
+        "environment: {load}; {} of {TENANTS} tenants generated ({} customers, {} conversations, {} events in {:.0} ms)",
+        f.tenants_filled, f.counts.customers, f.counts.conversations, f.counts.events, f.elapsed_ms
+    )
+}
+
+/// Prepare `scenario`'s own data (after `environment`); returns a note on what was done.
+pub fn prepare(scenario: i32, target: &Target) -> String {
+    let note = match scenario {
+        2 => searchable_customers(target),
+        3 => {
+            let removed = delete_customers(target, LOAD_TEST_COMPANY, "Bulk Customer %");
+            Spi::run_with_args(
+                &format!("DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'bulk\\_session\\_%'", target.rel("VC Usage")),
+                &[LOAD_TEST_COMPANY.into()],
+            )
+            .expect("delete bulk conversations");
+            format!("{removed} bulk customers of an earlier run removed")
+        }
+        4 => {
+            let removed = delete_customers(target, LOAD_TEST_COMPANY, "Delete Test Customer %");
+            Spi::run_with_args(
+                &format!(
+                    "INSERT INTO {} (company_id, customer_name, created_by_user_id) \
+                     SELECT $1::uuid, 'Delete Test Customer ' || i, $2::uuid FROM generate_series(1, 100) i",
+                    target.rel("customers")
+                ),
+                &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],
+            )
+            .expect("delete-test customers");
+            format!("100 delete-test customers inserted ({removed} of an earlier run removed)")
+        }
+        _ => return String::new(),
+    };
+    analyze(target);
+    format!("scenario {scenario}: {note}")
 }
 
 /// Refresh planner statistics of the tables under test (the plan's remediation step 3,
 /// done up front so that plans reflect the generated data).
 pub fn analyze(target: &Target) {
-    for rel in ["companies", "users", "customers", "customer_matching_keys", "VC Usage", "customer_events",
-                "customer_conversation_summaries", "customer_metrics"] {
+    for rel in crate::sut::columns::relation_names() {
         Spi::run(&format!("ANALYZE {}", target.rel(rel))).expect("ANALYZE");
     }
 }

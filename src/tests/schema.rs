@@ -119,6 +119,8 @@ mod tests {
         assert_eq!(insert("'BULK1@example.com'", "NULL", "s2"), first);
         assert_eq!(insert("NULL", "'+1 (555) 000-0001'", "s3"), first);
         assert_eq!(one::<i64>(&format!("SELECT count(*) FROM customers WHERE company_id = '{COMPANY_A}'")), 1);
+        // A new email is a new person even with a known phone (the plan's 3.1 relies on it).
+        assert_ne!(insert("'someone.else@example.com'", "'+15550000001'", "s4"), first);
         // Another company's identical email is another customer.
         let other = one::<pgrx::Uuid>(&format!(
             "INSERT INTO \"VC Usage\" (company_id, customer_email, session_id) VALUES ('{COMPANY_B}', 'bulk1@example.com', 'x') RETURNING customer_id"
