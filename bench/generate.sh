@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Generator benchmark (issue 3). In one throwaway cluster, generate the plan's scenario-5
+# volume (10 companies x 1000 customers, ~160k rows) three ways, each into a fresh
+# database with the same reference schema, and print times and ratios:
+#   1. the plan's PL/pgSQL helper, loaded as-is (bench/baseline/, copied from the plan),
+#   2. the Rust generator (perf_generate),
+#   3. COPY of exactly the rows the Rust generator wrote (same triggers, FKs, indexes).
+# Then the growth of the Rust generator at 1x, 10x and 100x that volume (time, rows/s,
+# peak backend memory).
+#   bench/generate.sh                      # everything (100x takes several minutes)
+#   PERF_BENCH_SCALES="1 10" bench/generate.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+source scripts/lib/cluster.sh
+SCALES=${PERF_BENCH_SCALES:-"1 10 100"}
+
+install_extension
+cluster_start shared_buffers=256MB max_wal_size=4GB
+
+now() { date +%s.%N; }
+calc() { python3 -c "print($1)"; }
+
+# A fresh database with the reference schema and the plan's ten companies and users.
+new_db() {
+  psql_pg -q -d postgres -c "CREATE DATABASE $1"
+  psql_pg -q -d "$1" -c "SET client_min_messages = warning; CREATE EXTENSION pg_perfsuite; SELECT perf_install_schema();" >/dev/null
+  psql_pg -q -d "$1" -c "
+    INSERT INTO companies (id, name) SELECT ('aaaaaaaa-aaaa-aaaa-aaaa-' || LPAD(i::text, 12, '0'))::uuid, 'Test Company ' || i FROM generate_series(1, 10) i;
+    INSERT INTO users (id, email, company_id) SELECT ('bbbbbbbb-bbbb-bbbb-bbbb-' || LPAD(i::text, 12, '0'))::uuid,
+        'user' || i || '@company' || i || '.com', ('aaaaaaaa-aaaa-aaaa-aaaa-' || LPAD(i::text, 12, '0'))::uuid FROM generate_series(1, 10) i;"
+}
+
+# Run SQL in one session of database $1, print "seconds private_kB". Memory is the
+# backend's peak RSS minus the shared memory it has touched (VmHWM - RssShmem): shared
+# buffers count in RSS and grow with the data, private memory should not.
+timed_sql() {
+  local db=$1 sql=$2 t0 t1 out
+  t0=$(now)
+  out=$(psql_pg -q -At -d "$db" -c "SET client_min_messages = warning" -c "$sql" \
+        -c "SELECT (regexp_match(s, 'VmHWM:\s+(\d+)'))[1]::int - (regexp_match(s, 'RssShmem:\s+(\d+)'))[1]::int
+            FROM pg_read_file('/proc/self/status') AS s" | tail -1)
+  t1=$(now)
+  echo "$(calc "$t1 - $t0") $out"
+}
+
+counts() {
+  psql_pg -At -d "$1" -c "SELECT (SELECT count(*) FROM customers) || ' customers, ' || (SELECT count(*) FROM \"VC Usage\") || ' conversations, '
+    || (SELECT count(*) FROM customer_events) || ' events, ' || (SELECT count(*) FROM customer_matching_keys) || ' keys, '
+    || (SELECT count(*) FROM customer_metrics) || ' metrics rows'"
+}
+
+echo "== scenario-5 volume: 10 companies x 1000 customers =="
+new_db bench_plpgsql
+psql_pg -q -d bench_plpgsql -f bench/baseline/plpgsql_generate_test_customers.sql
+read -r t_plpgsql m_plpgsql < <(timed_sql bench_plpgsql "DO \$\$ BEGIN FOR i IN 1..10 LOOP
+    PERFORM baseline_generate_test_customers(('aaaaaaaa-aaaa-aaaa-aaaa-' || LPAD(i::text, 12, '0'))::uuid, 1000,
+                                             ('bbbbbbbb-bbbb-bbbb-bbbb-' || LPAD(i::text, 12, '0'))::uuid);
+  END LOOP; END \$\$")
+echo "PL/pgSQL helper : ${t_plpgsql}s  ($(counts bench_plpgsql))"
+
+new_db bench_rust
+read -r t_rust m_rust < <(timed_sql bench_rust "SELECT * FROM perf_generate(10, 1000, 42)")
+echo "Rust generator  : ${t_rust}s  ($(counts bench_rust))"
+
+# COPY the Rust generator's rows (minus what triggers derive: keys, metrics).
+DUMP="$WORK/dump"; as_pg mkdir -p "$DUMP"
+cols_c="id, company_id, customer_name, customer_email, customer_phone, customer_address, status, lifecycle_stage, tags, source, created_by_user_id, created_at"
+cols_v="company_id, user_id, customer_id, customer_name, session_id, interaction_number, user_message, ai_response, created_at"
+cols_e="customer_id, company_id, event_type, event_data, created_at"
+psql_pg -q -d bench_rust -c "COPY customers ($cols_c) TO '$DUMP/c'" -c "COPY \"VC Usage\" ($cols_v) TO '$DUMP/v'" -c "COPY customer_events ($cols_e) TO '$DUMP/e'"
+new_db bench_copy
+read -r t_copy m_copy < <(timed_sql bench_copy "COPY customers ($cols_c) FROM '$DUMP/c'; COPY \"VC Usage\" ($cols_v) FROM '$DUMP/v';
+  COPY customer_events ($cols_e) FROM '$DUMP/e'; REFRESH MATERIALIZED VIEW customer_metrics")
+echo "COPY same rows  : ${t_copy}s  ($(counts bench_copy))"
+echo
+printf 'Rust vs PL/pgSQL: %.1fx faster (target >= 5x)\n' "$(calc "$t_plpgsql / $t_rust")"
+printf 'Rust vs COPY    : %.2fx the time of COPY (target <= 1.0)\n' "$(calc "$t_rust / $t_copy")"
+printf 'peak private backend memory: PL/pgSQL %s kB, Rust %s kB, COPY %s kB\n' "$m_plpgsql" "$m_rust" "$m_copy"
+
+echo
+echo "== growth of the Rust generator (10 companies) =="
+printf '%-6s %12s %10s %12s %14s\n' scale customers seconds rows/s private_kB
+for s in $SCALES; do
+  db=bench_scale_$s
+  new_db "$db"
+  read -r t m < <(timed_sql "$db" "SELECT * FROM perf_generate(10, $((1000 * s)), 42)")
+  rows=$(psql_pg -At -d "$db" -c "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM \"VC Usage\") + (SELECT count(*) FROM customer_events) + (SELECT count(*) FROM customer_matching_keys)")
+  printf '%-6s %12s %10.2f %12.0f %14s\n' "${s}x" "$((10000 * s))" "$t" "$(calc "$rows / $t")" "$m"
+  psql_pg -q -d postgres -c "DROP DATABASE $db"
+done

@@ -1,0 +1,40 @@
+# Throwaway PostgreSQL 15 cluster helpers, sourced by scripts/run-plan.sh and bench/*.sh.
+# Runs the server as the postgres OS user (PostgreSQL refuses root), on a free port,
+# in a temporary directory removed on exit unless PERF_KEEP_CLUSTER is set.
+
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+BIN=$($PG_CONFIG --bindir)
+
+as_pg() { if [[ $(id -un) == postgres ]]; then "$@"; else sudo -u postgres -- "$@"; fi; }
+
+# Build and install the extension (release unless PERF_PROFILE=dev).
+install_extension() {
+  local flags=(--release)
+  [[ ${PERF_PROFILE:-release} == dev ]] && flags=()
+  echo "[cluster] cargo pgrx install ${flags[*]} --pg-config $PG_CONFIG"
+  cargo pgrx install "${flags[@]}" --pg-config "$PG_CONFIG" >/dev/null
+}
+
+cluster_stop() {
+  if [[ -n ${PERF_KEEP_CLUSTER:-} ]]; then
+    echo "[cluster] left running: psql -h $WORK -p $PORT -U postgres <db>; stop: sudo -u postgres $BIN/pg_ctl -D $WORK/data stop"
+    return
+  fi
+  as_pg "$BIN/pg_ctl" -D "$WORK/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+
+# cluster_start [postgres -c options...]: sets WORK and PORT, stops the cluster on exit.
+cluster_start() {
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  WORK=$(mktemp -d /var/tmp/pg_perfsuite-run.XXXXXX)
+  chown postgres:postgres "$WORK"
+  trap cluster_stop EXIT
+  echo "[cluster] throwaway cluster in $WORK on port $PORT"
+  as_pg "$BIN/initdb" -D "$WORK/data" -U postgres --auth=trust >/dev/null
+  local opts="-p $PORT -k $WORK -c listen_addresses=''"
+  for o in "$@"; do opts+=" -c $o"; done
+  as_pg "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -o "$opts" start >/dev/null
+}
+
+psql_pg() { as_pg "$BIN/psql" -h "$WORK" -p "$PORT" -U postgres -X -v ON_ERROR_STOP=1 "$@"; }
