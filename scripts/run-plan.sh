@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: build and install pg_perfsuite into PostgreSQL 15, start a throwaway
 # cluster (as the postgres OS user, on a free port), CREATE EXTENSION, run
-# SELECT * FROM perf_run_all(), print the results, then stop and remove the cluster.
+# SELECT * FROM perf_run_all(), print the results and the markdown report, then stop and remove the cluster.
 #   scripts/run-plan.sh                       # release build, the plan's iteration counts
 #   PERF_KEEP_CLUSTER=1 scripts/run-plan.sh   # leave the cluster running (prints how to connect)
 #   PERF_PROFILE=dev scripts/run-plan.sh      # faster debug build
@@ -17,3 +17,5 @@ psql_pg -q -d perf -c "CREATE EXTENSION pg_perfsuite CASCADE"
 echo "[run] SELECT * FROM perf_run_all();"
 psql_pg -d perf -P pager=off -c "SELECT test_id, name, statistic, target_ms, measured_ms, status, notes FROM perf_run_all()"
 psql_pg -d perf -P pager=off -c "SELECT run_id, status, overall, tests_total, tests_passed, tests_warned, tests_failed, tests_errored, data_volume FROM perf_runs"
+echo "[run] SELECT perf_report();"
+psql_pg -d perf -At -P pager=off -c "SELECT perf_report()"

@@ -12,7 +12,14 @@ CREATE TABLE perf_runs (
     pattern         text NOT NULL DEFAULT '%',
     target_schema   text NOT NULL,
     run_by          name NOT NULL DEFAULT current_user,
+    -- The process running the tests (a background worker, or the caller's backend)
+    -- and its start time: together they tell a live run from one whose process died.
     backend_pid     integer NOT NULL DEFAULT pg_backend_pid(),
+    backend_start   timestamptz,
+    launcher_pid    integer,        -- the session that asked for a background run
+    origin          text DEFAULT current_setting('application_name'),
+    current_test    text,           -- progress: the test running now
+    tests_done      integer NOT NULL DEFAULT 0,
     pg_version      text NOT NULL DEFAULT version(),
     server_version_num integer NOT NULL DEFAULT current_setting('server_version_num')::integer,
     settings        jsonb,          -- planner/memory settings in force during the run
@@ -78,11 +85,14 @@ CREATE TABLE perf_tests (
     --      commit_last); verdict per record when records is set
     -- isolation_sweep: as the tenant, every table with a company_id column shows only
     --      the tenant's rows (and no soft-deleted customers); PASS on 0 leaks
-    kind            text NOT NULL CHECK (kind IN ('timed_query', 'count_check', 'dml', 'isolation_sweep')),
+    -- concurrency: a second session (a background worker) runs concurrent_sql and holds
+    --      its locks; sql must then finish without waiting longer than target_ms
+    kind            text NOT NULL CHECK (kind IN ('timed_query', 'count_check', 'dml', 'isolation_sweep', 'concurrency')),
     query_type      text NOT NULL DEFAULT 'select',
     sql             text,
     setup_sql       text,           -- dml: run before sql in every iteration, untimed
     explain_sql     text,           -- statement to EXPLAIN when sql is not a single statement
+    concurrent_sql  text,           -- concurrency: what the second session runs and holds
     statistic       text NOT NULL DEFAULT 'p95'
                     CHECK (statistic IN ('min', 'avg', 'p50', 'p95', 'p99', 'max')),
     target_ms       numeric CHECK (target_ms > 0),
@@ -104,12 +114,25 @@ CREATE TABLE perf_tests (
     CHECK (run_as = 'owner' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_sql_required CHECK (kind = 'isolation_sweep' OR btrim(coalesce(sql, '')) <> ''),
     CONSTRAINT perf_tests_expected_value_required CHECK (kind <> 'count_check' OR expected_value IS NOT NULL),
-    CONSTRAINT perf_tests_sweep_needs_tenant CHECK (kind <> 'isolation_sweep' OR run_as = 'tenant')
+    CONSTRAINT perf_tests_sweep_needs_tenant CHECK (kind <> 'isolation_sweep' OR run_as = 'tenant'),
+    CONSTRAINT perf_tests_concurrent_sql_required CHECK (kind <> 'concurrency' OR btrim(coalesce(concurrent_sql, '')) <> '')
 );
 
+-- The companies pg_perfsuite created (and so may delete): perf_cleanup() removes
+-- exactly these and what belongs to them; a company that existed before is never
+-- listed, even when it has one of the plan's UUIDs.
+CREATE TABLE perf_generated_companies (
+    target_schema   text NOT NULL,
+    company_id      uuid NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_by      name NOT NULL DEFAULT current_user,
+    PRIMARY KEY (target_schema, company_id)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('perf_generated_companies', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('performance_test_results', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_tests', 'WHERE NOT builtin');
 
 -- Only the extension's functions (and their callers with privileges) write these.
-REVOKE ALL ON perf_runs, performance_test_results, perf_tests FROM PUBLIC;
+REVOKE ALL ON perf_runs, performance_test_results, perf_tests, perf_generated_companies FROM PUBLIC;

@@ -238,3 +238,20 @@ INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, run_as, tenan
  'aaaaaaaa-aaaa-aaaa-aaaa-000000000001', 1, 0, true,
  'Every table of the target schema with a company_id column (found in the catalog) shows company 1 only its own rows, and no soft-deleted customer.');
 
+
+-- 5.4: the plan's "UPDATE ... LIMIT 10" is not PostgreSQL (ERRATA 1): the ten rows are
+-- chosen in a subquery. The second session (a background worker, ERRATA 15) updates
+-- company 1 and holds its transaction open; this session updates company 2 under a
+-- lock_timeout of target_ms. PASS when it does not wait for the other.
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, iterations, warmup, builtin,
+                        description, sql, concurrent_sql) VALUES
+('5.4', 5, 'Concurrent updates from two companies do not block', 'concurrency', 'concurrency', 1000, 1, 0, true,
+ 'Two sessions update ten customers each of different companies; the second waits at most target_ms for locks.',
+$q$UPDATE customers SET customer_notes = 'Company 2 update'
+WHERE id IN (SELECT id FROM customers
+             WHERE company_id = 'aaaaaaaa-aaaa-aaaa-aaaa-000000000002' AND deleted_at IS NULL
+             ORDER BY id LIMIT 10)$q$,
+$q$UPDATE customers SET customer_notes = 'Company 1 update'
+WHERE id IN (SELECT id FROM customers
+             WHERE company_id = 'aaaaaaaa-aaaa-aaaa-aaaa-000000000001' AND deleted_at IS NULL
+             ORDER BY id LIMIT 10)$q$);

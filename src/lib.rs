@@ -7,17 +7,26 @@ mod api;
 mod errors;
 mod explain;
 mod generate;
+mod gucs;
+mod report;
 mod runner;
 mod suite;
 mod sut;
+mod worker;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;
 
 pgrx::pg_module_magic!();
 
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
+
 extension_sql_file!("../sql/results_tables.sql", name = "results_tables", bootstrap);
 extension_sql_file!("../sql/suite_phase3b.sql", name = "suite_phase3b", requires = ["results_tables"]);
+extension_sql_file!("../sql/views.sql", name = "views", requires = ["results_tables"]);
 
 // Functions that write data are not for PUBLIC: a DBA grants them to whoever may run tests.
 extension_sql!(
@@ -25,9 +34,12 @@ extension_sql!(
 REVOKE EXECUTE ON FUNCTION perf_install_schema(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION log_performance_test(text, text, numeric, integer, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION generate_test_customers(uuid, integer, uuid, bigint, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint, boolean, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint, boolean, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_schedule(text, text, text, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_unschedule(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_cleanup(text) FROM PUBLIC;
 "#,
     name = "privileges",
     finalize
@@ -38,7 +50,18 @@ REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PU
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}
 
+    /// The shared test cluster: pg_cron preloaded (Debian's postgresql-15-cron) and
+    /// running jobs in background workers, and worker slots for runs, their second
+    /// sessions and pg_cron.
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        let mut conf = vec!["max_worker_processes = 24"];
+        if cfg!(feature = "pg15") {
+            conf.extend([
+                "shared_preload_libraries = 'pg_cron'",
+                "cron.database_name = 'pgrx_tests'",
+                "cron.use_background_workers = on",
+            ]);
+        }
+        conf
     }
 }

@@ -1,57 +1,108 @@
 use pgrx::prelude::*;
 
-use crate::runner::run::{execute, Options};
+use crate::gucs;
+use crate::runner::run::{self, Mode, Options};
+use crate::runner::lock;
+use crate::worker::job::{Flags, Job};
+use crate::worker::{launch, wait};
 
-/// Row type of perf_run_all()/perf_run(); the #[pg_extern] signatures spell it out
-/// because pgrx reads the column names from the written tuple.
-type RunRow = (
-    name!(run_id, i64),
-    name!(test_id, String),
-    name!(name, String),
-    name!(statistic, Option<String>),
-    name!(target_ms, Option<f64>),
-    name!(measured_ms, Option<f64>),
-    name!(status, String),
-    name!(notes, Option<String>),
-);
+type Row = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<f64>, Option<f64>, Option<String>, Option<String>);
 
-/// Default seed of the scenario data, so that two runs test the same data.
-const DEFAULT_SEED: i64 = 42;
-
-fn rows(run_id: i64, results: Vec<crate::suite::result::TestResult>) -> TableIterator<'static, RunRow> {
-    TableIterator::new(results.into_iter().map(move |r| {
-        (run_id, r.test_id, r.name, r.statistic, r.target_ms, r.execution_time_ms, r.status, r.notes)
-    }))
+/// The rows a run returns: one per test, from the results table.
+fn rows_of_run(run_id: i64) -> Vec<Row> {
+    Spi::connect_mut(|c| {
+        c.update(
+            "SELECT r.run_id, r.test_id, coalesce(t.name, r.test_name::text), r.statistic, r.target_ms::float8, \
+                    r.execution_time_ms::float8, r.status, r.notes \
+               FROM performance_test_results r LEFT JOIN perf_tests t USING (test_id) \
+              WHERE r.run_id = $1 ORDER BY r.result_id",
+            None,
+            &[run_id.into()],
+        )?
+        .map(|r| Ok((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .expect("results of run")
 }
 
-/// Run the whole Phase 3B plan: install the reference schema if absent, prepare the
-/// scenario data, run every enabled test, record and return the verdicts.
+/// Shared body of perf_run_all / perf_run.
+fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) -> Vec<Row> {
+    let background = background.unwrap_or_else(gucs::background_default);
+    let wait_for_it = wait_for_it.unwrap_or(true);
+    if !background {
+        let (run_id, tests, target) = run::begin(opts, Mode::Session, None);
+        run::execute(run_id, &tests, &target, opts, Mode::Session);
+        return rows_of_run(run_id);
+    }
+    // Everything that can be refused is refused here, before a worker exists. Nothing
+    // is written here: the worker would wait for this transaction's row locks while
+    // this transaction waits for the worker (stale runs are reaped by the worker).
+    run::precheck(opts);
+    lock::refuse_if_running();
+    if wait_for_it {
+        wait::require_read_committed();
+    }
+    let job = Job::Run {
+        s: opts.target_schema.to_string(),
+        p: opts.pattern.to_string(),
+        i: opts.iterations,
+        r: opts.seed as i64,
+        u: launch::role_to_assume(),
+        l: gucs::test_time_limit_ms(),
+        f: Flags { allow_existing_data: opts.allow_existing_data, keep_data: opts.keep_data }.bits(),
+    };
+    let (worker, pid) = launch::start(&job, "pg_perfsuite run");
+    let run_id = wait::await_run_id(&worker, pid);
+    if !wait_for_it {
+        return vec![(
+            Some(run_id),
+            None,
+            Some(format!("running in background worker PID {pid}; follow it in perf_progress")),
+            None,
+            None,
+            None,
+            Some("running".to_string()),
+            None,
+        )];
+    }
+    wait::follow(&worker, pid, run_id);
+    rows_of_run(run_id)
+}
+
+/// Run the whole Phase 3B plan: install the reference schema if absent, build the
+/// plan's test environment, prepare each scenario, run every enabled test, record and
+/// return the verdicts. By default in a background worker that commits each step
+/// (results survive failures; other sessions see progress) while this call waits.
 #[pg_extern(volatile)]
 #[search_path(@extschema@, pg_catalog)]
 fn perf_run_all(
     target_schema: default!(Option<&str>, "'public'"),
     iterations: default!(Option<i32>, "NULL"),
     seed: default!(Option<i64>, "42"),
+    background: default!(Option<bool>, "NULL"),
+    wait: default!(Option<bool>, "true"),
 ) -> TableIterator<
     'static,
     (
-        name!(run_id, i64),
-        name!(test_id, String),
-        name!(name, String),
+        name!(run_id, Option<i64>),
+        name!(test_id, Option<String>),
+        name!(name, Option<String>),
         name!(statistic, Option<String>),
         name!(target_ms, Option<f64>),
         name!(measured_ms, Option<f64>),
-        name!(status, String),
+        name!(status, Option<String>),
         name!(notes, Option<String>),
     ),
 > {
-    let (run_id, results) = execute(&Options {
-        target_schema,
+    let opts = Options {
+        target_schema: crate::errors::required(target_schema, "target_schema"),
         pattern: "%",
         iterations,
-        seed: seed.unwrap_or(DEFAULT_SEED) as u64,
-    });
-    rows(run_id, results)
+        seed: crate::errors::required(seed, "seed") as u64,
+        allow_existing_data: gucs::allow_existing_data(),
+        keep_data: gucs::keep_data(),
+    };
+    TableIterator::new(start(&opts, background, wait))
 }
 
 /// Run the tests whose id matches a LIKE pattern ('1.%' for scenario 1, '2.1' for one test).
@@ -62,25 +113,28 @@ fn perf_run(
     target_schema: default!(Option<&str>, "'public'"),
     iterations: default!(Option<i32>, "NULL"),
     seed: default!(Option<i64>, "42"),
+    background: default!(Option<bool>, "NULL"),
+    wait: default!(Option<bool>, "true"),
 ) -> TableIterator<
     'static,
     (
-        name!(run_id, i64),
-        name!(test_id, String),
-        name!(name, String),
+        name!(run_id, Option<i64>),
+        name!(test_id, Option<String>),
+        name!(name, Option<String>),
         name!(statistic, Option<String>),
         name!(target_ms, Option<f64>),
         name!(measured_ms, Option<f64>),
-        name!(status, String),
+        name!(status, Option<String>),
         name!(notes, Option<String>),
     ),
 > {
-    let pattern = crate::errors::required(pattern, "pattern");
-    let (run_id, results) = execute(&Options {
-        target_schema,
-        pattern,
+    let opts = Options {
+        target_schema: crate::errors::required(target_schema, "target_schema"),
+        pattern: crate::errors::required(pattern, "pattern"),
         iterations,
-        seed: seed.unwrap_or(DEFAULT_SEED) as u64,
-    });
-    rows(run_id, results)
+        seed: crate::errors::required(seed, "seed") as u64,
+        allow_existing_data: gucs::allow_existing_data(),
+        keep_data: gucs::keep_data(),
+    };
+    TableIterator::new(start(&opts, background, wait))
 }

@@ -1,6 +1,7 @@
 //! Running tests: the subtransaction guard, the timing loop, the tenant context, the
 //! run lock, recording, and a whole run.
 
+pub mod concurrency;
 pub mod context;
 pub mod isolation;
 pub mod lock;
@@ -9,3 +10,4 @@ pub mod run;
 pub mod subxact;
 pub mod test;
 pub mod timed;
+pub mod timelimit;

@@ -18,16 +18,42 @@ const RESULT_COLUMNS: &str = "test_name, test_timestamp, query_type, execution_t
     p95_ms, p99_ms, max_ms, stddev_ms, planning_ms, explain_ms, shared_hit_blocks, shared_read_blocks, \
     temp_blocks, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan";
 
-pub fn start_run(target: &Target, pattern: &str) -> i64 {
+pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid: Option<i32>) -> i64 {
     let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
     Spi::get_one_with_args::<i64>(
-        "INSERT INTO perf_runs (pattern, target_schema, settings) \
-         SELECT $1, $2, jsonb_object_agg(name, setting || coalesce(unit, '')) FROM pg_catalog.pg_settings WHERE name = ANY($3) \
+        "INSERT INTO perf_runs (pattern, target_schema, settings, tests_total, launcher_pid, origin, backend_start) \
+         SELECT $1, $2, jsonb_object_agg(name, setting || coalesce(unit, '')), $4, $5, \
+                coalesce((SELECT coalesce(nullif(application_name, ''), backend_type) \
+                            FROM pg_catalog.pg_stat_activity WHERE pid = $5), current_setting('application_name')), \
+                (SELECT backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_backend_pid()) \
+           FROM pg_catalog.pg_settings WHERE name = ANY($3) \
          RETURNING run_id",
-        &[pattern.into(), target.schema.as_str().into(), settings.into()],
+        &[pattern.into(), target.schema.as_str().into(), settings.into(), tests_total.into(), launcher_pid.into()],
     )
     .expect("insert perf_runs")
     .expect("run_id")
+}
+
+/// Progress: the test now running (visible to others once the step commits).
+pub fn mark_current_test(run_id: i64, test_id: &str) {
+    Spi::run_with_args(
+        "UPDATE perf_runs SET current_test = $2 WHERE run_id = $1",
+        &[run_id.into(), test_id.into()],
+    )
+    .expect("update perf_runs progress");
+}
+
+/// Runs still marked running whose process is gone (its pid absent, or reused by a
+/// process that started later) are marked aborted; their results stay.
+pub fn reap_stale_runs() {
+    Spi::run(
+        "UPDATE perf_runs r SET status = 'aborted', finished_at = clock_timestamp(), current_test = NULL, \
+                notes = concat_ws('; ', notes, 'its process (PID ' || backend_pid || ') ended before the run finished') \
+          WHERE status = 'running' AND backend_pid <> pg_backend_pid() \
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
+                             WHERE a.pid = r.backend_pid AND a.backend_start IS NOT DISTINCT FROM r.backend_start)",
+    )
+    .expect("reap stale runs");
 }
 
 pub fn insert_result(r: &TestResult) {
@@ -41,6 +67,19 @@ pub fn insert_result(r: &TestResult) {
         &[doc.into()],
     )
     .expect("insert performance_test_results");
+    Spi::run_with_args(
+        "UPDATE perf_runs SET tests_done = tests_done + 1 WHERE run_id = $1",
+        &[r.run_id.into()],
+    )
+    .expect("update perf_runs progress");
+}
+
+pub fn append_note(run_id: i64, note: &str) {
+    Spi::run_with_args(
+        "UPDATE perf_runs SET notes = concat_ws('; ', notes, $2) WHERE run_id = $1",
+        &[run_id.into(), note.into()],
+    )
+    .expect("update perf_runs notes");
 }
 
 /// Row counts of the tables under test.
@@ -59,7 +98,7 @@ pub fn finish_run(run_id: i64, results: &[TestResult], volume: pgrx::JsonB, note
     let count = |v: Verdict| results.iter().filter(|r| r.verdict == Some(v)).count() as i32;
     let overall = Verdict::overall(results.iter().filter_map(|r| r.verdict));
     Spi::run_with_args(
-        "UPDATE perf_runs SET finished_at = clock_timestamp(), status = 'completed', overall = $2, \
+        "UPDATE perf_runs SET finished_at = clock_timestamp(), status = 'completed', overall = $2, current_test = NULL, \
                 data_volume = $3, tests_total = $4, tests_passed = $5, tests_warned = $6, tests_failed = $7, \
                 tests_errored = $8, tests_skipped = $9, notes = nullif($10, '') \
           WHERE run_id = $1",

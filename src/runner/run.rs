@@ -1,25 +1,54 @@
-//! A whole run: lock, schema, then scenario by scenario its data and its tests, every
-//! result recorded as soon as it is known.
+//! A whole run: lock, schema, the plan's environment, then scenario by scenario its
+//! data and its tests, every result recorded as soon as it is known.
+//!
+//! The same code runs in two modes. In a background worker every step is a
+//! transaction of its own, committed when the step ends, so other sessions watch the
+//! run progress and results survive a later failure. In the caller's session
+//! (`background => false`) the steps are part of the caller's transaction: nothing is
+//! visible before the call returns, and a ROLLBACK undoes the run (what-if runs).
 
+use pgrx::bgworkers::BackgroundWorker;
 use pgrx::prelude::*;
-use pgrx::PgSqlErrorCode as Code;
+use std::panic::AssertUnwindSafe;
 
-use crate::errors::raise;
 use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
-use crate::runner::{lock, record, test};
+use crate::runner::{lock, record, test, timelimit};
+use crate::suite::model::TestDef;
 use crate::suite::result::TestResult;
 use crate::suite::{registry, setup};
 use crate::sut;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Session,
+    Worker,
+}
+
+impl Mode {
+    /// One step of the run: its own committed transaction in a worker, part of the
+    /// caller's transaction in a session.
+    pub fn step<T>(self, f: impl FnOnce() -> T) -> T {
+        match self {
+            Mode::Session => f(),
+            Mode::Worker => BackgroundWorker::transaction(AssertUnwindSafe(f)),
+        }
+    }
+}
+
 pub struct Options<'a> {
-    pub target_schema: Option<&'a str>,
+    pub target_schema: &'a str,
     pub pattern: &'a str,
     pub iterations: Option<i32>,
     pub seed: u64,
+    /// pg_perfsuite.allow_existing_data of the caller.
+    pub allow_existing_data: bool,
+    /// pg_perfsuite.keep_data of the caller: false ends the run with a cleanup.
+    pub keep_data: bool,
 }
 
-/// Run every enabled test whose id matches `pattern`; returns the run id and results.
-pub fn execute(opts: &Options) -> (i64, Vec<TestResult>) {
+/// Checks that need no lock and change nothing; the caller runs them before a worker
+/// is launched so that bad input is reported to it, not to a worker log.
+pub fn precheck(opts: &Options) -> Vec<TestDef> {
     if let Some(n) = opts.iterations {
         if !(1..=100_000).contains(&n) {
             crate::errors::bad_argument(format!("iterations must be between 1 and 100000 (got {n})"), None);
@@ -27,71 +56,109 @@ pub fn execute(opts: &Options) -> (i64, Vec<TestResult>) {
     }
     let tests = registry::load(opts.pattern);
     if tests.is_empty() {
-        raise(
-            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+        crate::errors::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("no enabled test matches pattern \"{}\"", opts.pattern),
             Some("Patterns are LIKE patterns on perf_tests.test_id, e.g. '1.%' or '2.1'; see SELECT test_id, name, enabled FROM perf_tests."),
         );
     }
-    lock::acquire_run_lock();
-    let target = sut::ensure_schema(opts.target_schema);
-    let run_id = record::start_run(&target, opts.pattern);
-    notice!("pg_perfsuite run {run_id}: {} tests against schema \"{}\"", tests.len(), target.schema);
+    sut::install::check(opts.target_schema);
+    sut::ownership::refuse_foreign_data(opts.target_schema, opts.allow_existing_data);
+    tests
+}
 
+/// Start a run: reap dead runs, take the run lock, install or check the schema,
+/// write the run row. Returns the run id and the tests to run.
+pub fn begin(opts: &Options, mode: Mode, launcher_pid: Option<i32>) -> (i64, Vec<TestDef>, sut::Target) {
+    mode.step(|| {
+        record::reap_stale_runs();
+        let tests = precheck(opts);
+        match mode {
+            Mode::Session => lock::acquire_run_lock_xact(),
+            Mode::Worker => lock::acquire_run_lock_session(),
+        }
+        let target = sut::ensure_schema(Some(opts.target_schema));
+        let run_id = record::start_run(&target, opts.pattern, tests.len() as i32, launcher_pid);
+        notice!("pg_perfsuite run {run_id}: {} tests against schema \"{}\"", tests.len(), target.schema);
+        (run_id, tests, target)
+    })
+}
+
+/// Everything after `begin`: environment, scenarios, tests, the run's summary.
+pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Options, mode: Mode) -> Vec<TestResult> {
     let mut results: Vec<TestResult> = Vec::with_capacity(tests.len());
     let mut notes = Vec::new();
     // The plan's test environment first; if it cannot be built, no test can run.
-    let env_error = match in_subtransaction(OnSuccess::Commit, || setup::environment(&target, opts.seed)) {
+    let env_error = mode.step(|| match in_subtransaction(OnSuccess::Commit, || setup::environment(target, opts.seed)) {
         Ok(note) => {
             notice!("{note}");
             notes.push(note);
             None
         }
         Err(e) => Some(SqlError { message: format!("environment setup failed: {}", e.message), ..e }),
-    };
+    });
     let mut scenario = None;
     let mut setup_error: Option<SqlError> = None;
-    for t in &tests {
-        // Each scenario's own data is prepared just before its tests, in a subtransaction
-        // of its own: a failed setup turns that scenario's tests into ERROR results.
-        if scenario != Some(t.scenario) {
-            scenario = Some(t.scenario);
-            setup_error = match &env_error {
-                Some(e) => Some(e.clone()),
-                None => match in_subtransaction(OnSuccess::Commit, || setup::prepare(t.scenario, &target)) {
-                    Ok(note) => {
-                        if !note.is_empty() {
-                            notice!("{note}");
-                            notes.push(note);
+    for t in tests {
+        let result = mode.step(|| {
+            record::mark_current_test(run_id, &t.test_id);
+            // Each scenario's own data is prepared just before its tests, in a
+            // subtransaction of its own: a failed setup turns that scenario's tests
+            // into ERROR results.
+            if scenario != Some(t.scenario) {
+                scenario = Some(t.scenario);
+                setup_error = match &env_error {
+                    Some(e) => Some(e.clone()),
+                    None => match in_subtransaction(OnSuccess::Commit, || setup::prepare(t.scenario, target)) {
+                        Ok(note) => {
+                            if !note.is_empty() {
+                                notice!("{note}");
+                                notes.push(note);
+                            }
+                            None
                         }
-                        None
-                    }
-                    Err(e) => Some(SqlError {
-                        message: format!("scenario {} setup failed: {}", t.scenario, e.message),
-                        ..e
-                    }),
-                },
+                        Err(e) => Some(SqlError {
+                            message: format!("scenario {} setup failed: {}", t.scenario, e.message),
+                            ..e
+                        }),
+                    },
+                };
+            }
+            let mut result = match &setup_error {
+                Some(e) => {
+                    let mut r = TestResult::for_test(run_id, t);
+                    r.set_error(&e.sqlstate, &e.message);
+                    r
+                }
+                None => timelimit::with_test_time_limit(mode == Mode::Worker, || {
+                    test::run_test(run_id, t, target, opts.iterations, mode)
+                }),
             };
-        }
-        let mut result = match &setup_error {
-            Some(e) => {
-                let mut r = TestResult::for_test(run_id, t);
-                r.set_error(&e.sqlstate, &e.message);
-                r
+            if let Some(other) = &t.compare_to {
+                if let Some(note) = compare_note(&result, other, &results) {
+                    result.notes = Some(format!("{}; {note}", result.notes.unwrap_or_default()));
+                }
             }
-            None => test::run_test(run_id, t, &target, opts.iterations),
-        };
-        if let Some(other) = &t.compare_to {
-            if let Some(note) = compare_note(&result, other, &results) {
-                result.notes = Some(format!("{}; {note}", result.notes.unwrap_or_default()));
+            record::insert_result(&result);
+            if mode == Mode::Session {
+                notice!("{} {}: {}", result.status, result.test_name, result.notes.as_deref().unwrap_or(""));
             }
-        }
-        record::insert_result(&result);
-        notice!("{} {}: {}", result.status, result.test_name, result.notes.as_deref().unwrap_or(""));
+            result
+        });
         results.push(result);
     }
-    record::finish_run(run_id, &results, record::data_volume(&target), &notes.join("; "));
-    (run_id, results)
+    mode.step(|| record::finish_run(run_id, &results, record::data_volume(target), &notes.join("; ")));
+    if !opts.keep_data {
+        // The post-test checklist's "clean up test data", when asked for.
+        mode.step(|| {
+            let removed = sut::ownership::cleanup(target);
+            let customers = removed.iter().find(|(t, _)| t == "customers").map(|(_, n)| *n).unwrap_or(0);
+            let note = format!("test data removed (keep_data off): {customers} customers of the generated companies");
+            notice!("{note}");
+            record::append_note(run_id, &note);
+        });
+    }
+    results
 }
 
 /// "3.4x test 2.1 (12.000 ms vs 3.500 ms)": this result against an earlier one.

@@ -22,7 +22,7 @@ pub struct SqlError {
 }
 
 impl SqlError {
-    fn from_caught(e: &CaughtError) -> SqlError {
+    pub fn from_caught(e: &CaughtError) -> SqlError {
         let report = match e {
             CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
             CaughtError::RustPanic { ereport, .. } => ereport,
@@ -36,9 +36,15 @@ impl SqlError {
     }
 
     /// Errors that mean "stop everything" rather than "this test failed": a cancel
-    /// request (Ctrl-C, pg_cancel_backend, statement_timeout) and a shutdown.
+    /// request (Ctrl-C, pg_cancel_backend, the caller's statement_timeout) and a
+    /// shutdown. The one cancel that is a test result is a background run's own
+    /// per-test time limit firing.
     fn must_propagate(&self) -> bool {
-        matches!(self.sqlstate.as_str(), "57014" | "57P01" | "57P02" | "57P03")
+        match self.sqlstate.as_str() {
+            "57014" => !(crate::runner::timelimit::limit_armed() && self.message.contains("statement timeout")),
+            "57P01" | "57P02" | "57P03" => true,
+            _ => false,
+        }
     }
 }
 

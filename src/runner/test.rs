@@ -2,7 +2,8 @@
 
 use crate::explain::PlanFacts;
 use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
-use crate::runner::{context, isolation, timed};
+use crate::runner::run::Mode;
+use crate::runner::{concurrency, context, isolation, timed};
 use crate::suite::assertions;
 use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
@@ -12,7 +13,7 @@ use crate::sut::Target;
 
 /// Run `t` and return its judged result. Errors inside the test become an ERROR
 /// result; cancellation propagates.
-pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i32>) -> TestResult {
+pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i32>, mode: Mode) -> TestResult {
     let mut result = TestResult::for_test(run_id, t);
     let iterations = iterations.unwrap_or(t.iterations).max(1);
     let outcome = match t.kind {
@@ -23,6 +24,7 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
             RunAs::Tenant(company) => isolation::sweep(target, company).map(|o| judge_sweep(&mut result, o)),
             RunAs::Owner => unreachable!("the registry requires a tenant for isolation sweeps"),
         },
+        Kind::Concurrency => concurrency::run(t, target).map(|o| judge_concurrency(&mut result, t, o, mode)),
     };
     if let Err(e) = outcome {
         result.set_error(&e.sqlstate, &e.message);
@@ -181,4 +183,34 @@ fn judge_sweep(result: &mut TestResult, o: isolation::SweepOutcome) {
         note.push_str(&format!("; no other company's rows to hide in: {}", o.not_exercised.join(", ")));
     }
     result.notes = Some(note);
+}
+
+fn judge_concurrency(result: &mut TestResult, t: &TestDef, o: concurrency::Outcome, mode: Mode) {
+    use concurrency::Outcome::*;
+    result.statistic = Some("wait".into());
+    match o {
+        NoWait { elapsed_ms, other_pid, other_rows } => {
+            result.execution_time_ms = Some(ms(elapsed_ms));
+            result.set_verdict(time_band(elapsed_ms, t.target_ms, t.acceptable_ms));
+            result.notes = Some(format!(
+                "no blocking: finished in {elapsed_ms:.3} ms while the second session (PID {other_pid}) held {other_rows} updated rows"
+            ));
+        }
+        Blocked { lock_timeout_ms, other_pid } => {
+            result.execution_time_ms = Some(lock_timeout_ms as f64);
+            result.set_verdict(Verdict::Fail);
+            result.notes = Some(format!(
+                "blocked: waited {lock_timeout_ms} ms (lock_timeout) for locks held by the second session (PID {other_pid})"
+            ));
+        }
+        NothingHeld { other_pid } => {
+            result.set_verdict(Verdict::Skip);
+            let why = if mode == Mode::Session {
+                "this run's data is not committed yet, and the second session cannot see it; run in the background (the default)"
+            } else {
+                "its statement matched no rows"
+            };
+            result.notes = Some(format!("SKIP: the second session (PID {other_pid}) locked no rows: {why}"));
+        }
+    }
 }

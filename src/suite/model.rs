@@ -13,6 +13,9 @@ pub enum Kind {
     Dml,
     /// As the tenant, every tenant table shows only the tenant's live rows.
     IsolationSweep,
+    /// Two sessions at once (5.4): `sql` here while a second session holds the locks
+    /// of `concurrent_sql`; FAIL when this one waits for the other.
+    Concurrency,
 }
 
 impl Kind {
@@ -22,6 +25,7 @@ impl Kind {
             "count_check" => Some(Kind::CountCheck),
             "dml" => Some(Kind::Dml),
             "isolation_sweep" => Some(Kind::IsolationSweep),
+            "concurrency" => Some(Kind::Concurrency),
             _ => None,
         }
     }
@@ -97,7 +101,7 @@ mod tests {
 
     #[test]
     fn kinds_parse() {
-        for k in ["timed_query", "count_check", "dml", "isolation_sweep"] {
+        for k in ["timed_query", "count_check", "dml", "isolation_sweep", "concurrency"] {
             assert!(Kind::parse(k).is_some(), "{k}");
         }
         assert!(Kind::parse("bogus").is_none());

@@ -44,8 +44,6 @@ pub struct TestResult {
     pub error_message: Option<String>,
     pub plan: Option<serde_json::Value>,
     #[serde(skip)]
-    pub name: String,
-    #[serde(skip)]
     pub verdict: Option<Verdict>,
 }
 
@@ -61,7 +59,6 @@ impl TestResult {
             query_type: t.query_type.clone(),
             run_id,
             test_id: t.test_id.clone(),
-            name: t.name.clone(),
             target_ms: t.target_ms,
             acceptable_ms: t.acceptable_ms,
             ..TestResult::default()

@@ -17,13 +17,19 @@ pub const LOAD_TEST_CUSTOMERS: i64 = 1000;
 pub const TENANTS: i32 = 10;
 
 /// Insert a company and its user unless they exist (works without unique constraints).
+/// A company inserted here is recorded in `perf_generated_companies`, so that
+/// `perf_cleanup()` can later remove exactly what pg_perfsuite created.
 pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, email: &str) {
     Spi::run_with_args(
         &format!(
-            "INSERT INTO {c} (id, name) SELECT $1::uuid, $2 WHERE NOT EXISTS (SELECT 1 FROM {c} WHERE id = $1::uuid)",
+            "WITH ins AS (INSERT INTO {c} (id, name) SELECT $1::uuid, $2 \
+                           WHERE NOT EXISTS (SELECT 1 FROM {c} WHERE id = $1::uuid) RETURNING id), \
+                  led AS (INSERT INTO perf_generated_companies (target_schema, company_id) \
+                          SELECT $3, id FROM ins ON CONFLICT DO NOTHING) \
+             SELECT 1",
             c = target.rel("companies")
         ),
-        &[company.into(), name.into()],
+        &[company.into(), name.into(), target.schema.as_str().into()],
     )
     .expect("company row");
     Spi::run_with_args(

@@ -52,15 +52,20 @@ fn check_schema_exists(schema: &str) {
     }
 }
 
-/// pg_trgm's schema, creating the extension in `schema` when it is available but not
-/// installed. Raises 0A000 with a HINT when the server does not have it.
-fn ensure_pg_trgm(schema: &str) -> String {
+/// Where pg_trgm stands in this database.
+enum Trgm {
+    Installed(String),
+    Available,
+}
+
+/// Raises 0A000 with a HINT when the server does not have pg_trgm at all.
+fn trgm_status() -> Trgm {
     let installed = Spi::get_one::<String>(
         "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
     )
     .unwrap_or(None);
     if let Some(s) = installed {
-        return s;
+        return Trgm::Installed(s);
     }
     let available = Spi::get_one::<bool>(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm')",
@@ -74,35 +79,76 @@ fn ensure_pg_trgm(schema: &str) -> String {
             Some("Install PostgreSQL's contrib modules for this server version (Debian: the postgresql-NN package ships pg_trgm), then retry."),
         );
     }
-    Spi::run(&format!("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {}", quote_identifier(schema)))
-        .expect("CREATE EXTENSION pg_trgm");
-    schema.to_string()
+    Trgm::Available
+}
+
+/// pg_trgm's schema, creating the extension in `schema` when it is available but not installed.
+fn ensure_pg_trgm(schema: &str) -> String {
+    match trgm_status() {
+        Trgm::Installed(s) => s,
+        Trgm::Available => {
+            Spi::run(&format!("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {}", quote_identifier(schema)))
+                .expect("CREATE EXTENSION pg_trgm");
+            schema.to_string()
+        }
+    }
+}
+
+/// Everything `install_schema` would refuse, checked without changing anything.
+pub fn check(schema: &str) {
+    check_schema_exists(schema);
+    trgm_status();
+    match columns::presence(&relations_present(schema)) {
+        Presence::All => check_columns(schema),
+        Presence::Partial(present, missing) => refuse_partial(schema, &present, &missing),
+        Presence::None => check_tenant_role(),
+    }
+}
+
+fn refuse_partial(schema: &str, present: &[&str], missing: &[&str]) -> ! {
+    raise(
+        Code::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!(
+            "schema \"{schema}\" has part of the customer-management schema (present: {}; missing: {}); pg_perfsuite will not add tables beside a user's own",
+            present.join(", "),
+            missing.join(", ")
+        ),
+        Some("Create the missing relations yourself, or install into an empty schema: SELECT perf_install_schema('perf_sut') after CREATE SCHEMA perf_sut."),
+    )
+}
+
+/// An existing tenant role must not bypass row-level security.
+fn check_tenant_role() {
+    if let Ok((Some(sup), Some(bypass))) = Spi::get_two_with_args::<bool, bool>(
+        "SELECT rolsuper, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = $1",
+        &[TENANT_ROLE.into()],
+    ) {
+        if sup || bypass {
+            raise(
+                Code::ERRCODE_INVALID_ROLE_SPECIFICATION,
+                format!("role \"{TENANT_ROLE}\" exists but is a superuser or has BYPASSRLS, so tenant-isolation tests would prove nothing"),
+                Some(&format!("ALTER ROLE {TENANT_ROLE} NOSUPERUSER NOBYPASSRLS;")),
+            );
+        }
+    }
 }
 
 /// Create the tenant role when missing; refuse one that would bypass RLS.
 fn ensure_tenant_role() {
-    let existing = Spi::get_two_with_args::<bool, bool>(
-        "SELECT rolsuper, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = $1",
+    check_tenant_role();
+    let exists = Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
         &[TENANT_ROLE.into()],
-    );
-    match existing {
-        Ok((Some(sup), Some(bypass))) => {
-            if sup || bypass {
-                raise(
-                    Code::ERRCODE_INVALID_ROLE_SPECIFICATION,
-                    format!("role \"{TENANT_ROLE}\" exists but is a superuser or has BYPASSRLS, so tenant-isolation tests would prove nothing"),
-                    Some(&format!("ALTER ROLE {TENANT_ROLE} NOSUPERUSER NOBYPASSRLS;")),
-                );
-            }
-        }
-        _ => {
-            Spi::run(&format!(
-                "CREATE ROLE {TENANT_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE"
-            ))
-            .expect("CREATE ROLE");
-            Spi::run(&format!("COMMENT ON ROLE {TENANT_ROLE} IS 'pg_perfsuite: plain role for tenant-isolation tests'"))
-                .expect("COMMENT ON ROLE");
-        }
+    )
+    .expect("role lookup")
+    .unwrap_or(false);
+    if !exists {
+        Spi::run(&format!(
+            "CREATE ROLE {TENANT_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE"
+        ))
+        .expect("CREATE ROLE");
+        Spi::run(&format!("COMMENT ON ROLE {TENANT_ROLE} IS 'pg_perfsuite: plain role for tenant-isolation tests'"))
+            .expect("COMMENT ON ROLE");
     }
 }
 
@@ -163,15 +209,7 @@ pub fn install_schema(schema: Option<&str>) -> (Target, Installed) {
             check_columns(schema);
             (target, Installed::AlreadyPresent)
         }
-        Presence::Partial(present, missing) => raise(
-            Code::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            format!(
-                "schema \"{schema}\" has part of the customer-management schema (present: {}; missing: {}); pg_perfsuite will not add tables beside a user's own",
-                present.join(", "),
-                missing.join(", ")
-            ),
-            Some("Create the missing relations yourself, or install into an empty schema: SELECT perf_install_schema('perf_sut') after CREATE SCHEMA perf_sut."),
-        ),
+        Presence::Partial(present, missing) => refuse_partial(schema, &present, &missing),
         Presence::None => {
             ensure_tenant_role();
             let sql = REFERENCE_SCHEMA

@@ -3,5 +3,6 @@
 
 pub mod columns;
 pub mod install;
+pub mod ownership;
 
 pub use install::{ensure_schema, Target};

@@ -1,7 +1,10 @@
 //! Tests that need a real server (`cargo pgrx test`). Pure logic is tested beside it.
 //! Each #[pg_test] runs in its own transaction, rolled back at the end.
 
+mod background;
+mod cleanup;
 mod generate;
+mod report;
 mod run;
 mod schema;
 
@@ -19,10 +22,12 @@ pub fn run(sql: &str) {
 }
 
 /// Test sessions run in parallel in one database, and a second concurrent run is
-/// refused by design: tests that run the suite first wait for the run lock (advisory
-/// locks are re-entrant within a session, so the run itself then gets it).
+/// refused by design: every test that runs the suite first takes this test-only lock
+/// ("perf", 99), held to the end of its transaction (client tests: session).
+pub const SERIALIZE_SQL: &str = "SELECT pg_advisory_xact_lock(1885696614, 99)";
+
 pub fn serialize_runs() {
-    run("SELECT pg_advisory_xact_lock(1885696614, 1)");
+    run(SERIALIZE_SQL);
 }
 
 /// Two companies A and B, each with one user, in the reference schema.

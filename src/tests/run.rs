@@ -19,7 +19,9 @@ mod tests {
 
     #[pg_test]
     fn writing_functions_are_not_public() {
-        for f in ["perf_run_all(text,integer,bigint)", "perf_install_schema(text)",
+        for f in ["perf_run_all(text,integer,bigint,boolean,boolean)", "perf_run(text,text,integer,bigint,boolean,boolean)",
+                  "perf_schedule(text,text,text,text,integer)", "perf_unschedule(text)", "perf_install_schema(text)",
+                  "perf_generate(integer,integer,bigint,text)", "perf_cleanup(text)",
                   "generate_test_customers(uuid,integer,uuid,bigint,text)",
                   "log_performance_test(text,text,numeric,integer,text)"] {
             run("CREATE ROLE perf_nobody NOLOGIN");
@@ -47,16 +49,20 @@ mod tests {
     #[pg_test]
     fn run_all_runs_the_whole_plan_and_records_it() {
         serialize_runs();
-        let rows = statuses("SELECT * FROM perf_run_all(iterations => 2)");
+        let rows = statuses("SELECT * FROM perf_run_all(iterations => 2, background => false)");
         let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
         assert_eq!(
             ids,
             vec!["1.1", "1.2", "1.3", "2.1", "2.1-tenant", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4",
-                 "4.1", "4.2", "4.2-noseq", "4.3", "4.4", "5.1", "5.2", "5.3", "5.3-all-tables"]
+                 "4.1", "4.2", "4.2-noseq", "4.3", "4.4", "5.1", "5.2", "5.3", "5.3-all-tables", "5.4"]
         );
-        for (id, status, notes) in &rows {
+        for (id, status, notes) in rows.iter().filter(|r| r.0 != "5.4") {
             assert!(["PASS", "WARN", "FAIL"].contains(&status.as_str()), "{id}: {status} {notes}");
         }
+        // In the caller's uncommitted transaction the second session of 5.4 sees no data.
+        let t54 = rows.iter().find(|r| r.0 == "5.4").unwrap();
+        assert_eq!(t54.1, "SKIP", "{}", t54.2);
+        assert!(t54.2.contains("not committed"), "{}", t54.2);
         // Checks whose outcome does not depend on the machine's speed: the reference
         // schema does what the plan expects of it.
         for (id, status, notes) in rows.iter().filter(|r| r.0.starts_with("3.") && r.0 != "3.1"
@@ -68,10 +74,10 @@ mod tests {
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id = '11111111-1111-1111-1111-111111111111' AND customer_name LIKE 'Test Customer %'"), 1000);
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'"), 10_000);
         // Recorded: one result per test, timings ordered, plans kept, the run summarised.
-        let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs");
-        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")), 21);
+        let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs WHERE backend_pid = pg_backend_pid()");
+        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")), 22);
         assert_eq!(one::<i64>(&format!(
-            "SELECT count(*) FROM performance_test_results WHERE run_id = {run_id} AND statistic IS NOT NULL \
+            "SELECT count(*) FROM performance_test_results WHERE run_id = {run_id} AND statistic IS NOT NULL AND status <> 'SKIP' \
              AND (p50_ms > p95_ms OR p95_ms > max_ms OR plan IS NULL OR cache_hit_ratio NOT BETWEEN 0 AND 100)"
         )), 0);
         assert_eq!(one::<i64>(&format!(
@@ -79,7 +85,7 @@ mod tests {
         )), 50);
         assert_eq!(one::<String>(&format!(
             "SELECT status || '/' || tests_total || '/' || (tests_passed + tests_warned + tests_failed) FROM perf_runs WHERE run_id = {run_id}"
-        )), "completed/21/21");
+        )), "completed/22/21");
         // 3.1 is judged per record and names the trigger's cost.
         assert!(one::<String>(&format!(
             "SELECT statistic || ' ' || notes FROM performance_test_results WHERE run_id = {run_id} AND test_id = '3.1'"
@@ -89,7 +95,7 @@ mod tests {
         // The tenant run of 2.1 is reported against the owner's.
         assert!(rows.iter().any(|r| r.0 == "2.1-tenant" && r.2.contains("x test 2.1")));
         // A second run reuses the generated data and recreates what tests change.
-        let again = statuses("SELECT * FROM perf_run('3.%', iterations => 1)");
+        let again = statuses("SELECT * FROM perf_run('3.%', iterations => 1, background => false)");
         assert!(again.iter().all(|r| r.1 == "PASS" || r.0 == "3.1"), "{again:?}");
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id = '11111111-1111-1111-1111-111111111111' AND customer_name LIKE 'Test Customer %'"), 1000);
     }
@@ -97,10 +103,10 @@ mod tests {
     #[pg_test]
     fn isolation_sweep_fails_when_a_tenant_table_loses_rls() {
         serialize_runs();
-        let before = statuses("SELECT * FROM perf_run('5.3-all-tables')");
+        let before = statuses("SELECT * FROM perf_run('5.3-all-tables', background => false)");
         assert_eq!(before[0].1, "PASS", "{:?}", before[0]);
         run("ALTER TABLE customer_events DISABLE ROW LEVEL SECURITY");
-        let after = statuses("SELECT * FROM perf_run('5.3-all-tables')");
+        let after = statuses("SELECT * FROM perf_run('5.3-all-tables', background => false)");
         assert_eq!(after[0].1, "FAIL");
         assert!(after[0].2.contains("customer_events: row-level security is not enabled"), "{}", after[0].2);
         assert!(after[0].2.contains("customer_events:") && after[0].2.contains("rows of other companies"), "{}", after[0].2);
@@ -110,11 +116,13 @@ mod tests {
     fn isolation_sweep_covers_a_table_added_later() {
         serialize_runs();
         run("SELECT perf_install_schema()");
+        // The DBA's own company and table: opting in to run beside existing data.
+        run("SET LOCAL pg_perfsuite.allow_existing_data = on");
         run("CREATE TABLE customer_notes (id serial, company_id uuid, note text);
              GRANT SELECT ON customer_notes TO perfsuite_tenant;
              INSERT INTO companies (id, name) VALUES ('aaaaaaaa-aaaa-aaaa-aaaa-000000000002', 'other');
              INSERT INTO customer_notes (company_id, note) VALUES ('aaaaaaaa-aaaa-aaaa-aaaa-000000000002', 'secret')");
-        let r = statuses("SELECT * FROM perf_run('5.3-all-tables')");
+        let r = statuses("SELECT * FROM perf_run('5.3-all-tables', background => false)");
         assert_eq!(r[0].1, "FAIL");
         assert!(r[0].2.contains("customer_notes"), "{}", r[0].2);
     }
@@ -122,10 +130,10 @@ mod tests {
     #[pg_test]
     fn plan_assertion_fails_when_the_partial_index_is_dropped() {
         serialize_runs();
-        let with_index = statuses("SELECT * FROM perf_run('4.2', iterations => 2)");
+        let with_index = statuses("SELECT * FROM perf_run('4.2', iterations => 2, background => false)");
         assert_eq!(with_index[0].1, "PASS", "{:?}", with_index[0]);
         run("DROP INDEX idx_customers_not_deleted");
-        let without = statuses("SELECT * FROM perf_run('4.2', iterations => 2)");
+        let without = statuses("SELECT * FROM perf_run('4.2', iterations => 2, background => false)");
         assert_eq!(without[0].1, "FAIL");
         assert!(without[0].2.contains("plan does not use index idx_customers_not_deleted"), "{}", without[0].2);
     }
@@ -137,7 +145,7 @@ mod tests {
              ('8.1', 8, 'right', 'count_check', 'SELECT 2 + 2;', 4),
              ('8.2', 8, 'wrong', 'count_check', 'SELECT 5', 4),
              ('8.3', 8, 'two columns', 'count_check', 'SELECT 1, 2', 1)");
-        let r = statuses("SELECT * FROM perf_run('8.%')");
+        let r = statuses("SELECT * FROM perf_run('8.%', background => false)");
         let s: Vec<&str> = r.iter().map(|x| x.1.as_str()).collect();
         assert_eq!(s, vec!["PASS", "FAIL", "ERROR"], "{r:?}");
         assert_eq!(r[1].2, "5, expected 4");
@@ -157,7 +165,7 @@ mod tests {
         run("INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations, warmup, assert_index) VALUES
              ('9.5', 9, 'index assertion', 'timed_query', 'SELECT * FROM customers WHERE customer_name = ''x''', 100000, 1, 0, 'no_such_index')");
         let got: Vec<(String, String, Option<String>)> = Spi::connect(|c| {
-            c.select("SELECT test_id, status, notes FROM perf_run('9.%', iterations => 2)", None, &[])
+            c.select("SELECT test_id, status, notes FROM perf_run('9.%', iterations => 2, background => false)", None, &[])
                 .unwrap()
                 .map(|r| (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap(), r.get(3).unwrap()))
                 .collect()
@@ -167,17 +175,17 @@ mod tests {
         assert!(got[2].2.as_deref().unwrap().contains("42P01"), "{:?}", got[2].2);
         assert!(got[4].2.as_deref().unwrap().contains("does not use index no_such_index"), "{:?}", got[4].2);
         assert_eq!(one::<String>("SELECT error_sqlstate FROM performance_test_results WHERE test_id = '9.3'"), "42P01");
-        assert_eq!(one::<String>("SELECT overall FROM perf_runs ORDER BY run_id DESC LIMIT 1"), "ERROR");
+        assert_eq!(one::<String>("SELECT overall FROM perf_runs WHERE backend_pid = pg_backend_pid() ORDER BY run_id DESC LIMIT 1"), "ERROR");
     }
 
     #[pg_test(error = "no enabled test matches pattern \"nothing%\"")]
     fn run_rejects_pattern_without_tests() {
-        run("SELECT * FROM perf_run('nothing%')");
+        run("SELECT * FROM perf_run('nothing%', background => false)");
     }
 
     #[pg_test(error = "iterations must be between 1 and 100000 (got 0)")]
     fn run_rejects_bad_iterations() {
-        run("SELECT * FROM perf_run_all(iterations => 0)");
+        run("SELECT * FROM perf_run_all(iterations => 0, background => false)");
     }
 
     #[pg_test(error = "new row for relation \"perf_tests\" violates check constraint \"perf_tests_target_ms_check\"")]

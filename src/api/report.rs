@@ -1,0 +1,120 @@
+//! perf_report: a run's report in markdown, JSON, TAP or HTML, built from the tables.
+
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+
+use crate::errors::{bad_argument, raise, required};
+use crate::report::{self, model::ReportData, Format};
+
+/// Everything a report needs, as one JSON document, in one statement (one snapshot).
+const LOAD: &str = r#"
+WITH r AS (
+    SELECT * FROM perf_runs WHERE run_id = coalesce($1, (SELECT max(run_id) FROM perf_runs))
+), prev AS (
+    SELECT p.run_id, p.started_at FROM perf_runs p, r
+     WHERE p.run_id < r.run_id AND p.status = 'completed'
+       AND p.pattern = r.pattern AND p.target_schema = r.target_schema
+     ORDER BY p.run_id DESC LIMIT 1
+), recent AS (
+    SELECT p.run_id FROM perf_runs p, r
+     WHERE p.run_id <= r.run_id AND p.status = 'completed'
+       AND p.pattern = r.pattern AND p.target_schema = r.target_schema
+     ORDER BY p.run_id DESC LIMIT 20
+), db AS (
+    SELECT blks_hit, blks_read FROM pg_catalog.pg_stat_database WHERE datname = current_database()
+)
+SELECT jsonb_build_object(
+  'run', (SELECT jsonb_build_object(
+            'run_id', run_id, 'started_at', date_trunc('second', started_at)::text,
+            'finished_at', date_trunc('second', finished_at)::text, 'status', status, 'overall', overall,
+            'pattern', pattern, 'target_schema', target_schema, 'run_by', run_by, 'origin', origin,
+            'pg_version', pg_version, 'settings', coalesce(settings, '{}'), 'data_volume', coalesce(data_volume, '{}'),
+            'database', current_database(),
+            'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database())),
+            'notes', notes) FROM r),
+  'results', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'test_id', x.test_id, 'name', coalesce(t.name, x.test_name::text), 'scenario', t.scenario,
+            'kind', t.kind, 'query_type', x.query_type, 'run_as', t.run_as, 'compare_to', t.compare_to,
+            'records', t.records, 'statistic', x.statistic, 'target_ms', x.target_ms,
+            'acceptable_ms', x.acceptable_ms, 'measured_ms', x.execution_time_ms, 'status', x.status,
+            'notes', x.notes, 'iterations', x.iterations, 'min_ms', x.min_ms, 'p50_ms', x.p50_ms,
+            'p95_ms', x.p95_ms, 'p99_ms', x.p99_ms, 'max_ms', x.max_ms,
+            'shared_hit_blocks', x.shared_hit_blocks, 'shared_read_blocks', x.shared_read_blocks,
+            'temp_blocks', x.temp_blocks, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
+            'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan)
+            ORDER BY x.result_id), '[]')
+            FROM performance_test_results x LEFT JOIN perf_tests t USING (test_id)
+           WHERE x.run_id = (SELECT run_id FROM r)),
+  'previous', (SELECT jsonb_build_object('run_id', p.run_id, 'started_at', p.started_at::text,
+            'measured', coalesce((SELECT jsonb_object_agg(test_id, execution_time_ms) FROM performance_test_results
+                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms IS NOT NULL), '{}'))
+            FROM prev p),
+  'history', (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', h.run_id, 'test_id', h.test_id,
+                                                            'measured_ms', h.execution_time_ms) ORDER BY h.run_id), '[]')
+            FROM performance_test_results h
+           WHERE h.run_id IN (SELECT run_id FROM recent) AND h.target_ms IS NOT NULL
+             AND h.execution_time_ms IS NOT NULL AND h.test_id IS NOT NULL),
+  'health', jsonb_build_object(
+            'cache_hit_ratio', (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) FROM db),
+            'blocks_read', (SELECT blks_read FROM db),
+            'hypopg', EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'hypopg'))
+) FROM r
+"#;
+
+fn load(run_id: Option<i64>) -> ReportData {
+    // No such run: the statement returns no row at all.
+    let doc = Spi::get_one_with_args::<pgrx::JsonB>(LOAD, &[run_id.into()]).ok().flatten();
+    let Some(pgrx::JsonB(doc)) = doc else {
+        match run_id {
+            Some(id) => raise(
+                pgrx::PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+                format!("run {id} does not exist"),
+                Some("SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs."),
+            ),
+            None => raise(
+                pgrx::PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+                "there are no runs to report on",
+                Some("Run SELECT * FROM perf_run_all(); first."),
+            ),
+        }
+    };
+    let mut data: ReportData = serde_json::from_value(doc).unwrap_or_else(|e| error!("report data: {e}"));
+    metrics_freshness(&mut data);
+    data
+}
+
+/// Active customers with no customer_metrics row: the view is stale. Read only when
+/// both relations still exist and the caller may read them.
+fn metrics_freshness(data: &mut ReportData) {
+    let schema = quote_identifier(&data.run.target_schema);
+    let (customers, metrics) = (format!("{schema}.customers"), format!("{schema}.customer_metrics"));
+    let readable = Spi::get_one_with_args::<bool>(
+        "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL \
+            AND has_table_privilege($1, 'SELECT') AND has_table_privilege($2, 'SELECT')",
+        &[customers.as_str().into(), metrics.as_str().into()],
+    )
+    .expect("metrics check")
+    .unwrap_or(false);
+    if !readable {
+        return;
+    }
+    let (missing, active) = Spi::get_two::<i64, i64>(&format!(
+        "SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM {metrics} m WHERE m.customer_id = c.id)), count(*) \
+           FROM {customers} c WHERE c.deleted_at IS NULL"
+    ))
+    .expect("metrics freshness");
+    data.health.metrics_missing = missing;
+    data.health.active_customers = active;
+}
+
+/// A run's report: the plan's Reporting Template (markdown), or 'json', 'tap', 'html'.
+/// Defaults to the latest run.
+#[pg_extern(stable)]
+#[search_path(@extschema@, pg_catalog)]
+fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&str>, "'markdown'")) -> String {
+    let name = required(format, "format");
+    let fmt = Format::parse(name).unwrap_or_else(|| {
+        bad_argument(format!("format must be one of {}, not \"{name}\"", Format::NAMES), None)
+    });
+    report::render(&load(run_id), fmt)
+}

@@ -1,0 +1,99 @@
+use pgrx::prelude::*;
+use pgrx::spi::quote_literal;
+use pgrx::PgSqlErrorCode as Code;
+
+use crate::errors::{raise, required};
+
+/// pg_cron must be preloaded and created in this database; say exactly what is missing.
+fn require_pg_cron() {
+    let created = Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron')")
+        .expect("pg_extension")
+        .unwrap_or(false);
+    if created {
+        return;
+    }
+    let preloaded = Spi::get_one::<bool>(
+        "SELECT 'pg_cron' = ANY(string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))",
+    )
+    .expect("shared_preload_libraries")
+    .unwrap_or(false);
+    let db = Spi::get_one::<String>("SELECT current_database()::text").expect("db").unwrap_or_default();
+    if !preloaded {
+        raise(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "scheduling needs pg_cron, which is not loaded by this server",
+            Some(&format!(
+                "Add to postgresql.conf:\n  shared_preload_libraries = 'pg_cron'\n  cron.database_name = '{db}'\nrestart PostgreSQL, then run CREATE EXTENSION pg_cron; in database {db}."
+            )),
+        );
+    }
+    raise(
+        Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+        "scheduling needs the pg_cron extension in this database",
+        Some(&format!(
+            "Run CREATE EXTENSION pg_cron; here (pg_cron works in the database named by cron.database_name, currently '{}').",
+            Spi::get_one::<String>("SELECT current_setting('cron.database_name', true)").ok().flatten().unwrap_or_default()
+        )),
+    )
+}
+
+/// Schedule the plan with pg_cron (`schedule` in cron syntax). Calling it again with
+/// the same `job_name` updates that job. Returns pg_cron's job id.
+#[pg_extern(volatile)]
+#[search_path(@extschema@, pg_catalog)]
+fn perf_schedule(
+    schedule: Option<&str>,
+    job_name: default!(Option<&str>, "'pg_perfsuite'"),
+    pattern: default!(Option<&str>, "'%'"),
+    target_schema: default!(Option<&str>, "'public'"),
+    iterations: default!(Option<i32>, "NULL"),
+) -> i64 {
+    let schedule = required(schedule, "schedule");
+    let job_name = required(job_name, "job_name");
+    let pattern = required(pattern, "pattern");
+    let target_schema = required(target_schema, "target_schema");
+    if let Some(n) = iterations {
+        if !(1..=100_000).contains(&n) {
+            crate::errors::bad_argument(format!("iterations must be between 1 and 100000 (got {n})"), None);
+        }
+    }
+    require_pg_cron();
+    // pg_cron stores a command text, so the values are quoted as literals (no bind
+    // parameters exist at that point); the function is named with its schema.
+    let ext_schema = Spi::get_one::<String>(
+        "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_perfsuite'",
+    )
+    .expect("extension schema")
+    .expect("pg_perfsuite is installed");
+    let command = format!(
+        "SELECT count(*) FROM {}.perf_run({}, target_schema => {}, iterations => {})",
+        pgrx::spi::quote_identifier(&ext_schema),
+        quote_literal(pattern),
+        quote_literal(target_schema),
+        iterations.map(|n| n.to_string()).unwrap_or_else(|| "NULL".into())
+    );
+    Spi::get_one_with_args::<i64>(
+        "SELECT cron.schedule($1, $2, $3)",
+        &[job_name.into(), schedule.into(), command.into()],
+    )
+    .expect("cron.schedule")
+    .expect("job id")
+}
+
+/// Remove a schedule made by perf_schedule; false when there was none of that name.
+#[pg_extern(volatile)]
+#[search_path(@extschema@, pg_catalog)]
+fn perf_unschedule(job_name: default!(Option<&str>, "'pg_perfsuite'")) -> bool {
+    let job_name = required(job_name, "job_name");
+    require_pg_cron();
+    let exists = Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user)",
+        &[job_name.into()],
+    )
+    .expect("cron.job")
+    .unwrap_or(false);
+    exists
+        && Spi::get_one_with_args::<bool>("SELECT cron.unschedule($1)", &[job_name.into()])
+            .expect("cron.unschedule")
+            .unwrap_or(false)
+}

@@ -1,0 +1,64 @@
+//! Settings (GUCs) under the reserved prefix `pg_perfsuite.`.
+
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+static TEST_TIME_LIMIT_MS: GucSetting<i32> = GucSetting::<i32>::new(300_000);
+static BACKGROUND: GucSetting<bool> = GucSetting::<bool>::new(true);
+static ALLOW_EXISTING_DATA: GucSetting<bool> = GucSetting::<bool>::new(false);
+static KEEP_DATA: GucSetting<bool> = GucSetting::<bool>::new(true);
+
+pub fn init() {
+    GucRegistry::define_int_guc(
+        c"pg_perfsuite.test_time_limit",
+        c"Longest time one test of a background run may take.",
+        c"A test still running after this long is cancelled and recorded as ERROR; the run goes on. 0 disables the limit. Runs in the caller's session are bounded by statement_timeout instead.",
+        &TEST_TIME_LIMIT_MS,
+        0,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_bool_guc(
+        c"pg_perfsuite.background",
+        c"Default of perf_run_all(background => ...): run in a background worker.",
+        c"Off runs the plan in the caller's session and transaction.",
+        &BACKGROUND,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"pg_perfsuite.allow_existing_data",
+        c"Let a run work in a schema that holds companies pg_perfsuite did not generate.",
+        c"Off (the default) refuses such runs: the plan is for staging or test databases only.",
+        &ALLOW_EXISTING_DATA,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"pg_perfsuite.keep_data",
+        c"Keep the generated test data after a run.",
+        c"On (the default) keeps it, so the next run reuses it and compares like with like; off ends each run with perf_cleanup().",
+        &KEEP_DATA,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    // SAFETY: called from _PG_init with a static C string; reserves the prefix so a
+    // typo like pg_perfsuite.test_time_limt is an error instead of a silent no-op.
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"pg_perfsuite".as_ptr()) };
+}
+
+pub fn test_time_limit_ms() -> i32 {
+    TEST_TIME_LIMIT_MS.get()
+}
+
+pub fn background_default() -> bool {
+    BACKGROUND.get()
+}
+
+pub fn allow_existing_data() -> bool {
+    ALLOW_EXISTING_DATA.get()
+}
+
+pub fn keep_data() -> bool {
+    KEEP_DATA.get()
+}

@@ -1,0 +1,371 @@
+//! Recommendations derived from evidence in a run's results: each one names the test
+//! and the evidence (plan node, numbers) and appears only when that evidence is there.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::model::{ReportData, ResultRow};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// Short kind, stable for tools: seq_scan, cache, trigger, rls_leakproof, stale_metrics,
+    /// plan_assertion, error.
+    pub kind: &'static str,
+    pub test_id: Option<String>,
+    pub evidence: String,
+    pub action: String,
+}
+
+/// A sequential scan is worth an index when it reads at least this many rows...
+const SEQ_SCAN_MIN_ROWS: f64 = 1000.0;
+/// ...and keeps at most this share of them (the test should be selective).
+const SEQ_SCAN_MAX_KEPT: f64 = 0.10;
+/// Below this database-wide hit ratio (with real reads behind it) shared_buffers is small.
+const CACHE_HIT_MIN: f64 = 0.99;
+const CACHE_MIN_READS: i64 = 1000;
+
+pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
+    let mut out = Vec::new();
+    for r in &data.results {
+        errored(r, &mut out);
+        plan_assertion(r, &mut out);
+        if matches!(r.status.as_str(), "FAIL" | "WARN") || r.kind.as_deref() == Some("timed_query") {
+            seq_scans(r, &mut out);
+        }
+        trigger(r, &mut out);
+        rls_leakproof(r, data, &mut out);
+    }
+    cache(data, &mut out);
+    stale_metrics(data, &mut out);
+    out
+}
+
+fn errored(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    if r.status == "ERROR" {
+        out.push(Recommendation {
+            kind: "error",
+            test_id: Some(r.test_id.clone()),
+            evidence: format!(
+                "test {} raised {}: {}",
+                r.test_id,
+                r.error_sqlstate.as_deref().unwrap_or("an error"),
+                r.error_message.as_deref().or(r.notes.as_deref()).unwrap_or("(no message)")
+            ),
+            action: "Fix the schema or the test's SQL (perf_tests.sql) so the test can run; an errored test proves nothing.".into(),
+        });
+    }
+}
+
+fn plan_assertion(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    let Some(notes) = r.notes.as_deref() else { return };
+    for sentence in notes.split("; ") {
+        if sentence.starts_with("plan does not use index") || sentence.starts_with("plan has a Seq Scan") {
+            out.push(Recommendation {
+                kind: "plan_assertion",
+                test_id: Some(r.test_id.clone()),
+                evidence: format!("test {}: {sentence}", r.test_id),
+                action: "Run ANALYZE on the table; check the index exists and is valid (pg_index.indisvalid); \
+                         compare the plan with enable_seqscan = off to see the index path's estimated cost."
+                    .into(),
+            });
+        }
+    }
+}
+
+/// One `Seq Scan` node of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeqScan {
+    pub relation: String,
+    pub filter: Option<String>,
+    pub rows_read: f64,
+    pub rows_kept: f64,
+}
+
+pub fn seq_scan_nodes(plan: &Value) -> Vec<SeqScan> {
+    fn walk(node: &Value, out: &mut Vec<SeqScan>) {
+        if node.get("Node Type").and_then(Value::as_str) == Some("Seq Scan") {
+            let loops = node.get("Actual Loops").and_then(Value::as_f64).unwrap_or(1.0).max(1.0);
+            let kept = node.get("Actual Rows").and_then(Value::as_f64).unwrap_or(0.0) * loops;
+            let removed = node.get("Rows Removed by Filter").and_then(Value::as_f64).unwrap_or(0.0) * loops;
+            out.push(SeqScan {
+                relation: node.get("Relation Name").and_then(Value::as_str).unwrap_or("?").to_string(),
+                filter: node.get("Filter").and_then(Value::as_str).map(str::to_string),
+                rows_read: kept + removed,
+                rows_kept: kept,
+            });
+        }
+        if let Some(Value::Array(children)) = node.get("Plans") {
+            for c in children {
+                walk(c, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let statements: Vec<&Value> = match plan {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    for s in statements {
+        if let Some(p) = s.get("Plan") {
+            walk(p, &mut out);
+        }
+    }
+    out
+}
+
+/// Columns a filter compares with `=` or tests for NULL, in order: the columns an index
+/// for this filter should lead with. `((company_id = '…'::uuid) AND (deleted_at IS NULL))`
+/// gives `company_id` (equality) and reports `deleted_at IS NULL` as a partial-index predicate.
+pub fn index_columns(filter: &str) -> (Vec<String>, Vec<String>) {
+    let mut eq = Vec::new();
+    let mut null = Vec::new();
+    for part in filter.split(" AND ") {
+        let p = part.trim_matches(|c| c == '(' || c == ')' || c == ' ');
+        let ident: String = p.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '"').collect();
+        if ident.is_empty() {
+            continue;
+        }
+        let rest = p[ident.len()..].trim_start();
+        if rest.starts_with("= ") && !eq.contains(&ident) {
+            eq.push(ident);
+        } else if rest.starts_with("IS NULL") && !null.contains(&ident) {
+            null.push(ident);
+        }
+    }
+    (eq, null)
+}
+
+/// Columns a filter matches with LIKE/ILIKE (`~~`, `~~*`): a trigram index serves
+/// those, a b-tree does not when the pattern starts with a wildcard.
+pub fn like_columns(filter: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in filter.split(" OR ").flat_map(|p| p.split(" AND ")) {
+        let p = part.trim_matches(|c| c == '(' || c == ')' || c == ' ');
+        let ident: String = p.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '"').collect();
+        let rest = p[ident.len()..].trim_start();
+        if !ident.is_empty() && (rest.starts_with("~~ ") || rest.starts_with("~~* ")) && !out.contains(&ident) {
+            out.push(ident);
+        }
+    }
+    out
+}
+
+fn seq_scans(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    let Some(plan) = &r.plan else { return };
+    for s in seq_scan_nodes(plan) {
+        if s.rows_read < SEQ_SCAN_MIN_ROWS || s.rows_kept > s.rows_read * SEQ_SCAN_MAX_KEPT {
+            continue;
+        }
+        let filter = s.filter.clone().unwrap_or_else(|| "no filter".into());
+        let (eq, null) = index_columns(&filter);
+        let like = like_columns(&filter);
+        let action = if eq.is_empty() && !like.is_empty() {
+            format!(
+                "{}  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {} and re-run the test.",
+                like.iter().map(|c| format!("CREATE INDEX ON {} USING gin ({c} gin_trgm_ops);", s.relation)).collect::<Vec<_>>().join(" "),
+                s.relation
+            )
+        } else if eq.is_empty() {
+            format!("Rewrite the query so it can use an index on {}, or accept the scan if the table stays small.", s.relation)
+        } else {
+            let predicate = if null.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", null.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND "))
+            };
+            format!("CREATE INDEX ON {} ({}){predicate};  then ANALYZE {} and re-run the test.", s.relation, eq.join(", "), s.relation)
+        };
+        out.push(Recommendation {
+            kind: "seq_scan",
+            test_id: Some(r.test_id.clone()),
+            evidence: format!(
+                "test {} ({}): Seq Scan on {} read {:.0} rows to keep {:.0} (Filter: {filter})",
+                r.test_id, r.status, s.relation, s.rows_read, s.rows_kept
+            ),
+            action,
+        });
+    }
+}
+
+fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    let is_trigger_test = r.query_type.as_deref().is_some_and(|q| q.contains("trigger"));
+    if !is_trigger_test || !matches!(r.status.as_str(), "FAIL" | "WARN") {
+        return;
+    }
+    let slowest = r
+        .plan
+        .as_ref()
+        .and_then(|p| crate::explain::PlanFacts::from_json(p).ok())
+        .and_then(|f| {
+            f.triggers
+                .into_iter()
+                .max_by(|a, b| a.time_ms.total_cmp(&b.time_ms))
+                .map(|t| format!("; slowest trigger {} on {}: {} calls, {:.3} ms each", t.name, t.relation, t.calls, t.ms_per_call()))
+        })
+        .unwrap_or_default();
+    out.push(Recommendation {
+        kind: "trigger",
+        test_id: Some(r.test_id.clone()),
+        evidence: format!(
+            "test {} ({}): {:.2} ms{} against a target of {} ms{slowest}",
+            r.test_id,
+            r.status,
+            r.measured().unwrap_or(0.0),
+            if r.records.is_some() { " per record" } else { "" },
+            r.target_ms.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
+        ),
+        action: "The plan's trigger remediation: 1. disable non-critical triggers temporarily; 2. convert to async \
+                 processing (LISTEN/NOTIFY); 3. batch operations (statement-level triggers with transition tables); \
+                 4. optimize the trigger function's lookups (each needs an index); 5. consider a queue-based approach."
+            .into(),
+    });
+}
+
+/// A tenant-run test that is slow while the same query as the owner is not: RLS stops
+/// the trigram index being used (ERRATA 8).
+fn rls_leakproof(r: &ResultRow, data: &ReportData, out: &mut Vec<Recommendation>) {
+    if r.run_as.as_deref() != Some("tenant") || !matches!(r.status.as_str(), "FAIL" | "WARN") {
+        return;
+    }
+    let Some(other) = r.compare_to.as_deref().and_then(|id| data.results.iter().find(|o| o.test_id == id)) else {
+        return;
+    };
+    if other.status != "PASS" {
+        return;
+    }
+    out.push(Recommendation {
+        kind: "rls_leakproof",
+        test_id: Some(r.test_id.clone()),
+        evidence: format!(
+            "test {} as the tenant: {:.2} ms ({}); the same query as the owner (test {}): {:.2} ms (PASS)",
+            r.test_id,
+            r.measured().unwrap_or(0.0),
+            r.status,
+            other.test_id,
+            other.measured().unwrap_or(0.0)
+        ),
+        action: "pg_trgm's %, similarity(), LIKE and ILIKE are not LEAKPROOF, so under row-level security the planner \
+                 cannot use the trigram index before the policy filter and scans the tenant's rows instead. Search \
+                 through a SECURITY DEFINER function that applies company_id itself, or keep tenants small enough for the scan."
+            .into(),
+    });
+}
+
+fn cache(data: &ReportData, out: &mut Vec<Recommendation>) {
+    let (Some(ratio), Some(reads)) = (data.health.cache_hit_ratio, data.health.blocks_read) else { return };
+    if ratio >= CACHE_HIT_MIN || reads < CACHE_MIN_READS {
+        return;
+    }
+    let sb = data.run.settings.get("shared_buffers").cloned().unwrap_or_else(|| "?".into());
+    out.push(Recommendation {
+        kind: "cache",
+        test_id: None,
+        evidence: format!(
+            "database cache hit ratio {:.2} % ({reads} blocks read from outside shared buffers), shared_buffers = {sb}",
+            ratio * 100.0
+        ),
+        action: "Raise shared_buffers (about 25 % of RAM is the usual start; needs a restart) so the working set of \
+                 the tenant tables stays in memory, then re-run."
+            .into(),
+    });
+}
+
+fn stale_metrics(data: &ReportData, out: &mut Vec<Recommendation>) {
+    let Some(missing) = data.health.metrics_missing.filter(|m| *m > 0) else { return };
+    out.push(Recommendation {
+        kind: "stale_metrics",
+        test_id: None,
+        evidence: format!(
+            "{missing} of {} active customers have no row in customer_metrics",
+            data.health.active_customers.unwrap_or(0)
+        ),
+        action: format!(
+            "REFRESH MATERIALIZED VIEW CONCURRENTLY {}.customer_metrics; and schedule it (e.g. with pg_cron) as \
+             often as the application needs fresh metrics.",
+            data.run.target_schema
+        ),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::*;
+    use serde_json::json;
+
+    fn row(id: &str, status: &str) -> ResultRow {
+        ResultRow { test_id: id.into(), name: id.into(), status: status.into(), kind: Some("timed_query".into()), ..Default::default() }
+    }
+
+    fn seq_plan(read: f64, kept: f64) -> Value {
+        json!([{"Plan": {"Node Type": "Limit", "Plans": [{"Node Type": "Seq Scan", "Relation Name": "customers",
+            "Actual Rows": kept, "Actual Loops": 1, "Rows Removed by Filter": read - kept,
+            "Filter": "((deleted_at IS NULL) AND (company_id = '11111111-1111-1111-1111-111111111111'::uuid))"}]}}])
+    }
+
+    #[test]
+    fn filter_columns() {
+        let (eq, null) = index_columns("((deleted_at IS NULL) AND (company_id = 'x'::uuid))");
+        assert_eq!(eq, vec!["company_id"]);
+        assert_eq!(null, vec!["deleted_at"]);
+        assert_eq!(index_columns("(customer_name % 'john'::text)"), (vec![], vec![]));
+        assert_eq!(like_columns("(normalized_value ~~ '%john%'::text)"), vec!["normalized_value"]);
+        assert_eq!(like_columns("((customer_name ~~* '%john%'::text) OR (customer_email ~~* '%john%'::text))"), vec!["customer_name", "customer_email"]);
+        assert!(like_columns("(company_id = 'x'::uuid)").is_empty());
+    }
+
+    #[test]
+    fn seq_scan_needs_a_large_unselective_scan() {
+        let mut r = row("1.1", "FAIL");
+        r.plan = Some(seq_plan(10_000.0, 50.0));
+        let data = ReportData { results: vec![r.clone()], ..Default::default() };
+        let recs = recommend(&data);
+        assert_eq!(recs.len(), 1, "{recs:?}");
+        assert_eq!(recs[0].kind, "seq_scan");
+        assert!(recs[0].evidence.contains("read 10000 rows to keep 50"), "{}", recs[0].evidence);
+        assert!(recs[0].action.starts_with("CREATE INDEX ON customers (company_id) WHERE deleted_at IS NULL"), "{}", recs[0].action);
+        // Small table, or a scan that keeps most rows: nothing to recommend.
+        r.plan = Some(seq_plan(500.0, 5.0));
+        assert!(recommend(&ReportData { results: vec![r.clone()], ..Default::default() }).is_empty());
+        r.plan = Some(seq_plan(10_000.0, 9_000.0));
+        assert!(recommend(&ReportData { results: vec![r], ..Default::default() }).is_empty());
+    }
+
+    #[test]
+    fn rls_only_when_the_owner_passes() {
+        let mut tenant = row("2.1-tenant", "FAIL");
+        tenant.run_as = Some("tenant".into());
+        tenant.compare_to = Some("2.1".into());
+        let owner = row("2.1", "PASS");
+        let recs = recommend(&ReportData { results: vec![tenant.clone(), owner], ..Default::default() });
+        assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["rls_leakproof"]);
+        let owner_slow = row("2.1", "FAIL");
+        assert!(recommend(&ReportData { results: vec![tenant, owner_slow], ..Default::default() }).is_empty());
+    }
+
+    #[test]
+    fn cache_trigger_metrics_errors_and_assertions() {
+        let mut data = ReportData::default();
+        data.health = Health { cache_hit_ratio: Some(0.90), blocks_read: Some(50_000), metrics_missing: Some(0), ..Default::default() };
+        data.run.settings.insert("shared_buffers".into(), "16384 8kB".into());
+        let mut trig = row("3.1", "WARN");
+        trig.kind = Some("dml".into());
+        trig.query_type = Some("insert_trigger".into());
+        trig.records = Some(100);
+        trig.measured_ms = Some(12.5);
+        trig.target_ms = Some(10.0);
+        let mut err = row("1.2", "ERROR");
+        err.error_sqlstate = Some("42P01".into());
+        err.error_message = Some("relation \"x\" does not exist".into());
+        let mut asserted = row("4.2", "FAIL");
+        asserted.notes = Some("p95 1.2 ms; plan does not use index idx_customers_not_deleted (scans: Seq Scan on customers)".into());
+        data.results = vec![trig, err, asserted];
+        let kinds: Vec<_> = recommend(&data).iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, vec!["trigger", "error", "plan_assertion", "cache"]);
+        data.health.cache_hit_ratio = Some(0.999);
+        data.health.metrics_missing = Some(3);
+        data.health.active_customers = Some(10);
+        let kinds: Vec<_> = recommend(&data).iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, vec!["trigger", "error", "plan_assertion", "stale_metrics"]);
+    }
+}

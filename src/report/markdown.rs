@@ -1,0 +1,193 @@
+//! The plan's "Reporting Template", filled in from a run.
+
+use std::fmt::Write;
+
+use super::advice::Recommendation;
+use super::model::{ReportData, ResultRow};
+use super::summary::{self, fmt_ms, fmt_num};
+
+/// Markdown table cells must not contain pipes or newlines.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map(fmt_ms).unwrap_or_else(|| "-".into())
+}
+
+pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
+    let mut o = String::new();
+    let run = &data.run;
+    let c = summary::counts(&data.results);
+    let vol = |t: &str| run.data_volume.get(t).copied().unwrap_or(0);
+
+    let _ = writeln!(o, "# Performance Test Report\n");
+    let _ = writeln!(o, "**Test Date**: {}  ", run.started_at.as_deref().unwrap_or("-"));
+    let _ = writeln!(
+        o,
+        "**Environment**: {} — database `{}` ({}), schema `{}`  ",
+        run.pg_version, run.database, run.database_size, run.target_schema
+    );
+    let _ = writeln!(
+        o,
+        "**Settings**: {}  ",
+        run.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(
+        o,
+        "**Data Volume**: {} customers, {} conversations ({} companies, {} matching keys, {} events)  ",
+        vol("customers"),
+        vol("VC Usage"),
+        vol("companies"),
+        vol("customer_matching_keys"),
+        vol("customer_events")
+    );
+    let _ = writeln!(
+        o,
+        "**Run**: {} ({}), tests `{}`, by {}{}, {} → {}\n",
+        run.run_id,
+        run.status,
+        run.pattern,
+        run.run_by,
+        run.origin.as_deref().filter(|s| !s.is_empty()).map(|s| format!(" via {s}")).unwrap_or_default(),
+        run.started_at.as_deref().unwrap_or("-"),
+        run.finished_at.as_deref().unwrap_or("not finished"),
+    );
+
+    let _ = writeln!(o, "## Executive Summary\n");
+    let _ = writeln!(
+        o,
+        "- Overall Result: **{}** ({} passed, {} warned, {} failed, {} errors, {} skipped)",
+        run.overall.as_deref().unwrap_or(&run.status),
+        c.pass,
+        c.warn,
+        c.fail,
+        c.error,
+        c.skip
+    );
+    let critical = summary::critical(&data.results);
+    if critical.is_empty() {
+        let _ = writeln!(o, "- Critical Issues: none");
+    } else {
+        let _ = writeln!(
+            o,
+            "- Critical Issues: {}",
+            critical.iter().map(|r| format!("{} {} ({})", r.test_id, r.name, r.status)).collect::<Vec<_>>().join("; ")
+        );
+    }
+    let base = summary::vs_plan_baseline(data);
+    if !base.is_empty() {
+        let _ = writeln!(
+            o,
+            "- Performance Improvement (vs the plan's baseline): {}",
+            base.iter()
+                .map(|(what, ch)| format!("{what} {} ms vs {} ms, {}", fmt_ms(ch.after_ms), fmt_num(ch.before_ms), ch.line))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    let changes = summary::vs_previous(data);
+    if let Some(prev) = &data.previous {
+        let regressions: Vec<_> = changes.iter().filter(|c| c.regression).collect();
+        let _ = writeln!(
+            o,
+            "- Against run {}: {} of {} timed tests regressed by {} % or more{}",
+            prev.run_id,
+            regressions.len(),
+            changes.len(),
+            (summary::CHANGE_THRESHOLD * 100.0) as i64,
+            if regressions.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", regressions.iter().map(|c| format!("{} {}", c.test_id, c.line)).collect::<Vec<_>>().join(", "))
+            }
+        );
+    }
+    if run.status != "completed" {
+        let _ = writeln!(o, "- The run did not complete: {} ({})", run.status, run.notes.as_deref().unwrap_or(""));
+    }
+
+    let _ = writeln!(o, "\n## Success Criteria Summary\n");
+    let _ = writeln!(o, "| Test Scenario | Test | Target | Actual | Status |");
+    let _ = writeln!(o, "|---|---|---|---|---|");
+    for cr in summary::criteria(data) {
+        let _ = writeln!(o, "| {} | {} | {} | {} | {} |", cr.scenario, cr.test_id, cr.target, cr.actual, cr.status);
+    }
+
+    let _ = writeln!(o, "\n## Detailed Results\n");
+    let _ = writeln!(o, "| Test | Name | Statistic | Target | Acceptable | Actual | p50 | p95 | p99 | Status | vs previous |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in data.results.iter().filter(|r| is_timed(r)) {
+        // Percentiles are recorded per execution; a per-record test is judged per record.
+        let per = r.records.map(f64::from).unwrap_or(1.0);
+        let pct = |v: Option<f64>| opt_ms(v.map(|x| x / per));
+        let prev = changes.iter().find(|c| c.test_id == r.test_id).map(|c| c.line.clone()).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.test_id,
+            cell(&r.name),
+            r.statistic.as_deref().unwrap_or("-"),
+            opt_ms(r.target_ms),
+            opt_ms(r.acceptable_ms),
+            opt_ms(r.measured_ms),
+            pct(r.p50_ms),
+            pct(r.p95_ms),
+            pct(r.p99_ms),
+            r.status,
+            prev
+        );
+    }
+
+    let _ = writeln!(o, "\n## Data Integrity and Multi-tenant Checks\n");
+    let _ = writeln!(o, "| Test | Check | Expected | Actual | Status | Notes |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    for r in data.results.iter().filter(|r| !is_timed(r)) {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.test_id,
+            cell(&r.name),
+            r.expected_value.map(fmt_num).unwrap_or_else(|| "-".into()),
+            r.actual_value.map(fmt_num).unwrap_or_else(|| "-".into()),
+            r.status,
+            cell(r.notes.as_deref().unwrap_or(""))
+        );
+    }
+
+    let findings: Vec<&ResultRow> = data.results.iter().filter(|r| is_timed(r) && r.status != "PASS").collect();
+    if !findings.is_empty() {
+        let _ = writeln!(o, "\n### Findings\n");
+        for r in findings {
+            let _ = writeln!(o, "- **{} {}** ({}): {}", r.test_id, r.name, r.status, r.notes.as_deref().unwrap_or(""));
+        }
+    }
+
+    let _ = writeln!(o, "\n## Recommendations\n");
+    if recs.is_empty() {
+        let _ = writeln!(o, "None: this run shows no evidence of a problem.");
+    }
+    for (i, rec) in recs.iter().enumerate() {
+        let _ = writeln!(o, "{}. **{}**: {}  \n   → {}", i + 1, rec.kind, rec.evidence, rec.action);
+    }
+
+    let _ = writeln!(o, "\n## Next Steps\n");
+    if !recs.is_empty() {
+        let _ = writeln!(o, "- [ ] Implement the recommendations above");
+    }
+    let retest: Vec<&str> =
+        data.results.iter().filter(|r| matches!(r.status.as_str(), "FAIL" | "ERROR" | "WARN")).map(|r| r.test_id.as_str()).collect();
+    if !retest.is_empty() {
+        let _ = writeln!(o, "- [ ] Re-test problem areas: {}", retest.iter().map(|t| format!("`perf_run('{t}')`")).collect::<Vec<_>>().join(", "));
+    }
+    if c.fail == 0 && c.error == 0 && run.status == "completed" {
+        let _ = writeln!(o, "- [ ] Schedule production deployment");
+    }
+    let _ = writeln!(o, "- [ ] Plan monitoring strategy: `perf_schedule('0 3 * * *')` runs this plan nightly; compare runs with `perf_compare()`");
+    o
+}
+
+/// Timed tests have a target in milliseconds; checks compare a count.
+pub fn is_timed(r: &ResultRow) -> bool {
+    r.target_ms.is_some() && !matches!(r.kind.as_deref(), Some("count_check" | "isolation_sweep"))
+}

@@ -1,0 +1,119 @@
+//! What a report is built from: one run, its results, the run before it, and a few
+//! facts about the database read when the report is made. Loaded as one JSON document
+//! (see `api::report`), so everything here is plain data and the renderers are pure.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReportData {
+    pub run: RunInfo,
+    #[serde(default)]
+    pub results: Vec<ResultRow>,
+    /// The previous completed run over the same tests and schema, when there is one.
+    pub previous: Option<PreviousRun>,
+    #[serde(default)]
+    pub health: Health,
+    /// p95 trend per test over recent runs (oldest first), for charts.
+    #[serde(default)]
+    pub history: Vec<HistoryPoint>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunInfo {
+    pub run_id: i64,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub overall: Option<String>,
+    pub pattern: String,
+    pub target_schema: String,
+    pub run_by: String,
+    pub origin: Option<String>,
+    pub pg_version: String,
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    #[serde(default)]
+    pub data_volume: BTreeMap<String, i64>,
+    pub database: String,
+    pub database_size: String,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResultRow {
+    pub test_id: String,
+    pub name: String,
+    pub scenario: Option<i32>,
+    pub kind: Option<String>,
+    pub query_type: Option<String>,
+    pub run_as: Option<String>,
+    pub compare_to: Option<String>,
+    pub records: Option<i32>,
+    pub statistic: Option<String>,
+    pub target_ms: Option<f64>,
+    pub acceptable_ms: Option<f64>,
+    pub measured_ms: Option<f64>,
+    pub status: String,
+    pub notes: Option<String>,
+    pub iterations: Option<i32>,
+    pub min_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    pub shared_hit_blocks: Option<i64>,
+    pub shared_read_blocks: Option<i64>,
+    pub temp_blocks: Option<i64>,
+    pub expected_value: Option<f64>,
+    pub actual_value: Option<f64>,
+    pub error_sqlstate: Option<String>,
+    pub error_message: Option<String>,
+    /// EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the test's statement; read for advice,
+    /// left out of the JSON report (it stays in performance_test_results.plan).
+    #[serde(skip_serializing)]
+    pub plan: Option<Value>,
+}
+
+impl ResultRow {
+    /// The figure the verdict was made on, per record when the test counts records.
+    pub fn measured(&self) -> Option<f64> {
+        self.measured_ms
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PreviousRun {
+    pub run_id: i64,
+    pub started_at: Option<String>,
+    /// test_id → the figure its verdict was made on.
+    #[serde(default)]
+    pub measured: BTreeMap<String, f64>,
+}
+
+/// Facts read from the database when the report is made.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Health {
+    /// Database-wide buffer cache hit ratio since statistics were last reset (0..1).
+    pub cache_hit_ratio: Option<f64>,
+    pub blocks_read: Option<i64>,
+    /// Active customers that have no row in customer_metrics (a stale view).
+    pub metrics_missing: Option<i64>,
+    pub active_customers: Option<i64>,
+    /// Installed extensions that change what can be recommended.
+    pub hypopg: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HistoryPoint {
+    pub run_id: i64,
+    pub test_id: String,
+    pub measured_ms: f64,
+}

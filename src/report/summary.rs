@@ -1,0 +1,184 @@
+//! Figures every format shows: the Reporting Template's success-criteria rows, the
+//! comparison with the previous run and with the plan's baseline, verdict counts.
+
+use serde::Serialize;
+
+use super::model::{ReportData, ResultRow};
+
+/// A change beyond this share of the previous figure counts as a regression or improvement.
+pub const CHANGE_THRESHOLD: f64 = 0.10;
+
+/// The plan's "Baseline Performance (Current State)": list 500 ms, search 300 ms, detail 400 ms.
+pub const PLAN_BASELINE: &[(&str, &str, f64)] =
+    &[("1.1", "Customer list", 500.0), ("2.1", "Customer search", 300.0), ("1.3", "Customer detail", 400.0)];
+
+/// The Reporting Template's "Detailed Results" rows and the tests that answer them.
+const CRITERIA: &[(&str, &str)] = &[
+    ("Customer List", "1.1"),
+    ("Customer Search", "2.1"),
+    ("Customer Detail", "1.3"),
+    ("Trigger Performance", "3.1"),
+    ("Multi-tenant Isolation", "5.3-all-tables"),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Criterion {
+    pub scenario: &'static str,
+    pub test_id: &'static str,
+    pub target: String,
+    pub actual: String,
+    pub status: String,
+}
+
+pub fn criteria(data: &ReportData) -> Vec<Criterion> {
+    CRITERIA
+        .iter()
+        .filter_map(|(scenario, id)| {
+            let r = data.results.iter().find(|r| r.test_id == *id)?;
+            let (target, actual) = if r.kind.as_deref() == Some("isolation_sweep") {
+                ("0 leaks".to_string(), format!("{} leaks", fmt_num(r.actual_value.unwrap_or(0.0))))
+            } else {
+                let unit = if r.records.is_some() { " per record" } else { "" };
+                (
+                    r.target_ms.map(|t| format!("<{} ms{unit}", fmt_num(t))).unwrap_or_else(|| "-".into()),
+                    r.measured_ms.map(|m| format!("{} ms{unit}", fmt_ms(m))).unwrap_or_else(|| "-".into()),
+                )
+            };
+            Some(Criterion { scenario, test_id: id, target, actual, status: r.status.clone() })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub test_id: String,
+    pub before_ms: f64,
+    pub after_ms: f64,
+    /// Negative is faster.
+    pub change_pct: f64,
+    pub regression: bool,
+    pub line: String,
+}
+
+/// `after` against `before`: "40.0 % faster", "12.5 % slower", "unchanged".
+pub fn change(test_id: &str, before: f64, after: f64) -> Change {
+    let pct = if before > 0.0 { (after - before) / before * 100.0 } else { 0.0 };
+    let line = if pct.abs() < CHANGE_THRESHOLD * 100.0 {
+        format!("unchanged ({pct:+.1} %)")
+    } else if pct < 0.0 {
+        format!("{:.1} % faster", -pct)
+    } else {
+        format!("{pct:.1} % slower")
+    };
+    Change {
+        test_id: test_id.to_string(),
+        before_ms: before,
+        after_ms: after,
+        change_pct: pct,
+        regression: pct >= CHANGE_THRESHOLD * 100.0,
+        line,
+    }
+}
+
+/// Per timed test, this run against the previous one.
+pub fn vs_previous(data: &ReportData) -> Vec<Change> {
+    let Some(prev) = &data.previous else { return vec![] };
+    data.results
+        .iter()
+        .filter(|r| r.target_ms.is_some())
+        .filter_map(|r| Some(change(&r.test_id, *prev.measured.get(&r.test_id)?, r.measured_ms?)))
+        .collect()
+}
+
+/// The plan's baseline list/search/detail times against this run.
+pub fn vs_plan_baseline(data: &ReportData) -> Vec<(String, Change)> {
+    PLAN_BASELINE
+        .iter()
+        .filter_map(|(id, what, base)| {
+            let r = data.results.iter().find(|r| r.test_id == *id)?;
+            Some((what.to_string(), change(id, *base, r.measured_ms?)))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skip: usize,
+}
+
+pub fn counts(results: &[ResultRow]) -> Counts {
+    let n = |s: &str| results.iter().filter(|r| r.status == s).count();
+    Counts { pass: n("PASS"), warn: n("WARN"), fail: n("FAIL"), error: n("ERROR"), skip: n("SKIP") }
+}
+
+/// The tests that block a release: failed or errored.
+pub fn critical(results: &[ResultRow]) -> Vec<&ResultRow> {
+    results.iter().filter(|r| matches!(r.status.as_str(), "FAIL" | "ERROR")).collect()
+}
+
+/// Milliseconds with precision that suits their size.
+pub fn fmt_ms(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A number without a needless ".0".
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::*;
+
+    #[test]
+    fn changes_read_the_right_way_round() {
+        assert_eq!(change("x", 500.0, 25.0).line, "95.0 % faster");
+        let slower = change("x", 10.0, 12.5);
+        assert_eq!(slower.line, "25.0 % slower");
+        assert!(slower.regression);
+        let same = change("x", 10.0, 10.5);
+        assert_eq!(same.line, "unchanged (+5.0 %)");
+        assert!(!same.regression);
+    }
+
+    #[test]
+    fn criteria_rows_come_from_results() {
+        let data = ReportData {
+            results: vec![
+                ResultRow { test_id: "1.1".into(), status: "PASS".into(), target_ms: Some(50.0), measured_ms: Some(3.456), ..Default::default() },
+                ResultRow {
+                    test_id: "3.1".into(),
+                    status: "WARN".into(),
+                    target_ms: Some(10.0),
+                    records: Some(100),
+                    measured_ms: Some(12.26),
+                    ..Default::default()
+                },
+                ResultRow {
+                    test_id: "5.3-all-tables".into(),
+                    kind: Some("isolation_sweep".into()),
+                    status: "FAIL".into(),
+                    actual_value: Some(3.0),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let c = criteria(&data);
+        assert_eq!(c.len(), 3);
+        assert_eq!((c[0].target.as_str(), c[0].actual.as_str(), c[0].status.as_str()), ("<50 ms", "3.46 ms", "PASS"));
+        assert_eq!((c[1].target.as_str(), c[1].actual.as_str()), ("<10 ms per record", "12.3 ms per record"));
+        assert_eq!((c[2].actual.as_str(), c[2].status.as_str()), ("3 leaks", "FAIL"));
+    }
+}

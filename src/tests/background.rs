@@ -1,0 +1,202 @@
+//! Background runs, tested from plain #[test]s over real client connections, because
+//! what they test must commit (a worker sees only committed data, and other sessions
+//! watch its progress). Each test works in its own schema and holds the test-only
+//! serialization lock for its whole life.
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    /// Starts the shared test cluster (through any #[pg_test]) for the client tests.
+    #[pg_test]
+    fn ready() {}
+}
+
+/// Plain #[test]s: compiled only into the test binary (they use dev-dependencies).
+#[cfg(test)]
+mod client {
+    use postgres::Client;
+    use std::time::{Duration, Instant};
+
+    /// A committing connection to the test database, holding the serialization lock, with
+    /// `schema` created.
+    fn connect(schema: &str) -> Client {
+        pgrx_tests::run_test("ready", None, crate::pg_test::postgresql_conf_options()).expect("test cluster");
+        let (mut c, _) = pgrx_tests::client().expect("client");
+        c.batch_execute("SET client_min_messages = warning; SELECT pg_advisory_lock(1885696614, 99)").unwrap();
+        c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
+        c
+    }
+
+    fn second() -> Client {
+        let (mut c, _) = pgrx_tests::client().expect("client");
+        c.batch_execute("SET client_min_messages = warning").unwrap();
+        c
+    }
+
+    fn until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+        let start = Instant::now();
+        loop {
+            if let Some(v) = f() {
+                return v;
+            }
+            assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn run_status(c: &mut Client, run_id: i64) -> (String, i32, i32) {
+        let r = c.query_one("SELECT status, tests_done, tests_total FROM perf_progress WHERE run_id = $1", &[&run_id]).unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    }
+
+    #[test]
+    fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
+        let mut a = connect("bg_full");
+        // A copy of 5.4 where both sessions update the same ten customers: must report blocking.
+        a.batch_execute(
+            "DELETE FROM perf_tests WHERE test_id = '5.4-same';
+             INSERT INTO perf_tests (test_id, scenario, name, kind, target_ms, sql, concurrent_sql)
+             SELECT '5.4-same', 5, 'same company (must block)', 'concurrency', 500, concurrent_sql, concurrent_sql
+               FROM perf_tests WHERE test_id = '5.4'",
+        )
+        .unwrap();
+        let row = a
+            .query_one("SELECT run_id, status FROM perf_run_all(target_schema => 'bg_full', iterations => 1, wait => false)", &[])
+            .unwrap();
+        let (run_id, status): (Option<i64>, Option<String>) = (row.get(0), row.get(1));
+        let run_id = run_id.unwrap();
+        assert_eq!(status.as_deref(), Some("running"));
+
+        // Another session watches the run progress, then finish.
+        let mut b = second();
+        let mut seen_partial = false;
+        let (status, done, total) = until("the background run to finish", Duration::from_secs(240), || {
+            let (s, d, t) = run_status(&mut b, run_id);
+            if s == "running" && d > 0 && d < t {
+                seen_partial = true;
+            }
+            (s != "running").then_some((s, d, t))
+        });
+        assert_eq!(status, "completed");
+        assert_eq!((done, total), (23, 23));
+        assert!(seen_partial, "progress was never visible mid-run");
+        let results: Vec<(String, String, String)> = b
+            .query("SELECT test_id, status, notes FROM performance_test_results WHERE run_id = $1 ORDER BY result_id", &[&run_id])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let get = |id: &str| results.iter().find(|r| r.0 == id).unwrap_or_else(|| panic!("{id} missing"));
+        assert_eq!(get("5.4").1, "PASS", "{}", get("5.4").2);
+        assert!(get("5.4").2.contains("held 10 updated rows"), "{}", get("5.4").2);
+        assert_eq!(get("5.4-same").1, "FAIL", "{}", get("5.4-same").2);
+        assert!(get("5.4-same").2.starts_with("blocked"), "{}", get("5.4-same").2);
+        a.batch_execute("DELETE FROM perf_tests WHERE test_id = '5.4-same'").unwrap();
+    }
+
+    #[test]
+    fn waiting_caller_gets_rows_and_a_second_run_is_refused() {
+        let mut a = connect("bg_wait");
+        let rows = a.query("SELECT test_id, status FROM perf_run('1.2', target_schema => 'bg_wait', iterations => 1)", &[]).unwrap();
+        assert_eq!(rows.len(), 1);
+        let status: String = rows[0].get(1);
+        assert!(["PASS", "WARN", "FAIL"].contains(&status.as_str()), "{status}");
+
+        // While one background run works, another is refused, naming it, and changes nothing.
+        let started = a
+            .query_one("SELECT run_id FROM perf_run('1.%', target_schema => 'bg_wait', iterations => 200, wait => false)", &[])
+            .unwrap();
+        let run_id: i64 = started.get::<_, Option<i64>>(0).unwrap();
+        let mut b = second();
+        let runs_before: i64 = b.query_one("SELECT count(*) FROM perf_runs", &[]).unwrap().get(0);
+        let err = b.query("SELECT * FROM perf_run('1.2', target_schema => 'bg_wait')", &[]).unwrap_err();
+        let db = err.as_db_error().expect("a database error");
+        assert_eq!(db.code().code(), "55006");
+        assert!(db.message().contains(&format!("run {run_id} is already in progress")), "{}", db.message());
+        let runs_after: i64 = b.query_one("SELECT count(*) FROM perf_runs", &[]).unwrap().get(0);
+        assert_eq!(runs_before, runs_after);
+        until("the run to end", Duration::from_secs(120), || (run_status(&mut b, run_id).0 != "running").then_some(()));
+    }
+
+    #[test]
+    fn cancelling_the_caller_cancels_the_run() {
+        let mut a = connect("bg_cancel");
+        a.batch_execute("SET statement_timeout = '1500ms'").unwrap();
+        let err = a.query("SELECT * FROM perf_run_all(target_schema => 'bg_cancel', iterations => 500)", &[]).unwrap_err();
+        assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("57014"), "{err}");
+        a.batch_execute("RESET statement_timeout").unwrap();
+        let mut b = second();
+        let run_id: i64 = b
+            .query_one("SELECT max(run_id) FROM perf_runs WHERE target_schema = 'bg_cancel'", &[])
+            .unwrap()
+            .get(0);
+        let status = until("the worker to record the cancellation", Duration::from_secs(60), || {
+            let s = run_status(&mut b, run_id).0;
+            (s != "running").then_some(s)
+        });
+        assert_eq!(status, "cancelled");
+        let notes: String = b.query_one("SELECT notes FROM perf_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+        assert!(notes.contains("57014"), "{notes}");
+    }
+
+    #[test]
+    fn a_killed_worker_leaves_an_aborted_run_with_its_results() {
+        let mut a = connect("bg_kill");
+        let row = a
+            .query_one("SELECT run_id FROM perf_run('1.%', target_schema => 'bg_kill', iterations => 5000, wait => false)", &[])
+            .unwrap();
+        let run_id: i64 = row.get::<_, Option<i64>>(0).unwrap();
+        let mut b = second();
+        // Let it record at least one result, then kill its process.
+        until("a first result", Duration::from_secs(120), || (run_status(&mut b, run_id).1 > 0).then_some(()));
+        let pid: i32 = b.query_one("SELECT backend_pid FROM perf_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+        b.batch_execute(&format!("SELECT pg_terminate_backend({pid})")).unwrap();
+        let status = until("the run to show aborted", Duration::from_secs(30), || {
+            let s = run_status(&mut b, run_id).0;
+            (s == "aborted").then_some(s)
+        });
+        assert_eq!(status, "aborted");
+        // The next run marks it so in the table for good; recorded results stay.
+        a.query("SELECT * FROM perf_run('1.2', target_schema => 'bg_kill', iterations => 1)", &[]).unwrap();
+        let (s, kept): (String, i64) = {
+            let r = b
+                .query_one(
+                    "SELECT status, (SELECT count(*) FROM performance_test_results WHERE run_id = $1) FROM perf_runs WHERE run_id = $1",
+                    &[&run_id],
+                )
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        assert_eq!(s, "aborted");
+        assert!(kept >= 1);
+    }
+
+    #[cfg(feature = "pg15")]
+    #[test]
+    fn pg_cron_runs_the_scheduled_plan() {
+        let mut a = connect("bg_cron");
+        a.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_cron").unwrap();
+        let job: i64 = a
+            .query_one("SELECT perf_schedule('* * * * *', 'perf_test_job', '1.2', 'bg_cron', 1)", &[])
+            .unwrap()
+            .get(0);
+        let again: i64 = a
+            .query_one("SELECT perf_schedule('* * * * *', 'perf_test_job', '1.2', 'bg_cron', 1)", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(job, again, "scheduling the same name again updates the job");
+        let (status, origin) = until("pg_cron to start a run (minute granularity)", Duration::from_secs(150), || {
+            a.query_opt(
+                "SELECT status, coalesce(origin, '') FROM perf_runs WHERE target_schema = 'bg_cron' AND status <> 'running' ORDER BY run_id DESC LIMIT 1",
+                &[],
+            )
+            .unwrap()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+        });
+        assert_eq!(status, "completed");
+        assert!(origin.contains("pg_cron"), "run origin {origin:?}");
+        assert!(a.query_one("SELECT perf_unschedule('perf_test_job')", &[]).unwrap().get::<_, bool>(0));
+        assert!(!a.query_one("SELECT perf_unschedule('perf_test_job')", &[]).unwrap().get::<_, bool>(0));
+    }
+}

@@ -1,0 +1,133 @@
+//! Reports built from runs with known results: exactly those verdicts and numbers, a
+//! recommendation only when its evidence is present, TAP as pg_prove reads it.
+
+#[pgrx::pg_schema]
+mod tests {
+    use crate::tests::{one, run};
+    use pgrx::prelude::*;
+
+    /// Two completed runs over the same tests; the second has every verdict and a plan
+    /// with a large unselective Seq Scan on test 1.1. Returns the second run's id.
+    fn known_runs(with_seq_scan: bool) -> i64 {
+        // Background client tests commit runs of their own; "latest run" must be ours.
+        crate::tests::serialize_runs();
+        let first = one::<i64>(
+            "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start) \
+             VALUES ('%', 'report_fixture', 'completed', 'PASS', now()) RETURNING run_id",
+        );
+        run(&format!(
+            "INSERT INTO performance_test_results (run_id, test_id, test_name, status, target_ms, execution_time_ms, statistic)
+             VALUES ({first}, '1.1', 'fx list', 'PASS', 50, 20, 'p95'),
+                    ({first}, '2.1', 'fx search', 'PASS', 30, 10, 'p95')"
+        ));
+        let second = one::<i64>(
+            "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start) \
+             VALUES ('%', 'report_fixture', 'completed', 'FAIL', now()) RETURNING run_id",
+        );
+        let plan = if with_seq_scan {
+            r#"'[{"Plan": {"Node Type": "Seq Scan", "Relation Name": "customers", "Actual Rows": 50, "Actual Loops": 1,
+                 "Rows Removed by Filter": 20000, "Filter": "(company_id = ''x''::uuid)"}}]'"#
+        } else {
+            r#"'[{"Plan": {"Node Type": "Index Scan", "Index Name": "idx_customers_company", "Relation Name": "customers",
+                 "Actual Rows": 50, "Actual Loops": 1}}]'"#
+        };
+        run(&format!(
+            "INSERT INTO performance_test_results (run_id, test_id, test_name, status, target_ms, execution_time_ms, statistic,
+                                                  p50_ms, p95_ms, expected_value, actual_value, error_sqlstate, error_message, notes, plan)
+             VALUES ({second}, '1.1', 'fx list', 'FAIL', 50, 80, 'p95', 60, 80, NULL, NULL, NULL, NULL, 'p95 80 ms', {plan}),
+                    ({second}, '2.1', 'fx search', 'WARN', 30, 40, 'p95', 30, 40, NULL, NULL, NULL, NULL, 'p95 40 ms', NULL),
+                    ({second}, '1.2', 'Customer count with filters', 'ERROR', 30, NULL, 'p95', NULL, NULL, NULL, NULL, '42703',
+                     'column \"nope\" does not exist', 'ERROR 42703: column \"nope\" does not exist', NULL),
+                    ({second}, '3.2', 'All bulk customers created', 'PASS', NULL, NULL, NULL, NULL, NULL, 100, 100, NULL, NULL, '100 = expected 100', NULL),
+                    ({second}, '5.4', 'Concurrent updates', 'SKIP', 500, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'SKIP: no second session', NULL)"
+        ));
+        second
+    }
+
+    #[pg_test]
+    fn markdown_report_states_the_runs_verdicts_and_numbers() {
+        let id = known_runs(true);
+        let md = one::<String>(&format!("SELECT perf_report({id})"));
+        assert!(md.contains(&format!("**Run**: {id} (completed)")), "{md}");
+        assert!(md.contains("Overall Result: **FAIL** (1 passed, 1 warned, 1 failed, 1 errors, 1 skipped)"), "{md}");
+        assert!(md.contains("| Customer List | 1.1 | <50 ms | 80.0 ms | FAIL |"), "{md}");
+        assert!(md.contains("| Customer Search | 2.1 | <30 ms | 40.0 ms | WARN |"), "{md}");
+        assert!(md.contains("| 1.1 | Customer list pagination | p95 | 50.0 | - | 80.0 | 60.0 | 80.0 | - | FAIL | 300.0 % slower |"), "{md}");
+        assert!(md.contains(&format!("Against run {}: 2 of 2 timed tests regressed", id - 1)), "{md}");
+        assert!(md.contains("| 3.2 | All bulk customers created | 100 | 100 | PASS |"), "{md}");
+        assert!(md.contains("**seq_scan**: test 1.1 (FAIL): Seq Scan on customers read 20050 rows to keep 50"), "{md}");
+        assert!(md.contains("CREATE INDEX ON customers (company_id)"), "{md}");
+        assert!(md.contains("**error**: test 1.2 raised 42703"), "{md}");
+        // The latest run is the default.
+        assert!(one::<String>("SELECT perf_report()").contains(&format!("**Run**: {id} (completed)")));
+    }
+
+    #[pg_test]
+    fn no_evidence_no_recommendation() {
+        let id = known_runs(false);
+        let md = one::<String>(&format!("SELECT perf_report({id})"));
+        assert!(!md.contains("**seq_scan**"), "{md}");
+        assert!(md.contains("**error**"), "the errored test is still reported: {md}");
+    }
+
+    #[pg_test]
+    fn tap_json_and_html_formats() {
+        let id = known_runs(true);
+        let tap = one::<String>(&format!("SELECT perf_report({id}, 'tap')"));
+        let lines: Vec<&str> = tap.lines().collect();
+        assert_eq!(lines[0], "1..5", "{tap}");
+        let verdicts: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                "not ok 1 - 1.1 Customer list pagination",
+                "ok 2 - 2.1 Fuzzy name search",
+                "not ok 3 - 1.2 Customer count with filters",
+                "ok 4 - 3.2 All bulk customers created",
+                "ok 5 - 5.4 Concurrent updates from two companies do not block # SKIP no second session",
+            ]
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&one::<String>(&format!("SELECT perf_report({id}, 'json')"))).unwrap();
+        assert_eq!(json["run"]["run_id"], id);
+        assert_eq!(json["counts"]["error"], 1);
+        assert_eq!(json["results"][0]["measured_ms"], 80.0);
+        assert_eq!(json["vs_previous"][0]["regression"], true);
+        let html = one::<String>(&format!("SELECT perf_report({id}, 'html')"));
+        assert!(html.contains("data-test=\"1.1\" data-p95=\"80\" data-target=\"50\""), "{html}");
+        assert!(html.contains("<title>run"), "trend chart over the two runs: {html}");
+    }
+
+    #[pg_test]
+    fn summary_and_compare() {
+        let id = known_runs(true);
+        let (runs, p95) = Spi::get_two::<i64, pgrx::AnyNumeric>(
+            "SELECT test_runs, p95_ms FROM perf_summary() WHERE test_name = 'fx list'",
+        )
+        .unwrap();
+        assert_eq!(runs, Some(2));
+        assert_eq!(p95.unwrap().to_string(), "77.00");
+        let only = one::<i64>(&format!("SELECT test_runs FROM perf_summary(run => {id}) WHERE test_name = 'fx search'"));
+        assert_eq!(only, 1);
+        let line = one::<String>(&format!(
+            "SELECT change || '|' || regression FROM perf_compare({id}) WHERE test_id = '1.1'"
+        ));
+        assert_eq!(line, "300.0 % slower|true");
+        let reverse = one::<String>(&format!(
+            "SELECT change || '|' || regression FROM perf_compare({}, baseline => {id}) WHERE test_id = '1.1'",
+            id - 1
+        ));
+        assert_eq!(reverse, "75.0 % faster|false");
+    }
+
+    #[pg_test(error = "format must be one of markdown, json, tap, html, not \"pdf\"")]
+    fn unknown_format_is_refused() {
+        known_runs(false);
+        run("SELECT perf_report(NULL, 'pdf')");
+    }
+
+    #[pg_test(error = "run -5 does not exist")]
+    fn unknown_run_is_refused() {
+        run("SELECT perf_report(-5)");
+    }
+}

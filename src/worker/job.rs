@@ -1,0 +1,120 @@
+//! What a background worker is asked to do, encoded into `bgw_extra` (128 bytes, so
+//! the encoding is compact JSON with one-letter keys) and `bgw_main_arg` (database
+//! and role OIDs).
+
+use serde::{Deserialize, Serialize};
+
+/// Longest encoding `bgw_extra` holds (128 bytes with the terminating NUL).
+pub const MAX_EXTRA: usize = 127;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "j")]
+pub enum Job {
+    /// Run the suite.
+    #[serde(rename = "r")]
+    Run {
+        /// target schema
+        s: String,
+        /// test_id LIKE pattern
+        p: String,
+        /// iterations override
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        i: Option<i32>,
+        /// data seed
+        r: i64,
+        /// role to SET ROLE to after connecting as the session user (0: none)
+        u: u32,
+        /// the caller's pg_perfsuite.test_time_limit (ms): a worker does not see the
+        /// caller's SET, only postgresql.conf and ALTER DATABASE/ROLE settings
+        l: i32,
+        /// the caller's other settings, as `Flags::bits`
+        f: u8,
+    },
+    /// Test 5.4's second session: run the concurrent statement of test `t`, then hold
+    /// its locks until advisory lock `k` is released.
+    #[serde(rename = "h")]
+    Hold {
+        t: String,
+        s: String,
+        k: i64,
+        u: u32,
+    },
+}
+
+/// Boolean settings of the caller that a background run honours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    pub allow_existing_data: bool,
+    pub keep_data: bool,
+}
+
+impl Flags {
+    pub fn bits(self) -> u8 {
+        (self.allow_existing_data as u8) | (self.keep_data as u8) << 1
+    }
+
+    pub fn from_bits(b: u8) -> Flags {
+        Flags { allow_existing_data: b & 1 != 0, keep_data: b & 2 != 0 }
+    }
+}
+
+impl Job {
+    pub fn encode(&self) -> Result<String, String> {
+        let text = serde_json::to_string(self).map_err(|e| e.to_string())?;
+        if text.len() > MAX_EXTRA {
+            return Err(format!(
+                "the run's parameters take {} bytes, more than the {MAX_EXTRA} a background worker can be given",
+                text.len()
+            ));
+        }
+        Ok(text)
+    }
+
+    pub fn decode(text: &str) -> Result<Job, String> {
+        serde_json::from_str(text).map_err(|e| format!("bad worker job {text:?}: {e}"))
+    }
+}
+
+/// Database and login role OIDs packed into one Datum-sized integer.
+pub fn pack_oids(database: u32, role: u32) -> u64 {
+    ((database as u64) << 32) | role as u64
+}
+
+pub fn unpack_oids(v: u64) -> (u32, u32) {
+    ((v >> 32) as u32, v as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_within_the_limit() {
+        let j = Job::Run { s: "public".into(), p: "%".into(), i: Some(5), r: 42, u: 16384, l: 300_000, f: 3 };
+        let text = j.encode().unwrap();
+        assert!(text.len() <= MAX_EXTRA, "{text}");
+        assert_eq!(Job::decode(&text).unwrap(), j);
+        let h = Job::Hold { t: "5.4".into(), s: "public".into(), k: 7, u: 0 };
+        assert_eq!(Job::decode(&h.encode().unwrap()).unwrap(), h);
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit() {
+        let j = Job::Run { s: "s".repeat(63), p: "p".repeat(60), i: None, r: i64::MAX, u: u32::MAX, l: 0, f: 0 };
+        assert!(j.encode().unwrap_err().contains("more than the 127"));
+    }
+
+    #[test]
+    fn flags_round_trip() {
+        for (a, k) in [(false, false), (true, false), (false, true), (true, true)] {
+            let f = Flags { allow_existing_data: a, keep_data: k };
+            assert_eq!(Flags::from_bits(f.bits()), f);
+        }
+    }
+
+    #[test]
+    fn oids_pack() {
+        assert_eq!(unpack_oids(pack_oids(16384, 10)), (16384, 10));
+        assert_eq!(unpack_oids(pack_oids(u32::MAX, u32::MAX)), (u32::MAX, u32::MAX));
+    }
+}

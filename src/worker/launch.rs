@@ -1,0 +1,57 @@
+//! Starting a dynamic background worker for a job, connected to the caller's database.
+
+use pgrx::bgworkers::{BackgroundWorkerBuilder, DynamicBackgroundWorker};
+use pgrx::pg_sys;
+use pgrx::PgSqlErrorCode as Code;
+
+use super::job::{pack_oids, Job};
+use crate::errors::raise;
+
+/// The role a worker should SET ROLE to: the caller's current role when it differs
+/// from the session's login role (a worker can only connect as a login role).
+pub fn role_to_assume() -> u32 {
+    // SAFETY: plain reads of backend-local identity state.
+    let (current, session) = unsafe { (pg_sys::GetUserId(), pg_sys::GetSessionUserId()) };
+    if current == session { 0 } else { current.to_u32() }
+}
+
+/// Launch a worker for `job`; raises 53400 with a HINT when no worker slot is free.
+pub fn launch(job: &Job, title: &str) -> DynamicBackgroundWorker {
+    let extra = job.encode().unwrap_or_else(|e| {
+        crate::errors::bad_argument(e, Some("Use a shorter pattern, or run in this session with background => false."))
+    });
+    // SAFETY: plain reads of backend-local globals.
+    let (database, login_role, me) =
+        unsafe { (pg_sys::MyDatabaseId.to_u32(), pg_sys::GetSessionUserId().to_u32(), pg_sys::MyProcPid) };
+    BackgroundWorkerBuilder::new(title)
+        .set_type("pg_perfsuite")
+        .set_library("pg_perfsuite")
+        .set_function("pg_perfsuite_worker_main")
+        .enable_spi_access()
+        .set_argument(Some(pg_sys::Datum::from(pack_oids(database, login_role))))
+        .set_extra(&extra)
+        .set_notify_pid(me)
+        .load_dynamic()
+        .unwrap_or_else(|_| {
+            // SAFETY: read of a GUC's backing variable.
+            let slots = unsafe { pg_sys::max_worker_processes };
+            raise(
+                Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+                format!("could not start a background worker: all {slots} max_worker_processes slots are in use"),
+                Some("Raise max_worker_processes in postgresql.conf (needs a restart), wait for other workers (parallel query, pg_cron, replication) to finish, or run in this session with background => false."),
+            )
+        })
+}
+
+/// Start `job` and wait until the postmaster has started it; returns the worker and its PID.
+pub fn start(job: &Job, title: &str) -> (DynamicBackgroundWorker, i32) {
+    let worker = launch(job, title);
+    match worker.wait_for_startup() {
+        Ok(pid) => (worker, pid),
+        Err(status) => raise(
+            Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+            format!("the background worker did not start ({status:?})"),
+            Some("See the server log; or run in this session with background => false."),
+        ),
+    }
+}

@@ -1,0 +1,103 @@
+//! The worker's entry point: connect, assume the caller's role, do the job.
+
+use pgrx::bgworkers::BackgroundWorker;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+use super::ffi;
+use super::job::{unpack_oids, Flags, Job};
+use crate::runner::concurrency;
+use crate::runner::run::{self, Mode, Options};
+use crate::runner::subxact::SqlError;
+
+#[pg_guard]
+#[no_mangle]
+pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
+    ffi::install_signal_handlers();
+    let (database, login_role) = unpack_oids(arg.value() as u64);
+    BackgroundWorker::connect_worker_to_spi_by_oid(
+        Some(pg_sys::Oid::from_u32(database)),
+        Some(pg_sys::Oid::from_u32(login_role)),
+    );
+    let job = Job::decode(BackgroundWorker::get_extra()).unwrap_or_else(|e| error!("pg_perfsuite worker: {e}"));
+    match job {
+        Job::Run { s, p, i, r, u, l, f } => {
+            settle_session(u, Some(l));
+            let flags = Flags::from_bits(f);
+            run_suite(&Options {
+                target_schema: &s,
+                pattern: &p,
+                iterations: i,
+                seed: r as u64,
+                allow_existing_data: flags.allow_existing_data,
+                keep_data: flags.keep_data,
+            })
+        }
+        Job::Hold { t, s, k, u } => {
+            settle_session(u, None);
+            concurrency::hold(&t, &s, k)
+        }
+    }
+}
+
+/// Make the worker's session like the caller's function call: search_path pinned to
+/// the extension's schema (as the SQL functions pin it), the caller's test time limit,
+/// and the caller's role when it had SET ROLE (session-wide in this worker).
+fn settle_session(role: u32, time_limit_ms: Option<i32>) {
+    Mode::Worker.step(|| {
+        Spi::run(
+            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident(n.nspname) || ', pg_catalog', false) \
+               FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
+              WHERE e.extname = 'pg_perfsuite'",
+        )
+        .expect("search_path");
+        if let Some(ms) = time_limit_ms {
+            Spi::run_with_args(
+                "SELECT pg_catalog.set_config('pg_perfsuite.test_time_limit', $1, false)",
+                &[ms.to_string().into()],
+            )
+            .expect("test_time_limit");
+        }
+    });
+    if role == 0 {
+        return;
+    }
+    Mode::Worker.step(|| {
+        let name = Spi::get_one_with_args::<String>(
+            "SELECT rolname::text FROM pg_catalog.pg_roles WHERE oid = $1::oid",
+            &[(role as i64).into()],
+        )
+        .expect("role lookup")
+        .unwrap_or_else(|| error!("pg_perfsuite worker: role {role} no longer exists"));
+        Spi::run(&format!("SET ROLE {}", pgrx::spi::quote_identifier(&name))).expect("SET ROLE");
+    })
+}
+
+fn run_suite(opts: &Options) {
+    // SAFETY: MyBgworkerEntry is set for the life of a background worker.
+    let launcher = unsafe { (*pg_sys::MyBgworkerEntry).bgw_notify_pid };
+    let (run_id, tests, target) = run::begin(opts, Mode::Worker, Some(launcher));
+    let failure = PgTryBuilder::new(|| {
+        run::execute(run_id, &tests, &target, opts, Mode::Worker);
+        None
+    })
+    .catch_others(|e| {
+        // The failed step's transaction is still open: end it, then record why the run stopped.
+        // SAFETY: we are between transactions' worth of work, in the worker's top-level
+        // context, exactly where PostgresMain would call AbortCurrentTransaction.
+        unsafe { pg_sys::AbortCurrentTransaction() };
+        Some(SqlError::from_caught(&e))
+    })
+    .execute();
+    if let Some(err) = failure {
+        let status = if err.sqlstate == "57014" { "cancelled" } else { "failed" };
+        Mode::Worker.step(|| {
+            Spi::run_with_args(
+                "UPDATE perf_runs SET status = $2, finished_at = clock_timestamp(), current_test = NULL, \
+                        notes = concat_ws('; ', notes, $3) WHERE run_id = $1",
+                &[run_id.into(), status.into(), format!("{status}: {} ({})", err.message, err.sqlstate).into()],
+            )
+            .expect("record run outcome");
+        });
+    }
+}

@@ -1,0 +1,144 @@
+//! The caller's side of a background run: find the run the worker started, relay each
+//! finished test as a NOTICE, stop the worker when the caller is cancelled, and notice
+//! a worker that died.
+
+use pgrx::bgworkers::DynamicBackgroundWorker;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+
+use super::ffi;
+use crate::errors::raise;
+use crate::runner::record;
+
+/// Sleep on the latch for up to `ms`, waking early for signals (the postmaster
+/// signals us when the worker stops); raises on cancel like any wait.
+fn nap(ms: i64) {
+    // SAFETY: MyLatch is this backend's latch; flags and wait event are constants.
+    unsafe {
+        pg_sys::WaitLatch(
+            pg_sys::MyLatch,
+            (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
+            ms as _,
+            pg_sys::PG_WAIT_EXTENSION,
+        );
+        pg_sys::ResetLatch(pg_sys::MyLatch);
+    }
+    pgrx::check_for_interrupts!();
+}
+
+fn stopped(worker: &DynamicBackgroundWorker) -> bool {
+    worker.pid().is_err()
+}
+
+/// The worker waiting for a lock this transaction holds would wait for ever, since
+/// this transaction waits for the worker: stop it and say why.
+fn refuse_if_worker_waits_for_us(pid: i32) {
+    let blocked = Spi::get_one_with_args::<bool>(
+        "SELECT pg_catalog.pg_backend_pid() = ANY (pg_catalog.pg_blocking_pids($1))",
+        &[pid.into()],
+    )
+    .expect("pg_blocking_pids")
+    .unwrap_or(false);
+    if blocked {
+        raise(
+            Code::ERRCODE_LOCK_NOT_AVAILABLE,
+            format!("the background run (worker PID {pid}) is waiting for a lock held by this transaction"),
+            Some("Commit or roll back what this transaction changed before calling perf_run_all(), or pass background => false to run inside this transaction."),
+        );
+    }
+}
+
+/// A waiting caller reads what the worker commits, so it needs a fresh snapshot per
+/// query: READ COMMITTED.
+pub fn require_read_committed() {
+    // SAFETY: read of the transaction's isolation level.
+    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+        raise(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "waiting for a background run needs READ COMMITTED: at REPEATABLE READ or SERIALIZABLE the worker's results stay invisible to this transaction",
+            Some("Call it outside an explicit REPEATABLE READ transaction, or pass wait => false (returns the run id) or background => false."),
+        );
+    }
+}
+
+/// The run the worker with `pid` started, once its first step has committed.
+pub fn await_run_id(worker: &DynamicBackgroundWorker, pid: i32) -> i64 {
+    guard_cancel(pid, || loop {
+        let run = Spi::get_one_with_args::<i64>(
+            "SELECT max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_backend_pid()",
+            &[pid.into()],
+        )
+        .expect("perf_runs lookup");
+        if let Some(id) = run {
+            return id;
+        }
+        if stopped(worker) {
+            raise(
+                Code::ERRCODE_INTERNAL_ERROR,
+                format!("the background worker (PID {pid}) stopped before starting the run"),
+                Some("See the server log for its error; a second run started at the same moment is the usual cause."),
+            );
+        }
+        refuse_if_worker_waits_for_us(pid);
+        nap(100);
+    })
+}
+
+/// Relay finished tests as NOTICEs until the worker stops; then make sure the run is
+/// not left marked running. Returns the run's final status.
+pub fn follow(worker: &DynamicBackgroundWorker, pid: i32, run_id: i64) -> String {
+    let mut last_result = 0i64;
+    guard_cancel(pid, || loop {
+        let done = stopped(worker);
+        last_result = relay_new_results(run_id, last_result);
+        if done {
+            break;
+        }
+        refuse_if_worker_waits_for_us(pid);
+        nap(250);
+    });
+    record::reap_stale_runs();
+    let status = Spi::get_one_with_args::<String>("SELECT status FROM perf_runs WHERE run_id = $1", &[run_id.into()])
+        .expect("run status")
+        .unwrap_or_default();
+    if status != "completed" {
+        let notes = Spi::get_one_with_args::<String>("SELECT notes FROM perf_runs WHERE run_id = $1", &[run_id.into()])
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        warning!("pg_perfsuite run {run_id} ended {status}: {notes}");
+    }
+    status
+}
+
+fn relay_new_results(run_id: i64, after: i64) -> i64 {
+    let rows: Vec<(i64, String)> = Spi::connect_mut(|c| {
+        c.update(
+            "SELECT result_id, status || ' ' || test_name || ': ' || coalesce(notes, '') \
+               FROM performance_test_results WHERE run_id = $1 AND result_id > $2 ORDER BY result_id",
+            None,
+            &[run_id.into(), after.into()],
+        )?
+        .map(|r| Ok((r.get(1)?.unwrap_or(0), r.get(2)?.unwrap_or_default())))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .expect("relay results");
+    let mut last = after;
+    for (id, line) in rows {
+        notice!("{line}");
+        last = id;
+    }
+    last
+}
+
+/// Run `f`; if the caller is cancelled meanwhile (Ctrl-C, pg_cancel_backend,
+/// statement_timeout), cancel the worker's run too before giving up.
+fn guard_cancel<T>(pid: i32, f: impl FnOnce() -> T) -> T {
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
+        .catch_others(|e| {
+            ffi::send_cancel(pid);
+            e.rethrow()
+        })
+        .execute()
+}
