@@ -24,6 +24,14 @@ CREATE TABLE perf_runs (
     server_version_num integer NOT NULL DEFAULT current_setting('server_version_num')::integer,
     settings        jsonb,          -- planner/memory settings in force during the run
     data_volume     jsonb,          -- row counts of the tables under test
+    -- Checklist and risk-factor facts: caches (ERRATA 3), pg_stat_statements, free
+    -- worker slots at the start, index size of the tables under test once the data is
+    -- in place and at the end (growth = bloat signal).
+    cache_state     text,
+    stat_statements text,
+    worker_slots_free integer,
+    index_bytes_start bigint,
+    index_bytes_end bigint,
     tests_total     integer,
     tests_passed    integer,
     tests_warned    integer,
@@ -107,6 +115,7 @@ CREATE TABLE perf_tests (
     run_as          text NOT NULL DEFAULT 'owner' CHECK (run_as IN ('owner', 'tenant')),
     tenant_company  uuid,
     compare_to      text,           -- report this test's figure against another test's (e.g. tenant vs owner)
+    requires_extension text,        -- SKIP (with the reason) when this extension is not installed
     enabled         boolean NOT NULL DEFAULT true,
     builtin         boolean NOT NULL DEFAULT false,
     description     text,

@@ -26,6 +26,7 @@ pub extern "C-unwind" fn _PG_init() {
 
 extension_sql_file!("../sql/results_tables.sql", name = "results_tables", bootstrap);
 extension_sql_file!("../sql/suite_phase3b.sql", name = "suite_phase3b", requires = ["results_tables"]);
+extension_sql_file!("../sql/suite_requirements.sql", name = "suite_requirements", requires = ["suite_phase3b"]);
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["results_tables"]);
 
 // Functions that write data are not for PUBLIC: a DBA grants them to whoever may run tests.

@@ -31,7 +31,9 @@ SELECT jsonb_build_object(
             'pg_version', pg_version, 'settings', coalesce(settings, '{}'), 'data_volume', coalesce(data_volume, '{}'),
             'database', current_database(),
             'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database())),
-            'notes', notes) FROM r),
+            'notes', notes, 'cache_state', cache_state, 'stat_statements', stat_statements,
+            'worker_slots_free', worker_slots_free, 'index_bytes_start', index_bytes_start,
+            'index_bytes_end', index_bytes_end) FROM r),
   'results', (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'test_id', x.test_id, 'name', coalesce(t.name, x.test_name::text), 'scenario', t.scenario,
             'kind', t.kind, 'query_type', x.query_type, 'run_as', t.run_as, 'compare_to', t.compare_to,

@@ -155,6 +155,23 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
         );
     }
 
+    let _ = writeln!(o, "\n## Checklist and Risk Factors\n");
+    let _ = writeln!(o, "- Caches: {}", run.cache_state.as_deref().unwrap_or("not recorded"));
+    let _ = writeln!(o, "- pg_stat_statements: {}", run.stat_statements.as_deref().unwrap_or("not recorded"));
+    if let Some(free) = run.worker_slots_free {
+        let _ = writeln!(o, "- Background-worker slots free at the start: {free} (connection/worker exhaustion risk)");
+    }
+    if let (Some(a), Some(b)) = (run.index_bytes_start, run.index_bytes_end) {
+        let growth = if a > 0 { (b - a) as f64 / a as f64 * 100.0 } else { 0.0 };
+        let _ = writeln!(o, "- Index size of the tables under test: {a} → {b} bytes ({growth:+.1} %, bloat signal)");
+    }
+    for r in data.results.iter().filter(|r| r.kind.as_deref() == Some("concurrency")) {
+        let _ = writeln!(o, "- Lock contention ({}): {} {}", r.test_id, r.status, r.notes.as_deref().unwrap_or(""));
+    }
+    if let Some(r) = data.results.iter().find(|r| r.test_id == "R.metrics-refresh") {
+        let _ = writeln!(o, "- Materialized-view refresh: {} ms ({})", r.measured_ms.map(fmt_ms).unwrap_or_else(|| "-".into()), r.status);
+    }
+
     let findings: Vec<&ResultRow> = data.results.iter().filter(|r| is_timed(r) && r.status != "PASS").collect();
     if !findings.is_empty() {
         let _ = writeln!(o, "\n### Findings\n");

@@ -41,6 +41,11 @@ pub struct RunInfo {
     pub database: String,
     pub database_size: String,
     pub notes: Option<String>,
+    pub cache_state: Option<String>,
+    pub stat_statements: Option<String>,
+    pub worker_slots_free: Option<i64>,
+    pub index_bytes_start: Option<i64>,
+    pub index_bytes_end: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

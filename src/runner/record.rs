@@ -82,6 +82,62 @@ pub fn append_note(run_id: i64, note: &str) {
     .expect("update perf_runs notes");
 }
 
+/// Bytes of all indexes on the tables under test.
+pub fn index_bytes(target: &Target) -> i64 {
+    let parts: Vec<String> = crate::sut::columns::relation_names()
+        .iter()
+        .map(|t| format!("pg_catalog.pg_indexes_size('{}'::regclass)", target.rel(t).replace('\'', "''")))
+        .collect();
+    Spi::get_one::<i64>(&format!("SELECT ({})::bigint", parts.join(" + ")))
+        .expect("index sizes")
+        .unwrap_or(0)
+}
+
+/// The pre-test checklist, as far as a server can do it: reset pg_stat_statements when
+/// it is installed and the caller may; say honestly that caches are warm; count free
+/// background-worker slots. Recorded in the run row.
+pub fn pre_test_checklist(run_id: i64) {
+    let stat_statements = Spi::get_one::<String>(
+        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_stat_statements') \
+                     THEN 'not installed' \
+                     WHEN NOT has_function_privilege((SELECT p.oid FROM pg_catalog.pg_proc p \
+                              JOIN pg_catalog.pg_extension e ON e.extnamespace = p.pronamespace \
+                             WHERE e.extname = 'pg_stat_statements' AND p.proname = 'pg_stat_statements_reset' LIMIT 1), 'EXECUTE') \
+                     THEN 'not reset: no privilege on pg_stat_statements_reset' \
+                     ELSE 'reset' END",
+    )
+    .expect("pg_stat_statements state")
+    .unwrap_or_default();
+    if stat_statements == "reset" {
+        let schema = Spi::get_one::<String>(
+            "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
+              WHERE e.extname = 'pg_stat_statements'",
+        )
+        .expect("pg_stat_statements schema")
+        .unwrap_or_default();
+        Spi::run(&format!("SELECT {}.pg_stat_statements_reset()", pgrx::spi::quote_identifier(&schema)))
+            .expect("pg_stat_statements_reset");
+    }
+    Spi::run_with_args(
+        "UPDATE perf_runs SET stat_statements = $2, \
+                cache_state = 'warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache (ERRATA 3), so cold-cache figures would need a restart', \
+                worker_slots_free = current_setting('max_worker_processes')::int \
+                    - (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                        WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker', \
+                              'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
+                              'walsender', 'archiver', 'logger', 'standalone backend')) \
+          WHERE run_id = $1",
+        &[run_id.into(), stat_statements.into()],
+    )
+    .expect("record pre-test checklist");
+}
+
+pub fn record_index_bytes(run_id: i64, column: &str, bytes: i64) {
+    debug_assert!(matches!(column, "index_bytes_start" | "index_bytes_end"));
+    Spi::run_with_args(&format!("UPDATE perf_runs SET {column} = $2 WHERE run_id = $1"), &[run_id.into(), bytes.into()])
+        .expect("record index size");
+}
+
 /// Row counts of the tables under test.
 pub fn data_volume(target: &Target) -> pgrx::JsonB {
     let parts: Vec<String> = ["companies", "users", "customers", "customer_matching_keys", "VC Usage",

@@ -89,10 +89,12 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
     let mut results: Vec<TestResult> = Vec::with_capacity(tests.len());
     let mut notes = Vec::new();
     // The plan's test environment first; if it cannot be built, no test can run.
+    mode.step(|| record::pre_test_checklist(run_id));
     let env_error = mode.step(|| match in_subtransaction(OnSuccess::Commit, || setup::environment(target, opts.seed)) {
         Ok(note) => {
             notice!("{note}");
             notes.push(note);
+            record::record_index_bytes(run_id, "index_bytes_start", record::index_bytes(target));
             None
         }
         Err(e) => Some(SqlError { message: format!("environment setup failed: {}", e.message), ..e }),
@@ -147,7 +149,10 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
         });
         results.push(result);
     }
-    mode.step(|| record::finish_run(run_id, &results, record::data_volume(target), &notes.join("; ")));
+    mode.step(|| {
+        record::record_index_bytes(run_id, "index_bytes_end", record::index_bytes(target));
+        record::finish_run(run_id, &results, record::data_volume(target), &notes.join("; "))
+    });
     if !opts.keep_data {
         // The post-test checklist's "clean up test data", when asked for.
         mode.step(|| {

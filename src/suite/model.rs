@@ -68,6 +68,8 @@ pub struct TestDef {
     pub assert_no_seqscan: Option<String>,
     /// Another test of the same run whose figure this one is reported against.
     pub compare_to: Option<String>,
+    /// An extension the test needs (pg_trgm for fuzzy search); SKIP without it.
+    pub requires_extension: Option<String>,
 }
 
 impl TestDef {

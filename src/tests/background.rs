@@ -79,7 +79,7 @@ mod client {
             (s != "running").then_some((s, d, t))
         });
         assert_eq!(status, "completed");
-        assert_eq!((done, total), (23, 23));
+        assert_eq!((done, total), (29, 29));
         assert!(seen_partial, "progress was never visible mid-run");
         let results: Vec<(String, String, String)> = b
             .query("SELECT test_id, status, notes FROM performance_test_results WHERE run_id = $1 ORDER BY result_id", &[&run_id])
@@ -170,6 +170,26 @@ mod client {
         };
         assert_eq!(s, "aborted");
         assert!(kept >= 1);
+    }
+
+    #[test]
+    fn the_per_test_time_limit_stops_a_runaway_test_and_the_run_goes_on() {
+        let mut a = connect("bg_limit");
+        a.batch_execute(
+            "DELETE FROM perf_tests WHERE test_id LIKE 'x.limit%';
+             INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations, warmup)
+             VALUES ('x.limit1', 9, 'runaway', 'timed_query', 'SELECT pg_sleep(5)', 10, 1, 0),
+                    ('x.limit2', 9, 'after it', 'timed_query', 'SELECT 1', 10, 1, 0);
+             SET pg_perfsuite.test_time_limit = '300ms'",
+        )
+        .unwrap();
+        let rows = a.query("SELECT test_id, status, notes FROM perf_run('x.limit%', target_schema => 'bg_limit')", &[]).unwrap();
+        let got: Vec<(String, String, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        a.batch_execute("DELETE FROM perf_tests WHERE test_id LIKE 'x.limit%'; RESET pg_perfsuite.test_time_limit").unwrap();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].1, "ERROR", "{got:?}");
+        assert!(got[0].2.contains("57014") && got[0].2.contains("statement timeout"), "{got:?}");
+        assert_eq!(got[1].1, "PASS", "the run goes on after the limit fired: {got:?}");
     }
 
     #[cfg(feature = "pg15")]

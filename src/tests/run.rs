@@ -54,7 +54,8 @@ mod tests {
         assert_eq!(
             ids,
             vec!["1.1", "1.2", "1.3", "2.1", "2.1-tenant", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4",
-                 "4.1", "4.2", "4.2-noseq", "4.3", "4.4", "5.1", "5.2", "5.3", "5.3-all-tables", "5.4"]
+                 "4.1", "4.2", "4.2-noseq", "4.3", "4.4", "5.1", "5.2", "5.3", "5.3-all-tables", "5.4",
+                 "R.dedup-email", "R.dedup-phone", "R.fk-orphans", "R.keys-synced", "R.metrics-refresh", "R.trigger-chain"]
         );
         for (id, status, notes) in rows.iter().filter(|r| r.0 != "5.4") {
             assert!(["PASS", "WARN", "FAIL"].contains(&status.as_str()), "{id}: {status} {notes}");
@@ -66,18 +67,21 @@ mod tests {
         // Checks whose outcome does not depend on the machine's speed: the reference
         // schema does what the plan expects of it.
         for (id, status, notes) in rows.iter().filter(|r| r.0.starts_with("3.") && r.0 != "3.1"
-            || ["4.3", "4.4", "5.1", "5.3", "5.3-all-tables"].contains(&r.0.as_str()))
+            || ["4.3", "4.4", "5.1", "5.3", "5.3-all-tables"].contains(&r.0.as_str())
+            || (r.0.starts_with("R.") && r.0 != "R.metrics-refresh"))
         {
             assert_eq!(status, "PASS", "{id}: {notes}");
         }
         // The plan's environment: the Load Test Company's 1000 generated customers and ten tenants of 1000.
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id = '11111111-1111-1111-1111-111111111111' AND customer_name LIKE 'Test Customer %'"), 1000);
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'"), 10_000);
-        // Recorded: one result per test, timings ordered, plans kept, the run summarised.
+        // Recorded: one result per test, timings ordered, plans kept (REFRESH MATERIALIZED
+        // VIEW cannot be EXPLAINed), the run summarised.
         let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs WHERE backend_pid = pg_backend_pid()");
-        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")), 22);
+        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")), 28);
         assert_eq!(one::<i64>(&format!(
             "SELECT count(*) FROM performance_test_results WHERE run_id = {run_id} AND statistic IS NOT NULL AND status <> 'SKIP' \
+             AND test_id <> 'R.metrics-refresh' \
              AND (p50_ms > p95_ms OR p95_ms > max_ms OR plan IS NULL OR cache_hit_ratio NOT BETWEEN 0 AND 100)"
         )), 0);
         assert_eq!(one::<i64>(&format!(
@@ -85,7 +89,12 @@ mod tests {
         )), 50);
         assert_eq!(one::<String>(&format!(
             "SELECT status || '/' || tests_total || '/' || (tests_passed + tests_warned + tests_failed) FROM perf_runs WHERE run_id = {run_id}"
-        )), "completed/22/21");
+        )), "completed/28/27");
+        // The pre-test checklist and risk facts are recorded with the run.
+        assert_eq!(one::<String>(&format!(
+            "SELECT stat_statements || '/' || (cache_state LIKE 'warm:%') || '/' || (worker_slots_free > 0) \
+                    || '/' || (index_bytes_start > 0) || '/' || (index_bytes_end >= index_bytes_start) FROM perf_runs WHERE run_id = {run_id}"
+        )), "not installed/true/true/true/true");
         // 3.1 is judged per record and names the trigger's cost.
         assert!(one::<String>(&format!(
             "SELECT statistic || ' ' || notes FROM performance_test_results WHERE run_id = {run_id} AND test_id = '3.1'"
@@ -98,6 +107,35 @@ mod tests {
         let again = statuses("SELECT * FROM perf_run('3.%', iterations => 1, background => false)");
         assert!(again.iter().all(|r| r.1 == "PASS" || r.0 == "3.1"), "{again:?}");
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id = '11111111-1111-1111-1111-111111111111' AND customer_name LIKE 'Test Customer %'"), 1000);
+    }
+
+    #[pg_test]
+    fn a_trigger_over_the_plans_budget_fails_3_1() {
+        serialize_runs();
+        run("SELECT perf_install_schema()");
+        run("CREATE FUNCTION slow_trigger() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN
+                 -- Slow only for the plan's bulk conversations: the environment's 70k stay fast.
+                 IF NEW.session_id LIKE 'bulk\\_session\\_%' THEN PERFORM pg_sleep(0.012); END IF;
+                 RETURN NEW;
+             END$$;
+             CREATE TRIGGER zz_slow BEFORE INSERT ON \"VC Usage\" FOR EACH ROW EXECUTE FUNCTION slow_trigger()");
+        let r = statuses("SELECT * FROM perf_run('3.1', iterations => 1, background => false)");
+        assert_eq!(r[0].1, "FAIL", "{}", r[0].2);
+        assert!(r[0].2.contains("trigger zz_slow on VC Usage takes"), "{}", r[0].2);
+        assert!(r[0].2.contains("over the plan's 10 ms"), "{}", r[0].2);
+    }
+
+    #[pg_test]
+    fn keys_out_of_sync_fail_the_integrity_check() {
+        serialize_runs();
+        let before = statuses("SELECT * FROM perf_run('R.keys-synced', background => false)");
+        assert_eq!(before[0].1, "PASS", "{}", before[0].2);
+        run("ALTER TABLE customers DISABLE TRIGGER customers_keys_after_update;
+             UPDATE customers SET customer_email = 'moved.' || customer_email
+              WHERE id IN (SELECT id FROM customers WHERE customer_email IS NOT NULL ORDER BY id LIMIT 3)");
+        let after = statuses("SELECT * FROM perf_run('R.keys-synced', background => false)");
+        assert_eq!(after[0].1, "FAIL");
+        assert!(after[0].2.starts_with("3, expected 0"), "{}", after[0].2);
     }
 
     #[pg_test]

@@ -1,0 +1,64 @@
+-- The plan's requirement lists (Data Integrity, Trigger Performance, Risk Factors) as
+-- registry rows of scenario 6, run after the numbered scenarios. Count checks run in a
+-- rolled-back subtransaction: the conversations they insert leave no trace.
+
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, expected_value, iterations, warmup,
+                        builtin, description, setup_sql, sql) VALUES
+('R.dedup-email', 6, 'No duplicate customer from the same person by email', 'count_check', 'integrity', 1, 1, 0, true,
+ 'Data integrity: two conversations of one person (same email, different case and spacing) end with one customer.',
+$q$INSERT INTO "VC Usage" (company_id, user_id, customer_name, customer_email, session_id, interaction_number,
+                        user_message, ai_response)
+VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222', 'Dup Check',
+        'dup.check@example.com', 'dup_check_1', 1, 'hi', 'hello');
+INSERT INTO "VC Usage" (company_id, user_id, customer_name, customer_email, session_id, interaction_number,
+                        user_message, ai_response)
+VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222', 'Dup Check Again',
+        ' DUP.Check@example.com', 'dup_check_2', 1, 'hi again', 'hello again')$q$,
+$q$SELECT count(DISTINCT customer_id) FROM "VC Usage" WHERE session_id IN ('dup_check_1', 'dup_check_2')$q$),
+
+('R.dedup-phone', 6, 'No duplicate customer from the same person by phone', 'count_check', 'integrity', 1, 1, 0, true,
+ 'Data integrity: two conversations with the same phone written two ways, no email, end with one customer.',
+$q$INSERT INTO "VC Usage" (company_id, user_id, customer_name, customer_phone, session_id, interaction_number,
+                        user_message, ai_response)
+VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222', 'Phone Check',
+        '+1-555-010-9999', 'dup_check_3', 1, 'hi', 'hello');
+INSERT INTO "VC Usage" (company_id, user_id, customer_name, customer_phone, session_id, interaction_number,
+                        user_message, ai_response)
+VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222', NULL,
+        '1 (555) 010 9999', 'dup_check_4', 1, 'hi again', 'hello again')$q$,
+$q$SELECT count(DISTINCT customer_id) FROM "VC Usage" WHERE session_id IN ('dup_check_3', 'dup_check_4')$q$),
+
+('R.trigger-chain', 6, 'Trigger chain terminates (no infinite loop)', 'count_check', 'trigger', 1000, 1, 0, true,
+ 'Triggers: touching every generated Load Test Company customer fires the key-sync chain once per row and ends (a loop would end in "stack depth limit exceeded" or the test time limit: an ERROR); afterwards each still has exactly one name key.',
+$q$UPDATE customers SET customer_email = customer_email, customer_phone = customer_phone
+WHERE company_id = '11111111-1111-1111-1111-111111111111' AND customer_name LIKE 'Test Customer %'$q$,
+$q$SELECT count(*) FROM customer_matching_keys k JOIN customers c ON c.id = k.customer_id
+WHERE c.company_id = '11111111-1111-1111-1111-111111111111' AND c.customer_name LIKE 'Test Customer %'
+  AND k.key_type = 'name'$q$);
+
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, expected_value, iterations, warmup,
+                        builtin, description, sql) VALUES
+('R.fk-orphans', 6, 'Every foreign key holds (no orphan rows)', 'count_check', 'integrity', 0, 1, 0, true,
+ 'Data integrity: rows whose parent is missing, summed over the plan''s parent/child pairs.',
+$q$SELECT (SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM companies p WHERE p.id = c.company_id))
+     + (SELECT count(*) FROM users u WHERE u.company_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM companies p WHERE p.id = u.company_id))
+     + (SELECT count(*) FROM customer_matching_keys k WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = k.customer_id))
+     + (SELECT count(*) FROM "VC Usage" v WHERE v.customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = v.customer_id))
+     + (SELECT count(*) FROM customer_events e WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id))
+     + (SELECT count(*) FROM customer_conversation_summaries s WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = s.customer_id))$q$),
+
+('R.keys-synced', 6, 'Matching keys synchronized with customers', 'count_check', 'integrity', 0, 1, 0, true,
+ 'Data integrity: customers whose current name, email or phone lacks its key, or whose key holds another value.',
+$q$SELECT count(*) FROM customers c
+WHERE EXISTS (
+    SELECT 1 FROM (VALUES ('name', c.customer_name), ('email', c.customer_email), ('phone', c.customer_phone)) AS want(key_type, v)
+     WHERE (want.v IS NOT NULL) <> EXISTS (SELECT 1 FROM customer_matching_keys k
+                                            WHERE k.customer_id = c.id AND k.key_type = want.key_type AND k.key_value = want.v)
+        OR EXISTS (SELECT 1 FROM customer_matching_keys k
+                    WHERE k.customer_id = c.id AND k.key_type = want.key_type AND k.key_value IS DISTINCT FROM want.v))$q$);
+
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, acceptable_ms, iterations, warmup,
+                        builtin, description, sql) VALUES
+('R.metrics-refresh', 6, 'customer_metrics concurrent refresh at this volume', 'dml', 'risk', 1000, 3000, 3, 0, true,
+ 'Risk factor "materialized view refresh bottleneck": REFRESH ... CONCURRENTLY (readers are not blocked) at the run''s volume. Targets are pg_perfsuite''s choice: the plan sets none.',
+$q$REFRESH MATERIALIZED VIEW CONCURRENTLY customer_metrics$q$);
