@@ -8,6 +8,7 @@ mod errors;
 mod explain;
 mod generate;
 mod gucs;
+mod load;
 mod report;
 mod runner;
 mod suite;
@@ -27,6 +28,7 @@ pub extern "C-unwind" fn _PG_init() {
 extension_sql_file!("../sql/results_tables.sql", name = "results_tables", bootstrap);
 extension_sql_file!("../sql/suite_phase3b.sql", name = "suite_phase3b", requires = ["results_tables"]);
 extension_sql_file!("../sql/suite_requirements.sql", name = "suite_requirements", requires = ["suite_phase3b"]);
+extension_sql_file!("../sql/load.sql", name = "load", requires = ["results_tables"]);
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["results_tables"]);
 
 // Functions that write data are not for PUBLIC: a DBA grants them to whoever may run tests.
@@ -41,6 +43,7 @@ REVOKE EXECUTE ON FUNCTION perf_schedule(text, text, text, text, integer) FROM P
 REVOKE EXECUTE ON FUNCTION perf_unschedule(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_cleanup(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision) FROM PUBLIC;
 "#,
     name = "privileges",
     finalize

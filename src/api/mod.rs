@@ -3,6 +3,7 @@
 
 pub mod cleanup;
 pub mod generate;
+pub mod load;
 pub mod log;
 pub mod report;
 pub mod run;

@@ -57,7 +57,14 @@ mod tests {
                  "4.1", "4.2", "4.2-noseq", "4.3", "4.4", "5.1", "5.2", "5.3", "5.3-all-tables", "5.4",
                  "R.dedup-email", "R.dedup-phone", "R.fk-orphans", "R.keys-synced", "R.metrics-refresh", "R.trigger-chain"]
         );
+        // A server without pg_trgm (PostgreSQL 16 from the pgserver wheel) skips fuzzy
+        // search, saying why; everywhere else every test has a verdict.
+        let trgm = one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')");
         for (id, status, notes) in rows.iter().filter(|r| r.0 != "5.4") {
+            if !trgm && id.starts_with("2.1") {
+                assert_eq!((status.as_str(), notes.as_str()), ("SKIP", "SKIP: needs the pg_trgm extension, which this server does not have"));
+                continue;
+            }
             assert!(["PASS", "WARN", "FAIL"].contains(&status.as_str()), "{id}: {status} {notes}");
         }
         // In the caller's uncommitted transaction the second session of 5.4 sees no data.
@@ -89,7 +96,7 @@ mod tests {
         )), 50);
         assert_eq!(one::<String>(&format!(
             "SELECT status || '/' || tests_total || '/' || (tests_passed + tests_warned + tests_failed) FROM perf_runs WHERE run_id = {run_id}"
-        )), "completed/28/27");
+        )), format!("completed/28/{}", if trgm { 27 } else { 25 }));
         // The pre-test checklist and risk facts are recorded with the run.
         assert_eq!(one::<String>(&format!(
             "SELECT stat_statements || '/' || (cache_state LIKE 'warm:%') || '/' || (worker_slots_free > 0) \
@@ -102,7 +109,7 @@ mod tests {
         // 4.1 kept its last iteration: the delete-test customers are soft-deleted.
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE customer_name LIKE 'Delete Test Customer %' AND deleted_at IS NOT NULL"), 100);
         // The tenant run of 2.1 is reported against the owner's.
-        assert!(rows.iter().any(|r| r.0 == "2.1-tenant" && r.2.contains("x test 2.1")));
+        assert!(!trgm || rows.iter().any(|r| r.0 == "2.1-tenant" && r.2.contains("x test 2.1")));
         // A second run reuses the generated data and recreates what tests change.
         let again = statuses("SELECT * FROM perf_run('3.%', iterations => 1, background => false)");
         assert!(again.iter().all(|r| r.1 == "PASS" || r.0 == "3.1"), "{again:?}");

@@ -39,6 +39,19 @@ pub enum Job {
         k: i64,
         u: u32,
     },
+    /// One client of load test `l`: run script `n` against schema `s`, `t` transactions
+    /// (0: for `d` ms), starting after `r` ms.
+    #[serde(rename = "c")]
+    LoadClient {
+        l: i64,
+        c: i32,
+        n: String,
+        s: String,
+        t: i32,
+        d: i64,
+        r: i64,
+        u: u32,
+    },
 }
 
 /// Boolean settings of the caller that a background run honours.

@@ -33,6 +33,18 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 keep_data: flags.keep_data,
             })
         }
+        Job::LoadClient { l, c, n, s, t, d, r, u } => {
+            settle_session(u, None);
+            crate::load::client::run(&crate::load::client::ClientJob {
+                load_id: l,
+                client: c,
+                script_name: &n,
+                schema: &s,
+                transactions: t,
+                duration: std::time::Duration::from_millis(d.max(0) as u64),
+                start_delay: std::time::Duration::from_millis(r.max(0) as u64),
+            })
+        }
         Job::Hold { t, s, k, u } => {
             settle_session(u, None);
             concurrency::hold(&t, &s, k)

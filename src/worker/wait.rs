@@ -13,7 +13,7 @@ use crate::runner::record;
 
 /// Sleep on the latch for up to `ms`, waking early for signals (the postmaster
 /// signals us when the worker stops); raises on cancel like any wait.
-fn nap(ms: i64) {
+pub fn nap(ms: i64) {
     // SAFETY: MyLatch is this backend's latch; flags and wait event are constants.
     unsafe {
         pg_sys::WaitLatch(

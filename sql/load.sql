@@ -1,0 +1,159 @@
+-- Load testing (the plan's pgbench and JMeter runs, in the server) and monitoring.
+
+-- Scripts a load test can run: pgbench-style statements, `:name` variables bound as
+-- text; a variable is a fixed value or a list picked from at random per transaction.
+CREATE TABLE perf_load_scripts (
+    name        text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_.-]{1,40}$'),
+    script      text NOT NULL CHECK (btrim(script) <> ''),
+    variables   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(variables) = 'object'),
+    description text,
+    builtin     boolean NOT NULL DEFAULT false
+);
+
+-- The plan's pgbench script (ERRATA 2: company ids as variables, cast in SQL), with
+-- the company drawn at random from the ten scenario-5 tenants.
+INSERT INTO perf_load_scripts (name, script, variables, description, builtin) VALUES
+('plan', $s$-- Customer list query
+SELECT c.*, m.total_conversations
+FROM customers c
+LEFT JOIN customer_metrics m ON c.id = m.customer_id
+WHERE c.company_id = :company_id::uuid
+    AND c.deleted_at IS NULL
+ORDER BY c.created_at DESC
+LIMIT 50;
+-- Customer search query
+SELECT * FROM customers
+WHERE company_id = :company_id::uuid
+    AND deleted_at IS NULL
+    AND customer_name % :search_term
+LIMIT 10;$s$,
+ jsonb_build_object('company_id', (SELECT jsonb_agg('aaaaaaaa-aaaa-aaaa-aaaa-' || lpad(i::text, 12, '0')) FROM generate_series(1, 10) i),
+                    'search_term', 'john'),
+ 'The plan''s pgbench script: customer list + fuzzy search, a random tenant of the ten per transaction.', true),
+('plan-list', $s$SELECT c.*, m.total_conversations
+FROM customers c
+LEFT JOIN customer_metrics m ON c.id = m.customer_id
+WHERE c.company_id = :company_id::uuid
+    AND c.deleted_at IS NULL
+ORDER BY c.created_at DESC
+LIMIT 50;$s$,
+ jsonb_build_object('company_id', (SELECT jsonb_agg('aaaaaaaa-aaaa-aaaa-aaaa-' || lpad(i::text, 12, '0')) FROM generate_series(1, 10) i)),
+ 'The customer-list request alone (what the plan''s JMeter thread group calls), for servers without pg_trgm.', true);
+
+CREATE SEQUENCE perf_load_runs_load_id_seq;
+
+-- One row per load test: pgbench's summary plus percentiles from every transaction.
+CREATE TABLE perf_load_runs (
+    load_id         bigint PRIMARY KEY,
+    run_id          bigint REFERENCES perf_runs (run_id) ON DELETE CASCADE,
+    started_at      timestamptz NOT NULL,
+    script          text NOT NULL,
+    clients         integer NOT NULL,
+    transactions_per_client integer NOT NULL,   -- 0: duration-bound
+    duration_ms     bigint NOT NULL,
+    ramp_up_ms      bigint NOT NULL,
+    latency_limit_ms numeric NOT NULL,          -- the JMeter duration assertion
+    transactions    bigint,
+    failed          bigint,
+    elapsed_ms      float8,
+    tps             float8,
+    lat_min_ms      float8,
+    lat_avg_ms      float8,
+    lat_stddev_ms   float8,
+    lat_p50_ms      float8,
+    lat_p90_ms      float8,
+    lat_p95_ms      float8,
+    lat_p99_ms      float8,
+    lat_max_ms      float8,
+    over_limit_pct  float8,                     -- share of transactions over latency_limit_ms
+    clients_finished integer,
+    notes           text
+);
+
+-- Written by the clients (committed as they go): progress, then every transaction.
+CREATE TABLE perf_load_clients (
+    load_id     bigint NOT NULL,
+    client      integer NOT NULL,
+    pid         integer,
+    done        bigint NOT NULL DEFAULT 0,
+    failed      bigint NOT NULL DEFAULT 0,
+    status      text NOT NULL,
+    error       text,
+    updated_at  timestamptz,
+    PRIMARY KEY (load_id, client)
+);
+CREATE TABLE perf_load_samples (
+    load_id     bigint NOT NULL,
+    client      integer NOT NULL,
+    txn         bigint NOT NULL,
+    offset_ms   float8 NOT NULL,    -- start, from the client's start
+    latency_ms  float8 NOT NULL,
+    ok          boolean NOT NULL
+);
+CREATE INDEX perf_load_samples_load ON perf_load_samples (load_id);
+CREATE TABLE perf_load_statements (
+    load_id      bigint NOT NULL,
+    client       integer NOT NULL,
+    statement_no integer NOT NULL,
+    sql          text NOT NULL,
+    calls        bigint NOT NULL,
+    total_ms     float8 NOT NULL
+);
+-- Per second of the test, like pgbench -P 1.
+CREATE TABLE perf_load_intervals (
+    load_id     bigint NOT NULL REFERENCES perf_load_runs ON DELETE CASCADE,
+    second      integer NOT NULL,
+    transactions bigint NOT NULL,
+    failed      bigint NOT NULL,
+    tps         float8 NOT NULL,
+    lat_avg_ms  float8,
+    lat_p95_ms  float8,
+    PRIMARY KEY (load_id, second)
+);
+-- Monitoring samples taken while a load test runs.
+CREATE TABLE perf_snapshots (
+    load_id         bigint REFERENCES perf_load_runs ON DELETE CASCADE,
+    run_id          bigint REFERENCES perf_runs (run_id) ON DELETE CASCADE,
+    taken_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    offset_ms       float8,
+    slow_queries    integer,
+    lock_waits      integer,
+    cache_hit_ratio float8,
+    cpu_busy_pct    float8,
+    mem_used_pct    float8
+);
+
+-- Per statement of a load test: calls and mean latency over all clients.
+CREATE VIEW perf_load_statement_stats AS
+SELECT load_id, statement_no, min(sql) AS sql, sum(calls) AS calls,
+       sum(total_ms) / nullif(sum(calls), 0) AS avg_ms
+  FROM perf_load_statements GROUP BY load_id, statement_no;
+
+-- The plan's monitoring queries. Active queries running longer than a threshold:
+CREATE FUNCTION perf_slow_queries(threshold interval DEFAULT '100 milliseconds')
+RETURNS TABLE (pid integer, duration interval, query text, state text, usename name, wait_event text)
+LANGUAGE sql STABLE SET search_path = pg_catalog
+AS $$
+    SELECT a.pid, now() - a.query_start, a.query, a.state, a.usename, a.wait_event
+      FROM pg_stat_activity a
+     WHERE now() - a.query_start > threshold AND a.state <> 'idle' AND a.pid <> pg_backend_pid()
+     ORDER BY 2 DESC
+$$;
+
+-- Lock waits: blocked and blocking pid, user and statement (pg_blocking_pids() is
+-- what the plan's fifteen-way pg_locks join computes; ERRATA 16).
+CREATE VIEW perf_lock_waits AS
+SELECT blocked.pid AS blocked_pid, blocked.usename AS blocked_user,
+       blocking.pid AS blocking_pid, blocking.usename AS blocking_user,
+       blocked.query AS blocked_statement, blocking.query AS current_statement_in_blocking_process,
+       now() - blocked.query_start AS waiting_for
+  FROM pg_catalog.pg_stat_activity blocked
+  JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(blocked.pid)) AS b(pid) ON true
+  JOIN pg_catalog.pg_stat_activity blocking ON blocking.pid = b.pid;
+
+SELECT pg_catalog.pg_extension_config_dump('perf_load_scripts', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('perf_load_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_load_intervals', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_snapshots', '');
+REVOKE ALL ON perf_load_scripts, perf_load_runs, perf_load_clients, perf_load_samples, perf_load_statements,
+              perf_load_intervals, perf_snapshots FROM PUBLIC;

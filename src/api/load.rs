@@ -1,0 +1,102 @@
+//! perf_load_test: the plan's pgbench run (and its JMeter thread group's semantics)
+//! from background workers, results as percentiles in tables.
+
+use pgrx::prelude::*;
+use std::time::Duration;
+
+use crate::errors::{bad_argument, required};
+use crate::load::coordinator::{self, LoadOptions};
+
+fn millis(v: Option<pgrx::datum::Interval>, arg: &str) -> Duration {
+    let Some(iv) = v else { return Duration::ZERO };
+    let ms = Spi::get_one_with_args::<f64>("SELECT (extract(epoch FROM $1::interval) * 1000)::float8", &[iv.into()])
+        .expect("interval")
+        .unwrap_or(0.0);
+    if !(0.0..=86_400_000.0).contains(&ms) {
+        bad_argument(format!("{arg} must be between 0 and 24 hours (got {ms} ms)"), None);
+    }
+    Duration::from_millis(ms as u64)
+}
+
+/// Run a load test: `clients` background workers each running `script` as one
+/// transaction, `transactions` times (or for `duration`), with an optional ramp-up;
+/// prints a progress line per second; returns the summary (also in perf_load_runs).
+#[pg_extern(volatile)]
+#[search_path(@extschema@, pg_catalog)]
+#[allow(clippy::too_many_arguments)]
+fn perf_load_test(
+    clients: default!(Option<i32>, "10"),
+    transactions: default!(Option<i32>, "100"),
+    duration: default!(Option<pgrx::datum::Interval>, "NULL"),
+    script: default!(Option<&str>, "'plan'"),
+    target_schema: default!(Option<&str>, "'public'"),
+    ramp_up: default!(Option<pgrx::datum::Interval>, "NULL"),
+    latency_limit_ms: default!(Option<f64>, "100"),
+) -> TableIterator<
+    'static,
+    (
+        name!(load_id, i64),
+        name!(clients, i32),
+        name!(transactions, i64),
+        name!(failed, i64),
+        name!(tps, Option<f64>),
+        name!(lat_avg_ms, Option<f64>),
+        name!(lat_p50_ms, Option<f64>),
+        name!(lat_p95_ms, Option<f64>),
+        name!(lat_p99_ms, Option<f64>),
+        name!(lat_max_ms, Option<f64>),
+        name!(over_limit_pct, Option<f64>),
+    ),
+> {
+    let clients = required(clients, "clients");
+    let duration_ms = millis(duration, "duration");
+    let transactions = if duration.is_some() { 0 } else { required(transactions, "transactions") };
+    if duration.is_none() && !(1..=1_000_000).contains(&transactions) {
+        bad_argument(format!("transactions must be between 1 and 1000000 per client (got {transactions})"), None);
+    }
+    if duration.is_some() && duration_ms.is_zero() {
+        bad_argument("duration must be longer than 0", None);
+    }
+    let limit = required(latency_limit_ms, "latency_limit_ms");
+    if limit <= 0.0 {
+        bad_argument(format!("latency_limit_ms must be greater than 0 (got {limit})"), None);
+    }
+    let schema = required(target_schema, "target_schema");
+    crate::sut::install::check(schema);
+    crate::worker::wait::require_read_committed();
+    let opts = LoadOptions {
+        script: required(script, "script"),
+        target_schema: schema,
+        clients,
+        transactions,
+        duration: duration_ms,
+        ramp_up: millis(ramp_up, "ramp_up"),
+        latency_limit_ms: limit,
+        run_id: None,
+    };
+    let out = coordinator::run(&opts);
+    let row = Spi::connect(|c| {
+        let t = c.select(
+            "SELECT load_id, clients, transactions, failed, tps, lat_avg_ms, lat_p50_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, \
+                    over_limit_pct FROM perf_load_runs WHERE load_id = $1",
+            None,
+            &[out.load_id.into()],
+        )?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::Error>((
+            r.get(1)?.unwrap_or(0),
+            r.get(2)?.unwrap_or(0),
+            r.get(3)?.unwrap_or(0),
+            r.get(4)?.unwrap_or(0),
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+            r.get(11)?,
+        ))
+    })
+    .expect("perf_load_runs");
+    TableIterator::new(std::iter::once(row))
+}

@@ -1,0 +1,175 @@
+//! One load-test client: a background worker that runs the script's statements as one
+//! transaction, again and again (a count or until a deadline), like one pgbench client.
+//! Plans are prepared once and kept across transactions. Every transaction's latency
+//! is kept in memory and written once at the end; progress is committed once a second
+//! so the coordinator can print pgbench-style progress lines.
+
+use pgrx::bgworkers::BackgroundWorker;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::spi::OwnedPreparedStatement;
+use rand::SeedableRng;
+use std::time::{Duration, Instant};
+
+use super::script::{self, Statement};
+use crate::runner::subxact::SqlError;
+
+/// What one client is asked to do (from its Job).
+pub struct ClientJob<'a> {
+    pub load_id: i64,
+    pub client: i32,
+    pub script_name: &'a str,
+    /// The schema holding the tables under test.
+    pub schema: &'a str,
+    /// Transactions to run; 0 means run until `duration`.
+    pub transactions: i32,
+    pub duration: Duration,
+    /// Wait this long before the first transaction (ramp-up).
+    pub start_delay: Duration,
+}
+
+struct Sample {
+    offset_ms: f64,
+    latency_ms: f64,
+    ok: bool,
+}
+
+fn load_script(name: &str) -> (Vec<Statement>, serde_json::Value) {
+    let (text, vars) = Spi::get_two_with_args::<String, pgrx::JsonB>(
+        "SELECT script, variables FROM perf_load_scripts WHERE name = $1",
+        &[name.into()],
+    )
+    .expect("perf_load_scripts");
+    let text = text.unwrap_or_else(|| error!("load script \"{name}\" does not exist"));
+    let statements = script::parse(&text).unwrap_or_else(|e| error!("load script \"{name}\": {e}"));
+    (statements, vars.map(|j| j.0).unwrap_or(serde_json::Value::Null))
+}
+
+fn prepare(statements: &[Statement]) -> Vec<OwnedPreparedStatement> {
+    Spi::connect(|c| {
+        statements
+            .iter()
+            .map(|s| {
+                let types = vec![PgOid::BuiltIn(PgBuiltInOids::TEXTOID); s.vars.len()];
+                c.prepare_mut(s.sql.as_str(), &types).map(|p| p.keep())
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap_or_else(|e| error!("preparing the load script: {e}"))
+}
+
+fn report_progress(job: &ClientJob, done: i64, failed: i64, status: &str, error: Option<&str>) {
+    BackgroundWorker::transaction(|| {
+        Spi::run_with_args(
+            "INSERT INTO perf_load_clients (load_id, client, pid, done, failed, status, error, updated_at) \
+             VALUES ($1, $2, pg_backend_pid(), $3, $4, $5, $6, clock_timestamp()) \
+             ON CONFLICT (load_id, client) DO UPDATE SET done = $3, failed = $4, status = $5, \
+                    error = coalesce($6, perf_load_clients.error), updated_at = clock_timestamp()",
+            &[job.load_id.into(), job.client.into(), done.into(), failed.into(), status.into(), error.into()],
+        )
+        .expect("perf_load_clients");
+    });
+}
+
+pub fn run(job: &ClientJob) {
+    BackgroundWorker::transaction(|| {
+        // The plan's unqualified SQL finds the tables, then pg_trgm's operators, then
+        // pg_perfsuite's own tables (where this client reports).
+        Spi::run_with_args(
+            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || coalesce(', ' || \
+                    (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
+                       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'), '') \
+                    || ', ' || pg_catalog.current_setting('search_path'), false)",
+            &[job.schema.into()],
+        )
+        .expect("search_path");
+    });
+    let (statements, values) = BackgroundWorker::transaction(|| load_script(job.script_name));
+    let prepared = BackgroundWorker::transaction(|| prepare(&statements));
+    report_progress(job, 0, 0, "running", None);
+    std::thread::sleep(job.start_delay);
+    // Variables drawn from a seeded generator: a rerun draws the same sequence.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64((job.load_id as u64) << 16 | job.client as u64);
+    let started = Instant::now();
+    let deadline = started + job.duration;
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut per_statement = vec![(0i64, 0f64); statements.len()];
+    let mut failed = 0i64;
+    let mut first_error: Option<String> = None;
+    let mut last_report = Instant::now();
+    let mut n = 0;
+    loop {
+        if job.transactions > 0 && n >= job.transactions || job.transactions == 0 && Instant::now() >= deadline {
+            break;
+        }
+        n += 1;
+        pgrx::check_for_interrupts!();
+        let args: Vec<Vec<String>> = statements
+            .iter()
+            .map(|s| script::pick(&s.vars, &values, &mut rng).unwrap_or_else(|e| error!("{e}")))
+            .collect();
+        let t0 = Instant::now();
+        let offset_ms = (t0 - started).as_secs_f64() * 1000.0;
+        let outcome = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+            BackgroundWorker::transaction(std::panic::AssertUnwindSafe(|| {
+                for (i, (stmt, a)) in prepared.iter().zip(&args).enumerate() {
+                    let s0 = Instant::now();
+                    let datums: Vec<pgrx::datum::DatumWithOid> = a.iter().map(|v| v.as_str().into()).collect();
+                    Spi::connect_mut(|c| c.update(stmt, None, &datums).map(|_| ()))
+                        .unwrap_or_else(|e| error!("{e}"));
+                    per_statement[i].0 += 1;
+                    per_statement[i].1 += s0.elapsed().as_secs_f64() * 1000.0;
+                }
+            }));
+            None
+        }))
+        .catch_others(|e| {
+            let err = SqlError::from_caught(&e);
+            if err.sqlstate == "57014" || err.sqlstate.starts_with("57P") {
+                // Cancelled or shut down: stop, as a pgbench client would.
+                e.rethrow()
+            }
+            // SAFETY: the failed transaction is still open, in the worker's top-level
+            // context: end it as PostgresMain would before the next one.
+            unsafe { pg_sys::AbortCurrentTransaction() };
+            Some(format!("{} ({})", err.message, err.sqlstate))
+        })
+        .execute();
+        let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let ok = outcome.is_none();
+        if let Some(e) = outcome {
+            failed += 1;
+            first_error.get_or_insert(e);
+        }
+        samples.push(Sample { offset_ms, latency_ms, ok });
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            report_progress(job, samples.len() as i64, failed, "running", first_error.as_deref());
+            last_report = Instant::now();
+        }
+    }
+    write_results(job, &samples, &statements, &per_statement);
+    report_progress(job, samples.len() as i64, failed, "finished", first_error.as_deref());
+}
+
+fn write_results(job: &ClientJob, samples: &[Sample], statements: &[Statement], per_statement: &[(i64, f64)]) {
+    BackgroundWorker::transaction(|| {
+        let offsets: Vec<f64> = samples.iter().map(|s| s.offset_ms).collect();
+        let latencies: Vec<f64> = samples.iter().map(|s| s.latency_ms).collect();
+        let oks: Vec<bool> = samples.iter().map(|s| s.ok).collect();
+        Spi::run_with_args(
+            "INSERT INTO perf_load_samples (load_id, client, txn, offset_ms, latency_ms, ok) \
+             SELECT $1, $2, t.n, t.o, t.l, t.k FROM unnest($3::float8[], $4::float8[], $5::bool[]) WITH ORDINALITY AS t(o, l, k, n)",
+            &[job.load_id.into(), job.client.into(), offsets.into(), latencies.into(), oks.into()],
+        )
+        .expect("perf_load_samples");
+        let sqls: Vec<String> = statements.iter().map(|s| s.sql.clone()).collect();
+        let calls: Vec<i64> = per_statement.iter().map(|p| p.0).collect();
+        let total: Vec<f64> = per_statement.iter().map(|p| p.1).collect();
+        Spi::run_with_args(
+            "INSERT INTO perf_load_statements (load_id, client, statement_no, sql, calls, total_ms) \
+             SELECT $1, $2, t.n, t.s, t.c, t.m FROM unnest($3::text[], $4::int8[], $5::float8[]) WITH ORDINALITY AS t(s, c, m, n)",
+            &[job.load_id.into(), job.client.into(), sqls.into(), calls.into(), total.into()],
+        )
+        .expect("perf_load_statements");
+    });
+}

@@ -1,0 +1,235 @@
+//! The coordinating side of a load test (the caller, or the run's worker): check
+//! slots, start one worker per client, print progress every second, sample the
+//! monitoring figures, stop every client when cancelled, then aggregate what the
+//! clients committed into one perf_load_runs row with intervals and snapshots.
+
+use pgrx::bgworkers::DynamicBackgroundWorker;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::monitor::{self, Snapshot};
+use super::script;
+use crate::errors::{bad_argument, raise};
+use crate::worker::job::Job;
+use crate::worker::{ffi, launch};
+
+pub struct LoadOptions<'a> {
+    pub script: &'a str,
+    pub target_schema: &'a str,
+    pub clients: i32,
+    /// Per client; 0 when `duration` governs.
+    pub transactions: i32,
+    pub duration: Duration,
+    pub ramp_up: Duration,
+    pub latency_limit_ms: f64,
+    pub run_id: Option<i64>,
+}
+
+/// Background-worker slots not in use now.
+pub fn free_worker_slots() -> i64 {
+    Spi::get_one::<i64>(
+        "SELECT current_setting('max_worker_processes')::int \
+              - (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                  WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker', \
+                        'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
+                        'walsender', 'archiver', 'logger', 'standalone backend'))",
+    )
+    .expect("worker slots")
+    .unwrap_or(0)
+}
+
+/// Every refusal happens here, before any worker starts.
+pub fn check(opts: &LoadOptions) {
+    let free = free_worker_slots();
+    if opts.clients < 1 || opts.clients as i64 > free.max(0) {
+        raise(
+            if opts.clients < 1 { Code::ERRCODE_INVALID_PARAMETER_VALUE } else { Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED },
+            format!("clients must be between 1 and {} (the free background-worker slots), got {}", free.max(0), opts.clients),
+            Some("Each client is a background worker: raise max_worker_processes (restart needed) for more clients."),
+        );
+    }
+    let (text, vars) = Spi::get_two_with_args::<String, pgrx::JsonB>(
+        "SELECT script, variables FROM perf_load_scripts WHERE name = $1",
+        &[opts.script.into()],
+    )
+    .unwrap_or((None, None));
+    let Some(text) = text else {
+        bad_argument(
+            format!("script \"{}\" does not exist", opts.script),
+            Some("SELECT name, description FROM perf_load_scripts; lists them; add yours with INSERT INTO perf_load_scripts (name, script, variables)."),
+        )
+    };
+    let statements = script::parse(&text).unwrap_or_else(|e| bad_argument(format!("script \"{}\": {e}", opts.script), None));
+    let values = vars.map(|v| v.0).unwrap_or(serde_json::Value::Null);
+    if let Err(e) = script::check_variables(&statements, &values) {
+        bad_argument(format!("script \"{}\": {e}", opts.script), None);
+    }
+}
+
+pub struct Outcome {
+    pub load_id: i64,
+}
+
+fn cancel_all(pids: &[i32]) {
+    for pid in pids {
+        ffi::send_cancel(*pid);
+    }
+}
+
+pub fn run(opts: &LoadOptions) -> Outcome {
+    check(opts);
+    let load_id = Spi::get_one::<i64>("SELECT nextval('perf_load_runs_load_id_seq')").expect("load id").expect("load id");
+    let role = launch::role_to_assume();
+    // The clients' PIDs, for the cancel path below (a Mutex can cross catch_unwind).
+    let pids: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+    let started_at = Spi::get_one::<pgrx::datum::TimestampWithTimeZone>("SELECT clock_timestamp()").ok().flatten();
+    let mut snapshots = Vec::new();
+    let launched = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+        let mut workers: Vec<(DynamicBackgroundWorker, i32)> = Vec::new();
+        for c in 0..opts.clients {
+            let delay_ms = if opts.clients > 1 { opts.ramp_up.as_millis() as i64 * c as i64 / opts.clients as i64 } else { 0 };
+            let job = Job::LoadClient {
+                l: load_id,
+                c,
+                n: opts.script.to_string(),
+                s: opts.target_schema.to_string(),
+                t: opts.transactions,
+                d: opts.duration.as_millis() as i64,
+                r: delay_ms,
+                u: role,
+            };
+            let started = launch::start(&job, &format!("pg_perfsuite load {load_id} client {c}"));
+            pids.lock().expect("pids").push(started.1);
+            workers.push(started);
+        }
+        follow(opts, load_id, &workers, &mut snapshots);
+    }))
+    .catch_others(|e| {
+        cancel_all(&pids.lock().map(|p| p.clone()).unwrap_or_default());
+        e.rethrow()
+    })
+    .execute();
+    let _ = launched;
+    record(opts, load_id, started_at, &snapshots);
+    Outcome { load_id }
+}
+
+/// One line per second, like `pgbench -P 1`, until every client has stopped.
+fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker, i32)], snapshots: &mut Vec<Snapshot>) {
+    let start = Instant::now();
+    let mut cpu_before = monitor::read_cpu();
+    let mut last_done = 0i64;
+    let mut last_tick = Instant::now();
+    loop {
+        let all_stopped = workers.iter().all(|(w, _)| w.pid().is_err());
+        crate::worker::wait::nap(200);
+        if last_tick.elapsed() >= Duration::from_secs(1) || all_stopped {
+            let (done, failed) = Spi::get_two_with_args::<i64, i64>(
+                "SELECT coalesce(sum(done), 0)::bigint, coalesce(sum(failed), 0)::bigint FROM perf_load_clients WHERE load_id = $1",
+                &[load_id.into()],
+            )
+            .map(|(a, b)| (a.unwrap_or(0), b.unwrap_or(0)))
+            .unwrap_or((0, 0));
+            let secs = last_tick.elapsed().as_secs_f64();
+            let (slow, waits, hit) = monitor::sample_database(opts.latency_limit_ms);
+            let cpu_now = monitor::read_cpu();
+            let cpu = match (cpu_before, cpu_now) {
+                (Some(a), Some(b)) => monitor::cpu_busy_pct(a, b),
+                _ => None,
+            };
+            cpu_before = cpu_now;
+            let snap = Snapshot {
+                offset_ms: start.elapsed().as_secs_f64() * 1000.0,
+                slow_queries: slow,
+                lock_waits: waits,
+                cache_hit_ratio: hit,
+                cpu_busy_pct: cpu,
+                mem_used_pct: monitor::read_mem_used_pct(),
+            };
+            notice!(
+                "progress: {:.1} s, {:.1} tps, {done} done, {failed} failed, {slow} slow queries, {waits} lock waits, cpu {}",
+                start.elapsed().as_secs_f64(),
+                (done - last_done) as f64 / secs.max(1e-3),
+                snap.cpu_busy_pct.map(|c| format!("{c:.0} %")).unwrap_or_else(|| "n/a".into())
+            );
+            snapshots.push(snap);
+            last_done = done;
+            last_tick = Instant::now();
+        }
+        if all_stopped {
+            break;
+        }
+    }
+}
+
+/// Aggregate the clients' samples into the run row, per-second intervals and snapshots.
+fn record(opts: &LoadOptions, load_id: i64, started_at: Option<pgrx::datum::TimestampWithTimeZone>, snapshots: &[Snapshot]) {
+    let errors = Spi::get_one_with_args::<String>(
+        "SELECT concat_ws('; ', \
+                    (SELECT string_agg('client ' || client || ': ' || error, '; ' ORDER BY client) \
+                       FROM perf_load_clients WHERE load_id = $1 AND error IS NOT NULL), \
+                    (SELECT nullif(count(*) FILTER (WHERE status = 'finished'), $2) || ' of ' || $2 \
+                            || ' clients finished; the others stopped early (see the server log)' \
+                       FROM perf_load_clients WHERE load_id = $1))",
+        &[load_id.into(), (opts.clients as i64).into()],
+    )
+    .ok()
+    .flatten()
+    .filter(|s| !s.is_empty());
+    if let Some(e) = &errors {
+        warning!("load test {load_id}: {e}");
+    }
+    Spi::run_with_args(
+        "INSERT INTO perf_load_runs (load_id, run_id, started_at, script, clients, transactions_per_client, duration_ms, \
+                ramp_up_ms, latency_limit_ms, transactions, failed, elapsed_ms, tps, lat_min_ms, lat_avg_ms, lat_stddev_ms, \
+                lat_p50_ms, lat_p90_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, over_limit_pct, clients_finished, notes) \
+         SELECT $1, $2, coalesce($3, clock_timestamp()), $4, $5, $6, $7, $8, $9, count(*), count(*) FILTER (WHERE NOT ok), \
+                max(offset_ms + latency_ms), count(*) FILTER (WHERE ok) / nullif(max(offset_ms + latency_ms) / 1000.0, 0), \
+                min(latency_ms), avg(latency_ms), stddev(latency_ms), \
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms), \
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), \
+                max(latency_ms), 100.0 * count(*) FILTER (WHERE latency_ms > $9) / nullif(count(*), 0), \
+                (SELECT count(*) FROM perf_load_clients WHERE load_id = $1 AND status = 'finished'), $10 \
+           FROM perf_load_samples WHERE load_id = $1",
+        &[
+            load_id.into(),
+            opts.run_id.into(),
+            started_at.into(),
+            opts.script.into(),
+            opts.clients.into(),
+            opts.transactions.into(),
+            (opts.duration.as_millis() as i64).into(),
+            (opts.ramp_up.as_millis() as i64).into(),
+            opts.latency_limit_ms.into(),
+            errors.into(),
+        ],
+    )
+    .expect("perf_load_runs");
+    Spi::run_with_args(
+        "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms) \
+         SELECT $1, floor(offset_ms / 1000)::int AS s, count(*), count(*) FILTER (WHERE NOT ok), count(*), avg(latency_ms), \
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) \
+           FROM perf_load_samples WHERE load_id = $1 GROUP BY s",
+        &[load_id.into()],
+    )
+    .expect("perf_load_intervals");
+    for s in snapshots {
+        Spi::run_with_args(
+            "INSERT INTO perf_snapshots (load_id, run_id, offset_ms, slow_queries, lock_waits, cache_hit_ratio, cpu_busy_pct, mem_used_pct) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                load_id.into(),
+                opts.run_id.into(),
+                s.offset_ms.into(),
+                s.slow_queries.into(),
+                s.lock_waits.into(),
+                s.cache_hit_ratio.into(),
+                s.cpu_busy_pct.into(),
+                s.mem_used_pct.into(),
+            ],
+        )
+        .expect("perf_snapshots");
+    }
+}
