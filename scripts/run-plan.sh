@@ -11,7 +11,7 @@ scripts/setup.sh
 source scripts/lib/cluster.sh
 
 install_extension
-cluster_start
+cluster_start max_worker_processes=16
 psql_pg -q -d postgres -c "CREATE DATABASE perf"
 psql_pg -q -d perf -c "CREATE EXTENSION pg_perfsuite CASCADE"
 echo "[run] SELECT * FROM perf_run_all();"

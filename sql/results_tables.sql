@@ -95,7 +95,12 @@ CREATE TABLE perf_tests (
     --      the tenant's rows (and no soft-deleted customers); PASS on 0 leaks
     -- concurrency: a second session (a background worker) runs concurrent_sql and holds
     --      its locks; sql must then finish without waiting longer than target_ms
-    kind            text NOT NULL CHECK (kind IN ('timed_query', 'count_check', 'dml', 'isolation_sweep', 'concurrency')),
+    -- single_tenant: sql timed with every company but tenant_company deleted first (rolled
+    --      back); verdict on compare_to's figure over this one (degradation with tenants)
+    -- load: `clients` background workers run the load script named in sql (see
+    --      perf_load_scripts), `iterations` transactions each; verdict on p95
+    kind            text NOT NULL CHECK (kind IN ('timed_query', 'count_check', 'dml', 'isolation_sweep', 'concurrency', 'load', 'single_tenant')),
+    clients         integer CHECK (clients BETWEEN 1 AND 1000),
     query_type      text NOT NULL DEFAULT 'select',
     sql             text,
     setup_sql       text,           -- dml: run before sql in every iteration, untimed

@@ -62,3 +62,12 @@ INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, ac
 ('R.metrics-refresh', 6, 'customer_metrics concurrent refresh at this volume', 'dml', 'risk', 1000, 3000, 3, 0, true,
  'Risk factor "materialized view refresh bottleneck": REFRESH ... CONCURRENTLY (readers are not blocked) at the run''s volume. Targets are pg_perfsuite''s choice: the plan sets none.',
 $q$REFRESH MATERIALIZED VIEW CONCURRENTLY customer_metrics$q$);
+
+-- The plan's "Load Testing Tools": pgbench's run (10 clients x 100 transactions of the
+-- customer-list + fuzzy-search script), judged by the JMeter thread group's assertion
+-- (each response < 100 ms) on p95. Runs in background runs only (clients are sessions).
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, clients, iterations, warmup,
+                        requires_extension, builtin, description, sql) VALUES
+('L.1', 7, 'Load test: the plan''s pgbench run (10 clients x 100)', 'load', 'load', 100, 10, 100, 0, 'pg_trgm', true,
+ 'Clients are background workers (perf_load_test); the company is drawn from the ten tenants per transaction.',
+ 'plan');

@@ -100,3 +100,11 @@ fn perf_load_test(
     .expect("perf_load_runs");
     TableIterator::new(std::iter::once(row))
 }
+
+/// Background-worker slots free now (max_worker_processes minus the workers running):
+/// how many load clients, runs and second sessions can start.
+#[pg_extern(volatile)]
+#[search_path(@extschema@, pg_catalog)]
+fn perf_free_worker_slots() -> i64 {
+    coordinator::free_worker_slots()
+}

@@ -33,7 +33,12 @@ SELECT jsonb_build_object(
             'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database())),
             'notes', notes, 'cache_state', cache_state, 'stat_statements', stat_statements,
             'worker_slots_free', worker_slots_free, 'index_bytes_start', index_bytes_start,
-            'index_bytes_end', index_bytes_end) FROM r),
+            'index_bytes_end', index_bytes_end,
+            'monitoring', (SELECT CASE WHEN count(*) > 0 THEN jsonb_build_object(
+                               'samples', count(*), 'max_lock_waits', max(lock_waits), 'max_slow_queries', max(slow_queries),
+                               'min_cache_hit_ratio', min(cache_hit_ratio), 'cpu_peak_pct', max(cpu_busy_pct),
+                               'mem_peak_pct', max(mem_used_pct)) END
+                             FROM perf_snapshots s WHERE s.run_id = r.run_id)) FROM r),
   'results', (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'test_id', x.test_id, 'name', coalesce(t.name, x.test_name::text), 'scenario', t.scenario,
             'kind', t.kind, 'query_type', x.query_type, 'run_as', t.run_as, 'compare_to', t.compare_to,

@@ -69,6 +69,18 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
     rows_of_run(run_id)
 }
 
+/// A run's options from the SQL arguments and the caller's pg_perfsuite settings.
+fn options<'a>(target_schema: Option<&'a str>, pattern: &'a str, iterations: Option<i32>, seed: Option<i64>) -> Options<'a> {
+    Options {
+        target_schema: crate::errors::required(target_schema, "target_schema"),
+        pattern,
+        iterations,
+        seed: crate::errors::required(seed, "seed") as u64,
+        allow_existing_data: gucs::allow_existing_data(),
+        keep_data: gucs::keep_data(),
+    }
+}
+
 /// Run the whole Phase 3B plan: install the reference schema if absent, build the
 /// plan's test environment, prepare each scenario, run every enabled test, record and
 /// return the verdicts. By default in a background worker that commits each step
@@ -94,15 +106,8 @@ fn perf_run_all(
         name!(notes, Option<String>),
     ),
 > {
-    let opts = Options {
-        target_schema: crate::errors::required(target_schema, "target_schema"),
-        pattern: "%",
-        iterations,
-        seed: crate::errors::required(seed, "seed") as u64,
-        allow_existing_data: gucs::allow_existing_data(),
-        keep_data: gucs::keep_data(),
-    };
-    TableIterator::new(start(&opts, background, wait))
+    let pattern = "%";
+    TableIterator::new(start(&options(target_schema, pattern, iterations, seed), background, wait))
 }
 
 /// Run the tests whose id matches a LIKE pattern ('1.%' for scenario 1, '2.1' for one test).
@@ -128,13 +133,6 @@ fn perf_run(
         name!(notes, Option<String>),
     ),
 > {
-    let opts = Options {
-        target_schema: crate::errors::required(target_schema, "target_schema"),
-        pattern: crate::errors::required(pattern, "pattern"),
-        iterations,
-        seed: crate::errors::required(seed, "seed") as u64,
-        allow_existing_data: gucs::allow_existing_data(),
-        keep_data: gucs::keep_data(),
-    };
-    TableIterator::new(start(&opts, background, wait))
+    let pattern = crate::errors::required(pattern, "pattern");
+    TableIterator::new(start(&options(target_schema, pattern, iterations, seed), background, wait))
 }

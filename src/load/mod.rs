@@ -5,3 +5,4 @@ pub mod client;
 pub mod coordinator;
 pub mod monitor;
 pub mod script;
+pub mod suite;

@@ -168,6 +168,19 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     for r in data.results.iter().filter(|r| r.kind.as_deref() == Some("concurrency")) {
         let _ = writeln!(o, "- Lock contention ({}): {} {}", r.test_id, r.status, r.notes.as_deref().unwrap_or(""));
     }
+    if let Some(m) = &run.monitoring {
+        let pct = |v: Option<f64>, scale: f64| v.map(|x| format!("{:.1} %", x * scale)).unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            o,
+            "- During the load test ({} samples): max {} lock waits, max {} queries over the latency limit, cache hit {} at its lowest, CPU peak {}, memory peak {}",
+            m.samples,
+            m.max_lock_waits.unwrap_or(0),
+            m.max_slow_queries.unwrap_or(0),
+            pct(m.min_cache_hit_ratio, 100.0),
+            pct(m.cpu_peak_pct, 1.0),
+            pct(m.mem_peak_pct, 1.0)
+        );
+    }
     if let Some(r) = data.results.iter().find(|r| r.test_id == "R.metrics-refresh") {
         let _ = writeln!(o, "- Materialized-view refresh: {} ms ({})", r.measured_ms.map(fmt_ms).unwrap_or_else(|| "-".into()), r.status);
     }

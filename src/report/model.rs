@@ -46,6 +46,19 @@ pub struct RunInfo {
     pub worker_slots_free: Option<i64>,
     pub index_bytes_start: Option<i64>,
     pub index_bytes_end: Option<i64>,
+    /// Monitoring samples taken during the run's load test.
+    pub monitoring: Option<Monitoring>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Monitoring {
+    pub samples: i64,
+    pub max_lock_waits: Option<i64>,
+    pub max_slow_queries: Option<i64>,
+    pub min_cache_hit_ratio: Option<f64>,
+    pub cpu_peak_pct: Option<f64>,
+    pub mem_peak_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

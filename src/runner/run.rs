@@ -13,7 +13,7 @@ use std::panic::AssertUnwindSafe;
 
 use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::runner::{lock, record, test, timelimit};
-use crate::suite::model::TestDef;
+use crate::suite::model::{Kind, TestDef};
 use crate::suite::result::TestResult;
 use crate::suite::{registry, setup};
 use crate::sut;
@@ -140,6 +140,9 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
                 if let Some(note) = compare_note(&result, other, &results) {
                     result.notes = Some(format!("{}; {note}", result.notes.unwrap_or_default()));
                 }
+                if t.kind == Kind::SingleTenant {
+                    judge_degradation(&mut result, other, &results);
+                }
             }
             record::insert_result(&result);
             if mode == Mode::Session {
@@ -164,6 +167,21 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
         });
     }
     results
+}
+
+/// A single-tenant measurement is judged by how much slower the same query is among
+/// all tenants (the earlier test `other`).
+fn judge_degradation(this: &mut TestResult, other_id: &str, earlier: &[TestResult]) {
+    let many = earlier.iter().find(|r| r.test_id == other_id).and_then(|r| r.execution_time_ms);
+    if let (Some(many), Some(one), None) = (many, this.execution_time_ms, &this.error_sqlstate) {
+        let verdict = crate::suite::verdict::degradation(many, one);
+        this.set_verdict(verdict.max(this.verdict.unwrap_or(verdict)));
+        this.notes = Some(format!(
+            "{}; degradation with all tenants: {:.2}x (test {other_id} {many:.3} ms vs alone {one:.3} ms)",
+            this.notes.clone().unwrap_or_default(),
+            many / one.max(1e-9)
+        ));
+    }
 }
 
 /// "3.4x test 2.1 (12.000 ms vs 3.500 ms)": this result against an earlier one.

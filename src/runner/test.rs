@@ -23,6 +23,7 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
     let iterations = iterations.unwrap_or(t.iterations).max(1);
     let outcome = match t.kind {
         Kind::TimedQuery => run_timed_query(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
+        Kind::SingleTenant => run_single_tenant(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
         Kind::Dml => run_dml(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
         Kind::CountCheck => run_count(t, target).map(|v| judge_count(&mut result, t, v)),
         Kind::IsolationSweep => match &t.run_as {
@@ -30,6 +31,15 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
             RunAs::Owner => unreachable!("the registry requires a tenant for isolation sweeps"),
         },
         Kind::Concurrency => concurrency::run(t, target).map(|o| judge_concurrency(&mut result, t, o, mode)),
+        Kind::Load if mode == Mode::Session => {
+            result.set_verdict(Verdict::Skip);
+            result.notes = Some(
+                "SKIP: load clients are separate sessions and cannot see this run's uncommitted data; run in the background (the default)".into(),
+            );
+            Ok(())
+        }
+        Kind::Load => in_subtransaction(OnSuccess::Commit, || crate::load::suite::run(run_id, t, target))
+            .map(|o| crate::load::suite::judge(&mut result, t, o)),
     };
     if let Err(e) = outcome {
         result.set_error(&e.sqlstate, &e.message);
@@ -44,6 +54,29 @@ fn extension_installed(name: &str) -> bool {
     )
     .expect("pg_extension")
     .unwrap_or(false)
+}
+
+/// The query with only `tenant_company`'s data in the tables (others deleted, children
+/// first, statistics refreshed), all rolled back.
+fn run_single_tenant(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
+    let keep = t.tenant_company.clone().unwrap_or_default();
+    in_subtransaction(OnSuccess::Rollback, || {
+        let customers = target.rel("customers");
+        for (table, cond) in [
+            ("customer_matching_keys", format!("customer_id IN (SELECT id FROM {customers} WHERE company_id <> $1::uuid)")),
+            ("customer_events", format!("customer_id IN (SELECT id FROM {customers} WHERE company_id <> $1::uuid)")),
+            ("customer_conversation_summaries", format!("customer_id IN (SELECT id FROM {customers} WHERE company_id <> $1::uuid)")),
+            ("VC Usage", "company_id <> $1::uuid".to_string()),
+            ("customers", "company_id <> $1::uuid".to_string()),
+        ] {
+            pgrx::spi::Spi::run_with_args(&format!("DELETE FROM {} WHERE {cond}", target.rel(table)), &[keep.as_str().into()])
+                .unwrap_or_else(|e| pgrx::error!("{e}"));
+        }
+        pgrx::spi::Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics"))).unwrap_or_else(|e| pgrx::error!("{e}"));
+        crate::suite::setup::analyze(target);
+        context::enter(target, &RunAs::Owner);
+        timed::measure_query(&t.sql, t.warmup, iterations)
+    })
 }
 
 fn run_timed_query(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {

@@ -16,6 +16,13 @@ pub enum Kind {
     /// Two sessions at once (5.4): `sql` here while a second session holds the locks
     /// of `concurrent_sql`; FAIL when this one waits for the other.
     Concurrency,
+    /// The plan's load test: `clients` background workers run the load script named in
+    /// `sql`, `iterations` transactions each; verdict on p95 against the latency limit.
+    Load,
+    /// `sql` timed as for timed_query, but alone: inside a rolled-back subtransaction
+    /// every company other than `tenant_company` is deleted first. Judged on the ratio
+    /// of `compare_to` (the same query among all tenants) to this.
+    SingleTenant,
 }
 
 impl Kind {
@@ -26,6 +33,8 @@ impl Kind {
             "dml" => Some(Kind::Dml),
             "isolation_sweep" => Some(Kind::IsolationSweep),
             "concurrency" => Some(Kind::Concurrency),
+            "load" => Some(Kind::Load),
+            "single_tenant" => Some(Kind::SingleTenant),
             _ => None,
         }
     }
@@ -70,6 +79,10 @@ pub struct TestDef {
     pub compare_to: Option<String>,
     /// An extension the test needs (pg_trgm for fuzzy search); SKIP without it.
     pub requires_extension: Option<String>,
+    /// Load tests: concurrent clients.
+    pub clients: Option<i32>,
+    /// The company a tenant test runs as, or the one a single_tenant test keeps.
+    pub tenant_company: Option<String>,
 }
 
 impl TestDef {

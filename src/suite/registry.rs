@@ -13,7 +13,7 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
         let table = c.select(
             "SELECT test_id, scenario, name, kind, query_type, coalesce(sql, ''), setup_sql, explain_sql, statistic, \
                     target_ms::float8, acceptable_ms::float8, records, expected_value::float8, commit_last, \
-                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension \
+                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients \
                FROM perf_tests \
               WHERE enabled AND test_id LIKE $1 \
               ORDER BY scenario, test_id COLLATE \"C\"",
@@ -57,6 +57,8 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
                 assert_no_seqscan: row.get(20)?,
                 compare_to: row.get(21)?,
                 requires_extension: row.get(22)?,
+                clients: row.get(23)?,
+                tenant_company: row.get(18)?,
                 test_id,
             });
         }

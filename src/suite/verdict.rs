@@ -51,9 +51,31 @@ pub fn time_band(measured_ms: f64, target_ms: Option<f64>, acceptable_ms: Option
     }
 }
 
+/// "No performance degradation with multiple companies": the same query among many
+/// tenants (`many_ms`) against one tenant alone (`one_ms`). pg_perfsuite's bands (the
+/// plan gives none): PASS within 1.5x or 1 ms, WARN within 3x, else FAIL. The 1 ms
+/// floor keeps sub-millisecond noise from reading as degradation.
+pub fn degradation(many_ms: f64, one_ms: f64) -> Verdict {
+    if many_ms <= one_ms * 1.5 || many_ms - one_ms < 1.0 {
+        Verdict::Pass
+    } else if many_ms <= one_ms * 3.0 {
+        Verdict::Warn
+    } else {
+        Verdict::Fail
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn degradation_bands() {
+        assert_eq!(degradation(0.08, 0.05), Verdict::Pass, "under 1 ms apart");
+        assert_eq!(degradation(14.0, 10.0), Verdict::Pass);
+        assert_eq!(degradation(25.0, 10.0), Verdict::Warn);
+        assert_eq!(degradation(40.0, 10.0), Verdict::Fail);
+    }
 
     #[test]
     fn bands_follow_the_plan() {

@@ -79,7 +79,7 @@ mod client {
             (s != "running").then_some((s, d, t))
         });
         assert_eq!(status, "completed");
-        assert_eq!((done, total), (29, 29));
+        assert_eq!((done, total), (31, 31));
         assert!(seen_partial, "progress was never visible mid-run");
         let results: Vec<(String, String, String)> = b
             .query("SELECT test_id, status, notes FROM performance_test_results WHERE run_id = $1 ORDER BY result_id", &[&run_id])
@@ -91,6 +91,12 @@ mod client {
         assert_eq!(get("5.4").1, "PASS", "{}", get("5.4").2);
         assert!(get("5.4").2.contains("held 10 updated rows"), "{}", get("5.4").2);
         assert_eq!(get("5.4-same").1, "FAIL", "{}", get("5.4-same").2);
+        // The plan's load test ran with real clients and has a verdict and its figures.
+        let (_, l1, l1_notes) = get("L.1");
+        assert!(["PASS", "WARN", "FAIL"].contains(&l1.as_str()), "{l1} {l1_notes}");
+        assert!(l1_notes.starts_with("load test ") && l1_notes.contains(" x 100 transactions"), "{l1_notes}");
+        let load_rows: i64 = b.query_one("SELECT count(*) FROM perf_load_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+        assert_eq!(load_rows, 1);
         assert!(get("5.4-same").2.starts_with("blocked"), "{}", get("5.4-same").2);
         a.batch_execute("DELETE FROM perf_tests WHERE test_id = '5.4-same'").unwrap();
     }
@@ -282,6 +288,33 @@ mod client {
                 .get(0);
             (alive == 0).then_some(())
         });
+    }
+
+    #[test]
+    fn no_free_worker_slot_is_a_clear_error_not_a_hang() {
+        let mut a = connect("bg_slots");
+        committed_environment(&mut a, "bg_slots");
+        let free: i64 = a.query_one("SELECT perf_free_worker_slots()", &[]).unwrap().get(0);
+        // Another session fills every free slot with load clients for a while.
+        let (mut b, _) = pgrx_tests::client().expect("client");
+        let b_pid: i32 = b.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+        let filler = std::thread::spawn(move || {
+            b.query(
+                &format!("SELECT * FROM perf_load_test(clients => {free}, duration => '60 seconds', script => 'plan-list', target_schema => 'bg_slots')"),
+                &[],
+            )
+        });
+        until("the slots to fill", Duration::from_secs(30), || {
+            let n: i64 = a.query_one("SELECT perf_free_worker_slots()", &[]).unwrap().get(0);
+            (n <= 0).then_some(())
+        });
+        let err = a.query("SELECT * FROM perf_run('1.2', target_schema => 'bg_slots')", &[]).unwrap_err();
+        a.batch_execute(&format!("SELECT pg_cancel_backend({b_pid})")).unwrap();
+        let _ = filler.join();
+        let db = err.as_db_error().expect("a database error");
+        assert_eq!(db.code().code(), "53400", "{}", db.message());
+        assert!(db.message().contains("max_worker_processes"), "{}", db.message());
+        assert!(db.hint().unwrap_or("").contains("background => false"), "{:?}", db.hint());
     }
 
     #[cfg(feature = "pg15")]

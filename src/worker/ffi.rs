@@ -9,6 +9,12 @@
 
 use std::ffi::c_int;
 
+// PostgreSQL 18 renamed the backend's pqsignal to pqsignal_be (pqsignal is now a macro).
+#[cfg(feature = "pg18")]
+use pgrx::pg_sys::pqsignal_be as pqsignal;
+#[cfg(not(feature = "pg18"))]
+use pgrx::pg_sys::pqsignal;
+
 unsafe extern "C-unwind" {
     fn die(postgres_signal_arg: c_int);
     fn enable_timeout_after(id: c_int, delay_ms: c_int);
@@ -24,7 +30,7 @@ pub fn install_signal_handlers() {
     // SAFETY: called once at worker start, before any other work; `die` has the
     // pqsigfunc signature and is async-signal-safe (it sets flags and the latch).
     unsafe {
-        pgrx::pg_sys::pqsignal(libc::SIGTERM, Some(die));
+        pqsignal(libc::SIGTERM, Some(die));
         pgrx::pg_sys::BackgroundWorkerUnblockSignals();
     }
 }

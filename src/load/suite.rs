@@ -1,0 +1,86 @@
+//! The load test as a test of a run (kind 'load' in the registry): the plan's pgbench
+//! run, judged on p95 against the JMeter latency assertion.
+
+use pgrx::prelude::*;
+use std::time::Duration;
+
+use super::coordinator::{self, LoadOptions};
+use crate::suite::model::TestDef;
+use crate::suite::result::{ms, TestResult};
+use crate::suite::verdict::{time_band, Verdict};
+use crate::sut::Target;
+
+pub struct Outcome {
+    load_id: i64,
+    clients: i32,
+    wanted: i32,
+}
+
+/// Run the test's load with as many of its clients as there are free worker slots
+/// (leaving one), so a default max_worker_processes still runs it; the note says so.
+pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
+    let wanted = t.clients.unwrap_or(10);
+    let clients = wanted.min((coordinator::free_worker_slots() - 1).max(1) as i32);
+    let opts = LoadOptions {
+        script: &t.sql,
+        target_schema: &target.schema,
+        clients,
+        transactions: t.iterations,
+        duration: Duration::ZERO,
+        ramp_up: Duration::ZERO,
+        latency_limit_ms: t.target_ms.unwrap_or(100.0),
+        run_id: Some(run_id),
+    };
+    let out = coordinator::run(&opts);
+    Outcome { load_id: out.load_id, clients, wanted }
+}
+
+pub fn judge(result: &mut TestResult, t: &TestDef, o: Outcome) {
+    let row = Spi::connect(|c| {
+        let r = c.select(
+            "SELECT transactions, failed, tps, lat_min_ms, lat_avg_ms, lat_p50_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, \
+                    lat_stddev_ms, over_limit_pct, clients_finished, notes FROM perf_load_runs WHERE load_id = $1",
+            None,
+            &[o.load_id.into()],
+        )?;
+        let r = r.first();
+        Ok::<_, pgrx::spi::Error>((
+            r.get::<i64>(1)?.unwrap_or(0),
+            r.get::<i64>(2)?.unwrap_or(0),
+            r.get::<f64>(3)?.unwrap_or(0.0),
+            [r.get::<f64>(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?],
+            r.get::<f64>(11)?.unwrap_or(0.0),
+            r.get::<i64>(12)?.unwrap_or(0),
+            r.get::<String>(13)?,
+        ))
+    })
+    .expect("perf_load_runs");
+    let (txns, failed, tps, lat, over, finished, notes) = row;
+    let [min, avg, p50, p95, p99, max, stddev] = lat.map(|v| v.map(ms));
+    result.statistic = Some("p95".into());
+    result.iterations = Some(txns as i32);
+    result.rows_returned = Some(txns);
+    (result.min_ms, result.avg_ms, result.p50_ms, result.p95_ms, result.p99_ms, result.max_ms, result.stddev_ms) =
+        (min, avg, p50, p95, p99, max, stddev);
+    result.execution_time_ms = p95;
+    let mut verdict = time_band(p95.unwrap_or(f64::MAX), t.target_ms, t.acceptable_ms);
+    if failed > 0 || finished < o.clients as i64 {
+        verdict = verdict.max(Verdict::Fail);
+    }
+    result.set_verdict(verdict);
+    let capped = if o.clients < o.wanted {
+        format!(" (of the {} planned: max_worker_processes leaves only that many free)", o.wanted)
+    } else {
+        String::new()
+    };
+    result.notes = Some(format!(
+        "load test {}: {} clients{capped} x {} transactions, {tps:.1} tps, p50 {:.2} ms, p95 {:.2} ms, {failed} failed, {over:.1} % over {} ms{}",
+        o.load_id,
+        o.clients,
+        t.iterations,
+        p50.unwrap_or(0.0),
+        p95.unwrap_or(0.0),
+        t.target_ms.unwrap_or(100.0),
+        notes.map(|n| format!("; {n}")).unwrap_or_default()
+    ));
+}
