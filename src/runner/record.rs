@@ -118,16 +118,13 @@ pub fn pre_test_checklist(run_id: i64) {
         Spi::run(&format!("SELECT {}.pg_stat_statements_reset()", pgrx::spi::quote_identifier(&schema)))
             .expect("pg_stat_statements_reset");
     }
+    let free_slots = crate::load::coordinator::free_worker_slots();
     Spi::run_with_args(
         "UPDATE perf_runs SET stat_statements = $2, \
                 cache_state = 'warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache (ERRATA 3), so cold-cache figures would need a restart', \
-                worker_slots_free = current_setting('max_worker_processes')::int \
-                    - (SELECT count(*) FROM pg_catalog.pg_stat_activity \
-                        WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker', \
-                              'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
-                              'walsender', 'archiver', 'logger', 'standalone backend')) \
+                worker_slots_free = $3 \
           WHERE run_id = $1",
-        &[run_id.into(), stat_statements.into()],
+        &[run_id.into(), stat_statements.into(), free_slots.into()],
     )
     .expect("record pre-test checklist");
 }
