@@ -123,7 +123,7 @@ mod tests {
         assert!(md.contains("| 1.1 | test 1.1 | p95 | 50.0 | - | 75.0 | - | 75.0 | - | FAIL | 50.0 % slower |"), "{md}");
         assert!(md.contains("Against run 6: 1 of 2 timed tests regressed"), "{md}");
         assert!(md.contains("| 3.2 | All bulk customers created | 100 | 100 | PASS |"), "{md}");
-        assert!(md.contains("Customer list 75.0 ms vs 500 ms, 85.0 % faster"), "{md}");
+        assert!(md.contains("Customer list 75.0 ms vs 500 ms, 6.7x faster"), "{md}");
         assert!(md.contains("**seq_scan**: test 1.1 (FAIL): Seq Scan on customers read 10000 rows to keep 50"), "{md}");
         assert!(md.contains("**error**: test 1.2 raised 42703"), "{md}");
         assert!(!md.contains("Schedule production deployment"), "a failing run is not ready: {md}");

@@ -60,11 +60,14 @@ pub struct Change {
     pub line: String,
 }
 
-/// `after` against `before`: "40.0 % faster", "12.5 % slower", "unchanged".
+/// `after` against `before`: "40.0 % faster", "12.5 % slower", "unchanged"; at twice
+/// as fast or more, "20.0x faster" (a percentage near 100 says little).
 pub fn change(test_id: &str, before: f64, after: f64) -> Change {
     let pct = if before > 0.0 { (after - before) / before * 100.0 } else { 0.0 };
     let line = if pct.abs() < CHANGE_THRESHOLD * 100.0 {
         format!("unchanged ({pct:+.1} %)")
+    } else if after > 0.0 && after * 2.0 <= before {
+        format!("{:.1}x faster", before / after)
     } else if pct < 0.0 {
         format!("{:.1} % faster", -pct)
     } else {
@@ -143,7 +146,8 @@ mod tests {
 
     #[test]
     fn changes_read_the_right_way_round() {
-        assert_eq!(change("x", 500.0, 25.0).line, "95.0 % faster");
+        assert_eq!(change("x", 500.0, 25.0).line, "20.0x faster");
+        assert_eq!(change("x", 10.0, 6.0).line, "40.0 % faster");
         let slower = change("x", 10.0, 12.5);
         assert_eq!(slower.line, "25.0 % slower");
         assert!(slower.regression);
