@@ -6,7 +6,7 @@ set -euo pipefail
 
 PGRX_VERSION=0.18.1
 PG15_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-hypopg postgresql-contrib
               libclang-dev clang pkg-config libssl-dev make gcc sudo bison flex
               libreadline-dev zlib1g-dev ca-certificates)
 

@@ -4,7 +4,9 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
 use crate::errors::{bad_argument, raise, required};
-use crate::report::{self, model::ReportData, Format};
+use crate::report::model::{Hypothetical, ReportData};
+use crate::report::{self, Format};
+use crate::runner::subxact::{in_subtransaction, OnSuccess};
 
 /// Everything a report needs, as one JSON document, in one statement (one snapshot).
 const LOAD: &str = r#"
@@ -48,7 +50,8 @@ SELECT jsonb_build_object(
             'p95_ms', x.p95_ms, 'p99_ms', x.p99_ms, 'max_ms', x.max_ms,
             'shared_hit_blocks', x.shared_hit_blocks, 'shared_read_blocks', x.shared_read_blocks,
             'temp_blocks', x.temp_blocks, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
-            'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan)
+            'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan,
+            'sql', coalesce(t.explain_sql, t.sql))
             ORDER BY x.result_id), '[]')
             FROM performance_test_results x LEFT JOIN perf_tests t USING (test_id)
            WHERE x.run_id = (SELECT run_id FROM r)),
@@ -87,7 +90,72 @@ fn load(run_id: Option<i64>) -> ReportData {
     };
     let mut data: ReportData = serde_json::from_value(doc).unwrap_or_else(|e| error!("report data: {e}"));
     metrics_freshness(&mut data);
+    hypothetical_indexes(&mut data);
     data
+}
+
+/// With hypopg installed: for each index a recommendation proposes, would the planner
+/// use it for the test's statement, and at what estimated cost? Evaluated with
+/// hypothetical indexes only (nothing is built); a statement that cannot be planned
+/// any more (schema gone, tables changed) is left without a verdict.
+fn hypothetical_indexes(data: &mut ReportData) {
+    if !data.health.hypopg {
+        return;
+    }
+    let schema_of = |ext: &str| {
+        Spi::get_one_with_args::<String>(
+            "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
+               JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1",
+            &[ext.into()],
+        )
+        .ok()
+        .flatten()
+    };
+    let Some(hypo) = schema_of("hypopg") else { return };
+    let search_path = [Some(quote_identifier(&data.run.target_schema)), schema_of("pg_trgm"), Some(hypo.clone())]
+        .into_iter()
+        .flatten()
+        .chain(std::iter::once("pg_catalog".to_string()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for rec in crate::report::advice::recommend(data) {
+        let (Some(ddl), Some(test_id)) = (rec.index_ddl, rec.test_id) else { continue };
+        let Some(sql) = data.results.iter().find(|r| r.test_id == test_id).and_then(|r| r.sql.clone()) else { continue };
+        let verdict = in_subtransaction(OnSuccess::Rollback, || {
+            Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, true)", &[search_path.as_str().into()])
+                .expect("search_path");
+            let before = plan_cost(&sql);
+            Spi::run_with_args(&format!("SELECT {hypo}.hypopg_create_index($1)"), &[ddl.as_str().into()])
+                .expect("hypopg_create_index");
+            let after = explain(&sql);
+            Spi::run(&format!("SELECT {hypo}.hypopg_reset()")).expect("hypopg_reset");
+            Hypothetical {
+                // hypopg names its indexes "<oid>btree_...": compact JSON text, no spaces.
+                used: after.to_string().contains("\"Index Name\":\"<"),
+                cost_before: before,
+                cost_after: total_cost(&after),
+            }
+        });
+        let _ = Spi::run(&format!("SELECT {hypo}.hypopg_reset()"));
+        if let Ok(h) = verdict {
+            data.health.hypothetical.insert(ddl, h);
+        }
+    }
+}
+
+fn explain(sql: &str) -> serde_json::Value {
+    Spi::connect(|c| c.select(&format!("EXPLAIN (FORMAT JSON) {sql}"), None, &[])?.first().get_one::<pgrx::Json>())
+        .expect("EXPLAIN")
+        .map(|j| j.0)
+        .unwrap_or_default()
+}
+
+fn total_cost(plan: &serde_json::Value) -> f64 {
+    plan.get(0).and_then(|s| s.get("Plan")).and_then(|p| p.get("Total Cost")).and_then(|c| c.as_f64()).unwrap_or(0.0)
+}
+
+fn plan_cost(sql: &str) -> f64 {
+    total_cost(&explain(sql))
 }
 
 /// Active customers with no customer_metrics row: the view is stale. Read only when
@@ -116,7 +184,7 @@ fn metrics_freshness(data: &mut ReportData) {
 
 /// A run's report: the plan's Reporting Template (markdown), or 'json', 'tap', 'html'.
 /// Defaults to the latest run.
-#[pg_extern(stable)]
+#[pg_extern(volatile)]
 #[search_path(@extschema@, pg_catalog)]
 fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&str>, "'markdown'")) -> String {
     let name = required(format, "format");

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{ReportData, ResultRow};
+use super::model::{Health, ReportData, ResultRow};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
@@ -14,6 +14,10 @@ pub struct Recommendation {
     pub test_id: Option<String>,
     pub evidence: String,
     pub action: String,
+    /// The index a seq_scan recommendation proposes, as one statement (checked with
+    /// hypopg when it is installed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_ddl: Option<String>,
 }
 
 /// A sequential scan is worth an index when it reads at least this many rows...
@@ -30,7 +34,7 @@ pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
         errored(r, &mut out);
         plan_assertion(r, &mut out);
         if matches!(r.status.as_str(), "FAIL" | "WARN") || r.kind.as_deref() == Some("timed_query") {
-            seq_scans(r, &mut out);
+            seq_scans(r, &data.health, &mut out);
         }
         trigger(r, &mut out);
         rls_leakproof(r, data, &mut out);
@@ -51,6 +55,7 @@ fn errored(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 r.error_sqlstate.as_deref().unwrap_or("an error"),
                 r.error_message.as_deref().or(r.notes.as_deref()).unwrap_or("(no message)")
             ),
+            index_ddl: None,
             action: "Fix the schema or the test's SQL (perf_tests.sql) so the test can run; an errored test proves nothing.".into(),
         });
     }
@@ -64,6 +69,7 @@ fn plan_assertion(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 kind: "plan_assertion",
                 test_id: Some(r.test_id.clone()),
                 evidence: format!("test {}: {sentence}", r.test_id),
+                index_ddl: None,
                 action: "Run ANALYZE on the table; check the index exists and is valid (pg_index.indisvalid); \
                          compare the plan with enable_seqscan = off to see the index path's estimated cost."
                     .into(),
@@ -150,7 +156,7 @@ pub fn like_columns(filter: &str) -> Vec<String> {
     out
 }
 
-fn seq_scans(r: &ResultRow, out: &mut Vec<Recommendation>) {
+fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
     let Some(plan) = &r.plan else { return };
     for s in seq_scan_nodes(plan) {
         if s.rows_read < SEQ_SCAN_MIN_ROWS || s.rows_kept > s.rows_read * SEQ_SCAN_MAX_KEPT {
@@ -159,30 +165,44 @@ fn seq_scans(r: &ResultRow, out: &mut Vec<Recommendation>) {
         let filter = s.filter.clone().unwrap_or_else(|| "no filter".into());
         let (eq, null) = index_columns(&filter);
         let like = like_columns(&filter);
-        let action = if eq.is_empty() && !like.is_empty() {
-            format!(
-                "{}  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {} and re-run the test.",
-                like.iter().map(|c| format!("CREATE INDEX ON {} USING gin ({c} gin_trgm_ops);", s.relation)).collect::<Vec<_>>().join(" "),
-                s.relation
-            )
+        let ddl = if eq.is_empty() && !like.is_empty() {
+            Some(format!("CREATE INDEX ON {} USING gin ({} gin_trgm_ops)", s.relation, like[0]))
         } else if eq.is_empty() {
-            format!("Rewrite the query so it can use an index on {}, or accept the scan if the table stays small.", s.relation)
+            None
         } else {
             let predicate = if null.is_empty() {
                 String::new()
             } else {
                 format!(" WHERE {}", null.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND "))
             };
-            format!("CREATE INDEX ON {} ({}){predicate};  then ANALYZE {} and re-run the test.", s.relation, eq.join(", "), s.relation)
+            Some(format!("CREATE INDEX ON {} ({}){predicate}", s.relation, eq.join(", ")))
         };
+        let action = match (&ddl, like.is_empty()) {
+            (Some(d), false) => format!("{d};  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {} and re-run the test.", s.relation),
+            (Some(d), true) => format!("{d};  then ANALYZE {} and re-run the test.", s.relation),
+            (None, _) => format!("Rewrite the query so it can use an index on {}, or accept the scan if the table stays small.", s.relation),
+        };
+        let hypo = ddl.as_ref().and_then(|d| health.hypothetical.get(d)).map(|h| {
+            if h.used {
+                format!("; hypopg: the planner would use this index, estimated cost {:.1} → {:.1}", h.cost_before, h.cost_after)
+            } else {
+                format!("; hypopg: the planner would not use this index (estimated cost stays {:.1})", h.cost_before)
+            }
+        });
         out.push(Recommendation {
             kind: "seq_scan",
             test_id: Some(r.test_id.clone()),
             evidence: format!(
-                "test {} ({}): Seq Scan on {} read {:.0} rows to keep {:.0} (Filter: {filter})",
-                r.test_id, r.status, s.relation, s.rows_read, s.rows_kept
+                "test {} ({}): Seq Scan on {} read {:.0} rows to keep {:.0} (Filter: {filter}){}",
+                r.test_id,
+                r.status,
+                s.relation,
+                s.rows_read,
+                s.rows_kept,
+                hypo.unwrap_or_default()
             ),
             action,
+            index_ddl: ddl,
         });
     }
 }
@@ -214,6 +234,7 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
             if r.records.is_some() { " per record" } else { "" },
             r.target_ms.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
         ),
+        index_ddl: None,
         action: "The plan's trigger remediation: 1. disable non-critical triggers temporarily; 2. convert to async \
                  processing (LISTEN/NOTIFY); 3. batch operations (statement-level triggers with transition tables); \
                  4. optimize the trigger function's lookups (each needs an index); 5. consider a queue-based approach."
@@ -244,6 +265,7 @@ fn rls_leakproof(r: &ResultRow, data: &ReportData, out: &mut Vec<Recommendation>
             other.test_id,
             other.measured().unwrap_or(0.0)
         ),
+        index_ddl: None,
         action: "pg_trgm's %, similarity(), LIKE and ILIKE are not LEAKPROOF, so under row-level security the planner \
                  cannot use the trigram index before the policy filter and scans the tenant's rows instead. Search \
                  through a SECURITY DEFINER function that applies company_id itself, or keep tenants small enough for the scan."
@@ -264,6 +286,7 @@ fn cache(data: &ReportData, out: &mut Vec<Recommendation>) {
             "database cache hit ratio {:.2} % ({reads} blocks read from outside shared buffers), shared_buffers = {sb}",
             ratio * 100.0
         ),
+        index_ddl: None,
         action: "Raise shared_buffers (about 25 % of RAM is the usual start; needs a restart) so the working set of \
                  the tenant tables stays in memory, then re-run."
             .into(),
@@ -279,6 +302,7 @@ fn stale_metrics(data: &ReportData, out: &mut Vec<Recommendation>) {
             "{missing} of {} active customers have no row in customer_metrics",
             data.health.active_customers.unwrap_or(0)
         ),
+        index_ddl: None,
         action: format!(
             "REFRESH MATERIALIZED VIEW CONCURRENTLY {}.customer_metrics; and schedule it (e.g. with pg_cron) as \
              often as the application needs fresh metrics.",

@@ -91,6 +91,9 @@ pub struct ResultRow {
     pub actual_value: Option<f64>,
     pub error_sqlstate: Option<String>,
     pub error_message: Option<String>,
+    /// The test's statement (from the registry), for hypothetical-index checks.
+    #[serde(skip_serializing)]
+    pub sql: Option<String>,
     /// EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the test's statement; read for advice,
     /// left out of the JSON report (it stays in performance_test_results.plan).
     #[serde(skip_serializing)]
@@ -126,6 +129,18 @@ pub struct Health {
     pub active_customers: Option<i64>,
     /// Installed extensions that change what can be recommended.
     pub hypopg: bool,
+    /// hypopg's verdict on each recommended index (keyed by its CREATE INDEX statement).
+    pub hypothetical: std::collections::BTreeMap<String, Hypothetical>,
+}
+
+/// What the planner did with a hypothetical index (hypopg): used or not, and the
+/// statement's estimated total cost without and with it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Hypothetical {
+    pub used: bool,
+    pub cost_before: f64,
+    pub cost_after: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -120,6 +120,24 @@ mod tests {
         assert_eq!(reverse, "75.0 % faster|false");
     }
 
+    #[cfg(feature = "pg15")]
+    #[pg_test]
+    fn hypopg_says_whether_the_recommended_index_would_be_used() {
+        crate::tests::serialize_runs();
+        run("CREATE EXTENSION IF NOT EXISTS hypopg");
+        run("CREATE SCHEMA hypo_s");
+        // Build the environment, then take away the indexes the list query uses.
+        run("SELECT count(*) FROM perf_run('5.2', target_schema => 'hypo_s', iterations => 1, background => false)");
+        run("DROP INDEX hypo_s.idx_customers_not_deleted; DROP INDEX hypo_s.idx_customers_email; ANALYZE hypo_s.customers");
+        run("SELECT count(*) FROM perf_run('5.2', target_schema => 'hypo_s', iterations => 1, background => false)");
+        let md = one::<String>("SELECT perf_report()");
+        assert!(md.contains("**seq_scan**: test 5.2"), "{md}");
+        assert!(md.contains("CREATE INDEX ON customers (company_id) WHERE deleted_at IS NULL"), "{md}");
+        assert!(md.contains("hypopg: the planner would use this index, estimated cost"), "{md}");
+        // Nothing was built: no real index on company_id appeared.
+        assert_eq!(one::<i64>("SELECT count(*) FROM pg_indexes WHERE schemaname = 'hypo_s' AND tablename = 'customers' AND indexdef LIKE '%(company_id)%'"), 0);
+    }
+
     #[pg_test(error = "format must be one of markdown, json, tap, html, not \"pdf\"")]
     fn unknown_format_is_refused() {
         known_runs(false);
