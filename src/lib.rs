@@ -43,7 +43,7 @@ REVOKE EXECUTE ON FUNCTION perf_schedule(text, text, text, text, integer) FROM P
 REVOKE EXECUTE ON FUNCTION perf_unschedule(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_cleanup(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision, double precision) FROM PUBLIC;
 "#,
     name = "privileges",
     finalize

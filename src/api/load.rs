@@ -32,6 +32,7 @@ fn perf_load_test(
     target_schema: default!(Option<&str>, "'public'"),
     ramp_up: default!(Option<pgrx::datum::Interval>, "NULL"),
     latency_limit_ms: default!(Option<f64>, "100"),
+    rate: default!(Option<f64>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -71,6 +72,12 @@ fn perf_load_test(
         transactions,
         duration: duration_ms,
         ramp_up: millis(ramp_up, "ramp_up"),
+        rate: rate.map(|r| {
+            if !(r > 0.0 && r <= 1_000_000.0) {
+                bad_argument(format!("rate must be between 0 and 1000000 transactions per second (got {r})"), None);
+            }
+            r
+        }),
         latency_limit_ms: limit,
         run_id: None,
     };

@@ -26,6 +26,9 @@ pub struct ClientJob<'a> {
     pub duration: Duration,
     /// Wait this long before the first transaction (ramp-up).
     pub start_delay: Duration,
+    /// Target rate of this client (pgbench -R, divided among the clients): a
+    /// transaction starts every `pace`; None runs them back to back.
+    pub pace: Option<Duration>,
 }
 
 struct Sample {
@@ -101,6 +104,17 @@ pub fn run(job: &ClientJob) {
     loop {
         if job.transactions > 0 && n >= job.transactions || job.transactions == 0 && Instant::now() >= deadline {
             break;
+        }
+        if let Some(pace) = job.pace {
+            // Scheduled start of this transaction; a client that falls behind runs at once.
+            let due = started + pace * n as u32;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if job.transactions == 0 && Instant::now() >= deadline {
+                break;
+            }
         }
         n += 1;
         pgrx::check_for_interrupts!();

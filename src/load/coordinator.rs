@@ -23,6 +23,8 @@ pub struct LoadOptions<'a> {
     pub transactions: i32,
     pub duration: Duration,
     pub ramp_up: Duration,
+    /// Target transactions per second over all clients (pgbench -R); None: as fast as possible.
+    pub rate: Option<f64>,
     pub latency_limit_ms: f64,
     pub run_id: Option<i64>,
 }
@@ -103,6 +105,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
                 t: opts.transactions,
                 d: opts.duration.as_millis() as i64,
                 r: delay_ms,
+                p: opts.rate.map(|r| (1_000_000.0 * opts.clients as f64 / r) as i64).unwrap_or(0),
                 u: role,
             };
             let started = launch::start(&job, &format!("pg_perfsuite load {load_id} client {c}"));

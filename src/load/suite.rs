@@ -28,6 +28,7 @@ pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
         transactions: t.iterations,
         duration: Duration::ZERO,
         ramp_up: Duration::ZERO,
+        rate: None,
         latency_limit_ms: t.target_ms.unwrap_or(100.0),
         run_id: Some(run_id),
     };

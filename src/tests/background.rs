@@ -266,6 +266,16 @@ mod client {
         let r = a.query_one("SELECT transactions, failed FROM perf_load_test(clients => 2, duration => '2 seconds', script => 'flaky', target_schema => 'bg_load')", &[]).unwrap();
         assert!(r.get::<_, i64>(0) > 2);
 
+        // Target rate (pgbench -R): 2 clients, 20 tps in all, for 2 s: about 40
+        // transactions, never more than the schedule allows (21 starts per client).
+        let paced: i64 = a
+            .query_one("SELECT transactions FROM perf_load_test(clients => 2, duration => '2 seconds', rate => 20, script => 'plan-list', target_schema => 'bg_load')", &[])
+            .unwrap()
+            .get(0);
+        assert!((20..=42).contains(&paced), "{paced} transactions at 20 tps for 2 s");
+        let err = a.query("SELECT * FROM perf_load_test(clients => 2, rate => -1, target_schema => 'bg_load')", &[]).unwrap_err();
+        assert!(err.as_db_error().unwrap().message().starts_with("rate must be between 0 and 1000000"), "{err}");
+
         // More clients than worker slots: refused before anything starts.
         let err = a.query("SELECT * FROM perf_load_test(clients => 500, target_schema => 'bg_load')", &[]).unwrap_err();
         let db = err.as_db_error().unwrap();

@@ -22,6 +22,7 @@ mod tests {
         for f in ["perf_run_all(text,integer,bigint,boolean,boolean)", "perf_run(text,text,integer,bigint,boolean,boolean)",
                   "perf_schedule(text,text,text,text,integer)", "perf_unschedule(text)", "perf_install_schema(text)",
                   "perf_generate(integer,integer,bigint,text)", "perf_cleanup(text)",
+                  "perf_load_test(integer,integer,interval,text,text,interval,double precision,double precision)",
                   "generate_test_customers(uuid,integer,uuid,bigint,text)",
                   "log_performance_test(text,text,numeric,integer,text)"] {
             run("CREATE ROLE perf_nobody NOLOGIN");

@@ -40,7 +40,7 @@ pub enum Job {
         u: u32,
     },
     /// One client of load test `l`: run script `n` against schema `s`, `t` transactions
-    /// (0: for `d` ms), starting after `r` ms.
+    /// (0: for `d` ms), starting after `r` ms, one every `p` µs (0: back to back).
     #[serde(rename = "c")]
     LoadClient {
         l: i64,
@@ -50,6 +50,8 @@ pub enum Job {
         t: i32,
         d: i64,
         r: i64,
+        #[serde(default)]
+        p: i64,
         u: u32,
     },
 }

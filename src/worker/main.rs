@@ -33,7 +33,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 keep_data: flags.keep_data,
             })
         }
-        Job::LoadClient { l, c, n, s, t, d, r, u } => {
+        Job::LoadClient { l, c, n, s, t, d, r, p, u } => {
             settle_session(u, None);
             crate::load::client::run(&crate::load::client::ClientJob {
                 load_id: l,
@@ -43,6 +43,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 transactions: t,
                 duration: std::time::Duration::from_millis(d.max(0) as u64),
                 start_delay: std::time::Duration::from_millis(r.max(0) as u64),
+                pace: (p > 0).then(|| std::time::Duration::from_micros(p as u64)),
             })
         }
         Job::Hold { t, s, k, u } => {
