@@ -113,5 +113,5 @@ fn perf_load_test(
 #[pg_extern(volatile)]
 #[search_path(@extschema@, pg_catalog)]
 fn perf_free_worker_slots() -> i64 {
-    coordinator::free_worker_slots()
+    crate::worker::launch::free_worker_slots()
 }

@@ -29,27 +29,9 @@ pub struct LoadOptions<'a> {
     pub run_id: Option<i64>,
 }
 
-/// Background-worker slots not in use now: max_worker_processes minus the processes
-/// in pg_stat_activity that are background workers. Bgworkers show their own type
-/// there, so the count excludes every process type that is *not* one (PostgreSQL
-/// 15-18, including 17's walsummarizer and slotsync worker and 18's io workers).
-pub fn free_worker_slots() -> i64 {
-    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").expect("pg_stat_clear_snapshot");
-    Spi::get_one::<i64>(
-        "SELECT current_setting('max_worker_processes')::int \
-              - (SELECT count(*) FROM pg_catalog.pg_stat_activity \
-                  WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker', \
-                        'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
-                        'walsender', 'archiver', 'logger', 'standalone backend', 'walsummarizer', \
-                        'slotsync worker', 'io worker'))",
-    )
-    .expect("worker slots")
-    .unwrap_or(0)
-}
-
 /// Every refusal happens here, before any worker starts.
 pub fn check(opts: &LoadOptions) {
-    let free = free_worker_slots();
+    let free = launch::free_worker_slots();
     if opts.clients < 1 || opts.clients as i64 > free.max(0) {
         raise(
             if opts.clients < 1 { Code::ERRCODE_INVALID_PARAMETER_VALUE } else { Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED },
@@ -93,7 +75,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
     let pids: Mutex<Vec<i32>> = Mutex::new(Vec::new());
     let started_at = Spi::get_one::<pgrx::datum::TimestampWithTimeZone>("SELECT clock_timestamp()").ok().flatten();
     let mut snapshots = Vec::new();
-    let launched = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
         let mut workers: Vec<(DynamicBackgroundWorker, i32)> = Vec::new();
         for c in 0..opts.clients {
             let delay_ms = if opts.clients > 1 { opts.ramp_up.as_millis() as i64 * c as i64 / opts.clients as i64 } else { 0 };
@@ -119,7 +101,6 @@ pub fn run(opts: &LoadOptions) -> Outcome {
         e.rethrow()
     })
     .execute();
-    let _ = launched;
     record(opts, load_id, started_at, &snapshots);
     Outcome { load_id }
 }

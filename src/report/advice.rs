@@ -125,13 +125,7 @@ pub fn seq_scan_nodes(plan: &Value) -> Vec<SeqScan> {
 pub fn index_columns(filter: &str) -> (Vec<String>, Vec<String>) {
     let mut eq = Vec::new();
     let mut null = Vec::new();
-    for part in filter.split(" AND ") {
-        let p = part.trim_matches(|c| c == '(' || c == ')' || c == ' ');
-        let ident: String = p.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '"').collect();
-        if ident.is_empty() {
-            continue;
-        }
-        let rest = p[ident.len()..].trim_start();
+    for (ident, rest) in filter.split(" AND ").filter_map(comparison) {
         if rest.starts_with("= ") && !eq.contains(&ident) {
             eq.push(ident);
         } else if rest.starts_with("IS NULL") && !null.contains(&ident) {
@@ -141,15 +135,23 @@ pub fn index_columns(filter: &str) -> (Vec<String>, Vec<String>) {
     (eq, null)
 }
 
+/// One condition of an EXPLAIN filter, "(company_id = 'x'::uuid)", as its leading
+/// column and the rest ("= 'x'::uuid"); None when it does not start with a column.
+fn comparison(part: &str) -> Option<(String, &str)> {
+    let p = part.trim_matches(|c| c == '(' || c == ')' || c == ' ');
+    let ident: String = p.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '"').collect();
+    (!ident.is_empty()).then(|| {
+        let rest = p[ident.len()..].trim_start();
+        (ident, rest)
+    })
+}
+
 /// Columns a filter matches with LIKE/ILIKE (`~~`, `~~*`): a trigram index serves
 /// those, a b-tree does not when the pattern starts with a wildcard.
 pub fn like_columns(filter: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for part in filter.split(" OR ").flat_map(|p| p.split(" AND ")) {
-        let p = part.trim_matches(|c| c == '(' || c == ')' || c == ' ');
-        let ident: String = p.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '"').collect();
-        let rest = p[ident.len()..].trim_start();
-        if !ident.is_empty() && (rest.starts_with("~~ ") || rest.starts_with("~~* ")) && !out.contains(&ident) {
+    for (ident, rest) in filter.split(" OR ").flat_map(|p| p.split(" AND ")).filter_map(comparison) {
+        if (rest.starts_with("~~ ") || rest.starts_with("~~* ")) && !out.contains(&ident) {
             out.push(ident);
         }
     }
@@ -230,7 +232,7 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
             "test {} ({}): {:.2} ms{} against a target of {} ms{slowest}",
             r.test_id,
             r.status,
-            r.measured().unwrap_or(0.0),
+            r.measured_ms.unwrap_or(0.0),
             if r.records.is_some() { " per record" } else { "" },
             r.target_ms.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
         ),
@@ -260,10 +262,10 @@ fn rls_leakproof(r: &ResultRow, data: &ReportData, out: &mut Vec<Recommendation>
         evidence: format!(
             "test {} as the tenant: {:.2} ms ({}); the same query as the owner (test {}): {:.2} ms (PASS)",
             r.test_id,
-            r.measured().unwrap_or(0.0),
+            r.measured_ms.unwrap_or(0.0),
             r.status,
             other.test_id,
-            other.measured().unwrap_or(0.0)
+            other.measured_ms.unwrap_or(0.0)
         ),
         index_ddl: None,
         action: "pg_trgm's %, similarity(), LIKE and ILIKE are not LEAKPROOF, so under row-level security the planner \

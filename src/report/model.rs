@@ -100,13 +100,6 @@ pub struct ResultRow {
     pub plan: Option<Value>,
 }
 
-impl ResultRow {
-    /// The figure the verdict was made on, per record when the test counts records.
-    pub fn measured(&self) -> Option<f64> {
-        self.measured_ms
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PreviousRun {

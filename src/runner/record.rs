@@ -84,13 +84,13 @@ pub fn append_note(run_id: i64, note: &str) {
 
 /// Bytes of all indexes on the tables under test.
 pub fn index_bytes(target: &Target) -> i64 {
-    let parts: Vec<String> = crate::sut::columns::relation_names()
-        .iter()
-        .map(|t| format!("pg_catalog.pg_indexes_size('{}'::regclass)", target.rel(t).replace('\'', "''")))
-        .collect();
-    Spi::get_one::<i64>(&format!("SELECT ({})::bigint", parts.join(" + ")))
-        .expect("index sizes")
-        .unwrap_or(0)
+    let relations: Vec<String> = crate::sut::columns::relation_names().iter().map(|t| target.rel(t)).collect();
+    Spi::get_one_with_args::<i64>(
+        "SELECT sum(pg_catalog.pg_indexes_size(r::regclass))::bigint FROM unnest($1::text[]) AS r",
+        &[relations.into()],
+    )
+    .expect("index sizes")
+    .unwrap_or(0)
 }
 
 /// The pre-test checklist, as far as a server can do it: reset pg_stat_statements when
@@ -118,7 +118,7 @@ pub fn pre_test_checklist(run_id: i64) {
         Spi::run(&format!("SELECT {}.pg_stat_statements_reset()", pgrx::spi::quote_identifier(&schema)))
             .expect("pg_stat_statements_reset");
     }
-    let free_slots = crate::load::coordinator::free_worker_slots();
+    let free_slots = crate::worker::launch::free_worker_slots();
     Spi::run_with_args(
         "UPDATE perf_runs SET stat_statements = $2, \
                 cache_state = 'warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache (ERRATA 3), so cold-cache figures would need a restart', \

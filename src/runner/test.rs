@@ -59,20 +59,14 @@ fn extension_installed(name: &str) -> bool {
 /// The query with only `tenant_company`'s data in the tables (others deleted, children
 /// first, statistics refreshed), all rolled back.
 fn run_single_tenant(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
-    let keep = t.tenant_company.clone().unwrap_or_default();
+    use crate::sut::ownership::{delete_tenant_rows, Companies};
     in_subtransaction(OnSuccess::Rollback, || {
-        let customers = target.rel("customers");
-        for (table, cond) in [
-            ("customer_matching_keys", format!("customer_id IN (SELECT id FROM {customers} WHERE company_id <> $1::uuid)")),
-            ("customer_events", format!("customer_id IN (SELECT id FROM {customers} WHERE company_id <> $1::uuid)")),
-            ("customer_conversation_summaries", format!("customer_id IN (SELECT id FROM {customers} WHERE company_id <> $1::uuid)")),
-            ("VC Usage", "company_id <> $1::uuid".to_string()),
-            ("customers", "company_id <> $1::uuid".to_string()),
-        ] {
-            pgrx::spi::Spi::run_with_args(&format!("DELETE FROM {} WHERE {cond}", target.rel(table)), &[keep.as_str().into()])
-                .unwrap_or_else(|e| pgrx::error!("{e}"));
-        }
-        pgrx::spi::Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics"))).unwrap_or_else(|e| pgrx::error!("{e}"));
+        let keep = t
+            .tenant_company
+            .as_deref()
+            .unwrap_or_else(|| pgrx::error!("test {}: a single_tenant test needs tenant_company", t.test_id));
+        delete_tenant_rows(target, &Companies::AllBut(crate::suite::setup::uuid(keep)), false);
+        crate::suite::setup::refresh_metrics(target);
         crate::suite::setup::analyze(target);
         context::enter(target, &RunAs::Owner);
         timed::measure_query(&t.sql, t.warmup, iterations)

@@ -56,17 +56,54 @@ pub fn refuse_foreign_data(schema: &str, allowed: bool) {
     }
 }
 
-/// The tables to empty for our companies, children first (a user's schema may not
-/// cascade), each with the condition that ties a row to a company in `ids`.
-const CLEANUP_ORDER: &[(&str, &str)] = &[
-    ("customer_matching_keys", "customer_id IN (SELECT id FROM {customers} WHERE company_id = ANY($1))"),
-    ("customer_events", "customer_id IN (SELECT id FROM {customers} WHERE company_id = ANY($1))"),
-    ("customer_conversation_summaries", "customer_id IN (SELECT id FROM {customers} WHERE company_id = ANY($1))"),
-    ("VC Usage", "company_id = ANY($1)"),
-    ("customers", "company_id = ANY($1)"),
-    ("users", "company_id = ANY($1)"),
-    ("companies", "id = ANY($1)"),
+/// The tenant tables, children first (a user's schema may not cascade), each with the
+/// condition that ties a row to the companies chosen by `{pred}` ("= ANY($1)", "<> $1").
+const TENANT_TABLES: &[(&str, &str)] = &[
+    ("customer_matching_keys", "customer_id IN (SELECT id FROM {customers} WHERE company_id {pred})"),
+    ("customer_events", "customer_id IN (SELECT id FROM {customers} WHERE company_id {pred})"),
+    ("customer_conversation_summaries", "customer_id IN (SELECT id FROM {customers} WHERE company_id {pred})"),
+    ("VC Usage", "company_id {pred}"),
+    ("customers", "company_id {pred}"),
+    ("users", "company_id {pred}"),
+    ("companies", "id {pred}"),
 ];
+
+/// Whose rows `delete_tenant_rows` removes.
+pub enum Companies {
+    These(Vec<pgrx::Uuid>),
+    AllBut(pgrx::Uuid),
+}
+
+/// Delete the chosen companies' rows from every tenant table, children first; the
+/// users and companies rows themselves only when `with_companies`. Rows per table.
+pub fn delete_tenant_rows(target: &Target, which: &Companies, with_companies: bool) -> Vec<(String, i64)> {
+    let customers = target.rel("customers");
+    let pred = match which {
+        Companies::These(_) => "= ANY($1)",
+        Companies::AllBut(_) => "<> $1",
+    };
+    let tables = if with_companies { TENANT_TABLES } else { &TENANT_TABLES[..5] };
+    tables
+        .iter()
+        .map(|(table, condition)| {
+            let arg = match which {
+                Companies::These(ids) => ids.clone().into(),
+                Companies::AllBut(id) => (*id).into(),
+            };
+            let n = Spi::get_one_with_args::<i64>(
+                &format!(
+                    "WITH d AS (DELETE FROM {} WHERE {} RETURNING 1) SELECT count(*) FROM d",
+                    target.rel(table),
+                    condition.replace("{customers}", &customers).replace("{pred}", pred)
+                ),
+                &[arg],
+            )
+            .expect("delete tenant rows")
+            .unwrap_or(0);
+            (table.to_string(), n)
+        })
+        .collect()
+}
 
 /// Delete every row of the companies pg_perfsuite created in `target`, then forget
 /// them. Returns rows deleted per table. Running it twice deletes nothing the second time.
@@ -81,21 +118,7 @@ pub fn cleanup(target: &Target) -> Vec<(String, i64)> {
         .collect::<Result<Vec<_>, _>>()
     })
     .expect("generated companies");
-    let customers = target.rel("customers");
-    let mut out = Vec::new();
-    for (table, condition) in CLEANUP_ORDER {
-        let n = Spi::get_one_with_args::<i64>(
-            &format!(
-                "WITH d AS (DELETE FROM {} WHERE {} RETURNING 1) SELECT count(*) FROM d",
-                target.rel(table),
-                condition.replace("{customers}", &customers)
-            ),
-            &[ids.clone().into()],
-        )
-        .expect("cleanup delete")
-        .unwrap_or(0);
-        out.push((table.to_string(), n));
-    }
+    let mut out = delete_tenant_rows(target, &Companies::These(ids), true);
     Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics"))).expect("refresh customer_metrics");
     let forgotten = Spi::get_one_with_args::<i64>(
         "WITH d AS (DELETE FROM perf_generated_companies WHERE target_schema = $1 RETURNING 1) SELECT count(*) FROM d",

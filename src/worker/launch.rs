@@ -2,6 +2,7 @@
 
 use pgrx::bgworkers::{BackgroundWorkerBuilder, DynamicBackgroundWorker};
 use pgrx::pg_sys;
+use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 use super::job::{pack_oids, Job};
@@ -13,6 +14,24 @@ pub fn role_to_assume() -> u32 {
     // SAFETY: plain reads of backend-local identity state.
     let (current, session) = unsafe { (pg_sys::GetUserId(), pg_sys::GetSessionUserId()) };
     if current == session { 0 } else { current.to_u32() }
+}
+
+/// Background-worker slots not in use now: max_worker_processes minus the processes
+/// in pg_stat_activity that are background workers. Bgworkers show their own type
+/// there, so the count excludes every process type that is *not* one (PostgreSQL
+/// 15-18, including 17's walsummarizer and slotsync worker and 18's io workers).
+pub fn free_worker_slots() -> i64 {
+    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").expect("pg_stat_clear_snapshot");
+    Spi::get_one::<i64>(
+        "SELECT current_setting('max_worker_processes')::int \
+              - (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                  WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker', \
+                        'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
+                        'walsender', 'archiver', 'logger', 'standalone backend', 'walsummarizer', \
+                        'slotsync worker', 'io worker'))",
+    )
+    .expect("worker slots")
+    .unwrap_or(0)
 }
 
 /// Launch a worker for `job`; raises 53400 with a HINT when no worker slot is free.
