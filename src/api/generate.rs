@@ -43,6 +43,7 @@ fn generate_test_customers(
         progress_notices: true,
     });
     refresh_metrics(&target);
+    notice!("foreign keys of generated rows: {}", writer::Children::plan(&target).describe());
     notice!(
         "Successfully generated {} customers for company {} ({} conversations, {} events, seed {seed})",
         counts.customers,

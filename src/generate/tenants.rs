@@ -68,6 +68,7 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
     }
     if tenants_filled > 0 {
         crate::suite::setup::refresh_metrics(target);
+        notice!("foreign keys of generated rows: {}", writer::Children::plan(target).describe());
     }
     Filled { counts, tenants_filled, elapsed_ms: start.elapsed().as_secs_f64() * 1000.0 }
 }

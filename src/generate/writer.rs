@@ -4,6 +4,7 @@
 
 use pgrx::prelude::*;
 
+use super::fk_batch::{self, BatchCheck};
 use super::model::{CustomerRow, Model, AI_RESPONSE, EVENT_DATA};
 use crate::sut::Target;
 
@@ -58,6 +59,7 @@ pub fn write(req: &Request) -> Counts {
         t.rel("customer_events")
     );
 
+    let children = Children::plan(t);
     let mut model = Model::new(req.seed);
     let mut counts = Counts::default();
     let mut next = 1i64;
@@ -66,8 +68,19 @@ pub fn write(req: &Request) -> Counts {
         let batch: Vec<CustomerRow> = (next..=last).map(|i| model.customer(i)).collect();
         Spi::connect_mut(|c| {
             c.update(&customers_sql, None, &customer_args(req, &batch))?;
-            c.update(&conversations_sql, None, &conversation_args(req, &batch))?;
-            c.update(&events_sql, None, &event_args(req, &batch))?;
+            let parents = |column: &str, has_rows: fn(&CustomerRow) -> bool| -> Vec<pgrx::Uuid> {
+                match column {
+                    "company_id" => vec![req.company_id],
+                    "user_id" => vec![req.user_id],
+                    _ => batch.iter().filter(|r| has_rows(r)).map(|r| uuid(&r.id)).collect(),
+                }
+            };
+            insert_child(c, "VC Usage", &conversations_sql, conversation_args(req, &batch), &children.conversations, |col| {
+                parents(col, |r| !r.conversations.is_empty())
+            })?;
+            insert_child(c, "customer_events", &events_sql, event_args(req, &batch), &children.events, |col| {
+                parents(col, |r| !r.events.is_empty())
+            })?;
             Ok::<_, pgrx::spi::Error>(())
         })
         .expect("generated rows");
@@ -83,6 +96,74 @@ pub fn write(req: &Request) -> Counts {
         next = last + 1;
     }
     counts
+}
+
+/// How each child table's foreign keys are checked: once per batch (the checks to run)
+/// or per row by PostgreSQL (the reason). Decided once per call from the catalog.
+pub struct Children {
+    pub conversations: Result<Vec<BatchCheck>, String>,
+    pub events: Result<Vec<BatchCheck>, String>,
+}
+
+impl Children {
+    pub fn plan(target: &Target) -> Children {
+        Children {
+            conversations: fk_batch::decide(
+                &fk_batch::facts(target, "VC Usage"),
+                &["company_id", "user_id", "customer_id"],
+                &["company_id", "user_id", "customer_id", "customer_name", "session_id", "interaction_number",
+                  "user_message", "ai_response", "created_at"],
+            ),
+            events: fk_batch::decide(
+                &fk_batch::facts(target, "customer_events"),
+                &["company_id", "customer_id"],
+                &["company_id", "customer_id", "event_type", "event_data", "created_at"],
+            ),
+        }
+    }
+
+    /// One line for the NOTICEs: how the foreign keys of the child rows are checked.
+    pub fn describe(&self) -> String {
+        [("\"VC Usage\"", &self.conversations), ("customer_events", &self.events)]
+            .iter()
+            .map(|(table, d)| match d {
+                Ok(_) => format!("{table}: once per batch"),
+                Err(why) => format!("{table}: per row ({why})"),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Insert one child table's rows of a batch. With batch checks, the INSERT runs with
+/// session_replication_role = replica (skipping the per-row foreign-key triggers, the
+/// only triggers `Children::plan` let through) and the checks follow, once each.
+fn insert_child(
+    c: &mut pgrx::spi::SpiClient<'_>,
+    table: &str,
+    sql: &str,
+    args: Vec<pgrx::datum::DatumWithOid<'_>>,
+    mode: &Result<Vec<BatchCheck>, String>,
+    parents: impl Fn(&str) -> Vec<pgrx::Uuid>,
+) -> Result<(), pgrx::spi::Error> {
+    let Ok(checks) = mode else {
+        c.update(sql, None, &args)?;
+        return Ok(());
+    };
+    // Transaction-local, and put back right after the statement (to what the caller
+    // had); an error in between aborts the (sub)transaction, which restores it too.
+    let previous = c
+        .update("SELECT pg_catalog.current_setting('session_replication_role')", None, &[])?
+        .first()
+        .get::<String>(1)?
+        .unwrap_or_else(|| "origin".into());
+    c.update("SELECT pg_catalog.set_config('session_replication_role', 'replica', true)", None, &[])?;
+    c.update(sql, None, &args)?;
+    c.update("SELECT pg_catalog.set_config('session_replication_role', $1, true)", None, &[previous.into()])?;
+    for check in checks {
+        fk_batch::check(c, table, check, &parents(&check.column));
+    }
+    Ok(())
 }
 
 fn uuid(b: &[u8; 16]) -> pgrx::Uuid {

@@ -77,4 +77,60 @@ mod tests {
         two_companies();
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 5, '{USER_B}')"));
     }
+
+    fn reference_target() -> crate::sut::Target {
+        crate::sut::ensure_schema(Some("public"))
+    }
+
+    #[pg_test]
+    fn child_foreign_keys_checked_once_per_batch_on_the_reference_schema() {
+        two_companies();
+        let plan = crate::generate::writer::Children::plan(&reference_target());
+        let columns = |d: &Result<Vec<crate::generate::fk_batch::BatchCheck>, String>| {
+            let mut c: Vec<String> = d.as_ref().expect("batch checks").iter().map(|k| k.column.clone()).collect();
+            c.sort();
+            c
+        };
+        assert_eq!(columns(&plan.conversations), ["company_id", "customer_id", "user_id"]);
+        assert_eq!(columns(&plan.events), ["company_id", "customer_id"]);
+        run(&format!("SELECT generate_test_customers('{COMPANY_A}', 120, '{USER_A}', 7)"));
+        assert_eq!(one::<String>("SELECT current_setting('session_replication_role')"), "origin", "setting put back");
+        // Every child row has its parents (what the skipped per-row checks guaranteed).
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM \"VC Usage\" v WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = v.customer_id)
+                        OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = v.user_id)
+                        OR NOT EXISTS (SELECT 1 FROM companies o WHERE o.id = v.company_id)"),
+            0
+        );
+        assert_eq!(one::<i64>("SELECT count(*) FROM customer_events e WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id)"), 0);
+    }
+
+    /// A customer a user's trigger silently drops leaves its conversations without a
+    /// parent: the batch check refuses them exactly as PostgreSQL's per-row check would.
+    #[pg_test(error = "insert or update on table \"VC Usage\" violates foreign key constraint \"VC Usage_customer_id_fkey\"")]
+    fn batch_check_refuses_children_of_a_missing_customer() {
+        two_companies();
+        run("CREATE FUNCTION drop_some() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN IF NEW.customer_email IS NULL THEN RETURN NULL; END IF; RETURN NEW; END $$;
+             CREATE TRIGGER drop_some BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION drop_some();");
+        assert!(crate::generate::writer::Children::plan(&reference_target()).conversations.is_ok());
+        run(&format!("SELECT generate_test_customers('{COMPANY_A}', 50, '{USER_A}', 7)"));
+    }
+
+    /// A user's own trigger on a child table must fire for every generated row, so that
+    /// table keeps PostgreSQL's per-row checks.
+    #[pg_test]
+    fn user_trigger_on_a_child_table_keeps_per_row_checks_and_fires() {
+        two_companies();
+        run("CREATE TABLE event_audit (n bigint NOT NULL DEFAULT 0); INSERT INTO event_audit VALUES (0);
+             CREATE FUNCTION audit_event() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN UPDATE event_audit SET n = n + 1; RETURN NEW; END $$;
+             CREATE TRIGGER audit_event AFTER INSERT ON customer_events FOR EACH ROW EXECUTE FUNCTION audit_event();");
+        let plan = crate::generate::writer::Children::plan(&reference_target());
+        assert_eq!(plan.events.as_ref().unwrap_err(), "trigger audit_event must fire for every row");
+        assert!(plan.conversations.is_ok(), "the other table is unaffected");
+        run(&format!("SELECT generate_test_customers('{COMPANY_A}', 40, '{USER_A}', 7)"));
+        assert_eq!(one::<i64>("SELECT n FROM event_audit"), one::<i64>("SELECT count(*) FROM customer_events"));
+        assert!(one::<i64>("SELECT n FROM event_audit") >= 120);
+    }
 }
