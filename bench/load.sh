@@ -5,7 +5,15 @@
 #   1. real pgbench, simple protocol   (bench/baseline/pgbench_customer_load.sql)
 #   2. real pgbench, -M prepared       (bench/baseline/pgbench_customer_load_prepared.sql)
 #   3. perf_load_test with the same statements, clients and transactions
-# TPS, and latency p50/p95 (pgbench's from its per-transaction log, -l).
+# TPS, and latency p50/p95 (pgbench's from its per-transaction log, -l). Then:
+#   - the customer-list statement alone (the same 10 clients): how much per-transaction
+#     overhead the in-server runner saves when the statement itself is cheap;
+#   - latency agreement: one client at a fixed 100 transactions/s (pgbench -R, so no
+#     queueing on either side), where both should see the same latencies: p50 and p95
+#     of perf_load_test must be within 30 % or 1 ms (whichever is larger) of those of
+#     pgbench's -l log, else the script exits 1. pgbench's figures also hold its own
+#     wake-ups and the round trip, which the in-server figure does not; 1000
+#     transactions keep the p95 from resting on a handful of samples.
 #   bench/load.sh                         # PERF_BENCH_CLIENTS / PERF_BENCH_TXNS to change the load
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,37 +32,75 @@ psql_pg -q -d bench -c "SET client_min_messages = warning" -c "SELECT count(*) F
 # The same two statements with the same single company as pgbench's -D.
 psql_pg -q -d bench -c "INSERT INTO perf_load_scripts (name, script, variables)
   SELECT 'bench-one-company', script, jsonb_build_object('company_id', '$COMPANY', 'search_term', 'john')
-    FROM perf_load_scripts WHERE name = 'plan'"
+    FROM perf_load_scripts WHERE name = 'plan';
+  INSERT INTO perf_load_scripts (name, script, variables)
+  SELECT 'bench-list-one-company', script, jsonb_build_object('company_id', '$COMPANY')
+    FROM perf_load_scripts WHERE name = 'plan-list'"
+# The list statement alone, for pgbench (first statement of the plan's prepared-mode script).
+LIST_SQL=$(as_pg mktemp --suffix=.sql)
+grep -v '^--' bench/baseline/pgbench_customer_load_prepared.sql | head -1 | as_pg tee "$LIST_SQL" >/dev/null
 
 LOGDIR=$(as_pg mktemp -d)
-# pgbench's per-transaction log: client_id transaction_no time(us) script_no epoch epoch_us
+# pgbench_run mode file clients txns [extra pgbench options...]: "tps p50 p95", the
+# percentiles from pgbench's per-transaction log (-l): client_id transaction_no time(us)
+# script_no epoch epoch_us [schedule_lag(us) with -R]; latency = time - lag.
 pgbench_run() {
-  local mode=$1 file=$2 out
+  local mode=$1 file=$2 clients=$3 txns=$4 out; shift 4
   as_pg rm -f "$LOGDIR"/pgbench_log.*
-  out=$(cd "$LOGDIR" && as_pg "$BIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -M "$mode" -c "$CLIENTS" -j 2 -t "$TXNS" \
-          -D company_id=$COMPANY -D search_term=john -l -f "$OLDPWD/$file" bench 2>&1)
+  out=$(cd "$LOGDIR" && as_pg "$BIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -M "$mode" -c "$clients" -j 2 -t "$txns" \
+          -D company_id=$COMPANY -D search_term=john -l "$@" -f "$file" bench 2>&1)
   local tps p50 p95
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<< "$out" | head -1)
-  read -r p50 p95 < <(as_pg cat "$LOGDIR"/pgbench_log.* | awk '{print $3/1000}' | sort -n \
+  read -r p50 p95 < <(as_pg cat "$LOGDIR"/pgbench_log.* | awk '{print ($3 - (NF >= 7 ? $7 : 0)) / 1000}' | sort -n \
       | awk '{a[NR]=$1} END {i50=int(NR*0.50); i95=int(NR*0.95); if (i50<1) i50=1; if (i95<1) i95=1; print a[i50], a[i95]}')
   echo "$tps $p50 $p95"
 }
 
-read -r s_tps s_p50 s_p95 < <(pgbench_run simple bench/baseline/pgbench_customer_load.sql)
-read -r p_tps p_p50 p_p95 < <(pgbench_run prepared bench/baseline/pgbench_customer_load_prepared.sql)
-read -r i_tps i_p50 i_p95 < <(psql_pg -At -F ' ' -d bench -c "SET client_min_messages = warning" \
-   -c "SELECT round(tps::numeric, 1), round(lat_p50_ms::numeric, 3), round(lat_p95_ms::numeric, 3) FROM perf_load_test(clients => $CLIENTS, transactions => $TXNS, script => 'bench-one-company')" | tail -1)
+# perf_run script clients txns [rate]: "tps p50 p95"
+perf_run() {
+  psql_pg -At -F ' ' -d bench -c "SET client_min_messages = warning" \
+    -c "SELECT round(tps::numeric, 1), round(lat_p50_ms::numeric, 3), round(lat_p95_ms::numeric, 3)
+          FROM perf_load_test(clients => $2, transactions => $3, script => '$1', rate => ${4:-NULL})" | tail -1
+}
+
+row() { printf '%-30s %10s %10s %10s\n' "$@"; }
+
+read -r s_tps s_p50 s_p95 < <(pgbench_run simple "$PWD/bench/baseline/pgbench_customer_load.sql" "$CLIENTS" "$TXNS")
+read -r p_tps p_p50 p_p95 < <(pgbench_run prepared "$PWD/bench/baseline/pgbench_customer_load_prepared.sql" "$CLIENTS" "$TXNS")
+read -r i_tps i_p50 i_p95 < <(perf_run bench-one-company "$CLIENTS" "$TXNS")
+
+LIST_TXNS=$((TXNS * 3))
+read -r lp_tps lp_p50 lp_p95 < <(pgbench_run prepared "$LIST_SQL" "$CLIENTS" "$LIST_TXNS")
+read -r li_tps li_p50 li_p95 < <(perf_run bench-list-one-company "$CLIENTS" "$LIST_TXNS")
+
+read -r ap_tps ap_p50 ap_p95 < <(pgbench_run prepared "$PWD/bench/baseline/pgbench_customer_load_prepared.sql" 1 1000 -R 100)
+read -r ai_tps ai_p50 ai_p95 < <(perf_run bench-one-company 1 1000 100)
 
 echo
-printf '%-28s %10s %10s %10s\n' "runner ($CLIENTS clients x $TXNS)" "TPS" "p50 ms" "p95 ms"
-printf '%-28s %10s %10s %10s\n' "pgbench -M simple" "$s_tps" "$s_p50" "$s_p95"
-printf '%-28s %10s %10s %10s\n' "pgbench -M prepared" "$p_tps" "$p_p50" "$p_p95"
-printf '%-28s %10s %10s %10s\n' "perf_load_test" "$i_tps" "$i_p50" "$i_p95"
+echo "== the plan's script (customer list + fuzzy search), $CLIENTS clients x $TXNS =="
+row runner TPS "p50 ms" "p95 ms"
+row "pgbench -M simple" "$s_tps" "$s_p50" "$s_p95"
+row "pgbench -M prepared" "$p_tps" "$p_p50" "$p_p95"
+row "perf_load_test" "$i_tps" "$i_p50" "$i_p95"
 echo
-python3 - "$i_tps" "$p_tps" "$s_tps" "$i_p50" "$p_p50" <<'PY'
+echo "== the customer-list statement alone, $CLIENTS clients x $LIST_TXNS =="
+row "pgbench -M prepared" "$lp_tps" "$lp_p50" "$lp_p95"
+row "perf_load_test" "$li_tps" "$li_p50" "$li_p95"
+echo
+echo "== latency agreement: the plan's script, 1 client x 1000 at 100 transactions/s =="
+row "pgbench -M prepared -R 100" "$ap_tps" "$ap_p50" "$ap_p95"
+row "perf_load_test rate => 100" "$ai_tps" "$ai_p50" "$ai_p95"
+echo
+python3 - "$i_tps" "$p_tps" "$s_tps" "$li_tps" "$lp_tps" "$ai_p50" "$ap_p50" "$ai_p95" "$ap_p95" <<'PY'
 import sys
-i, p, s, i50, p50 = map(float, sys.argv[1:])
-print(f"perf_load_test vs pgbench -M prepared: {i / p:.2f}x TPS (target >= 1.5x)")
-print(f"perf_load_test vs pgbench -M simple  : {i / s:.2f}x TPS")
-print(f"p50 latency, perf_load_test / pgbench prepared: {i50 / p50:.2f} (in-server latency excludes network and protocol time)")
+i, p, s, li, lp, a50, b50, a95, b95 = map(float, sys.argv[1:])
+print(f"plan's script : perf_load_test {i / p:.2f}x pgbench -M prepared TPS (target >= 1.5x), {i / s:.2f}x pgbench simple")
+print(f"list statement: perf_load_test {li / lp:.2f}x pgbench -M prepared TPS (target >= 1.5x)")
+ok = True
+for name, ours, theirs in (("p50", a50, b50), ("p95", a95, b95)):
+    tol = max(0.30 * theirs, 1.0)
+    good = abs(ours - theirs) <= tol
+    ok &= good
+    print(f"agreement {name}: perf_load_test {ours:.3f} ms vs pgbench -l {theirs:.3f} ms, tolerance {tol:.3f} ms: {'PASS' if good else 'FAIL'}")
+sys.exit(0 if ok else 1)
 PY
