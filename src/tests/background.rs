@@ -133,6 +133,45 @@ mod client {
         until("the run to end", Duration::from_secs(120), || (run_status(&mut b, run_id).0 != "running").then_some(()));
     }
 
+    /// A generation far too large to finish is stopped by statement_timeout within a
+    /// batch or two, and its transaction leaves nothing behind (nor the replica setting
+    /// the batched foreign-key checks use).
+    #[test]
+    fn generator_is_cancellable_and_leaves_nothing() {
+        let mut a = connect("gen_cancel");
+        a.batch_execute(
+            "SELECT perf_install_schema('gen_cancel');
+             INSERT INTO gen_cancel.companies (id, name) VALUES ('aaaaaaaa-0000-0000-0000-0000000000c1', 'C');
+             INSERT INTO gen_cancel.users (id, email, company_id) VALUES ('bbbbbbbb-0000-0000-0000-0000000000c1', 'c@c', 'aaaaaaaa-0000-0000-0000-0000000000c1');
+             SET statement_timeout = '700ms'",
+        )
+        .unwrap();
+        let start = Instant::now();
+        // Two million customers: minutes of work at any speed this suite runs at.
+        let err = a
+            .query(
+                "SELECT generate_test_customers('aaaaaaaa-0000-0000-0000-0000000000c1', 2000000, 'bbbbbbbb-0000-0000-0000-0000000000c1', 1, 'gen_cancel')",
+                &[],
+            )
+            .unwrap_err();
+        let took = start.elapsed();
+        assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("57014"), "{err}");
+        assert!(took < Duration::from_secs(30), "cancel took {took:?}");
+        a.batch_execute("RESET statement_timeout").unwrap();
+        let left: i64 = a
+            .query_one(
+                "SELECT (SELECT count(*) FROM gen_cancel.customers) + (SELECT count(*) FROM gen_cancel.\"VC Usage\")
+                      + (SELECT count(*) FROM gen_cancel.customer_events) + (SELECT count(*) FROM gen_cancel.customer_matching_keys)",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0);
+        let role: String = a.query_one("SHOW session_replication_role", &[]).unwrap().get(0);
+        assert_eq!(role, "origin");
+        a.batch_execute("DROP SCHEMA gen_cancel CASCADE").unwrap();
+    }
+
     #[test]
     fn cancelling_the_caller_cancels_the_run() {
         let mut a = connect("bg_cancel");
