@@ -44,6 +44,9 @@ impl TriggerTime {
     }
 }
 
+/// Why a utility statement has no plan facts; callers show it as it is.
+pub const UTILITY: &str = "a utility statement has no plan";
+
 impl PlanFacts {
     /// Parse the text of EXPLAIN's JSON output.
     #[cfg(test)]
@@ -57,7 +60,12 @@ impl PlanFacts {
             Value::Array(a) => a.first().ok_or("EXPLAIN output is an empty array")?,
             other => other,
         };
-        let plan = top.get("Plan").ok_or("EXPLAIN output has no \"Plan\"")?;
+        let plan = top.get("Plan").ok_or(match top {
+            // EXPLAIN of REFRESH, VACUUM and other utility statements: PostgreSQL's JSON
+            // output is just the string "Utility Statement".
+            Value::String(s) if s == "Utility Statement" => UTILITY,
+            _ => "EXPLAIN output has no \"Plan\"",
+        })?;
         let mut facts = PlanFacts {
             planning_ms: top.get("Planning Time").and_then(Value::as_f64),
             execution_ms: top.get("Execution Time").and_then(Value::as_f64),
@@ -200,6 +208,7 @@ mod tests {
         assert!(PlanFacts::from_json_text("{}").is_err());
         assert!(PlanFacts::from_json_text("[]").is_err());
         assert!(PlanFacts::from_json_text("not json").is_err());
+        assert_eq!(PlanFacts::from_json_text(r#"["Utility Statement"]"#).unwrap_err(), UTILITY);
         let no_buffers = PlanFacts::from_json_text(r#"[{"Plan": {"Node Type": "Result"}}]"#).unwrap();
         assert_eq!(no_buffers.cache_hit_ratio(), None);
     }
