@@ -44,6 +44,8 @@ REVOKE EXECUTE ON FUNCTION perf_unschedule(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_cleanup(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision, double precision) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_grant_operator(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_revoke_operator(text) FROM PUBLIC;
 "#,
     name = "privileges",
     finalize

@@ -2,6 +2,7 @@
 //! checks, then a call into the modules that do the work.
 
 pub mod cleanup;
+pub mod grants;
 pub mod generate;
 pub mod load;
 pub mod log;

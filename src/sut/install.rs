@@ -140,7 +140,7 @@ fn check_tenant_role() {
 }
 
 /// Create the tenant role when missing; refuse one that would bypass RLS.
-fn ensure_tenant_role() {
+pub fn ensure_tenant_role() {
     check_tenant_role();
     let exists = Spi::get_one_with_args::<bool>(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",

@@ -4,6 +4,7 @@
 mod background;
 mod cleanup;
 mod generate;
+mod grants;
 mod report;
 mod run;
 mod schema;

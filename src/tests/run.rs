@@ -24,7 +24,8 @@ mod tests {
                   "perf_generate(integer,integer,bigint,text)", "perf_cleanup(text)",
                   "perf_load_test(integer,integer,interval,text,text,interval,double precision,double precision)",
                   "generate_test_customers(uuid,integer,uuid,bigint,text)",
-                  "log_performance_test(text,text,numeric,integer,text)"] {
+                  "log_performance_test(text,text,numeric,integer,text)",
+                  "perf_grant_operator(text)", "perf_revoke_operator(text)"] {
             run("CREATE ROLE perf_nobody NOLOGIN");
             assert!(!one::<bool>(&format!("SELECT has_function_privilege('perf_nobody', '{f}', 'EXECUTE')")), "{f} is executable by PUBLIC");
             run("DROP ROLE perf_nobody");
