@@ -70,6 +70,7 @@ CREATE TABLE performance_test_results (
     shared_hit_blocks   bigint,
     shared_read_blocks  bigint,
     temp_blocks         bigint,
+    work_mem_kb         bigint,     -- most memory one sort/hash node held (kB): the plan's "Memory usage (work_mem)"
     seq_scans           text[],     -- relations read by Seq Scan
     index_scans         text[],     -- indexes used
     expected_value      numeric,

@@ -49,7 +49,7 @@ SELECT jsonb_build_object(
             'notes', x.notes, 'iterations', x.iterations, 'min_ms', x.min_ms, 'p50_ms', x.p50_ms,
             'p95_ms', x.p95_ms, 'p99_ms', x.p99_ms, 'max_ms', x.max_ms,
             'shared_hit_blocks', x.shared_hit_blocks, 'shared_read_blocks', x.shared_read_blocks,
-            'temp_blocks', x.temp_blocks, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
+            'temp_blocks', x.temp_blocks, 'work_mem_kb', x.work_mem_kb, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
             'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan,
             'sql', coalesce(t.explain_sql, t.sql))
             ORDER BY x.result_id), '[]')

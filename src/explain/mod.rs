@@ -28,6 +28,31 @@ pub struct PlanFacts {
     /// Per-trigger totals from EXPLAIN ANALYZE's "Triggers" section (row-level and
     /// AFTER triggers of the explained statement).
     pub triggers: Vec<TriggerTime>,
+    /// The plan's "Memory usage (work_mem)" metric: the most memory one sort, hash or
+    /// hash aggregate held ("Sort Space Used" of an in-memory sort, "Peak Memory
+    /// Usage"), in kB. Each such node may use up to work_mem (hashes: times
+    /// hash_mem_multiplier).
+    pub work_mem_kb: Option<i64>,
+    /// Nodes that did not fit in work_mem, e.g. "Sort (external merge, 2304 kB on
+    /// disk)", "Hash (4 batches)", "HashAggregate (3 batches, 1024 kB on disk)".
+    pub spills: Vec<Spill>,
+}
+
+/// One plan node that spilled to disk because work_mem was too small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spill {
+    pub node: String,
+    /// kB written to disk, when EXPLAIN says.
+    pub disk_kb: Option<i64>,
+    /// Batches of a hash or hash aggregate (1 fits in memory).
+    pub batches: Option<i64>,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Spill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.node, self.detail)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +161,44 @@ fn push_unique(list: &mut Vec<String>, item: &str) {
     }
 }
 
+/// Sort and hash memory of one node, and whether it spilled.
+fn memory(node: &Value, node_type: &str, facts: &mut PlanFacts) {
+    let mut held = |kb: i64| facts.work_mem_kb = Some(facts.work_mem_kb.unwrap_or(0).max(kb));
+    let sort_kb = node.get("Sort Space Used").and_then(Value::as_i64);
+    let on_disk = node.get("Sort Space Type").and_then(Value::as_str) == Some("Disk");
+    match sort_kb {
+        Some(kb) if !on_disk => held(kb),
+        _ => {}
+    }
+    if let Some(kb) = node.get("Peak Memory Usage").and_then(Value::as_i64) {
+        held(kb);
+    }
+    let batches = node
+        .get("Hash Batches")
+        .or_else(|| node.get("HashAgg Batches"))
+        .and_then(Value::as_i64)
+        .filter(|b| *b > 1);
+    let disk_kb = if on_disk { sort_kb } else { node.get("Disk Usage").and_then(Value::as_i64).filter(|kb| *kb > 0) };
+    if batches.is_none() && disk_kb.is_none() {
+        return;
+    }
+    let name = match node.get("Strategy").and_then(Value::as_str) {
+        Some("Hashed") if node_type == "Aggregate" => "HashAggregate".to_string(),
+        _ => node_type.to_string(),
+    };
+    let mut detail = Vec::new();
+    if let Some(m) = node.get("Sort Method").and_then(Value::as_str) {
+        detail.push(m.to_string());
+    }
+    if let Some(b) = batches {
+        detail.push(format!("{b} batches"));
+    }
+    if let Some(kb) = disk_kb {
+        detail.push(format!("{kb} kB on disk"));
+    }
+    facts.spills.push(Spill { node: name, disk_kb, batches, detail: detail.join(", ") });
+}
+
 fn walk(node: &Value, facts: &mut PlanFacts) {
     let node_type = node.get("Node Type").and_then(Value::as_str).unwrap_or("?");
     let relation = node.get("Relation Name").and_then(Value::as_str);
@@ -157,6 +220,7 @@ fn walk(node: &Value, facts: &mut PlanFacts) {
         line.push_str(&format!(" on {r}"));
     }
     facts.nodes.push(line);
+    memory(node, node_type, facts);
 
     if let Some(Value::Array(children)) = node.get("Plans") {
         for child in children {
@@ -201,6 +265,29 @@ mod tests {
         assert!(f.uses_index("idx_customers_not_deleted"));
         assert!(!f.uses_index("idx_customers_email"));
         assert!(f.scan_summary().starts_with("Index Scan using idx_customers_not_deleted on customers"));
+    }
+
+    #[test]
+    fn sort_and_hash_memory_and_spills() {
+        let f = PlanFacts::from_json_text(
+            r#"[{"Plan": {"Node Type": "Sort", "Sort Method": "external merge", "Sort Space Used": 2304, "Sort Space Type": "Disk",
+                 "Plans": [{"Node Type": "Hash Join", "Plans": [
+                   {"Node Type": "Seq Scan", "Relation Name": "a"},
+                   {"Node Type": "Hash", "Hash Batches": 4, "Original Hash Batches": 1, "Peak Memory Usage": 4033,
+                    "Plans": [{"Node Type": "Seq Scan", "Relation Name": "b"}]}]},
+                   {"Node Type": "Aggregate", "Strategy": "Hashed", "HashAgg Batches": 1, "Peak Memory Usage": 217, "Disk Usage": 0}]}}]"#,
+        )
+        .unwrap();
+        assert_eq!(f.work_mem_kb, Some(4033), "the in-memory peak, not the sort on disk");
+        let spills: Vec<String> = f.spills.iter().map(|s| s.to_string()).collect();
+        assert_eq!(spills, ["Sort (external merge, 2304 kB on disk)", "Hash (4 batches)"]);
+        let quiet = PlanFacts::from_json_text(
+            r#"[{"Plan": {"Node Type": "Sort", "Sort Method": "quicksort", "Sort Space Used": 25, "Sort Space Type": "Memory"}}]"#,
+        )
+        .unwrap();
+        assert_eq!((quiet.work_mem_kb, quiet.spills.len()), (Some(25), 0));
+        let none = PlanFacts::from_json_text(r#"[{"Plan": {"Node Type": "Seq Scan", "Relation Name": "a"}}]"#).unwrap();
+        assert_eq!(none.work_mem_kb, None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::model::{Health, ReportData, ResultRow};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
     /// Short kind, stable for tools: seq_scan, cache, trigger, rls_leakproof, stale_metrics,
-    /// plan_assertion, error.
+    /// plan_assertion, work_mem, error.
     pub kind: &'static str,
     pub test_id: Option<String>,
     pub evidence: String,
@@ -38,6 +38,7 @@ pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
         }
         trigger(r, &mut out);
         rls_leakproof(r, data, &mut out);
+        work_mem(r, data.run.settings.get("work_mem").map(String::as_str), &mut out);
     }
     cache(data, &mut out);
     stale_metrics(data, &mut out);
@@ -244,6 +245,41 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
     });
 }
 
+/// A sort or hash of the test's plan that did not fit in work_mem and went to disk:
+/// the plan's slow-query remediation step 6, "Tune work_mem if needed", with the size.
+fn work_mem(r: &ResultRow, work_mem: Option<&str>, out: &mut Vec<Recommendation>) {
+    let Some(facts) = r.plan.as_ref().and_then(|p| crate::explain::PlanFacts::from_json(p).ok()) else { return };
+    if facts.spills.is_empty() {
+        return;
+    }
+    let spills: Vec<String> = facts.spills.iter().map(|s| s.to_string()).collect();
+    // An in-memory sort needs more than its on-disk form; twice the largest spill,
+    // rounded up to a power of two in MB, is a first value to try.
+    let largest_kb = facts.spills.iter().filter_map(|s| s.disk_kb).max().unwrap_or(0);
+    let suggestion = if largest_kb > 0 {
+        let mb = ((2 * largest_kb) as f64 / 1024.0).ceil().max(1.0) as u64;
+        format!("try SET work_mem = '{}MB' for this workload", mb.next_power_of_two())
+    } else {
+        "raise it step by step until the node reports one batch".to_string()
+    };
+    out.push(Recommendation {
+        kind: "work_mem",
+        test_id: Some(r.test_id.clone()),
+        evidence: format!(
+            "test {}: {} did not fit in work_mem ({})",
+            r.test_id,
+            spills.join(", "),
+            work_mem.unwrap_or("unknown")
+        ),
+        index_ddl: None,
+        action: format!(
+            "The plan's remediation step 6, tune work_mem: {suggestion} (per role: ALTER ROLE app SET work_mem; \
+             per query: SET LOCAL work_mem inside its transaction), then re-run the test. Raising it server-wide \
+             multiplies by every sort and hash of every session."
+        ),
+    });
+}
+
 /// A tenant-run test that is slow while the same query as the owner is not: RLS stops
 /// the trigram index being used (ERRATA 8).
 fn rls_leakproof(r: &ResultRow, data: &ReportData, out: &mut Vec<Recommendation>) {
@@ -354,6 +390,22 @@ mod tests {
         r.plan = Some(seq_plan(500.0, 5.0));
         assert!(recommend(&ReportData { results: vec![r.clone()], ..Default::default() }).is_empty());
         r.plan = Some(seq_plan(10_000.0, 9_000.0));
+        assert!(recommend(&ReportData { results: vec![r], ..Default::default() }).is_empty());
+    }
+
+    #[test]
+    fn work_mem_only_when_a_node_spilled() {
+        let mut r = row("1.1", "PASS");
+        r.plan = Some(json!([{"Plan": {"Node Type": "Sort", "Sort Method": "external merge", "Sort Space Used": 2304,
+                                         "Sort Space Type": "Disk", "Plans": [{"Node Type": "Index Scan", "Index Name": "i", "Relation Name": "customers"}]}}]));
+        let mut data = ReportData { results: vec![r.clone()], ..Default::default() };
+        data.run.settings.insert("work_mem".into(), "64kB".into());
+        let recs = recommend(&data);
+        assert_eq!(recs.len(), 1, "{recs:?}");
+        assert_eq!(recs[0].kind, "work_mem");
+        assert_eq!(recs[0].evidence, "test 1.1: Sort (external merge, 2304 kB on disk) did not fit in work_mem (64kB)");
+        assert!(recs[0].action.contains("try SET work_mem = '8MB'"), "{}", recs[0].action);
+        r.plan = Some(json!([{"Plan": {"Node Type": "Sort", "Sort Method": "quicksort", "Sort Space Used": 25, "Sort Space Type": "Memory"}}]));
         assert!(recommend(&ReportData { results: vec![r], ..Default::default() }).is_empty());
     }
 

@@ -87,6 +87,7 @@ pub struct ResultRow {
     pub shared_hit_blocks: Option<i64>,
     pub shared_read_blocks: Option<i64>,
     pub temp_blocks: Option<i64>,
+    pub work_mem_kb: Option<i64>,
     pub expected_value: Option<f64>,
     pub actual_value: Option<f64>,
     pub error_sqlstate: Option<String>,

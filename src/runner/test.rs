@@ -162,6 +162,10 @@ fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
                 let time: f64 = fk.iter().map(|t| t.time_ms).sum();
                 plan_note.push_str(&format!("; foreign-key checks: {calls} calls, {time:.3} ms in all"));
             }
+            if !facts.spills.is_empty() {
+                let spills: Vec<String> = facts.spills.iter().map(|s| s.to_string()).collect();
+                plan_note.push_str(&format!("; did not fit in work_mem: {}", spills.join(", ")));
+            }
             result.set_plan(&facts, m.plan.unwrap_or_default());
             plan_note
         }

@@ -36,6 +36,8 @@ pub struct TestResult {
     pub shared_hit_blocks: Option<i64>,
     pub shared_read_blocks: Option<i64>,
     pub temp_blocks: Option<i64>,
+    /// Most memory one sort or hash of the plan held, kB (the plan's work_mem metric).
+    pub work_mem_kb: Option<i64>,
     pub seq_scans: Option<Vec<String>>,
     pub index_scans: Option<Vec<String>>,
     pub expected_value: Option<f64>,
@@ -90,6 +92,7 @@ impl TestResult {
         self.shared_hit_blocks = Some(facts.shared_hit);
         self.shared_read_blocks = Some(facts.shared_read);
         self.temp_blocks = Some(facts.temp_read + facts.temp_written);
+        self.work_mem_kb = facts.work_mem_kb;
         self.cache_hit_ratio = facts.cache_hit_ratio().map(|r| (r * 100.0).round() / 100.0);
         self.seq_scans = Some(facts.seq_scans.clone());
         self.index_scans = Some(facts.indexes.clone());

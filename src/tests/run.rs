@@ -234,6 +234,28 @@ mod tests {
         assert_eq!(one::<String>("SELECT overall FROM perf_runs WHERE backend_pid = pg_backend_pid() ORDER BY run_id DESC LIMIT 1"), "ERROR");
     }
 
+    /// The plan's "Memory usage (work_mem)" metric: a sort too big for work_mem is named
+    /// in the test's notes, and the report recommends a work_mem to try.
+    #[pg_test]
+    fn a_sort_that_spills_is_reported_with_a_work_mem_to_try() {
+        serialize_runs();
+        run("INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations, warmup) VALUES
+             ('9.6', 9, 'big sort', 'timed_query',
+              'SELECT customer_email, customer_name, customer_address FROM customers ORDER BY customer_email DESC NULLS LAST, customer_name',
+              100000, 1, 0),
+             ('9.7', 9, 'small sort', 'timed_query',
+              'SELECT customer_name FROM customers ORDER BY created_at DESC LIMIT 5', 100000, 1, 0)");
+        run("SET work_mem = '64kB'");
+        let notes = |id: &str| one::<String>(&format!("SELECT notes FROM performance_test_results WHERE test_id = '{id}' ORDER BY result_id DESC LIMIT 1"));
+        run("SELECT * FROM perf_run('9.%', background => false)");
+        assert!(notes("9.6").contains("did not fit in work_mem: Sort (external merge, "), "{}", notes("9.6"));
+        assert!(!notes("9.7").contains("work_mem"), "{}", notes("9.7"));
+        assert!(one::<i64>("SELECT work_mem_kb FROM performance_test_results WHERE test_id = '9.7' ORDER BY result_id DESC LIMIT 1") > 0);
+        let report = one::<String>("SELECT perf_report()");
+        assert!(report.contains("did not fit in work_mem (64kB)"), "{report}");
+        assert!(report.contains("try SET work_mem = '"), "{report}");
+    }
+
     #[pg_test(error = "no enabled test matches pattern \"nothing%\"")]
     fn run_rejects_pattern_without_tests() {
         run("SELECT * FROM perf_run('nothing%', background => false)");
