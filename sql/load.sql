@@ -120,7 +120,11 @@ CREATE TABLE perf_snapshots (
     lock_waits      integer,
     cache_hit_ratio float8,
     cpu_busy_pct    float8,
-    mem_used_pct    float8
+    mem_used_pct    float8,
+    connections     integer,    -- client backends (connection pool exhaustion risk)
+    blocks_read_per_s float8,   -- this database's blocks read into shared buffers per second
+    disk_read_kbs   float8,     -- machine-wide disk reads, kB/s (/proc/vmstat pgpgin)
+    disk_write_kbs  float8      -- machine-wide disk writes, kB/s (/proc/vmstat pgpgout)
 );
 
 -- Per statement of a load test: calls and mean latency over all clients.

@@ -39,7 +39,10 @@ SELECT jsonb_build_object(
             'monitoring', (SELECT CASE WHEN count(*) > 0 THEN jsonb_build_object(
                                'samples', count(*), 'max_lock_waits', max(lock_waits), 'max_slow_queries', max(slow_queries),
                                'min_cache_hit_ratio', min(cache_hit_ratio), 'cpu_peak_pct', max(cpu_busy_pct),
-                               'mem_peak_pct', max(mem_used_pct)) END
+                               'mem_peak_pct', max(mem_used_pct), 'max_connections_used', max(connections),
+                               'max_connections', current_setting('max_connections')::int,
+                               'blocks_read_peak_per_s', max(blocks_read_per_s),
+                               'disk_read_peak_kbs', max(disk_read_kbs), 'disk_write_peak_kbs', max(disk_write_kbs)) END
                              FROM perf_snapshots s WHERE s.run_id = r.run_id)) FROM r),
   'results', (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'test_id', x.test_id, 'name', coalesce(t.name, x.test_name::text), 'scenario', t.scenario,

@@ -109,6 +109,8 @@ pub fn run(opts: &LoadOptions) -> Outcome {
 fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker, i32)], snapshots: &mut Vec<Snapshot>) {
     let start = Instant::now();
     let mut cpu_before = monitor::read_cpu();
+    let mut disk_before = monitor::read_disk_kb();
+    let mut blocks_before = monitor::sample_database(opts.latency_limit_ms).blocks_read;
     let mut last_done = 0i64;
     let mut last_tick = Instant::now();
     loop {
@@ -122,8 +124,10 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
             .map(|(a, b)| (a.unwrap_or(0), b.unwrap_or(0)))
             .unwrap_or((0, 0));
             let secs = last_tick.elapsed().as_secs_f64();
-            let (slow, waits, hit) = monitor::sample_database(opts.latency_limit_ms);
+            let db = monitor::sample_database(opts.latency_limit_ms);
+            let (slow, waits) = (db.slow_queries, db.lock_waits);
             let cpu_now = monitor::read_cpu();
+            let disk_now = monitor::read_disk_kb();
             let cpu = match (cpu_before, cpu_now) {
                 (Some(a), Some(b)) => monitor::cpu_busy_pct(a, b),
                 _ => None,
@@ -133,10 +137,16 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
                 offset_ms: start.elapsed().as_secs_f64() * 1000.0,
                 slow_queries: slow,
                 lock_waits: waits,
-                cache_hit_ratio: hit,
+                cache_hit_ratio: db.cache_hit_ratio,
                 cpu_busy_pct: cpu,
                 mem_used_pct: monitor::read_mem_used_pct(),
+                connections: db.connections,
+                blocks_read_per_s: monitor::per_second(blocks_before, db.blocks_read, secs),
+                disk_read_kbs: monitor::per_second(disk_before.map(|d| d.0), disk_now.map(|d| d.0), secs),
+                disk_write_kbs: monitor::per_second(disk_before.map(|d| d.1), disk_now.map(|d| d.1), secs),
             };
+            disk_before = disk_now;
+            blocks_before = db.blocks_read;
             notice!(
                 "progress: {:.1} s, {:.1} tps, {done} done, {failed} failed, {slow} slow queries, {waits} lock waits, cpu {}",
                 start.elapsed().as_secs_f64(),
@@ -206,8 +216,9 @@ fn record(opts: &LoadOptions, load_id: i64, started_at: Option<pgrx::datum::Time
     .expect("perf_load_intervals");
     for s in snapshots {
         Spi::run_with_args(
-            "INSERT INTO perf_snapshots (load_id, run_id, offset_ms, slow_queries, lock_waits, cache_hit_ratio, cpu_busy_pct, mem_used_pct) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO perf_snapshots (load_id, run_id, offset_ms, slow_queries, lock_waits, cache_hit_ratio, cpu_busy_pct, mem_used_pct, \
+                    connections, blocks_read_per_s, disk_read_kbs, disk_write_kbs) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &[
                 load_id.into(),
                 opts.run_id.into(),
@@ -217,6 +228,10 @@ fn record(opts: &LoadOptions, load_id: i64, started_at: Option<pgrx::datum::Time
                 s.cache_hit_ratio.into(),
                 s.cpu_busy_pct.into(),
                 s.mem_used_pct.into(),
+                s.connections.into(),
+                s.blocks_read_per_s.into(),
+                s.disk_read_kbs.into(),
+                s.disk_write_kbs.into(),
             ],
         )
         .expect("perf_snapshots");

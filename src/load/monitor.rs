@@ -1,6 +1,8 @@
-//! What the plan's "Monitoring During Tests" watches, sampled while a load test runs:
-//! long-running active queries, lock waits, the database's cache hit ratio, and the
-//! machine's CPU and memory from /proc where it is readable.
+//! What the plan's "Monitoring During Tests" and "During Test Checklist" watch, sampled
+//! while a load test runs: long-running active queries, lock waits, the database's cache
+//! hit ratio and block reads, client connections against max_connections (the "connection
+//! pool exhaustion" risk), and the machine's CPU, memory and disk I/O from /proc where
+//! it is readable.
 
 use pgrx::prelude::*;
 
@@ -35,6 +37,25 @@ pub fn read_cpu() -> Option<(u64, u64)> {
     parse_proc_stat(&std::fs::read_to_string("/proc/stat").ok()?)
 }
 
+/// kB read from and written to disk since boot (pgpgin, pgpgout of /proc/vmstat, which
+/// the kernel counts in kB), machine-wide.
+pub fn parse_vmstat(text: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| -> Option<u64> {
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    };
+    Some((field("pgpgin")?, field("pgpgout")?))
+}
+
+pub fn read_disk_kb() -> Option<(u64, u64)> {
+    parse_vmstat(&std::fs::read_to_string("/proc/vmstat").ok()?)
+}
+
+/// Rate per second of a cumulative counter between two readings.
+pub fn per_second(before: Option<u64>, after: Option<u64>, secs: f64) -> Option<f64> {
+    let delta = after?.checked_sub(before?)?;
+    (secs > 0.0).then(|| delta as f64 / secs)
+}
+
 pub fn read_mem_used_pct() -> Option<f64> {
     parse_meminfo(&std::fs::read_to_string("/proc/meminfo").ok()?)
 }
@@ -47,23 +68,53 @@ pub struct Snapshot {
     pub cache_hit_ratio: Option<f64>,
     pub cpu_busy_pct: Option<f64>,
     pub mem_used_pct: Option<f64>,
+    /// Client connections now (background workers not counted).
+    pub connections: i64,
+    /// Blocks this database read into shared buffers per second (from the OS or disk).
+    pub blocks_read_per_s: Option<f64>,
+    pub disk_read_kbs: Option<f64>,
+    pub disk_write_kbs: Option<f64>,
+}
+
+/// Database-side figures at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DbSample {
+    pub slow_queries: i64,
+    pub lock_waits: i64,
+    pub cache_hit_ratio: Option<f64>,
+    pub connections: i64,
+    /// Cumulative blks_read of this database.
+    pub blocks_read: Option<u64>,
 }
 
 /// Database-side figures now (pg_stat_activity is re-read, not the transaction's snapshot).
-pub fn sample_database(slow_ms: f64) -> (i64, i64, Option<f64>) {
+pub fn sample_database(slow_ms: f64) -> DbSample {
     Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").expect("pg_stat_clear_snapshot");
-    let row = Spi::get_three_with_args::<i64, i64, f64>(
-        "SELECT (SELECT count(*) FROM pg_catalog.pg_stat_activity \
-                  WHERE state <> 'idle' AND pid <> pg_catalog.pg_backend_pid() \
-                    AND clock_timestamp() - query_start > $1 * interval '1 millisecond'), \
-                (SELECT count(*) FROM pg_catalog.pg_stat_activity \
-                  WHERE cardinality(pg_catalog.pg_blocking_pids(pid)) > 0), \
-                (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) \
-                   FROM pg_catalog.pg_stat_database WHERE datname = current_database())",
-        &[slow_ms.into()],
-    )
-    .expect("monitoring sample");
-    (row.0.unwrap_or(0), row.1.unwrap_or(0), row.2)
+    Spi::connect(|c| {
+        let row = c
+            .select(
+                "SELECT (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                          WHERE state <> 'idle' AND pid <> pg_catalog.pg_backend_pid() \
+                            AND clock_timestamp() - query_start > $1 * interval '1 millisecond'), \
+                        (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                          WHERE cardinality(pg_catalog.pg_blocking_pids(pid)) > 0), \
+                        (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) \
+                           FROM pg_catalog.pg_stat_database WHERE datname = current_database()), \
+                        (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'), \
+                        (SELECT blks_read FROM pg_catalog.pg_stat_database WHERE datname = current_database())",
+                None,
+                &[slow_ms.into()],
+            )?
+            .first();
+        Ok::<_, pgrx::spi::Error>(DbSample {
+            slow_queries: row.get::<i64>(1)?.unwrap_or(0),
+            lock_waits: row.get::<i64>(2)?.unwrap_or(0),
+            cache_hit_ratio: row.get::<f64>(3)?,
+            connections: row.get::<i64>(4)?.unwrap_or(0),
+            blocks_read: row.get::<i64>(5)?.map(|b| b.max(0) as u64),
+        })
+    })
+    .expect("monitoring sample")
 }
 
 #[cfg(test)]
@@ -78,5 +129,10 @@ mod tests {
         assert_eq!(cpu_busy_pct(a, b), Some(75.0));
         assert_eq!(parse_meminfo("MemTotal:  1000 kB\nMemFree: 10 kB\nMemAvailable:  250 kB\n"), Some(75.0));
         assert!(parse_proc_stat("nonsense").is_none());
+        let v = parse_vmstat("nr_free_pages 10\npgpgin 1000\npgpgout 5000\npgpgin_extra 7\n").unwrap();
+        assert_eq!(v, (1000, 5000));
+        assert_eq!(per_second(Some(1000), Some(3000), 2.0), Some(1000.0));
+        assert_eq!(per_second(Some(3000), Some(1000), 2.0), None, "a counter that went back (reset) gives nothing");
+        assert_eq!(per_second(None, Some(1), 1.0), None);
     }
 }

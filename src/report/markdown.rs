@@ -180,6 +180,21 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
             pct(m.cpu_peak_pct, 1.0),
             pct(m.mem_peak_pct, 1.0)
         );
+        if let Some(used) = m.max_connections_used {
+            let _ = writeln!(
+                o,
+                "- Connections during the load test: at most {used} client connections of max_connections {} (connection pool exhaustion risk)",
+                m.max_connections.map(|c| c.to_string()).unwrap_or_else(|| "?".into())
+            );
+        }
+        let rate = |v: Option<f64>, unit: &str| v.map(|x| format!("{x:.0} {unit}")).unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            o,
+            "- Disk I/O during the load test: peak {} read and {} written on the machine, {} read into shared buffers by this database",
+            rate(m.disk_read_peak_kbs, "kB/s"),
+            rate(m.disk_write_peak_kbs, "kB/s"),
+            rate(m.blocks_read_peak_per_s, "blocks/s")
+        );
     }
     if let Some(r) = data.results.iter().find(|r| r.test_id == "R.metrics-refresh") {
         let _ = writeln!(o, "- Materialized-view refresh: {} ms ({})", r.measured_ms.map(fmt_ms).unwrap_or_else(|| "-".into()), r.status);

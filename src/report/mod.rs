@@ -115,6 +115,29 @@ mod tests {
     }
 
     #[test]
+    fn markdown_has_the_load_tests_monitoring_peaks() {
+        let mut data = sample();
+        assert!(!render(&data, Format::Markdown).contains("During the load test"), "nothing without samples");
+        data.run.monitoring = Some(Monitoring {
+            samples: 12,
+            max_lock_waits: Some(3),
+            max_slow_queries: Some(1),
+            min_cache_hit_ratio: Some(0.998),
+            cpu_peak_pct: Some(85.0),
+            mem_peak_pct: Some(40.0),
+            max_connections_used: Some(12),
+            max_connections: Some(100),
+            blocks_read_peak_per_s: Some(42.0),
+            disk_read_peak_kbs: Some(512.0),
+            disk_write_peak_kbs: Some(2048.4),
+        });
+        let md = render(&data, Format::Markdown);
+        assert!(md.contains("max 3 lock waits, max 1 queries over the latency limit, cache hit 99.8 % at its lowest, CPU peak 85.0 %"), "{md}");
+        assert!(md.contains("at most 12 client connections of max_connections 100"), "{md}");
+        assert!(md.contains("peak 512 kB/s read and 2048 kB/s written on the machine, 42 blocks/s read into shared buffers"), "{md}");
+    }
+
+    #[test]
     fn markdown_has_every_verdict_and_number() {
         let md = render(&sample(), Format::Markdown);
         assert!(md.contains("Overall Result: **FAIL** (2 passed, 1 warned, 1 failed, 1 errors, 1 skipped)"), "{md}");

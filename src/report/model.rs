@@ -59,6 +59,11 @@ pub struct Monitoring {
     pub min_cache_hit_ratio: Option<f64>,
     pub cpu_peak_pct: Option<f64>,
     pub mem_peak_pct: Option<f64>,
+    pub max_connections_used: Option<i64>,
+    pub max_connections: Option<i64>,
+    pub blocks_read_peak_per_s: Option<f64>,
+    pub disk_read_peak_kbs: Option<f64>,
+    pub disk_write_peak_kbs: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid:
     let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
     Spi::get_one_with_args::<i64>(
         "INSERT INTO perf_runs (pattern, target_schema, settings, tests_total, launcher_pid, origin, backend_start) \
-         SELECT $1, $2, jsonb_object_agg(name, setting || coalesce(unit, '')), $4, $5, \
+         SELECT $1, $2, jsonb_object_agg(name, pg_catalog.current_setting(name)), $4, $5, \
                 coalesce((SELECT coalesce(nullif(application_name, ''), backend_type) \
                             FROM pg_catalog.pg_stat_activity WHERE pid = $5), current_setting('application_name')), \
                 (SELECT backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_backend_pid()) \

@@ -287,6 +287,18 @@ mod client {
         assert_eq!(intervals, 60);
         let snaps: i64 = a.query_one("SELECT count(*) FROM perf_snapshots WHERE load_id = $1", &[&load_id]).unwrap().get(0);
         assert!(snaps >= 1);
+        // This session is a client connection, so every sample counts at least one; the
+        // I/O rates are there when /proc/vmstat is readable (it is on Linux).
+        let (min_conn, disk): (i32, Option<f64>) = {
+            let r = a
+                .query_one("SELECT min(connections), max(disk_write_kbs) FROM perf_snapshots WHERE load_id = $1", &[&load_id])
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        assert!(min_conn >= 1, "{min_conn}");
+        if std::path::Path::new("/proc/vmstat").exists() {
+            assert!(disk.is_some_and(|d| d >= 0.0), "{disk:?}");
+        }
 
         // A failing statement is counted and recorded, and does not hang the others.
         a.batch_execute(
