@@ -158,6 +158,9 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     let _ = writeln!(o, "\n## Checklist and Risk Factors\n");
     let _ = writeln!(o, "- Caches: {}", run.cache_state.as_deref().unwrap_or("not recorded"));
     let _ = writeln!(o, "- pg_stat_statements: {}", run.stat_statements.as_deref().unwrap_or("not recorded"));
+    if let Some(line) = query_logging(run.settings.get("log_min_duration_statement").map(String::as_str)) {
+        let _ = writeln!(o, "- {line}");
+    }
     if let Some(free) = run.worker_slots_free {
         let _ = writeln!(o, "- Background-worker slots free at the start: {free} (connection/worker exhaustion risk)");
     }
@@ -230,6 +233,18 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     }
     let _ = writeln!(o, "- [ ] Plan monitoring strategy: `perf_schedule('0 3 * * *')` runs this plan nightly; compare runs with `perf_compare()`");
     o
+}
+
+/// The plan's "Enable query logging" (before) and "Review slow query log" (after), from
+/// the run's log_min_duration_statement.
+pub fn query_logging(setting: Option<&str>) -> Option<String> {
+    Some(match setting? {
+        "-1" => "Query logging: off (log_min_duration_statement = -1), so there is no slow query log to review; \
+                 the plan's pre-test step: ALTER SYSTEM SET log_min_duration_statement = '100ms'; SELECT pg_reload_conf();"
+            .to_string(),
+        "0" => "Query logging: every statement is logged (log_min_duration_statement = 0); review the server log for slow ones".to_string(),
+        v => format!("Query logging: statements over {v} are logged (log_min_duration_statement); review the server log for this run's window"),
+    })
 }
 
 /// Timed tests have a target in milliseconds; checks compare a count.

@@ -115,6 +115,16 @@ mod tests {
     }
 
     #[test]
+    fn query_logging_line_follows_the_setting() {
+        assert_eq!(markdown::query_logging(None), None);
+        assert!(markdown::query_logging(Some("-1")).unwrap().contains("ALTER SYSTEM SET log_min_duration_statement = '100ms'"));
+        assert!(markdown::query_logging(Some("250ms")).unwrap().starts_with("Query logging: statements over 250ms are logged"));
+        let mut data = sample();
+        data.run.settings.insert("log_min_duration_statement".into(), "-1".into());
+        assert!(render(&data, Format::Markdown).contains("- Query logging: off"));
+    }
+
+    #[test]
     fn markdown_has_the_load_tests_monitoring_peaks() {
         let mut data = sample();
         assert!(!render(&data, Format::Markdown).contains("During the load test"), "nothing without samples");

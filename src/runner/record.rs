@@ -10,6 +10,7 @@ use crate::sut::Target;
 const SETTINGS: &[&str] = &[
     "shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit",
     "max_parallel_workers_per_gather", "max_worker_processes", "track_io_timing",
+    "log_min_duration_statement",
 ];
 
 /// Columns written from a `TestResult` (all but the identity column).
