@@ -29,6 +29,7 @@ CREATE TABLE perf_runs (
     -- in place and at the end (growth = bloat signal).
     cache_state     text,
     stat_statements text,
+    top_statements  jsonb,      -- post-test "Analyze query statistics": pg_stat_statements' top 5 since the run's reset
     worker_slots_free integer,
     index_bytes_start bigint,
     index_bytes_end bigint,

@@ -63,7 +63,7 @@ pub mod pg_test {
         let mut conf = vec!["max_worker_processes = 24"];
         if cfg!(feature = "pg15") {
             conf.extend([
-                "shared_preload_libraries = 'pg_cron'",
+                "shared_preload_libraries = 'pg_cron,pg_stat_statements'",
                 "cron.database_name = 'pgrx_tests'",
                 "cron.use_background_workers = on",
             ]);

@@ -34,6 +34,7 @@ SELECT jsonb_build_object(
             'database', current_database(),
             'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database())),
             'notes', notes, 'cache_state', cache_state, 'stat_statements', stat_statements,
+            'top_statements', coalesce(top_statements, '[]'),
             'worker_slots_free', worker_slots_free, 'index_bytes_start', index_bytes_start,
             'index_bytes_end', index_bytes_end,
             'monitoring', (SELECT CASE WHEN count(*) > 0 THEN jsonb_build_object(

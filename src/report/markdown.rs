@@ -158,6 +158,22 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     let _ = writeln!(o, "\n## Checklist and Risk Factors\n");
     let _ = writeln!(o, "- Caches: {}", run.cache_state.as_deref().unwrap_or("not recorded"));
     let _ = writeln!(o, "- pg_stat_statements: {}", run.stat_statements.as_deref().unwrap_or("not recorded"));
+    if !run.top_statements.is_empty() {
+        let _ = writeln!(o, "- Query statistics (pg_stat_statements since this run's reset), by total time:");
+        for (i, t) in run.top_statements.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "  {}. `{}`: {} calls, {} ms in all, {} ms each, {} rows, {} blocks read",
+                i + 1,
+                t.query.replace('`', "'"),
+                t.calls,
+                fmt_ms(t.total_ms),
+                fmt_ms(t.mean_ms),
+                t.rows,
+                t.shared_blks_read
+            );
+        }
+    }
     if let Some(line) = query_logging(run.settings.get("log_min_duration_statement").map(String::as_str)) {
         let _ = writeln!(o, "- {line}");
     }

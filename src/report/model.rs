@@ -43,11 +43,25 @@ pub struct RunInfo {
     pub notes: Option<String>,
     pub cache_state: Option<String>,
     pub stat_statements: Option<String>,
+    /// pg_stat_statements' most expensive statements since the run's reset.
+    #[serde(default)]
+    pub top_statements: Vec<TopStatement>,
     pub worker_slots_free: Option<i64>,
     pub index_bytes_start: Option<i64>,
     pub index_bytes_end: Option<i64>,
     /// Monitoring samples taken during the run's load test.
     pub monitoring: Option<Monitoring>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TopStatement {
+    pub query: String,
+    pub calls: i64,
+    pub total_ms: f64,
+    pub mean_ms: f64,
+    pub rows: i64,
+    pub shared_blks_read: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -105,6 +105,8 @@ pub fn pre_test_checklist(run_id: i64) {
                               JOIN pg_catalog.pg_extension e ON e.extnamespace = p.pronamespace \
                              WHERE e.extname = 'pg_stat_statements' AND p.proname = 'pg_stat_statements_reset' LIMIT 1), 'EXECUTE') \
                      THEN 'not reset: no privilege on pg_stat_statements_reset' \
+                     WHEN pg_catalog.strpos(pg_catalog.current_setting('shared_preload_libraries'), 'pg_stat_statements') = 0 \
+                     THEN 'not reset: installed, but not in shared_preload_libraries, so it collects nothing' \
                      ELSE 'reset' END",
     )
     .expect("pg_stat_statements state")
@@ -128,6 +130,42 @@ pub fn pre_test_checklist(run_id: i64) {
         &[run_id.into(), stat_statements.into(), free_slots.into()],
     )
     .expect("record pre-test checklist");
+}
+
+/// The post-test checklist's "Analyze query statistics": when this run reset
+/// pg_stat_statements, the five statements of this database that took the most time
+/// since then (the run's own bookkeeping on pg_perfsuite's tables left out). With
+/// pg_stat_statements.track = top (the default) these are the background run's and the
+/// load clients' statements, which are top level in their workers.
+pub fn record_top_statements(run_id: i64) {
+    let reset = Spi::get_one_with_args::<bool>("SELECT stat_statements = 'reset' FROM perf_runs WHERE run_id = $1", &[run_id.into()])
+        .expect("run lookup")
+        .unwrap_or(false);
+    if !reset {
+        return;
+    }
+    let schema = Spi::get_one::<String>(
+        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
+           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'",
+    )
+    .expect("pg_stat_statements schema");
+    let Some(schema) = schema else { return };
+    Spi::run_with_args(
+        &format!(
+            "UPDATE perf_runs SET top_statements = ( \
+               SELECT coalesce(jsonb_agg(jsonb_build_object( \
+                        'query', left(regexp_replace(s.query, '\\s+', ' ', 'g'), 200), 'calls', s.calls, \
+                        'total_ms', round(s.total_exec_time::numeric, 3), 'mean_ms', round(s.mean_exec_time::numeric, 3), \
+                        'rows', s.rows, 'shared_blks_read', s.shared_blks_read) ORDER BY s.total_exec_time DESC), '[]') \
+                 FROM (SELECT * FROM {schema}.pg_stat_statements \
+                        WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) \
+                          AND query !~ '(perf_runs|performance_test_results|perf_tests|perf_load_|perf_snapshots|perf_generated_companies|pg_stat_statements)' \
+                        ORDER BY total_exec_time DESC LIMIT 5) s) \
+             WHERE run_id = $1"
+        ),
+        &[run_id.into()],
+    )
+    .expect("record top statements");
 }
 
 pub fn record_index_bytes(run_id: i64, column: &str, bytes: i64) {

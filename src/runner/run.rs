@@ -89,7 +89,6 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
     let mut results: Vec<TestResult> = Vec::with_capacity(tests.len());
     let mut notes = Vec::new();
     // The plan's test environment first; if it cannot be built, no test can run.
-    mode.step(|| record::pre_test_checklist(run_id));
     let env_error = mode.step(|| match in_subtransaction(OnSuccess::Commit, || setup::environment(target, opts.seed)) {
         Ok(note) => {
             notice!("{note}");
@@ -99,6 +98,9 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
         }
         Err(e) => Some(SqlError { message: format!("environment setup failed: {}", e.message), ..e }),
     });
+    // Then the plan's pre-test checklist, in its order: data generated, then statistics
+    // reset, so pg_stat_statements sees the tests and not the data generation.
+    mode.step(|| record::pre_test_checklist(run_id));
     let mut scenario = None;
     let mut setup_error: Option<SqlError> = None;
     for t in tests {
@@ -154,6 +156,7 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
     }
     mode.step(|| {
         record::record_index_bytes(run_id, "index_bytes_end", record::index_bytes(target));
+        record::record_top_statements(run_id);
         record::finish_run(run_id, &results, record::data_volume(target), &notes.join("; "))
     });
     if !opts.keep_data {

@@ -234,6 +234,44 @@ mod tests {
         assert_eq!(one::<String>("SELECT overall FROM perf_runs WHERE backend_pid = pg_backend_pid() ORDER BY run_id DESC LIMIT 1"), "ERROR");
     }
 
+    /// The post-test "Analyze query statistics": with pg_stat_statements loaded (the
+    /// PostgreSQL 15 test cluster preloads it) a run resets it at the start and records
+    /// the statements that took the most time, which the report lists.
+    #[cfg(feature = "pg15")]
+    #[pg_test]
+    fn a_run_records_the_top_statements_of_pg_stat_statements() {
+        serialize_runs();
+        run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        // Session-mode tests run nested inside perf_run(); a background run's are top level.
+        run("SET pg_stat_statements.track = 'all'");
+        run("SELECT * FROM perf_run('1.1', iterations => 5, background => false)");
+        let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs");
+        assert_eq!(one::<String>(&format!("SELECT stat_statements FROM perf_runs WHERE run_id = {run_id}")), "reset");
+        let top = one::<String>(&format!("SELECT top_statements::text FROM perf_runs WHERE run_id = {run_id}"));
+        assert!(top.contains("ORDER BY c.created_at DESC"), "the list query is among the top statements: {top}");
+        assert!(!top.contains("performance_test_results"), "bookkeeping is left out: {top}");
+        let report = one::<String>(&format!("SELECT perf_report({run_id})"));
+        assert!(report.contains("Query statistics (pg_stat_statements since this run's reset)"), "{report}");
+    }
+
+    /// pg_stat_statements created but not preloaded collects nothing and its reset
+    /// function raises an error: the run says so instead of failing.
+    #[pg_test]
+    fn pg_stat_statements_not_preloaded_is_recorded_not_fatal() {
+        let available = one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements')");
+        let preloaded = one::<bool>("SELECT position('pg_stat_statements' IN current_setting('shared_preload_libraries')) > 0");
+        if !available || preloaded {
+            return; // nothing to test on this server (PostgreSQL 15 here preloads it; 16 and 17 lack it)
+        }
+        serialize_runs();
+        run("CREATE EXTENSION pg_stat_statements");
+        run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
+        assert_eq!(
+            one::<String>("SELECT stat_statements FROM perf_runs ORDER BY run_id DESC LIMIT 1"),
+            "not reset: installed, but not in shared_preload_libraries, so it collects nothing"
+        );
+    }
+
     /// The plan's "Memory usage (work_mem)" metric: a sort too big for work_mem is named
     /// in the test's notes, and the report recommends a work_mem to try.
     #[pg_test]
