@@ -13,7 +13,7 @@ use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::{bad_argument, raise, required};
-use crate::sut::install::{ensure_tenant_role, TENANT_ROLE};
+use crate::sut::install::{ensure_tenant_role, role_exists, TENANT_ROLE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -86,13 +86,7 @@ fn members() -> Vec<Member> {
 
 fn apply(mode: Mode, role: Option<&str>) -> Vec<(String, i64)> {
     let role = required(role, "role");
-    let exists = Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
-        &[role.into()],
-    )
-    .expect("role lookup")
-    .unwrap_or(false);
-    if !exists {
+    if !role_exists(role) {
         raise(Code::ERRCODE_UNDEFINED_OBJECT, format!("role \"{role}\" does not exist"), None);
     }
     if role == TENANT_ROLE {

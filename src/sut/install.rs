@@ -140,15 +140,15 @@ fn check_tenant_role() {
 }
 
 /// Create the tenant role when missing; refuse one that would bypass RLS.
+pub fn role_exists(name: &str) -> bool {
+    Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)", &[name.into()])
+        .expect("role lookup")
+        .unwrap_or(false)
+}
+
 pub fn ensure_tenant_role() {
     check_tenant_role();
-    let exists = Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
-        &[TENANT_ROLE.into()],
-    )
-    .expect("role lookup")
-    .unwrap_or(false);
-    if !exists {
+    if !role_exists(TENANT_ROLE) {
         Spi::run(&format!(
             "CREATE ROLE {TENANT_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE"
         ))
