@@ -172,6 +172,54 @@ mod client {
         a.batch_execute("DROP SCHEMA gen_cancel CASCADE").unwrap();
     }
 
+    /// A login role that is not a superuser, after perf_grant_operator and with a schema
+    /// of its own, runs scenario 1 in the background: its worker connects as that role.
+    #[test]
+    fn an_operator_role_runs_in_the_background() {
+        let mut a = connect("opbg");
+        a.batch_execute(
+            "DROP ROLE IF EXISTS perf_op_bg; CREATE ROLE perf_op_bg LOGIN NOSUPERUSER;
+             SELECT * FROM perf_grant_operator('perf_op_bg');
+             ALTER SCHEMA opbg OWNER TO perf_op_bg;
+             DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+                 CREATE EXTENSION IF NOT EXISTS pg_trgm; END IF; END $$",
+        )
+        .unwrap();
+        let port: String = a.query_one("SHOW port", &[]).unwrap().get(0);
+        let db: String = a.query_one("SELECT current_database()::text", &[]).unwrap().get(0);
+        let mut op = postgres::Config::new()
+            .host("localhost")
+            .port(port.parse().unwrap())
+            .user("perf_op_bg")
+            .dbname(&db)
+            .connect(postgres::NoTls)
+            .expect("connect as perf_op_bg");
+        op.batch_execute("SET client_min_messages = warning").unwrap();
+        let rows: Vec<String> = op
+            .query("SELECT test_id || ' ' || status FROM perf_run('1.%', target_schema => 'opbg', iterations => 2)", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(rows, ["1.1 PASS", "1.2 PASS", "1.3 PASS"]);
+        let (by, backend): (String, String) = {
+            let r = a
+                .query_one(
+                    "SELECT run_by::text, coalesce(origin, '') FROM perf_runs WHERE target_schema = 'opbg' ORDER BY run_id DESC LIMIT 1",
+                    &[],
+                )
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        assert_eq!(by, "perf_op_bg", "origin {backend}");
+        drop(op);
+        a.batch_execute(
+            "DROP SCHEMA opbg CASCADE; SELECT * FROM perf_revoke_operator('perf_op_bg');
+             DROP OWNED BY perf_op_bg; DROP ROLE perf_op_bg",
+        )
+        .unwrap();
+    }
+
     #[test]
     fn cancelling_the_caller_cancels_the_run() {
         let mut a = connect("bg_cancel");
