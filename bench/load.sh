@@ -91,6 +91,14 @@ echo "== latency agreement: the plan's script, 1 client x 1000 at 100 transactio
 row "pgbench -M prepared -R 100" "$ap_tps" "$ap_p50" "$ap_p95"
 row "perf_load_test rate => 100" "$ai_tps" "$ai_p50" "$ai_p95"
 echo
+# Where the plan's script spends its time inside the server, per statement (1: the
+# customer list, 2: the fuzzy search), under 10 clients and with one.
+echo "== the plan's script per statement (perf_load_statement_stats, mean ms per call) =="
+psql_pg -At -d bench -c "SELECT r.clients || ' client(s): ' || string_agg('statement ' || s.statement_no || ' '
+                                || round(s.avg_ms::numeric, 3) || ' ms', ', ' ORDER BY s.statement_no)
+                           FROM perf_load_runs r JOIN perf_load_statement_stats s USING (load_id)
+                          WHERE r.script = 'bench-one-company' GROUP BY r.load_id, r.clients ORDER BY r.load_id"
+echo
 python3 - "$i_tps" "$p_tps" "$s_tps" "$li_tps" "$lp_tps" "$ai_p50" "$ap_p50" "$ai_p95" "$ap_p95" <<'PY'
 import sys
 i, p, s, li, lp, a50, b50, a95, b95 = map(float, sys.argv[1:])

@@ -34,6 +34,7 @@ fn generate_test_customers(
     let target = sut::ensure_schema(p_schema);
     check_company_and_user(&target, company, user);
     let seed = p_seed.map(|s| s as u64).unwrap_or_else(fresh_seed);
+    let children = writer::Children::plan(&target);
     let counts = writer::write(&Request {
         target: &target,
         company_id: company,
@@ -41,9 +42,10 @@ fn generate_test_customers(
         count: count as i64,
         seed,
         progress_notices: true,
+        children: &children,
     });
     refresh_metrics(&target);
-    notice!("foreign keys of generated rows: {}", writer::Children::plan(&target).describe());
+    notice!("foreign keys of generated rows: {}", children.describe());
     notice!(
         "Successfully generated {} customers for company {} ({} conversations, {} events, seed {seed})",
         counts.customers,

@@ -69,27 +69,48 @@ impl TriggerTime {
     }
 }
 
-/// Why a utility statement has no plan facts; callers show it as it is.
-pub const UTILITY: &str = "a utility statement has no plan";
+/// Why there are no plan facts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoPlan {
+    /// EXPLAIN of REFRESH, VACUUM and other utility statements: PostgreSQL's JSON output
+    /// is just the string "Utility Statement". Nothing is wrong.
+    Utility,
+    /// Output that is not EXPLAIN's JSON.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for NoPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoPlan::Utility => f.write_str("a utility statement has no plan"),
+            NoPlan::Unreadable(why) => write!(f, "plan not read: {why}"),
+        }
+    }
+}
+
+impl From<&str> for NoPlan {
+    fn from(why: &str) -> NoPlan {
+        NoPlan::Unreadable(why.to_string())
+    }
+}
 
 impl PlanFacts {
     /// Parse the text of EXPLAIN's JSON output.
     #[cfg(test)]
-    pub fn from_json_text(text: &str) -> Result<PlanFacts, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("EXPLAIN output is not JSON: {e}"))?;
+    pub fn from_json_text(text: &str) -> Result<PlanFacts, NoPlan> {
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| NoPlan::Unreadable(format!("EXPLAIN output is not JSON: {e}")))?;
         PlanFacts::from_json(&v)
     }
 
-    pub fn from_json(v: &Value) -> Result<PlanFacts, String> {
+    pub fn from_json(v: &Value) -> Result<PlanFacts, NoPlan> {
         let top = match v {
             Value::Array(a) => a.first().ok_or("EXPLAIN output is an empty array")?,
             other => other,
         };
         let plan = top.get("Plan").ok_or(match top {
-            // EXPLAIN of REFRESH, VACUUM and other utility statements: PostgreSQL's JSON
-            // output is just the string "Utility Statement".
-            Value::String(s) if s == "Utility Statement" => UTILITY,
-            _ => "EXPLAIN output has no \"Plan\"",
+            Value::String(s) if s == "Utility Statement" => NoPlan::Utility,
+            _ => NoPlan::from("EXPLAIN output has no \"Plan\""),
         })?;
         let mut facts = PlanFacts {
             planning_ms: top.get("Planning Time").and_then(Value::as_f64),
@@ -295,7 +316,9 @@ mod tests {
         assert!(PlanFacts::from_json_text("{}").is_err());
         assert!(PlanFacts::from_json_text("[]").is_err());
         assert!(PlanFacts::from_json_text("not json").is_err());
-        assert_eq!(PlanFacts::from_json_text(r#"["Utility Statement"]"#).unwrap_err(), UTILITY);
+        assert_eq!(PlanFacts::from_json_text(r#"["Utility Statement"]"#).unwrap_err(), NoPlan::Utility);
+        assert_eq!(NoPlan::Utility.to_string(), "a utility statement has no plan");
+        assert_eq!(PlanFacts::from_json_text("[]").unwrap_err().to_string(), "plan not read: EXPLAIN output is an empty array");
         let no_buffers = PlanFacts::from_json_text(r#"[{"Plan": {"Node Type": "Result"}}]"#).unwrap();
         assert_eq!(no_buffers.cache_hit_ratio(), None);
     }

@@ -40,6 +40,7 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
     let start = Instant::now();
     let mut counts = Counts::default();
     let mut tenants_filled = 0;
+    let children = writer::Children::plan(target);
     for i in 1..=companies {
         let (company, user) = (company_id(i), user_id(i));
         crate::suite::setup::ensure_company(
@@ -59,6 +60,7 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
             count: per_company as i64,
             seed: tenant_seed(seed, i),
             progress_notices: false,
+            children: &children,
         });
         counts.customers += c.customers;
         counts.conversations += c.conversations;
@@ -68,7 +70,7 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
     }
     if tenants_filled > 0 {
         crate::suite::setup::refresh_metrics(target);
-        notice!("foreign keys of generated rows: {}", writer::Children::plan(target).describe());
+        notice!("foreign keys of generated rows: {}", children.describe());
     }
     Filled { counts, tenants_filled, elapsed_ms: start.elapsed().as_secs_f64() * 1000.0 }
 }

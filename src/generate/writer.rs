@@ -29,6 +29,9 @@ pub struct Request<'a> {
     pub seed: u64,
     /// Emit the helper's "Generated N customers" NOTICE every 100 customers.
     pub progress_notices: bool,
+    /// How the child tables' foreign keys are checked, read from the catalog once per
+    /// call by the caller (`Children::plan`), however many tenants it fills.
+    pub children: &'a Children,
 }
 
 /// Generate `count` customers for one company through SPI. Checks for cancellation
@@ -59,7 +62,7 @@ pub fn write(req: &Request) -> Counts {
         t.rel("customer_events")
     );
 
-    let children = Children::plan(t);
+    let children = req.children;
     let mut model = Model::new(req.seed);
     let mut counts = Counts::default();
     let mut next = 1i64;

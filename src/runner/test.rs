@@ -169,8 +169,7 @@ fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
             result.set_plan(&facts, m.plan.unwrap_or_default());
             plan_note
         }
-        Some(Err(e)) if e == crate::explain::UTILITY => e,
-        Some(Err(e)) => format!("plan not read: {e}"),
+        Some(Err(e)) => e.to_string(),
         None => "no plan (EXPLAIN failed)".to_string(),
     };
     if !broken.is_empty() {

@@ -94,6 +94,7 @@ fn load_test_company(target: &Target, seed: u64) -> String {
         count: LOAD_TEST_CUSTOMERS,
         seed,
         progress_notices: false,
+        children: &writer::Children::plan(target),
     });
     refresh_metrics(target);
     format!(
