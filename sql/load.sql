@@ -7,8 +7,12 @@ CREATE TABLE perf_load_scripts (
     script      text NOT NULL CHECK (btrim(script) <> ''),
     variables   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(variables) = 'object'),
     description text,
-    builtin     boolean NOT NULL DEFAULT false
+    builtin     boolean NOT NULL DEFAULT false,
+    -- Who wrote the script (stamped by perf_stamp_author; see perf_tests.author).
+    author      name NOT NULL DEFAULT current_user
 );
+CREATE TRIGGER perf_load_scripts_author BEFORE INSERT OR UPDATE ON perf_load_scripts
+    FOR EACH ROW EXECUTE FUNCTION perf_stamp_author();
 
 -- The plan's pgbench script (ERRATA 2: company ids as variables, cast in SQL), with
 -- the company drawn at random from the ten scenario-5 tenants.
@@ -136,11 +140,11 @@ SELECT load_id, statement_no, min(sql) AS sql, sum(calls) AS calls,
 -- The plan's monitoring queries. Active queries running longer than a threshold:
 CREATE FUNCTION perf_slow_queries(threshold interval DEFAULT '100 milliseconds')
 RETURNS TABLE (pid integer, duration interval, query text, state text, usename name, wait_event text)
-LANGUAGE sql STABLE SET search_path = pg_catalog
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT a.pid, now() - a.query_start, a.query, a.state, a.usename, a.wait_event
+    SELECT a.pid, pg_catalog.now() - a.query_start, a.query, a.state, a.usename, a.wait_event
       FROM pg_stat_activity a
-     WHERE now() - a.query_start > threshold AND a.state <> 'idle' AND a.pid <> pg_backend_pid()
+     WHERE pg_catalog.now() - a.query_start > threshold AND a.state <> 'idle' AND a.pid <> pg_catalog.pg_backend_pid()
      ORDER BY 2 DESC
 $$;
 

@@ -39,7 +39,11 @@ CREATE TABLE perf_runs (
     tests_failed    integer,
     tests_errored   integer,
     tests_skipped   integer,
-    notes           text
+    notes           text,
+    -- Why a run failed before it could start (a background worker's own error), so
+    -- the caller can raise it with its SQLSTATE.
+    error_sqlstate  text,
+    error_message   text
 );
 
 -- The plan's results table: its seven columns first, in its order, then what a run records.
@@ -126,6 +130,10 @@ CREATE TABLE perf_tests (
     enabled         boolean NOT NULL DEFAULT true,
     builtin         boolean NOT NULL DEFAULT false,
     description     text,
+    -- The role that last wrote this test's SQL: stamped by perf_stamp_author, never
+    -- taken from the writer. The runner runs the SQL with the rights of a role the
+    -- author may act as, or refuses it (42501).
+    author          name NOT NULL DEFAULT current_user,
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms >= target_ms),
     CHECK (run_as = 'owner' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_sql_required CHECK (kind = 'isolation_sweep' OR btrim(coalesce(sql, '')) <> ''),
@@ -133,6 +141,33 @@ CREATE TABLE perf_tests (
     CONSTRAINT perf_tests_sweep_needs_tenant CHECK (kind <> 'isolation_sweep' OR run_as = 'tenant'),
     CONSTRAINT perf_tests_concurrent_sql_required CHECK (kind <> 'concurrency' OR btrim(coalesce(concurrent_sql, '')) <> '')
 );
+
+-- Who wrote a row's SQL is recorded by the database, not by the writer: every INSERT
+-- stamps current_user; an UPDATE that changes the SQL (or tries to change the author)
+-- stamps the updater. Changing only harmless columns (enabled, targets) keeps the
+-- author, so a superuser disabling an operator's test does not adopt its SQL.
+CREATE FUNCTION perf_stamp_author() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Separate branches: each expression names only the columns of its own table.
+    IF TG_OP = 'INSERT' THEN
+        NEW.author := current_user;
+    ELSIF NEW.author IS DISTINCT FROM OLD.author THEN
+        NEW.author := current_user;
+    ELSIF TG_TABLE_NAME = 'perf_tests' THEN
+        IF (NEW.sql, NEW.setup_sql, NEW.explain_sql, NEW.concurrent_sql)
+           IS DISTINCT FROM (OLD.sql, OLD.setup_sql, OLD.explain_sql, OLD.concurrent_sql) THEN
+            NEW.author := current_user;
+        END IF;
+    ELSIF NEW.script IS DISTINCT FROM OLD.script THEN
+        NEW.author := current_user;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER perf_tests_author BEFORE INSERT OR UPDATE ON perf_tests
+    FOR EACH ROW EXECUTE FUNCTION perf_stamp_author();
 
 -- The companies pg_perfsuite created (and so may delete): perf_cleanup() removes
 -- exactly these and what belongs to them; a company that existed before is never

@@ -12,7 +12,7 @@ SELECT r.run_id,
        r.current_test,
        r.started_at,
        r.finished_at,
-       coalesce(r.finished_at, clock_timestamp()) - r.started_at AS elapsed,
+       coalesce(r.finished_at, pg_catalog.clock_timestamp()) - r.started_at AS elapsed,
        r.overall,
        r.backend_pid,
        r.launcher_pid,
@@ -27,21 +27,21 @@ RETURNS TABLE (test_name varchar, query_type varchar, test_runs bigint, avg_ms n
                min_ms numeric, max_ms numeric, stddev_ms numeric, p95_ms numeric, p99_ms numeric,
                passed bigint, failed bigint)
 LANGUAGE sql STABLE
-SET search_path = @extschema@, pg_catalog
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
     SELECT test_name,
            query_type,
-           count(*),
-           avg(execution_time_ms)::numeric(10,2),
-           min(execution_time_ms)::numeric(10,2),
-           max(execution_time_ms)::numeric(10,2),
-           stddev(execution_time_ms)::numeric(10,2),
-           (percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_ms))::numeric(10,2),
-           (percentile_cont(0.99) WITHIN GROUP (ORDER BY execution_time_ms))::numeric(10,2),
-           count(*) FILTER (WHERE status IN ('PASS', 'WARN')),
-           count(*) FILTER (WHERE status IN ('FAIL', 'ERROR'))
+           pg_catalog.count(*),
+           pg_catalog.avg(execution_time_ms)::numeric(10,2),
+           pg_catalog.min(execution_time_ms)::numeric(10,2),
+           pg_catalog.max(execution_time_ms)::numeric(10,2),
+           pg_catalog.stddev(execution_time_ms)::numeric(10,2),
+           (pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_ms))::numeric(10,2),
+           (pg_catalog.percentile_cont(0.99) WITHIN GROUP (ORDER BY execution_time_ms))::numeric(10,2),
+           pg_catalog.count(*) FILTER (WHERE status IN ('PASS', 'WARN')),
+           pg_catalog.count(*) FILTER (WHERE status IN ('FAIL', 'ERROR'))
       FROM performance_test_results
-     WHERE CASE WHEN run IS NULL THEN test_timestamp > now() - since ELSE run_id = run END
+     WHERE CASE WHEN run IS NULL THEN test_timestamp > pg_catalog.now() - since ELSE run_id = run END
      GROUP BY test_name, query_type
      ORDER BY test_name, query_type
 $$;
@@ -52,11 +52,27 @@ CREATE FUNCTION perf_compare(run bigint DEFAULT NULL, baseline bigint DEFAULT NU
                              threshold_pct numeric DEFAULT 10)
 RETURNS TABLE (test_id text, test_name varchar, statistic text, baseline_ms numeric, current_ms numeric,
                change_pct numeric, change text, regression boolean)
-LANGUAGE sql STABLE
-SET search_path = @extschema@, pg_catalog
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    -- A run that does not exist is an error, not an empty comparison.
+    IF run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM perf_runs r WHERE r.run_id = run) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('run %s does not exist', run),
+              HINT = 'SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs.';
+    END IF;
+    IF baseline IS NOT NULL AND NOT EXISTS (SELECT 1 FROM perf_runs r WHERE r.run_id = baseline) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('baseline run %s does not exist', baseline),
+              HINT = 'SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs.';
+    END IF;
+    IF threshold_pct IS NULL OR threshold_pct = 'NaN'::numeric OR threshold_pct < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+              MESSAGE = pg_catalog.format('threshold_pct must be a number of at least 0 (got %s)', coalesce(threshold_pct::text, 'NULL'));
+    END IF;
+    RETURN QUERY
     WITH cur AS (
-        SELECT * FROM perf_runs WHERE run_id = coalesce(run, (SELECT max(run_id) FROM perf_runs))
+        SELECT * FROM perf_runs WHERE run_id = coalesce(run, (SELECT pg_catalog.max(run_id) FROM perf_runs))
     ), base AS (
         SELECT coalesce(baseline, (SELECT p.run_id FROM perf_runs p, cur
                                     WHERE p.run_id < cur.run_id AND p.status = 'completed'
@@ -64,17 +80,18 @@ AS $$
                                     ORDER BY p.run_id DESC LIMIT 1)) AS run_id
     ), pairs AS (
         SELECT c.test_id, c.test_name, c.statistic, b.execution_time_ms AS before, c.execution_time_ms AS after,
-               round((c.execution_time_ms - b.execution_time_ms) / nullif(b.execution_time_ms, 0) * 100, 1) AS pct
+               pg_catalog.round((c.execution_time_ms - b.execution_time_ms) / nullif(b.execution_time_ms, 0) * 100, 1) AS pct
           FROM performance_test_results c
           JOIN performance_test_results b ON b.test_id = c.test_id AND b.run_id = (SELECT run_id FROM base)
          WHERE c.run_id = (SELECT run_id FROM cur) AND c.target_ms IS NOT NULL
            AND c.execution_time_ms IS NOT NULL AND b.execution_time_ms IS NOT NULL
     )
-    SELECT test_id, test_name, statistic, before, after, pct,
-           CASE WHEN abs(pct) < threshold_pct THEN 'unchanged (' || pct || ' %)'
-                WHEN pct < 0 THEN -pct || ' % faster'
-                ELSE pct || ' % slower' END,
-           pct >= threshold_pct
-      FROM pairs
-     ORDER BY test_id
+    SELECT p.test_id::text, p.test_name::varchar, p.statistic::text, p.before, p.after, p.pct,
+           CASE WHEN pg_catalog.abs(p.pct) < threshold_pct THEN 'unchanged (' || p.pct || ' %)'
+                WHEN p.pct < 0 THEN -p.pct || ' % faster'
+                ELSE p.pct || ' % slower' END,
+           p.pct >= threshold_pct
+      FROM pairs p
+     ORDER BY p.test_id;
+END
 $$;

@@ -32,6 +32,17 @@ pub fn required<T>(value: Option<T>, arg: &str) -> T {
     value.unwrap_or_else(|| null_argument(arg))
 }
 
+/// The error code of a five-character SQLSTATE ("57014"): PostgreSQL's MAKE_SQLSTATE
+/// packing, the inverse of `sqlstate`. Unknown or malformed text maps to XX000.
+pub fn code_of(sqlstate: &str) -> PgSqlErrorCode {
+    let b = sqlstate.as_bytes();
+    if b.len() != 5 || !b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        return PgSqlErrorCode::ERRCODE_INTERNAL_ERROR;
+    }
+    let packed = b.iter().enumerate().fold(0i32, |acc, (i, c)| acc | ((((*c - b'0') & 0x3F) as i32) << (6 * i)));
+    PgSqlErrorCode::from(packed)
+}
+
 /// The five-character SQLSTATE of an error code ("57014"), from PostgreSQL's packed
 /// MAKE_SQLSTATE form (six bits per character, first character lowest).
 pub fn sqlstate(code: PgSqlErrorCode) -> String {
@@ -51,5 +62,18 @@ mod tests {
         assert_eq!(sqlstate(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE), "22023");
         assert_eq!(sqlstate(PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN), "57P01");
         assert_eq!(sqlstate(PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE), "42P01");
+    }
+
+    #[test]
+    fn sqlstate_packs_back() {
+        for code in [
+            PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
+            PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
+        ] {
+            assert_eq!(code_of(&sqlstate(code)), code);
+        }
+        assert_eq!(code_of("nope"), PgSqlErrorCode::ERRCODE_INTERNAL_ERROR);
     }
 }

@@ -6,6 +6,7 @@ static TEST_TIME_LIMIT_MS: GucSetting<i32> = GucSetting::<i32>::new(300_000);
 static BACKGROUND: GucSetting<bool> = GucSetting::<bool>::new(true);
 static ALLOW_EXISTING_DATA: GucSetting<bool> = GucSetting::<bool>::new(false);
 static KEEP_DATA: GucSetting<bool> = GucSetting::<bool>::new(true);
+static TRUST_SCHEMA_OWNERS: GucSetting<bool> = GucSetting::<bool>::new(false);
 
 pub fn init() {
     GucRegistry::define_int_guc(
@@ -29,9 +30,9 @@ pub fn init() {
     GucRegistry::define_bool_guc(
         c"pg_perfsuite.allow_existing_data",
         c"Let a run work in a schema that holds companies pg_perfsuite did not generate.",
-        c"Off (the default) refuses such runs: the plan is for staging or test databases only.",
+        c"Off (the default) refuses such runs: the plan is for staging or test databases only. Only a superuser may turn it on.",
         &ALLOW_EXISTING_DATA,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_bool_guc(
@@ -40,6 +41,14 @@ pub fn init() {
         c"On (the default) keeps it, so the next run reuses it and compares like with like; off ends each run with perf_cleanup().",
         &KEEP_DATA,
         GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"pg_perfsuite.trust_schema_owners",
+        c"Let a run test a schema that holds objects owned by roles the caller is not a member of.",
+        c"Off (the default) refuses such a schema before anything runs: its trigger, policy and other functions would run with the caller's rights. Only a superuser may turn it on.",
+        &TRUST_SCHEMA_OWNERS,
+        GucContext::Suset,
         GucFlags::default(),
     );
     // SAFETY: called from _PG_init with a static C string; reserves the prefix so a
@@ -61,4 +70,8 @@ pub fn allow_existing_data() -> bool {
 
 pub fn keep_data() -> bool {
     KEEP_DATA.get()
+}
+
+pub fn trust_schema_owners() -> bool {
+    TRUST_SCHEMA_OWNERS.get()
 }

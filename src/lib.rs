@@ -8,6 +8,7 @@ mod errors;
 mod explain;
 mod generate;
 mod gucs;
+mod pg;
 mod load;
 mod report;
 mod runner;
@@ -22,6 +23,15 @@ pgrx::pg_module_magic!();
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // Errors raised from Rust carry a backtrace in their DETAIL when backtraces are
+    // captured; a DBA should see the message, never Rust frames. RUST_LIB_BACKTRACE
+    // governs only std::backtrace capture (not panics printed by the runtime), and a
+    // developer who sets it keeps it.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // A backend is single-threaded while it loads a library, so changing the
+        // environment here races with nothing.
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     gucs::init();
 }
 
@@ -46,6 +56,8 @@ REVOKE EXECUTE ON FUNCTION perf_cleanup(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision, double precision) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_grant_operator(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_revoke_operator(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_ledger_record(text, uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_ledger_forget(text) FROM PUBLIC;
 "#,
     name = "privileges",
     finalize

@@ -14,7 +14,7 @@ pub const MAX_COUNT: i32 = 10_000_000;
 /// 3-7 events each, a metrics refresh and the same NOTICEs, written in batches.
 /// `p_seed` makes the data reproducible; `p_schema` names where the tables are.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn generate_test_customers(
     p_company_id: Option<pgrx::Uuid>,
     p_count: Option<i32>,
@@ -31,7 +31,7 @@ fn generate_test_customers(
             Some("Generate larger volumes in several calls."),
         );
     }
-    let target = sut::ensure_schema(p_schema);
+    let target = sut::ensure_schema(p_schema, crate::gucs::trust_schema_owners());
     check_company_and_user(&target, company, user);
     let seed = p_seed.map(|s| s as u64).unwrap_or_else(fresh_seed);
     let children = writer::Children::plan(&target);
@@ -70,8 +70,9 @@ fn check_company_and_user(target: &Target, company: pgrx::Uuid, user: pgrx::Uuid
             Some("Insert the company (and its user) first, as the plan's scenario setup does."),
         );
     }
+    // A scalar subquery: one row even when the user does not exist.
     let user_company = Spi::get_one_with_args::<pgrx::Uuid>(
-        &format!("SELECT company_id FROM {} WHERE id = $1", target.rel("users")),
+        &format!("SELECT (SELECT company_id FROM {} WHERE id = $1 LIMIT 1)", target.rel("users")),
         &[user.into()],
     )
     .expect("user lookup");
@@ -103,7 +104,7 @@ fn fresh_seed() -> u64 {
 /// (`aaaaaaaa-aaaa-aaaa-aaaa-00000000000N`, users `bbbbbbbb-…`), `customers_per_company`
 /// customers each, `customer_metrics` refreshed once. Returns what was written.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_generate(
     companies: default!(Option<i32>, "10"),
     customers_per_company: default!(Option<i32>, "1000"),
@@ -129,11 +130,19 @@ fn perf_generate(
     if !(1..=MAX_COUNT).contains(&per_company) {
         bad_argument(format!("customers_per_company must be between 1 and {MAX_COUNT} (got {per_company})"), None);
     }
-    let target = sut::ensure_schema(target_schema);
+    let total = i64::from(companies) * i64::from(per_company);
+    if total > MAX_TOTAL {
+        bad_argument(
+            format!("companies x customers_per_company must be at most {MAX_TOTAL} customers (got {companies} x {per_company} = {total})"),
+            Some("About 16 rows are written per customer; generate larger volumes in several schemas, or in several calls with fewer companies."),
+        );
+    }
+    let target = sut::ensure_schema(target_schema, crate::gucs::trust_schema_owners());
+    refuse_tenants_with_data(&target, companies);
     let f = crate::generate::tenants::fill(&target, companies, per_company, seed as u64, false);
     let keys = Spi::get_one_with_args::<i64>(
         &format!(
-            "SELECT count(*) FROM {} k JOIN {} c ON c.id = k.customer_id \
+            "SELECT pg_catalog.count(*) FROM {} k JOIN {} c ON c.id = k.customer_id \
               WHERE c.company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'",
             target.rel("customer_matching_keys"),
             target.rel("customers")
@@ -147,3 +156,31 @@ fn perf_generate(
 
 /// Largest number of tenants `perf_generate` creates in one call.
 pub const MAX_TENANTS: i32 = 1000;
+
+/// Most customers `perf_generate` writes in one call (100 times the plan's ten tenants
+/// of 1000 customers, ~160M rows in all).
+pub const MAX_TOTAL: i64 = 10_000_000;
+
+/// perf_generate writes each tenant from scratch with the plan's UUIDs; tenants that
+/// already have customers (from a run, or an earlier call) would collide on them. The
+/// outcome is a clear refusal before anything is written, never a partial top-up.
+fn refuse_tenants_with_data(target: &Target, companies: i32) {
+    let filled: Vec<String> = (1..=companies)
+        .map(crate::generate::tenants::company_id)
+        .filter(|c| crate::suite::setup::customer_count(target, c) > 0)
+        .collect();
+    if let Some(first) = filled.first() {
+        raise(
+            Code::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!(
+                "{} of the {companies} tenants already have customers in schema \"{}\" (first: company {first}); perf_generate writes tenants from scratch and changed nothing",
+                filled.len(),
+                target.schema
+            ),
+            Some(&format!(
+                "Remove pg_perfsuite's generated data first with SELECT * FROM perf_cleanup({}), or generate into another schema.",
+                pgrx::spi::quote_literal(&target.schema)
+            )),
+        );
+    }
+}

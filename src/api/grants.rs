@@ -34,12 +34,18 @@ pub enum Member {
 pub fn privilege(member: &Member) -> Option<(&'static str, &'static str, &'static str)> {
     match member {
         Member::Function(_) => Some(("EXECUTE", "FUNCTION", "functions")),
+        // The ledger of generated companies decides what perf_cleanup deletes: only the
+        // extension's own functions write it.
+        Member::Relation(name, 'r') if name == LEDGER => Some(("SELECT", "TABLE", "tables (read only)")),
         Member::Relation(_, 'r') => Some(("SELECT, INSERT, UPDATE, DELETE", "TABLE", "tables")),
         Member::Relation(_, 'v') => Some(("SELECT", "TABLE", "views")),
         Member::Relation(_, 'S') => Some(("USAGE, SELECT, UPDATE", "SEQUENCE", "sequences")),
         Member::Relation(..) => None,
     }
 }
+
+/// The table perf_cleanup trusts: operators may read it, never write it.
+pub const LEDGER: &str = "perf_generated_companies";
 
 /// The GRANT or REVOKE statement for one member.
 pub fn statement(mode: Mode, role_q: &str, member: &Member) -> Option<String> {
@@ -89,9 +95,9 @@ fn apply(mode: Mode, role: Option<&str>) -> Vec<(String, i64)> {
     if !role_exists(role) {
         raise(Code::ERRCODE_UNDEFINED_OBJECT, format!("role \"{role}\" does not exist"), None);
     }
-    if role == TENANT_ROLE {
+    if role == TENANT_ROLE || role == TENANT_GATE {
         bad_argument(
-            format!("role must not be \"{TENANT_ROLE}\": the isolation tests run as it and it must stay a plain tenant"),
+            format!("role must not be \"{role}\": the isolation tests run as {TENANT_ROLE}, which must stay a plain tenant"),
             None,
         );
     }
@@ -117,26 +123,63 @@ fn apply(mode: Mode, role: Option<&str>) -> Vec<(String, i64)> {
     match mode {
         Mode::Grant => {
             Spi::run(&format!("GRANT USAGE ON SCHEMA {schema_q} TO {role_q}")).expect("GRANT USAGE");
-            ensure_tenant_role();
-            Spi::run(&format!("GRANT {TENANT_ROLE} TO {role_q}")).expect("GRANT tenant role");
+            grant_tenant_role(&role_q);
             counts.push((format!("USAGE on schema {schema_q}"), 1));
             notice!(
                 "{role} can now run pg_perfsuite. It also needs a schema to test in that it owns or may CREATE in \
                  (CREATE SCHEMA perf AUTHORIZATION {role_q}), and pg_trgm installed in this database unless it may create it."
             );
         }
-        Mode::Revoke => {
-            Spi::run(&format!("REVOKE {TENANT_ROLE} FROM {role_q}")).expect("REVOKE tenant role");
-        }
+        Mode::Revoke => revoke_tenant_role(&role_q),
     }
-    counts.push((format!("membership in {TENANT_ROLE}"), 1));
+    counts.push((format!("SET ROLE {TENANT_ROLE} (no inherited rights)"), 1));
     counts
+}
+
+/// The operator must be able to SET ROLE to the tenant role (the isolation tests run
+/// as it) without gaining its rights on tenant rows in between. PostgreSQL 16 says
+/// exactly that: WITH INHERIT FALSE, SET TRUE. On 15 the same shape comes from a NOINHERIT
+/// gate role between them: the operator inherits the gate's rights (none), and SET
+/// ROLE follows every membership, inherited or not.
+fn grant_tenant_role(role_q: &str) {
+    ensure_tenant_role();
+    if cfg!(feature = "pg15") {
+        ensure_tenant_gate();
+        Spi::run(&format!("GRANT {TENANT_GATE} TO {role_q}")).expect("GRANT tenant gate");
+    } else {
+        Spi::run(&format!("GRANT {TENANT_ROLE} TO {role_q} WITH INHERIT FALSE, SET TRUE")).expect("GRANT tenant role");
+    }
+}
+
+fn revoke_tenant_role(role_q: &str) {
+    if role_exists(TENANT_GATE) {
+        Spi::run(&format!("REVOKE {TENANT_GATE} FROM {role_q}")).expect("REVOKE tenant gate");
+    }
+    if role_exists(TENANT_ROLE) {
+        Spi::run(&format!("REVOKE {TENANT_ROLE} FROM {role_q}")).expect("REVOKE tenant role");
+    }
+}
+
+/// PostgreSQL 15's stand-in for WITH INHERIT FALSE: a NOINHERIT role that is a member
+/// of the tenant role.
+pub const TENANT_GATE: &str = "perfsuite_tenant_gate";
+
+fn ensure_tenant_gate() {
+    if !role_exists(TENANT_GATE) {
+        Spi::run(&format!("CREATE ROLE {TENANT_GATE} NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))
+            .expect("CREATE ROLE gate");
+        Spi::run(&format!(
+            "COMMENT ON ROLE {TENANT_GATE} IS 'pg_perfsuite: lets operators SET ROLE {TENANT_ROLE} without inheriting its rights'"
+        ))
+        .expect("COMMENT ON ROLE");
+    }
+    Spi::run(&format!("GRANT {TENANT_ROLE} TO {TENANT_GATE}")).expect("GRANT tenant role to gate");
 }
 
 /// Grant a role everything it needs to run pg_perfsuite: EXECUTE on the extension's
 /// functions, use of its tables, views and sequences, and membership in the tenant role.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_grant_operator(role: Option<&str>) -> TableIterator<'static, (name!(granted, String), name!(objects, i64))> {
     TableIterator::new(apply(Mode::Grant, role))
 }
@@ -144,7 +187,7 @@ fn perf_grant_operator(role: Option<&str>) -> TableIterator<'static, (name!(gran
 /// Take back what perf_grant_operator gave (the extension schema's USAGE stays: PUBLIC
 /// usually has it, and other objects may need it).
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_revoke_operator(role: Option<&str>) -> TableIterator<'static, (name!(revoked, String), name!(objects, i64))> {
     TableIterator::new(apply(Mode::Revoke, role))
 }

@@ -18,11 +18,48 @@ fn millis(v: Option<pgrx::datum::Interval>, arg: &str) -> Duration {
     Duration::from_millis(ms as u64)
 }
 
+/// The longest a load test may plan to take (ramp-up plus its transactions at `rate`).
+const MAX_PLANNED: Duration = Duration::from_secs(24 * 3600);
+
+/// Ramp-up and rate must fit the test: with a duration, the ramp-up must end before it
+/// and every client must get at least one transaction in it; with a transaction count,
+/// ramp-up plus the paced transactions must fit in a day. Otherwise a worker would sit
+/// in a wait for hours holding a slot.
+fn check_timing(clients: i32, transactions: i32, duration: Duration, ramp_up: Duration, rate: Option<f64>) {
+    let clients_f = f64::from(clients.max(1));
+    if transactions == 0 {
+        if ramp_up >= duration {
+            bad_argument(
+                format!("ramp_up ({} ms) must be shorter than duration ({} ms)", ramp_up.as_millis(), duration.as_millis()),
+                Some("Clients start spread over ramp_up; the test runs for duration from the first client's start."),
+            );
+        }
+        if let Some(r) = rate {
+            let pace_s = clients_f / r;
+            if pace_s > duration.as_secs_f64() {
+                bad_argument(
+                    format!("rate {r} gives each of the {clients} clients one transaction every {pace_s:.1} s, longer than duration ({} s)", duration.as_secs_f64()),
+                    Some("Raise rate or duration, or use fewer clients."),
+                );
+            }
+        }
+    } else {
+        let paced_s = rate.map(|r| f64::from(transactions) * clients_f / r).unwrap_or(0.0);
+        let planned_s = ramp_up.as_secs_f64() + paced_s;
+        if planned_s > MAX_PLANNED.as_secs_f64() {
+            bad_argument(
+                format!("ramp_up plus {transactions} transactions per client at rate {} would take {planned_s:.0} s, more than 24 hours", rate.unwrap_or(0.0)),
+                Some("Raise rate, or lower transactions or ramp_up."),
+            );
+        }
+    }
+}
+
 /// Run a load test: `clients` background workers each running `script` as one
 /// transaction, `transactions` times (or for `duration`), with an optional ramp-up;
 /// prints a progress line per second; returns the summary (also in perf_load_runs).
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 #[allow(clippy::too_many_arguments)]
 fn perf_load_test(
     clients: default!(Option<i32>, "10"),
@@ -59,25 +96,28 @@ fn perf_load_test(
         bad_argument("duration must be longer than 0", None);
     }
     let limit = required(latency_limit_ms, "latency_limit_ms");
-    if limit <= 0.0 {
-        bad_argument(format!("latency_limit_ms must be greater than 0 (got {limit})"), None);
+    if !(limit.is_finite() && limit > 0.0) {
+        bad_argument(format!("latency_limit_ms must be a number greater than 0 (got {limit})"), None);
     }
     let schema = required(target_schema, "target_schema");
-    crate::sut::install::check(schema);
+    crate::sut::install::check(schema, crate::gucs::trust_schema_owners());
     crate::worker::wait::require_read_committed();
+    let ramp_up = millis(ramp_up, "ramp_up");
+    let rate = rate.map(|r| {
+        if !(r.is_finite() && r > 0.0 && r <= 1_000_000.0) {
+            bad_argument(format!("rate must be between 0 and 1000000 transactions per second (got {r})"), None);
+        }
+        r
+    });
+    check_timing(clients, transactions, duration_ms, ramp_up, rate);
     let opts = LoadOptions {
         script: required(script, "script"),
         target_schema: schema,
         clients,
         transactions,
         duration: duration_ms,
-        ramp_up: millis(ramp_up, "ramp_up"),
-        rate: rate.map(|r| {
-            if !(r > 0.0 && r <= 1_000_000.0) {
-                bad_argument(format!("rate must be between 0 and 1000000 transactions per second (got {r})"), None);
-            }
-            r
-        }),
+        ramp_up,
+        rate,
         latency_limit_ms: limit,
         run_id: None,
     };
@@ -111,7 +151,7 @@ fn perf_load_test(
 /// Background-worker slots free now (max_worker_processes minus the workers running):
 /// how many load clients, runs and second sessions can start.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_free_worker_slots() -> i64 {
     crate::worker::launch::free_worker_slots()
 }

@@ -3,7 +3,7 @@ use pgrx::prelude::*;
 /// The plan's `log_performance_test`: one row into `performance_test_results`
 /// (same arguments, same effect; run_id and the extra columns stay NULL).
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn log_performance_test(
     p_test_name: Option<&str>,
     p_query_type: Option<&str>,

@@ -3,6 +3,7 @@
 
 pub mod cleanup;
 pub mod grants;
+pub mod ledger;
 pub mod generate;
 pub mod load;
 pub mod log;

@@ -6,12 +6,12 @@ use pgrx::spi::quote_identifier;
 use crate::errors::{bad_argument, raise, required};
 use crate::report::model::{Hypothetical, ReportData};
 use crate::report::{self, Format};
-use crate::runner::subxact::{in_subtransaction, OnSuccess};
+use crate::pg::subxact::{in_subtransaction, OnSuccess};
 
 /// Everything a report needs, as one JSON document, in one statement (one snapshot).
 const LOAD: &str = r#"
 WITH r AS (
-    SELECT * FROM perf_runs WHERE run_id = coalesce($1, (SELECT max(run_id) FROM perf_runs))
+    SELECT * FROM perf_runs WHERE run_id = coalesce($1, (SELECT pg_catalog.max(run_id) FROM perf_runs))
 ), prev AS (
     SELECT p.run_id, p.started_at FROM perf_runs p, r
      WHERE p.run_id < r.run_id AND p.status = 'completed'
@@ -23,29 +23,29 @@ WITH r AS (
        AND p.pattern = r.pattern AND p.target_schema = r.target_schema
      ORDER BY p.run_id DESC LIMIT 20
 ), db AS (
-    SELECT blks_hit, blks_read FROM pg_catalog.pg_stat_database WHERE datname = current_database()
+    SELECT blks_hit, blks_read FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()
 )
-SELECT jsonb_build_object(
-  'run', (SELECT jsonb_build_object(
-            'run_id', run_id, 'started_at', date_trunc('second', started_at)::text,
-            'finished_at', date_trunc('second', finished_at)::text, 'status', status, 'overall', overall,
+SELECT pg_catalog.jsonb_build_object(
+  'run', (SELECT pg_catalog.jsonb_build_object(
+            'run_id', run_id, 'started_at', pg_catalog.date_trunc('second', started_at)::text,
+            'finished_at', pg_catalog.date_trunc('second', finished_at)::text, 'status', status, 'overall', overall,
             'pattern', pattern, 'target_schema', target_schema, 'run_by', run_by, 'origin', origin,
             'pg_version', pg_version, 'settings', coalesce(settings, '{}'), 'data_volume', coalesce(data_volume, '{}'),
-            'database', current_database(),
-            'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database())),
+            'database', pg_catalog.current_database(),
+            'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(pg_catalog.current_database())),
             'notes', notes, 'cache_state', cache_state, 'stat_statements', stat_statements,
             'top_statements', coalesce(top_statements, '[]'),
             'worker_slots_free', worker_slots_free, 'index_bytes_start', index_bytes_start,
             'index_bytes_end', index_bytes_end,
-            'monitoring', (SELECT CASE WHEN count(*) > 0 THEN jsonb_build_object(
-                               'samples', count(*), 'max_lock_waits', max(lock_waits), 'max_slow_queries', max(slow_queries),
-                               'min_cache_hit_ratio', min(cache_hit_ratio), 'cpu_peak_pct', max(cpu_busy_pct),
-                               'mem_peak_pct', max(mem_used_pct), 'max_connections_used', max(connections),
-                               'max_connections', current_setting('max_connections')::int,
-                               'blocks_read_peak_per_s', max(blocks_read_per_s),
-                               'disk_read_peak_kbs', max(disk_read_kbs), 'disk_write_peak_kbs', max(disk_write_kbs)) END
+            'monitoring', (SELECT CASE WHEN pg_catalog.count(*) > 0 THEN pg_catalog.jsonb_build_object(
+                               'samples', pg_catalog.count(*), 'max_lock_waits', pg_catalog.max(lock_waits), 'max_slow_queries', pg_catalog.max(slow_queries),
+                               'min_cache_hit_ratio', pg_catalog.min(cache_hit_ratio), 'cpu_peak_pct', pg_catalog.max(cpu_busy_pct),
+                               'mem_peak_pct', pg_catalog.max(mem_used_pct), 'max_connections_used', pg_catalog.max(connections),
+                               'max_connections', pg_catalog.current_setting('max_connections')::int,
+                               'blocks_read_peak_per_s', pg_catalog.max(blocks_read_per_s),
+                               'disk_read_peak_kbs', pg_catalog.max(disk_read_kbs), 'disk_write_peak_kbs', pg_catalog.max(disk_write_kbs)) END
                              FROM perf_snapshots s WHERE s.run_id = r.run_id)) FROM r),
-  'results', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+  'results', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
             'test_id', x.test_id, 'name', coalesce(t.name, x.test_name::text), 'scenario', t.scenario,
             'kind', t.kind, 'query_type', x.query_type, 'run_as', t.run_as, 'compare_to', t.compare_to,
             'records', t.records, 'statistic', x.statistic, 'target_ms', x.target_ms,
@@ -59,16 +59,16 @@ SELECT jsonb_build_object(
             ORDER BY x.result_id), '[]')
             FROM performance_test_results x LEFT JOIN perf_tests t USING (test_id)
            WHERE x.run_id = (SELECT run_id FROM r)),
-  'previous', (SELECT jsonb_build_object('run_id', p.run_id, 'started_at', p.started_at::text,
-            'measured', coalesce((SELECT jsonb_object_agg(test_id, execution_time_ms) FROM performance_test_results
+  'previous', (SELECT pg_catalog.jsonb_build_object('run_id', p.run_id, 'started_at', p.started_at::text,
+            'measured', coalesce((SELECT pg_catalog.jsonb_object_agg(test_id, execution_time_ms) FROM performance_test_results
                                    WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms IS NOT NULL), '{}'))
             FROM prev p),
-  'history', (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', h.run_id, 'test_id', h.test_id,
+  'history', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('run_id', h.run_id, 'test_id', h.test_id,
                                                             'measured_ms', h.execution_time_ms) ORDER BY h.run_id), '[]')
             FROM performance_test_results h
            WHERE h.run_id IN (SELECT run_id FROM recent) AND h.target_ms IS NOT NULL
              AND h.execution_time_ms IS NOT NULL AND h.test_id IS NOT NULL),
-  'health', jsonb_build_object(
+  'health', pg_catalog.jsonb_build_object(
             'cache_hit_ratio', (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) FROM db),
             'blocks_read', (SELECT blks_read FROM db),
             'hypopg', EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'hypopg'))
@@ -116,15 +116,24 @@ fn hypothetical_indexes(data: &mut ReportData) {
         .flatten()
     };
     let Some(hypo) = schema_of("hypopg") else { return };
-    let search_path = [Some(quote_identifier(&data.run.target_schema)), schema_of("pg_trgm"), Some(hypo.clone())]
+    let search_path = [Some("pg_catalog".to_string()), Some(quote_identifier(&data.run.target_schema)), schema_of("pg_trgm"), Some(hypo.clone())]
         .into_iter()
         .flatten()
-        .chain(std::iter::once("pg_catalog".to_string()))
+        .chain(std::iter::once("pg_temp".to_string()))
         .collect::<Vec<_>>()
         .join(", ");
     for rec in crate::report::advice::recommend(data) {
         let (Some(ddl), Some(test_id)) = (rec.index_ddl, rec.test_id) else { continue };
         let Some(sql) = data.results.iter().find(|r| r.test_id == test_id).and_then(|r| r.sql.clone()) else { continue };
+        // Planning can run the SQL's functions (constant folding): only SQL whose author
+        // may act as this session's role is planned here.
+        let author = Spi::get_one_with_args::<String>("SELECT author::text FROM perf_tests WHERE test_id = $1", &[test_id.as_str().into()])
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if crate::pg::roles::decision_for(&author, None) != crate::pg::roles::Decision::AsIs {
+            continue;
+        }
         let verdict = in_subtransaction(OnSuccess::Rollback, || {
             Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, true)", &[search_path.as_str().into()])
                 .expect("search_path");
@@ -169,8 +178,8 @@ fn metrics_freshness(data: &mut ReportData) {
     let schema = quote_identifier(&data.run.target_schema);
     let (customers, metrics) = (format!("{schema}.customers"), format!("{schema}.customer_metrics"));
     let readable = Spi::get_one_with_args::<bool>(
-        "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL \
-            AND has_table_privilege($1, 'SELECT') AND has_table_privilege($2, 'SELECT')",
+        "SELECT pg_catalog.to_regclass($1) IS NOT NULL AND pg_catalog.to_regclass($2) IS NOT NULL \
+            AND pg_catalog.has_table_privilege($1, 'SELECT') AND pg_catalog.has_table_privilege($2, 'SELECT')",
         &[customers.as_str().into(), metrics.as_str().into()],
     )
     .expect("metrics check")
@@ -179,7 +188,7 @@ fn metrics_freshness(data: &mut ReportData) {
         return;
     }
     let (missing, active) = Spi::get_two::<i64, i64>(&format!(
-        "SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM {metrics} m WHERE m.customer_id = c.id)), count(*) \
+        "SELECT pg_catalog.count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM {metrics} m WHERE m.customer_id = c.id)), pg_catalog.count(*) \
            FROM {customers} c WHERE c.deleted_at IS NULL"
     ))
     .expect("metrics freshness");
@@ -190,7 +199,7 @@ fn metrics_freshness(data: &mut ReportData) {
 /// A run's report: the plan's Reporting Template (markdown), or 'json', 'tap', 'html'.
 /// Defaults to the latest run.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&str>, "'markdown'")) -> String {
     let name = required(format, "format");
     let fmt = Format::parse(name).unwrap_or_else(|| {

@@ -49,7 +49,12 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
         r: opts.seed as i64,
         u: launch::role_to_assume(),
         l: gucs::test_time_limit_ms(),
-        f: Flags { allow_existing_data: opts.allow_existing_data, keep_data: opts.keep_data }.bits(),
+        f: Flags {
+            allow_existing_data: opts.allow_existing_data,
+            keep_data: opts.keep_data,
+            trust_schema_owners: opts.trust_schema_owners,
+        }
+        .bits(),
     };
     let (worker, pid) = launch::start(&job, "pg_perfsuite run");
     let run_id = wait::await_run_id(&worker, pid);
@@ -78,6 +83,7 @@ fn options<'a>(target_schema: Option<&'a str>, pattern: &'a str, iterations: Opt
         seed: crate::errors::required(seed, "seed") as u64,
         allow_existing_data: gucs::allow_existing_data(),
         keep_data: gucs::keep_data(),
+        trust_schema_owners: gucs::trust_schema_owners(),
     }
 }
 
@@ -86,7 +92,7 @@ fn options<'a>(target_schema: Option<&'a str>, pattern: &'a str, iterations: Opt
 /// return the verdicts. By default in a background worker that commits each step
 /// (results survive failures; other sessions see progress) while this call waits.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_run_all(
     target_schema: default!(Option<&str>, "'public'"),
     iterations: default!(Option<i32>, "NULL"),
@@ -112,7 +118,7 @@ fn perf_run_all(
 
 /// Run the tests whose id matches a LIKE pattern ('1.%' for scenario 1, '2.1' for one test).
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_run(
     pattern: Option<&str>,
     target_schema: default!(Option<&str>, "'public'"),

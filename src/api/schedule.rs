@@ -13,11 +13,11 @@ fn require_pg_cron() {
         return;
     }
     let preloaded = Spi::get_one::<bool>(
-        "SELECT 'pg_cron' = ANY(string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))",
+        "SELECT 'pg_cron' = ANY(pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))",
     )
     .expect("shared_preload_libraries")
     .unwrap_or(false);
-    let db = Spi::get_one::<String>("SELECT current_database()::text").expect("db").unwrap_or_default();
+    let db = Spi::get_one::<String>("SELECT pg_catalog.current_database()::text").expect("db").unwrap_or_default();
     if !preloaded {
         raise(
             Code::ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -27,20 +27,34 @@ fn require_pg_cron() {
             )),
         );
     }
+    let cron_db = Spi::get_one::<String>("SELECT pg_catalog.current_setting('cron.database_name', true)")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "postgres".into());
+    if cron_db != db {
+        // pg_cron can be created only in cron.database_name; from there it schedules
+        // jobs for any database.
+        raise(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("scheduling needs pg_cron, which works in database \"{cron_db}\" (cron.database_name), not in \"{db}\""),
+            Some(&format!(
+                "In database {cron_db} (with CREATE EXTENSION pg_cron there), run:\n  SELECT cron.schedule_in_database('pg_perfsuite', '0 3 * * *', 'SELECT count(*) FROM {}.perf_run_all()', {});\nor set cron.database_name = '{db}' in postgresql.conf and restart.",
+                crate::pg::catalog::own_schema_q(),
+                pgrx::spi::quote_literal(&db)
+            )),
+        );
+    }
     raise(
         Code::ERRCODE_FEATURE_NOT_SUPPORTED,
         "scheduling needs the pg_cron extension in this database",
-        Some(&format!(
-            "Run CREATE EXTENSION pg_cron; here (pg_cron works in the database named by cron.database_name, currently '{}').",
-            Spi::get_one::<String>("SELECT current_setting('cron.database_name', true)").ok().flatten().unwrap_or_default()
-        )),
+        Some(&format!("Run CREATE EXTENSION pg_cron; here (database {db} is cron.database_name).")),
     )
 }
 
 /// Schedule the plan with pg_cron (`schedule` in cron syntax). Calling it again with
 /// the same `job_name` updates that job. Returns pg_cron's job id.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_schedule(
     schedule: Option<&str>,
     job_name: default!(Option<&str>, "'pg_perfsuite'"),
@@ -66,7 +80,7 @@ fn perf_schedule(
     .expect("extension schema")
     .expect("pg_perfsuite is installed");
     let command = format!(
-        "SELECT count(*) FROM {}.perf_run({}, target_schema => {}, iterations => {})",
+        "SELECT pg_catalog.count(*) FROM {}.perf_run({}, target_schema => {}, iterations => {})",
         pgrx::spi::quote_identifier(&ext_schema),
         quote_literal(pattern),
         quote_literal(target_schema),
@@ -82,7 +96,7 @@ fn perf_schedule(
 
 /// Remove a schedule made by perf_schedule; false when there was none of that name.
 #[pg_extern(volatile)]
-#[search_path(@extschema@, pg_catalog)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_unschedule(job_name: default!(Option<&str>, "'pg_perfsuite'")) -> bool {
     let job_name = required(job_name, "job_name");
     require_pg_cron();

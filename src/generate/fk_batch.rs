@@ -128,7 +128,7 @@ pub fn facts(target: &Target, table: &str) -> TableFacts {
             .select(
                 "SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), \
                         (SELECT relkind = 'r' FROM pg_catalog.pg_class WHERE oid = $1::regclass), \
-                        (SELECT count(*) FROM pg_catalog.pg_rewrite WHERE ev_class = $1::regclass AND ev_type = '3')",
+                        (SELECT pg_catalog.count(*) FROM pg_catalog.pg_rewrite WHERE ev_class = $1::regclass AND ev_type = '3')",
                 None,
                 &[rel.as_str().into()],
             )?
@@ -200,7 +200,7 @@ pub fn check(c: &mut pgrx::spi::SpiClient<'_>, table: &str, check: &BatchCheck, 
     let locked = c
         .update(
             &format!(
-                "SELECT count(*) FROM (SELECT 1 FROM {} p WHERE p.{} = ANY ($1::uuid[]) FOR KEY SHARE OF p) x",
+                "SELECT pg_catalog.count(*) FROM (SELECT 1 FROM {} p WHERE p.{} = ANY ($1::uuid[]) FOR KEY SHARE OF p) x",
                 check.parent_rel,
                 pgrx::spi::quote_identifier(&check.parent_column)
             ),

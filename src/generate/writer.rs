@@ -42,8 +42,8 @@ pub fn write(req: &Request) -> Counts {
         "INSERT INTO {} (id, company_id, customer_name, customer_email, customer_phone, customer_address, \
          status, lifecycle_stage, tags, source, created_by_user_id, created_at) \
          SELECT u.id, $1, u.name, u.email, u.phone, u.address, 'active', u.stage, u.tags::text[], u.source, $2, \
-                now() - make_interval(secs => u.ago) \
-         FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[]) \
+                pg_catalog.now() - pg_catalog.make_interval(secs => u.ago) \
+         FROM ROWS FROM (pg_catalog.unnest($3::uuid[]), pg_catalog.unnest($4::text[]), pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::text[]), pg_catalog.unnest($8::text[]), pg_catalog.unnest($9::text[]), pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::float8[])) \
               AS u(id, name, email, phone, address, stage, tags, source, ago)",
         t.rel("customers")
     );
@@ -51,14 +51,14 @@ pub fn write(req: &Request) -> Counts {
         "INSERT INTO {} (company_id, user_id, customer_id, customer_name, session_id, interaction_number, \
          user_message, ai_response, created_at) \
          SELECT $1, $2, u.cid, u.name, 'session_' || u.cid || '_' || u.n, u.n, 'Test question about ' || u.topic, $3, \
-                now() - make_interval(secs => u.ago) \
-         FROM unnest($4::uuid[], $5::text[], $6::int4[], $7::text[], $8::float8[]) AS u(cid, name, n, topic, ago)",
+                pg_catalog.now() - pg_catalog.make_interval(secs => u.ago) \
+         FROM ROWS FROM (pg_catalog.unnest($4::uuid[]), pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::int4[]), pg_catalog.unnest($7::text[]), pg_catalog.unnest($8::float8[])) AS u(cid, name, n, topic, ago)",
         t.rel("VC Usage")
     );
     let events_sql = format!(
         "INSERT INTO {} (customer_id, company_id, event_type, event_data, created_at) \
-         SELECT u.cid, $1, u.kind, $2::jsonb, now() - make_interval(secs => u.ago) \
-         FROM unnest($3::uuid[], $4::text[], $5::float8[]) AS u(cid, kind, ago)",
+         SELECT u.cid, $1, u.kind, $2::jsonb, pg_catalog.now() - pg_catalog.make_interval(secs => u.ago) \
+         FROM ROWS FROM (pg_catalog.unnest($3::uuid[]), pg_catalog.unnest($4::text[]), pg_catalog.unnest($5::float8[])) AS u(cid, kind, ago)",
         t.rel("customer_events")
     );
 

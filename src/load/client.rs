@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use std::time::{Duration, Instant};
 
 use super::script::{self, Statement};
-use crate::runner::subxact::SqlError;
+use crate::pg::subxact::SqlError;
 
 /// What one client is asked to do (from its Job).
 pub struct ClientJob<'a> {
@@ -65,9 +65,9 @@ fn report_progress(job: &ClientJob, done: i64, failed: i64, status: &str, error:
     BackgroundWorker::transaction(|| {
         Spi::run_with_args(
             "INSERT INTO perf_load_clients (load_id, client, pid, done, failed, status, error, updated_at) \
-             VALUES ($1, $2, pg_backend_pid(), $3, $4, $5, $6, clock_timestamp()) \
+             VALUES ($1, $2, pg_catalog.pg_backend_pid(), $3, $4, $5, $6, pg_catalog.clock_timestamp()) \
              ON CONFLICT (load_id, client) DO UPDATE SET done = $3, failed = $4, status = $5, \
-                    error = coalesce($6, perf_load_clients.error), updated_at = clock_timestamp()",
+                    error = coalesce($6, perf_load_clients.error), updated_at = pg_catalog.clock_timestamp()",
             &[job.load_id.into(), job.client.into(), done.into(), failed.into(), status.into(), error.into()],
         )
         .expect("perf_load_clients");
@@ -79,10 +79,12 @@ pub fn run(job: &ClientJob) {
         // The plan's unqualified SQL finds the tables, then pg_trgm's operators, then
         // pg_perfsuite's own tables (where this client reports).
         Spi::run_with_args(
-            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || coalesce(', ' || \
+            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident($1) || coalesce(', ' || \
                     (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
                        JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'), '') \
-                    || ', ' || pg_catalog.current_setting('search_path'), false)",
+                    || ', ' || (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
+                       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_perfsuite') \
+                    || ', pg_temp', false)",
             &[job.schema.into()],
         )
         .expect("search_path");
@@ -90,7 +92,9 @@ pub fn run(job: &ClientJob) {
     let (statements, values) = BackgroundWorker::transaction(|| load_script(job.script_name));
     let prepared = BackgroundWorker::transaction(|| prepare(&statements));
     report_progress(job, 0, 0, "running", None);
-    std::thread::sleep(job.start_delay);
+    // Ramp-up and pacing wait on the latch: cancel, terminate and ProcSignalBarriers
+    // (DROP DATABASE anywhere in the cluster) are served at once.
+    crate::pg::latch::sleep_for(job.start_delay);
     // Variables drawn from a seeded generator: a rerun draws the same sequence.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64((job.load_id as u64) << 16 | job.client as u64);
     let started = Instant::now();
@@ -107,11 +111,8 @@ pub fn run(job: &ClientJob) {
         }
         if let Some(pace) = job.pace {
             // Scheduled start of this transaction; a client that falls behind runs at once.
-            let due = started + pace * n as u32;
-            let now = Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
+            let due = started + pace.mul_f64(n as f64);
+            crate::pg::latch::sleep_until(due);
             if job.transactions == 0 && Instant::now() >= deadline {
                 break;
             }
@@ -176,7 +177,7 @@ fn write_results(job: &ClientJob, samples: &[Sample], statements: &[Statement], 
         let oks: Vec<bool> = samples.iter().map(|s| s.ok).collect();
         Spi::run_with_args(
             "INSERT INTO perf_load_samples (load_id, client, txn, offset_ms, latency_ms, ok) \
-             SELECT $1, $2, t.n, t.o, t.l, t.k FROM unnest($3::float8[], $4::float8[], $5::bool[]) WITH ORDINALITY AS t(o, l, k, n)",
+             SELECT $1, $2, t.n, t.o, t.l, t.k FROM ROWS FROM (pg_catalog.unnest($3::float8[]), pg_catalog.unnest($4::float8[]), pg_catalog.unnest($5::bool[])) WITH ORDINALITY AS t(o, l, k, n)",
             &[job.load_id.into(), job.client.into(), offsets.into(), latencies.into(), oks.into()],
         )
         .expect("perf_load_samples");
@@ -185,7 +186,7 @@ fn write_results(job: &ClientJob, samples: &[Sample], statements: &[Statement], 
         let total: Vec<f64> = per_statement.iter().map(|p| p.1).collect();
         Spi::run_with_args(
             "INSERT INTO perf_load_statements (load_id, client, statement_no, sql, calls, total_ms) \
-             SELECT $1, $2, t.n, t.s, t.c, t.m FROM unnest($3::text[], $4::int8[], $5::float8[]) WITH ORDINALITY AS t(s, c, m, n)",
+             SELECT $1, $2, t.n, t.s, t.c, t.m FROM ROWS FROM (pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::int8[]), pg_catalog.unnest($5::float8[])) WITH ORDINALITY AS t(s, c, m, n)",
             &[job.load_id.into(), job.client.into(), sqls.into(), calls.into(), total.into()],
         )
         .expect("perf_load_statements");

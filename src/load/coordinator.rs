@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::monitor::{self, Snapshot};
 use super::script;
 use crate::errors::{bad_argument, raise};
+use crate::pg::roles::{self, Decision};
 use crate::worker::job::Job;
 use crate::worker::{ffi, launch};
 
@@ -29,8 +30,12 @@ pub struct LoadOptions<'a> {
     pub run_id: Option<i64>,
 }
 
-/// Every refusal happens here, before any worker starts.
-pub fn check(opts: &LoadOptions) {
+/// Every refusal happens here, before any worker starts. Returns the role the clients
+/// run the script as (0: this session's own), decided by who wrote the script.
+pub fn check(opts: &LoadOptions) -> u32 {
+    if !opts.latency_limit_ms.is_finite() || opts.latency_limit_ms <= 0.0 {
+        bad_argument(format!("latency_limit_ms must be a number greater than 0 (got {})", opts.latency_limit_ms), None);
+    }
     let free = launch::free_worker_slots();
     if opts.clients < 1 || opts.clients as i64 > free.max(0) {
         raise(
@@ -39,12 +44,20 @@ pub fn check(opts: &LoadOptions) {
             Some("Each client is a background worker: raise max_worker_processes (restart needed) for more clients."),
         );
     }
-    let (text, vars) = Spi::get_two_with_args::<String, pgrx::JsonB>(
-        "SELECT script, variables FROM perf_load_scripts WHERE name = $1",
-        &[opts.script.into()],
-    )
-    .unwrap_or((None, None));
-    let Some(text) = text else {
+    let script = Spi::connect(|c| {
+        let rows = c.select(
+            "SELECT script, variables, author::text FROM perf_load_scripts WHERE name = $1",
+            None,
+            &[opts.script.into()],
+        )?;
+        let mut found = None;
+        for r in rows {
+            found = Some((r.get::<String>(1)?.unwrap_or_default(), r.get::<pgrx::JsonB>(2)?, r.get::<String>(3)?.unwrap_or_default()));
+        }
+        Ok::<_, pgrx::spi::Error>(found)
+    })
+    .unwrap_or(None);
+    let Some((text, vars, author)) = script else {
         bad_argument(
             format!("script \"{}\" does not exist", opts.script),
             Some("SELECT name, description FROM perf_load_scripts; lists them; add yours with INSERT INTO perf_load_scripts (name, script, variables)."),
@@ -55,6 +68,30 @@ pub fn check(opts: &LoadOptions) {
     if let Err(e) = script::check_variables(&statements, &values) {
         bad_argument(format!("script \"{}\": {e}", opts.script), None);
     }
+    match roles::decision_for(&author, None) {
+        Decision::AsIs => launch::role_to_assume(),
+        Decision::AsAuthor(role) => roles::role_oid(&role).unwrap_or(0),
+        Decision::Refused => raise(
+            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!(
+                "load script \"{}\" was written by role \"{author}\", and this session's role may neither act as it nor become it",
+                opts.script
+            ),
+            Some("Run the load test as that role (or one that may SET ROLE to it), or rewrite the script as this role (UPDATE perf_load_scripts SET script = script WHERE name = ... makes you its author)."),
+        ),
+    }
+}
+
+/// Clients still marked running whose process is gone (killed, or the server
+/// restarted) are marked aborted, as stale runs are.
+pub fn reap_stale_clients() {
+    Spi::run(
+        "UPDATE perf_load_clients c SET status = 'aborted', updated_at = pg_catalog.clock_timestamp(), \
+                error = coalesce(error, 'its process (PID ' || pid || ') ended before the client finished') \
+          WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
+                                                     WHERE a.pid = c.pid AND a.backend_type = 'pg_perfsuite')",
+    )
+    .expect("reap stale load clients");
 }
 
 pub struct Outcome {
@@ -68,12 +105,14 @@ fn cancel_all(pids: &[i32]) {
 }
 
 pub fn run(opts: &LoadOptions) -> Outcome {
-    check(opts);
-    let load_id = Spi::get_one::<i64>("SELECT nextval('perf_load_runs_load_id_seq')").expect("load id").expect("load id");
-    let role = launch::role_to_assume();
+    let role = check(opts);
+    reap_stale_clients();
+    let load_id = Spi::get_one::<i64>("SELECT pg_catalog.nextval('perf_load_runs_load_id_seq'::pg_catalog.regclass)")
+        .expect("load id")
+        .expect("load id");
     // The clients' PIDs, for the cancel path below (a Mutex can cross catch_unwind).
     let pids: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-    let started_at = Spi::get_one::<pgrx::datum::TimestampWithTimeZone>("SELECT clock_timestamp()").ok().flatten();
+    let started_at = Spi::get_one::<pgrx::datum::TimestampWithTimeZone>("SELECT pg_catalog.clock_timestamp()").ok().flatten();
     let mut snapshots = Vec::new();
     PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
         let mut workers: Vec<(DynamicBackgroundWorker, i32)> = Vec::new();
@@ -115,10 +154,10 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
     let mut last_tick = Instant::now();
     loop {
         let all_stopped = workers.iter().all(|(w, _)| w.pid().is_err());
-        crate::worker::wait::nap(200);
+        crate::pg::latch::nap(200);
         if last_tick.elapsed() >= Duration::from_secs(1) || all_stopped {
             let (done, failed) = Spi::get_two_with_args::<i64, i64>(
-                "SELECT coalesce(sum(done), 0)::bigint, coalesce(sum(failed), 0)::bigint FROM perf_load_clients WHERE load_id = $1",
+                "SELECT coalesce(pg_catalog.sum(done), 0)::bigint, coalesce(pg_catalog.sum(failed), 0)::bigint FROM perf_load_clients WHERE load_id = $1",
                 &[load_id.into()],
             )
             .map(|(a, b)| (a.unwrap_or(0), b.unwrap_or(0)))
@@ -165,11 +204,13 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
 
 /// Aggregate the clients' samples into the run row, per-second intervals and snapshots.
 fn record(opts: &LoadOptions, load_id: i64, started_at: Option<pgrx::datum::TimestampWithTimeZone>, snapshots: &[Snapshot]) {
+    // Every client has stopped: one still marked running was killed.
+    reap_stale_clients();
     let errors = Spi::get_one_with_args::<String>(
-        "SELECT concat_ws('; ', \
-                    (SELECT string_agg('client ' || client || ': ' || error, '; ' ORDER BY client) \
+        "SELECT pg_catalog.concat_ws('; ', \
+                    (SELECT pg_catalog.string_agg('client ' || client || ': ' || error, '; ' ORDER BY client) \
                        FROM perf_load_clients WHERE load_id = $1 AND error IS NOT NULL), \
-                    (SELECT nullif(count(*) FILTER (WHERE status = 'finished'), $2) || ' of ' || $2 \
+                    (SELECT nullif(pg_catalog.count(*) FILTER (WHERE status = 'finished'), $2) || ' of ' || $2 \
                             || ' clients finished; the others stopped early (see the server log)' \
                        FROM perf_load_clients WHERE load_id = $1))",
         &[load_id.into(), (opts.clients as i64).into()],
@@ -184,13 +225,13 @@ fn record(opts: &LoadOptions, load_id: i64, started_at: Option<pgrx::datum::Time
         "INSERT INTO perf_load_runs (load_id, run_id, started_at, script, clients, transactions_per_client, duration_ms, \
                 ramp_up_ms, latency_limit_ms, transactions, failed, elapsed_ms, tps, lat_min_ms, lat_avg_ms, lat_stddev_ms, \
                 lat_p50_ms, lat_p90_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, over_limit_pct, clients_finished, notes) \
-         SELECT $1, $2, coalesce($3, clock_timestamp()), $4, $5, $6, $7, $8, $9, count(*), count(*) FILTER (WHERE NOT ok), \
-                max(offset_ms + latency_ms), count(*) FILTER (WHERE ok) / nullif(max(offset_ms + latency_ms) / 1000.0, 0), \
-                min(latency_ms), avg(latency_ms), stddev(latency_ms), \
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms), \
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), \
-                max(latency_ms), 100.0 * count(*) FILTER (WHERE latency_ms > $9) / nullif(count(*), 0), \
-                (SELECT count(*) FROM perf_load_clients WHERE load_id = $1 AND status = 'finished'), $10 \
+         SELECT $1, $2, coalesce($3, pg_catalog.clock_timestamp()), $4, $5, $6, $7, $8, $9, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), \
+                pg_catalog.max(offset_ms + latency_ms), pg_catalog.count(*) FILTER (WHERE ok) / nullif(pg_catalog.max(offset_ms + latency_ms) / 1000.0, 0), \
+                pg_catalog.min(latency_ms), pg_catalog.avg(latency_ms), pg_catalog.stddev(latency_ms), \
+                pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms), \
+                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), \
+                pg_catalog.max(latency_ms), 100.0 * pg_catalog.count(*) FILTER (WHERE latency_ms > $9) / nullif(pg_catalog.count(*), 0), \
+                (SELECT pg_catalog.count(*) FROM perf_load_clients WHERE load_id = $1 AND status = 'finished'), $10 \
            FROM perf_load_samples WHERE load_id = $1",
         &[
             load_id.into(),
@@ -208,8 +249,8 @@ fn record(opts: &LoadOptions, load_id: i64, started_at: Option<pgrx::datum::Time
     .expect("perf_load_runs");
     Spi::run_with_args(
         "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms) \
-         SELECT $1, floor(offset_ms / 1000)::int AS s, count(*), count(*) FILTER (WHERE NOT ok), count(*), avg(latency_ms), \
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) \
+         SELECT $1, pg_catalog.floor(offset_ms / 1000)::int AS s, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), pg_catalog.count(*), pg_catalog.avg(latency_ms), \
+                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) \
            FROM perf_load_samples WHERE load_id = $1 GROUP BY s",
         &[load_id.into()],
     )

@@ -93,15 +93,15 @@ pub fn sample_database(slow_ms: f64) -> DbSample {
     Spi::connect(|c| {
         let row = c
             .select(
-                "SELECT (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                "SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity \
                           WHERE state <> 'idle' AND pid <> pg_catalog.pg_backend_pid() \
-                            AND clock_timestamp() - query_start > $1 * interval '1 millisecond'), \
-                        (SELECT count(*) FROM pg_catalog.pg_stat_activity \
-                          WHERE cardinality(pg_catalog.pg_blocking_pids(pid)) > 0), \
+                            AND pg_catalog.clock_timestamp() - query_start > $1 * interval '1 millisecond'), \
+                        (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity \
+                          WHERE pg_catalog.cardinality(pg_catalog.pg_blocking_pids(pid)) > 0), \
                         (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) \
-                           FROM pg_catalog.pg_stat_database WHERE datname = current_database()), \
-                        (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'), \
-                        (SELECT blks_read FROM pg_catalog.pg_stat_database WHERE datname = current_database())",
+                           FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()), \
+                        (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'), \
+                        (SELECT blks_read FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database())",
                 None,
                 &[slow_ms.into()],
             )?

@@ -3,15 +3,63 @@
 //! only, so it can be mailed or archived. Every chart element carries its numbers in
 //! data- attributes and a <title> tooltip.
 
-use std::fmt::Write;
+use std::fmt::{self, Display, Write};
 
 use super::advice::Recommendation;
 use super::markdown::is_timed;
 use super::model::{ReportData, ResultRow};
 use super::summary::{self, fmt_ms, fmt_num};
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// The one escaping path: every value interpolated into the page goes through this
+/// wrapper (the `h!` macro wraps each argument), so text from the database (test names,
+/// notes, statistics, errors) can never become markup.
+struct Esc<'a, T: ?Sized>(&'a T);
+
+/// Writes through to a formatter, escaping what HTML and attribute values treat as syntax.
+struct Escaper<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl Write for Escaper<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            match c {
+                '&' => self.0.write_str("&amp;")?,
+                '<' => self.0.write_str("&lt;")?,
+                '>' => self.0.write_str("&gt;")?,
+                '"' => self.0.write_str("&quot;")?,
+                '\'' => self.0.write_str("&#39;")?,
+                c => self.0.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: Display + ?Sized> Display for Esc<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keep a precision such as {:.1} for numbers.
+        let precision = f.precision();
+        let mut w = Escaper(f);
+        match precision {
+            Some(p) => write!(w, "{:.*}", p, self.0),
+            None => write!(w, "{}", self.0),
+        }
+    }
+}
+
+/// `write!` with every argument escaped. Format strings hold only markup and inline
+/// numeric constants; all data comes in as arguments.
+macro_rules! h {
+    ($o:expr, $fmt:literal $(, $arg:expr)* $(,)?) => {{
+        let _ = write!($o, $fmt $(, Esc(&$arg))*);
+    }};
+}
+
+/// `h!` plus a newline.
+macro_rules! hln {
+    ($o:expr, $fmt:literal $(, $arg:expr)* $(,)?) => {{
+        h!($o, $fmt $(, $arg)*);
+        $o.push('\n');
+    }};
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}\
@@ -38,43 +86,43 @@ fn latency_row(o: &mut String, r: &ResultRow, y: f64) {
     let top = [Some(acceptable * 1.2), Some(target * 1.5), max, Some(measured)].into_iter().flatten().fold(0.0, f64::max);
     let scale = if top > 0.0 { (W - LABEL - 10.0) / (top * 1.05) } else { 1.0 };
     let x = |v: f64| LABEL + v * scale;
-    let _ = write!(
+    h!(
         o,
         "<g data-test=\"{}\" data-p95=\"{}\" data-target=\"{}\" data-measured=\"{}\" data-status=\"{}\">",
-        esc(&r.test_id),
+        r.test_id,
         p95.map(fmt_num).unwrap_or_default(),
         fmt_num(target),
         fmt_num(measured),
         r.status
     );
-    let _ = write!(
+    h!(
         o,
         "<title>{} {}: {} {} ms{} (target &lt;{} ms), {}</title>",
-        esc(&r.test_id),
-        esc(&r.name),
+        r.test_id,
+        r.name,
         r.statistic.as_deref().unwrap_or(""),
         fmt_ms(measured),
         if per_record { " per record" } else { "" },
         fmt_num(target),
         r.status
     );
-    let _ = write!(o, "<text x=\"0\" y=\"{}\">{}</text>", y + 12.0, esc(&r.test_id));
+    h!(o, "<text x=\"0\" y=\"{}\">{}</text>", y + 12.0, r.test_id);
     let band = |o: &mut String, from: f64, to: f64, color: &str| {
         if to > from {
-            let _ = write!(o, "<rect x=\"{:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"16\" fill=\"{color}\"/>", x(from), (to - from) * scale);
+            h!(o, "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"16\" fill=\"{}\"/>", x(from), y, (to - from) * scale, color);
         }
     };
     band(o, 0.0, target, "#d9f2d9");
     band(o, target, acceptable, "#fff1c2");
     band(o, acceptable.max(target), top * 1.05, "#f8d0d0");
     if let (Some(lo), Some(hi)) = (min, max) {
-        let _ = write!(o, "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"#555\"/>", x(lo), x(hi), y + 8.0, y + 8.0);
+        h!(o, "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"#555\"/>", x(lo), x(hi), y + 8.0, y + 8.0);
     }
     if let (Some(a), Some(b)) = (p50, p95) {
-        let _ = write!(o, "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"8\" fill=\"#4a78b5\"/>", x(a), y + 4.0, ((b - a) * scale).max(1.0));
+        h!(o, "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"8\" fill=\"#4a78b5\"/>", x(a), y + 4.0, ((b - a) * scale).max(1.0));
     }
-    let _ = write!(o, "<circle cx=\"{:.1}\" cy=\"{}\" r=\"4\" fill=\"#111\"/>", x(measured), y + 8.0);
-    let _ = write!(o, "<text x=\"{:.1}\" y=\"{}\">{} ms</text>", (x(measured) + 6.0).min(W - 60.0), y + 12.0, fmt_ms(measured));
+    h!(o, "<circle cx=\"{:.1}\" cy=\"{}\" r=\"4\" fill=\"#111\"/>", x(measured), y + 8.0);
+    h!(o, "<text x=\"{:.1}\" y=\"{}\">{} ms</text>", (x(measured) + 6.0).min(W - 60.0), y + 12.0, fmt_ms(measured));
     o.push_str("</g>");
 }
 
@@ -84,8 +132,8 @@ fn latency_chart(o: &mut String, data: &ReportData) {
         return;
     }
     let h = rows.len() as f64 * 22.0 + 10.0;
-    let _ = writeln!(o, "<h2>Latency against target bands</h2><p class=\"muted\">green: under target; amber: acceptable; red: failed. Line: min–max; box: p50–p95; dot: the verdict's figure.</p>");
-    let _ = write!(o, "<svg id=\"latency\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\">");
+    hln!(o, "<h2>Latency against target bands</h2><p class=\"muted\">green: under target; amber: acceptable; red: failed. Line: min–max; box: p50–p95; dot: the verdict's figure.</p>");
+    h!(o, "<svg id=\"latency\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\">");
     for (i, r) in rows.iter().enumerate() {
         latency_row(o, r, 5.0 + i as f64 * 22.0);
     }
@@ -106,24 +154,24 @@ fn trend_chart(o: &mut String, data: &ReportData) {
     if series.is_empty() {
         return;
     }
-    let _ = writeln!(o, "<h2>Trend across runs</h2>");
+    hln!(o, "<h2>Trend across runs</h2>");
     let (w, h) = (W, 24.0 * series.len() as f64 + 10.0);
-    let _ = write!(o, "<svg id=\"trend\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">");
+    h!(o, "<svg id=\"trend\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">");
     for (i, (test, pts)) in series.iter().enumerate() {
         let y0 = 5.0 + i as f64 * 24.0;
         let target = data.results.iter().find(|r| r.test_id == *test).and_then(|r| r.target_ms);
         let top = pts.iter().map(|p| p.measured_ms).chain(target).fold(0.0, f64::max).max(1e-9);
         let step = (w - LABEL - 20.0) / (pts.len() - 1) as f64;
         let yy = |v: f64| y0 + 18.0 - v / top * 18.0;
-        let _ = write!(o, "<g data-test=\"{}\"><text x=\"0\" y=\"{}\">{}</text>", esc(test), y0 + 14.0, esc(test));
+        h!(o, "<g data-test=\"{}\"><text x=\"0\" y=\"{}\">{}</text>", test, y0 + 14.0, test);
         if let Some(t) = target {
-            let _ = write!(o, "<line x1=\"{LABEL}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c33\" stroke-dasharray=\"3,3\"/>", w - 20.0, yy(t), yy(t));
+            h!(o, "<line x1=\"{LABEL}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c33\" stroke-dasharray=\"3,3\"/>", w - 20.0, yy(t), yy(t));
         }
         let points: Vec<String> = pts.iter().enumerate().map(|(k, p)| format!("{:.1},{:.1}", LABEL + k as f64 * step, yy(p.measured_ms))).collect();
-        let _ = write!(o, "<polyline fill=\"none\" stroke=\"#4a78b5\" points=\"{}\"/>", points.join(" "));
+        h!(o, "<polyline fill=\"none\" stroke=\"#4a78b5\" points=\"{}\"/>", points.join(" "));
         for (k, p) in pts.iter().enumerate() {
-            let _ = write!(
-                o,
+            h!(
+        o,
                 "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" data-run=\"{}\" data-ms=\"{}\"><title>run {}: {} ms</title></circle>",
                 LABEL + k as f64 * step,
                 yy(p.measured_ms),
@@ -142,43 +190,43 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     let run = &data.run;
     let c = summary::counts(&data.results);
     let mut o = String::new();
-    let _ = write!(
+    h!(
         o,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pg_perfsuite run {}</title><style>{CSS}</style></head><body>\n",
         run.run_id
     );
-    let _ = writeln!(o, "<h1>Performance Test Report — run {}</h1>", run.run_id);
-    let _ = writeln!(
+    hln!(o, "<h1>Performance Test Report — run {}</h1>", run.run_id);
+    hln!(
         o,
         "<p><b>Test Date</b>: {} &nbsp; <b>Environment</b>: {} ({}, {}) &nbsp; <b>Data Volume</b>: {} customers, {} conversations</p>",
-        esc(run.started_at.as_deref().unwrap_or("-")),
-        esc(&run.pg_version),
-        esc(&run.database),
-        esc(&run.database_size),
+        run.started_at.as_deref().unwrap_or("-"),
+        run.pg_version,
+        run.database,
+        run.database_size,
         run.data_volume.get("customers").copied().unwrap_or(0),
         run.data_volume.get("VC Usage").copied().unwrap_or(0)
     );
     let overall = run.overall.as_deref().unwrap_or(&run.status);
-    let _ = writeln!(
+    hln!(
         o,
         "<h2>Executive Summary</h2><p>Overall Result: <span id=\"overall\" class=\"{}\">{}</span> — {} passed, {} warned, {} failed, {} errors, {} skipped</p>",
-        esc(overall),
-        esc(overall),
+        overall,
+        overall,
         c.pass,
         c.warn,
         c.fail,
         c.error,
         c.skip
     );
-    let _ = writeln!(o, "<h2>Success Criteria Summary</h2><table><tr><th>Test Scenario</th><th>Test</th><th>Target</th><th>Actual</th><th>Status</th></tr>");
+    hln!(o, "<h2>Success Criteria Summary</h2><table><tr><th>Test Scenario</th><th>Test</th><th>Target</th><th>Actual</th><th>Status</th></tr>");
     for cr in summary::criteria(data) {
-        let _ = writeln!(
-            o,
+        hln!(
+        o,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
             cr.scenario,
             cr.test_id,
-            esc(&cr.target),
-            esc(&cr.actual),
+            cr.target,
+            cr.actual,
             cr.status,
             cr.status
         );
@@ -186,19 +234,19 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     o.push_str("</table>\n");
     latency_chart(&mut o, data);
     trend_chart(&mut o, data);
-    let _ = writeln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th></tr>");
+    hln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th></tr>");
     for r in &data.results {
-        let _ = writeln!(
-            o,
+        hln!(
+        o,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
-            esc(&r.test_id),
-            esc(&r.name),
-            esc(r.statistic.as_deref().unwrap_or("-")),
+            r.test_id,
+            r.name,
+            r.statistic.as_deref().unwrap_or("-"),
             r.target_ms.map(fmt_num).unwrap_or_else(|| "-".into()),
             r.measured_ms.map(fmt_ms).or(r.actual_value.map(fmt_num)).unwrap_or_else(|| "-".into()),
             r.status,
             r.status,
-            esc(r.notes.as_deref().unwrap_or(""))
+            r.notes.as_deref().unwrap_or("")
         );
     }
     o.push_str("</table>\n<h2>Recommendations</h2>");
@@ -207,10 +255,71 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     } else {
         o.push_str("<ol>");
         for r in recs {
-            let _ = write!(o, "<li><b>{}</b>: {}<br>→ {}</li>", r.kind, esc(&r.evidence), esc(&r.action));
+            h!(o, "<li><b>{}</b>: {}<br>→ {}</li>", r.kind, r.evidence, r.action);
         }
         o.push_str("</ol>");
     }
     o.push_str("\n</body></html>\n");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{HistoryPoint, ResultRow};
+
+    const EVIL: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>";
+
+    /// Every text field a run can carry holds markup; none of it may survive as markup.
+    #[test]
+    fn no_field_becomes_markup() {
+        let row = |id: &str| ResultRow {
+            test_id: format!("{id}{EVIL}"),
+            name: EVIL.into(),
+            statistic: Some(EVIL.into()),
+            status: EVIL.into(),
+            notes: Some(EVIL.into()),
+            target_ms: Some(50.0),
+            acceptable_ms: Some(100.0),
+            measured_ms: Some(12.5),
+            p50_ms: Some(10.0),
+            p95_ms: Some(12.5),
+            min_ms: Some(9.0),
+            max_ms: Some(20.0),
+            kind: Some("timed_query".into()),
+            query_type: Some(EVIL.into()),
+            error_message: Some(EVIL.into()),
+            ..Default::default()
+        };
+        let mut data = ReportData { results: vec![row("1.1"), row("1.2")], ..Default::default() };
+        data.run.started_at = Some(EVIL.into());
+        data.run.pg_version = EVIL.into();
+        data.run.database = EVIL.into();
+        data.run.database_size = EVIL.into();
+        data.run.status = EVIL.into();
+        data.run.overall = Some(EVIL.into());
+        data.history = (1..=3)
+            .map(|k| HistoryPoint { run_id: k, test_id: format!("1.1{EVIL}"), measured_ms: k as f64, ..Default::default() })
+            .collect();
+        let recs = vec![Recommendation {
+            kind: "error",
+            test_id: Some(EVIL.into()),
+            evidence: EVIL.into(),
+            action: EVIL.into(),
+            index_ddl: Some(EVIL.into()),
+        }];
+        let page = render(&data, &recs);
+        assert!(!page.contains("<script"), "{page}");
+        assert!(!page.contains("<img"), "{page}");
+        assert!(!page.contains("\"'>"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("<svg id=\"latency\""), "the charts were drawn");
+    }
+
+    #[test]
+    fn numbers_keep_their_precision() {
+        let mut o = String::new();
+        h!(o, "{:.1}|{}|{:.3}", 1.25f64, "a<b", 2.0f64);
+        assert_eq!(o, "1.2|a&lt;b|2.000");
+    }
 }

@@ -6,14 +6,21 @@ use std::fmt::Write;
 
 use super::model::ReportData;
 
+/// One line of TAP: every control character (newline, carriage return, tab, ...) becomes
+/// a space, so no field can start a line of its own (a forged `ok 99`).
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 pub fn render(data: &ReportData) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "1..{}", data.results.len());
     for (i, r) in data.results.iter().enumerate() {
         let n = i + 1;
-        let desc = format!("{} {}", r.test_id, r.name).replace('#', "\\#");
-        let notes = r.notes.as_deref().unwrap_or("");
-        match r.status.as_str() {
+        let desc = one_line(&format!("{} {}", r.test_id, r.name)).replace('#', "\\#");
+        let notes = one_line(r.notes.as_deref().unwrap_or(""));
+        let notes = notes.as_str();
+        match one_line(&r.status).as_str() {
             "PASS" => {
                 let _ = writeln!(o, "ok {n} - {desc}");
             }
@@ -35,4 +42,15 @@ pub fn render(data: &ReportData) -> String {
         let _ = writeln!(o, "# Looks like you failed {failed} test{} of {}", if failed == 1 { "" } else { "s" }, data.results.len());
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn fields_stay_on_their_line() {
+        assert_eq!(one_line("a\nok 99 - forged\r\tb"), "a ok 99 - forged  b");
+        assert_eq!(one_line("plain"), "plain");
+    }
 }

@@ -1,7 +1,7 @@
 //! Test 5.4: two sessions updating at once must not block each other. The second
 //! session is a background worker ("hold"): it runs the test's `concurrent_sql` first,
-//! keeps its transaction (and row locks) open, and waits on a handshake advisory lock
-//! that this session holds. This session then runs the test's `sql` under
+//! keeps its transaction (and row locks) open, and waits on a handshake lock that this
+//! session holds (one no SQL can take, so no other role can stall the test). This session then runs the test's `sql` under
 //! `lock_timeout`, releases the handshake, and both commit. Any wait on the other
 //! session's locks ends in a lock timeout: never a hang.
 
@@ -9,17 +9,16 @@ use pgrx::bgworkers::DynamicBackgroundWorker;
 use pgrx::prelude::*;
 use std::time::{Duration, Instant};
 
+use crate::pg::latch::nap;
+use crate::pg::lock::{self, Key, Mode, Scope, PG_LOCKS_FILTER};
 use crate::runner::context;
-use crate::runner::lock::KEY_CLASS;
-use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
+use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::runner::timed;
 use crate::suite::model::TestDef;
 use crate::sut::Target;
 use crate::worker::job::Job;
-use crate::worker::launch::{role_to_assume, start};
+use crate::worker::launch::start;
 
-/// Second key of the handshake lock ("perf", 2).
-const KEY_HANDSHAKE: i32 = 2;
 /// How long the second session may take to reach its hold.
 const HOLD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -32,23 +31,14 @@ pub enum Outcome {
     NothingHeld { other_pid: i32 },
 }
 
-fn handshake(function: &str) {
-    Spi::run_with_args(
-        &format!("SELECT pg_catalog.{function}($1, $2)"),
-        &[KEY_CLASS.into(), KEY_HANDSHAKE.into()],
-    )
-    .expect("handshake lock");
-}
-
 /// Rows the holder locked, once it waits on the handshake (it reports the count in its
 /// application_name); `None` if it stopped first.
 fn wait_for_hold(worker: &DynamicBackgroundWorker, pid: i32) -> Option<i64> {
     let started = Instant::now();
     while started.elapsed() < HOLD_TIMEOUT {
         let waiting = Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE pid = $1 AND locktype = 'advisory' \
-               AND classid = $2::int4::oid AND objid = $3::int4::oid AND NOT granted)",
-            &[pid.into(), KEY_CLASS.into(), KEY_HANDSHAKE.into()],
+            &format!("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE {PG_LOCKS_FILTER} AND pid = $2 AND NOT granted)"),
+            &[(Key::Handshake as i32).into(), pid.into()],
         )
         .expect("pg_locks")
         .unwrap_or(false);
@@ -69,22 +59,31 @@ fn wait_for_hold(worker: &DynamicBackgroundWorker, pid: i32) -> Option<i64> {
         if worker.pid().is_err() {
             return None;
         }
-        std::thread::sleep(Duration::from_millis(20));
-        pgrx::check_for_interrupts!();
+        nap(20);
     }
     None
 }
 
-/// This session's side of test `t`.
-pub fn run(t: &TestDef, target: &Target) -> Result<Outcome, SqlError> {
+/// This session's side of test `t`. Everything, the handshake included, happens inside
+/// one subtransaction, so a per-test time limit or any error ends this test as an
+/// ERROR result and the run goes on.
+pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlError> {
     let lock_timeout_ms = t.target_ms.unwrap_or(1000.0).round().max(1.0) as i32;
-    handshake("pg_advisory_lock");
-    let job = Job::Hold { t: t.test_id.clone(), s: target.schema.clone(), k: KEY_HANDSHAKE as i64, u: role_to_assume() };
+    let job = Job::Hold { t: t.test_id.clone(), s: target.schema.clone(), u: as_role };
+    if !lock::try_acquire(Key::Handshake, Mode::Exclusive, Scope::Session) {
+        // Only a run holds it, and runs exclude each other: a leftover of this process.
+        lock::release(Key::Handshake, Mode::Exclusive, Scope::Session);
+        lock::acquire(Key::Handshake, Mode::Exclusive, Scope::Session);
+    }
     let outcome = in_subtransaction(OnSuccess::Commit, || {
         let (worker, pid) = start(&job, &format!("pg_perfsuite {} second session", t.test_id));
         let held = wait_for_hold(&worker, pid);
         match held {
-            None => error!("the second session (PID {pid}) stopped before holding its locks; see the server log"),
+            None => crate::errors::raise(
+                pgrx::PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("the second session (PID {pid}) stopped before holding its locks"),
+                Some("See the server log for its error."),
+            ),
             Some(0) => Outcome::NothingHeld { other_pid: pid },
             Some(rows) => {
                 let saved = context::enter(target, &t.run_as);
@@ -94,28 +93,37 @@ pub fn run(t: &TestDef, target: &Target) -> Result<Outcome, SqlError> {
                 match attempt {
                     Ok((elapsed_ms, _)) => Outcome::NoWait { elapsed_ms, other_pid: pid, other_rows: rows },
                     Err(e) if e.sqlstate == "55P03" => Outcome::Blocked { lock_timeout_ms, other_pid: pid },
-                    Err(e) => error!("{} ({})", e.message, e.sqlstate),
+                    Err(e) => e.raise(),
                 }
             }
         }
     });
     // Let the holder commit and go, whatever happened here.
-    handshake("pg_advisory_unlock");
+    lock::release(Key::Handshake, Mode::Exclusive, Scope::Session);
     outcome
 }
 
 /// The second session (a worker): run the concurrent statement, report the rows it
 /// locked, hold them until the handshake lock is released, commit.
-pub fn hold(test_id: &str, schema: &str, key: i64) {
+pub fn hold(test_id: &str, schema: &str) {
     crate::runner::run::Mode::Worker.step(|| {
         let sql = Spi::get_one_with_args::<String>(
             "SELECT concurrent_sql FROM perf_tests WHERE test_id = $1",
             &[test_id.into()],
         )
         .expect("perf_tests")
-        .unwrap_or_else(|| error!("test {test_id} has no concurrent_sql (or is not committed)"));
-        Spi::run_with_args("SELECT pg_catalog.set_config('search_path', quote_ident($1) || ', pg_catalog', true)", &[schema.into()])
-            .expect("search_path");
+        .unwrap_or_else(|| {
+            crate::errors::raise(
+                pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                format!("test {test_id} has no concurrent_sql (or is not committed)"),
+                None,
+            )
+        });
+        Spi::run_with_args(
+            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident($1) || ', pg_temp', true)",
+            &[schema.into()],
+        )
+        .expect("search_path");
         Spi::run("SET LOCAL lock_timeout = '60s'").expect("lock_timeout");
         // A caller running in its own transaction may have created the tables this
         // session cannot see yet: that is "nothing to hold", reported as 0 rows.
@@ -123,13 +131,10 @@ pub fn hold(test_id: &str, schema: &str, key: i64) {
         let rows = match in_subtransaction(OnSuccess::Commit, || timed::time_statement(None, &sql)) {
             Ok((_, rows)) => rows,
             Err(e) if e.sqlstate == "42P01" => 0,
-            Err(e) => error!("{} ({})", e.message, e.sqlstate),
+            Err(e) => e.raise(),
         };
         Spi::run(&format!("SET application_name = 'pg_perfsuite hold {test_id} rows={rows}'")).expect("application_name");
-        Spi::run_with_args(
-            "SELECT pg_catalog.pg_advisory_xact_lock_shared($1, $2::int4)",
-            &[KEY_CLASS.into(), (key as i32).into()],
-        )
-        .expect("handshake wait");
+        // Wait (interruptibly, under lock_timeout) until the first session releases it.
+        lock::acquire(Key::Handshake, Mode::Share, Scope::Transaction);
     })
 }

@@ -36,9 +36,13 @@ pub fn enter(target: &Target, run_as: &RunAs) -> Saved {
         company: current("app.current_company_id"),
     };
     set_local("search_path", &target.search_path());
-    if let RunAs::Tenant(company) = run_as {
-        set_local("app.current_company_id", company);
-        Spi::run(&format!("SET LOCAL ROLE {TENANT_ROLE}")).expect("SET LOCAL ROLE");
+    match run_as {
+        RunAs::Tenant(company) => {
+            set_local("app.current_company_id", company);
+            set_local("role", TENANT_ROLE);
+        }
+        RunAs::Author(role) => set_local("role", role),
+        RunAs::Owner => {}
     }
     saved
 }

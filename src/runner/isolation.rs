@@ -7,7 +7,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
 use crate::runner::context;
-use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
+use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::suite::model::RunAs;
 use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
@@ -46,7 +46,7 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
             "SELECT c.relname::text, \
                     EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'company_id' AND NOT a.attisdropped), \
                     EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'deleted_at' AND NOT a.attisdropped), \
-                    c.relrowsecurity, has_table_privilege($2, c.oid, 'SELECT') \
+                    c.relrowsecurity, pg_catalog.has_table_privilege($2, c.oid, 'SELECT') \
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
               WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm', 'v') \
                 AND (c.relname = 'companies' OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
@@ -73,7 +73,7 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
                 foreign_rows: 0,
             };
             t.foreign_rows = Spi::get_one_with_args::<i64>(
-                &format!("SELECT count(*) FROM {} WHERE {}", target.rel(&t.name), leak_filter(&t)),
+                &format!("SELECT pg_catalog.count(*) FROM {} WHERE {}", target.rel(&t.name), leak_filter(&t)),
                 &[company.into()],
             )
             .expect("owner count")
@@ -99,7 +99,7 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
         let (visible, leaked) = in_subtransaction(OnSuccess::Rollback, || {
             context::enter(target, &RunAs::Tenant(company.to_string()));
             Spi::get_two_with_args::<i64, i64>(
-                &format!("SELECT count(*), count(*) FILTER (WHERE {}) FROM {}", leak_filter(t), target.rel(&t.name)),
+                &format!("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE {}) FROM {}", leak_filter(t), target.rel(&t.name)),
                 &[company.into()],
             )
             .expect("tenant count")

@@ -7,7 +7,6 @@ pub mod isolation;
 pub mod lock;
 pub mod record;
 pub mod run;
-pub mod subxact;
 pub mod test;
 pub mod timed;
 pub mod timelimit;

@@ -23,10 +23,10 @@ pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid:
     let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
     Spi::get_one_with_args::<i64>(
         "INSERT INTO perf_runs (pattern, target_schema, settings, tests_total, launcher_pid, origin, backend_start) \
-         SELECT $1, $2, jsonb_object_agg(name, pg_catalog.current_setting(name)), $4, $5, \
+         SELECT $1, $2, pg_catalog.jsonb_object_agg(name, pg_catalog.current_setting(name)), $4, $5, \
                 coalesce((SELECT coalesce(nullif(application_name, ''), backend_type) \
-                            FROM pg_catalog.pg_stat_activity WHERE pid = $5), current_setting('application_name')), \
-                (SELECT backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_backend_pid()) \
+                            FROM pg_catalog.pg_stat_activity WHERE pid = $5), pg_catalog.current_setting('application_name')), \
+                (SELECT backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()) \
            FROM pg_catalog.pg_settings WHERE name = ANY($3) \
          RETURNING run_id",
         &[pattern.into(), target.schema.as_str().into(), settings.into(), tests_total.into(), launcher_pid.into()],
@@ -48,9 +48,9 @@ pub fn mark_current_test(run_id: i64, test_id: &str) {
 /// process that started later) are marked aborted; their results stay.
 pub fn reap_stale_runs() {
     Spi::run(
-        "UPDATE perf_runs r SET status = 'aborted', finished_at = clock_timestamp(), current_test = NULL, \
-                notes = concat_ws('; ', notes, 'its process (PID ' || backend_pid || ') ended before the run finished') \
-          WHERE status = 'running' AND backend_pid <> pg_backend_pid() \
+        "UPDATE perf_runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp(), current_test = NULL, \
+                notes = pg_catalog.concat_ws('; ', notes, 'its process (PID ' || backend_pid || ') ended before the run finished') \
+          WHERE status = 'running' AND backend_pid <> pg_catalog.pg_backend_pid() \
             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
                              WHERE a.pid = r.backend_pid AND a.backend_start IS NOT DISTINCT FROM r.backend_start)",
     )
@@ -62,8 +62,8 @@ pub fn insert_result(r: &TestResult) {
     Spi::run_with_args(
         &format!(
             "INSERT INTO performance_test_results ({RESULT_COLUMNS}) \
-             SELECT {RESULT_COLUMNS} FROM jsonb_populate_record(NULL::performance_test_results, \
-                    $1 || jsonb_build_object('test_timestamp', clock_timestamp()))"
+             SELECT {RESULT_COLUMNS} FROM pg_catalog.jsonb_populate_record(NULL::performance_test_results, \
+                    $1 || pg_catalog.jsonb_build_object('test_timestamp', pg_catalog.clock_timestamp()))"
         ),
         &[doc.into()],
     )
@@ -77,7 +77,7 @@ pub fn insert_result(r: &TestResult) {
 
 pub fn append_note(run_id: i64, note: &str) {
     Spi::run_with_args(
-        "UPDATE perf_runs SET notes = concat_ws('; ', notes, $2) WHERE run_id = $1",
+        "UPDATE perf_runs SET notes = pg_catalog.concat_ws('; ', notes, $2) WHERE run_id = $1",
         &[run_id.into(), note.into()],
     )
     .expect("update perf_runs notes");
@@ -87,7 +87,7 @@ pub fn append_note(run_id: i64, note: &str) {
 pub fn index_bytes(target: &Target) -> i64 {
     let relations: Vec<String> = crate::sut::columns::relation_names().iter().map(|t| target.rel(t)).collect();
     Spi::get_one_with_args::<i64>(
-        "SELECT sum(pg_catalog.pg_indexes_size(r::regclass))::bigint FROM unnest($1::text[]) AS r",
+        "SELECT pg_catalog.sum(pg_catalog.pg_indexes_size(r::regclass))::bigint FROM pg_catalog.unnest($1::text[]) AS r",
         &[relations.into()],
     )
     .expect("index sizes")
@@ -98,33 +98,40 @@ pub fn index_bytes(target: &Target) -> i64 {
 /// it is installed and the caller may; say honestly that caches are warm; count free
 /// background-worker slots. Recorded in the run row.
 pub fn pre_test_checklist(run_id: i64) {
+    // Only this database's entries are reset (userid 0 = any, dbid = this database,
+    // queryid 0 = any): other databases' statistics are not ours to clear.
     let stat_statements = Spi::get_one::<String>(
         "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_stat_statements') \
                      THEN 'not installed' \
-                     WHEN NOT has_function_privilege((SELECT p.oid FROM pg_catalog.pg_proc p \
+                     WHEN NOT pg_catalog.has_function_privilege((SELECT p.oid FROM pg_catalog.pg_proc p \
                               JOIN pg_catalog.pg_extension e ON e.extnamespace = p.pronamespace \
-                             WHERE e.extname = 'pg_stat_statements' AND p.proname = 'pg_stat_statements_reset' LIMIT 1), 'EXECUTE') \
+                             WHERE e.extname = 'pg_stat_statements' AND p.proname = 'pg_stat_statements_reset' \
+                               AND p.pronargs >= 3 LIMIT 1), 'EXECUTE') \
                      THEN 'not reset: no privilege on pg_stat_statements_reset' \
                      WHEN pg_catalog.strpos(pg_catalog.current_setting('shared_preload_libraries'), 'pg_stat_statements') = 0 \
                      THEN 'not reset: installed, but not in shared_preload_libraries, so it collects nothing' \
-                     ELSE 'reset' END",
+                     ELSE 'reset (this database only)' END",
     )
     .expect("pg_stat_statements state")
     .unwrap_or_default();
-    if stat_statements == "reset" {
+    if stat_statements.starts_with("reset") {
         let schema = Spi::get_one::<String>(
             "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
               WHERE e.extname = 'pg_stat_statements'",
         )
         .expect("pg_stat_statements schema")
         .unwrap_or_default();
-        Spi::run(&format!("SELECT {}.pg_stat_statements_reset()", pgrx::spi::quote_identifier(&schema)))
-            .expect("pg_stat_statements_reset");
+        Spi::run(&format!(
+            "SELECT {}.pg_stat_statements_reset(0::pg_catalog.oid, \
+                    (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()), 0::pg_catalog.int8)",
+            pgrx::spi::quote_identifier(&schema)
+        ))
+        .expect("pg_stat_statements_reset");
     }
     let free_slots = crate::worker::launch::free_worker_slots();
     Spi::run_with_args(
         "UPDATE perf_runs SET stat_statements = $2, \
-                cache_state = 'warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache (ERRATA 3), so cold-cache figures would need a restart', \
+                cache_state = 'warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache, so cold-cache figures would need a restart', \
                 worker_slots_free = $3 \
           WHERE run_id = $1",
         &[run_id.into(), stat_statements.into(), free_slots.into()],
@@ -138,7 +145,7 @@ pub fn pre_test_checklist(run_id: i64) {
 /// pg_stat_statements.track = top (the default) these are the background run's and the
 /// load clients' statements, which are top level in their workers.
 pub fn record_top_statements(run_id: i64) {
-    let reset = Spi::get_one_with_args::<bool>("SELECT stat_statements = 'reset' FROM perf_runs WHERE run_id = $1", &[run_id.into()])
+    let reset = Spi::get_one_with_args::<bool>("SELECT stat_statements LIKE 'reset%' FROM perf_runs WHERE run_id = $1", &[run_id.into()])
         .expect("run lookup")
         .unwrap_or(false);
     if !reset {
@@ -153,12 +160,12 @@ pub fn record_top_statements(run_id: i64) {
     Spi::run_with_args(
         &format!(
             "UPDATE perf_runs SET top_statements = ( \
-               SELECT coalesce(jsonb_agg(jsonb_build_object( \
-                        'query', left(regexp_replace(s.query, '\\s+', ' ', 'g'), 200), 'calls', s.calls, \
-                        'total_ms', round(s.total_exec_time::numeric, 3), 'mean_ms', round(s.mean_exec_time::numeric, 3), \
+               SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object( \
+                        'query', pg_catalog.left(pg_catalog.regexp_replace(s.query, '\\s+', ' ', 'g'), 200), 'calls', s.calls, \
+                        'total_ms', pg_catalog.round(s.total_exec_time::numeric, 3), 'mean_ms', pg_catalog.round(s.mean_exec_time::numeric, 3), \
                         'rows', s.rows, 'shared_blks_read', s.shared_blks_read) ORDER BY s.total_exec_time DESC), '[]') \
                  FROM (SELECT * FROM {schema}.pg_stat_statements \
-                        WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) \
+                        WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) \
                           AND query !~ '(perf_runs|performance_test_results|perf_tests|perf_load_|perf_snapshots|perf_generated_companies|pg_stat_statements)' \
                         ORDER BY total_exec_time DESC LIMIT 5) s) \
              WHERE run_id = $1"
@@ -179,9 +186,9 @@ pub fn data_volume(target: &Target) -> pgrx::JsonB {
     let parts: Vec<String> = ["companies", "users", "customers", "customer_matching_keys", "VC Usage",
                               "customer_events", "customer_conversation_summaries", "customer_metrics"]
         .iter()
-        .map(|t| format!("'{t}', (SELECT count(*) FROM {})", target.rel(t)))
+        .map(|t| format!("'{t}', (SELECT pg_catalog.count(*) FROM {})", target.rel(t)))
         .collect();
-    Spi::get_one::<pgrx::JsonB>(&format!("SELECT jsonb_build_object({})", parts.join(", ")))
+    Spi::get_one::<pgrx::JsonB>(&format!("SELECT pg_catalog.jsonb_build_object({})", parts.join(", ")))
         .expect("data volume")
         .expect("jsonb")
 }
@@ -190,7 +197,7 @@ pub fn finish_run(run_id: i64, results: &[TestResult], volume: pgrx::JsonB, note
     let count = |v: Verdict| results.iter().filter(|r| r.verdict == Some(v)).count() as i32;
     let overall = Verdict::overall(results.iter().filter_map(|r| r.verdict));
     Spi::run_with_args(
-        "UPDATE perf_runs SET finished_at = clock_timestamp(), status = 'completed', overall = $2, current_test = NULL, \
+        "UPDATE perf_runs SET finished_at = pg_catalog.clock_timestamp(), status = 'completed', overall = $2, current_test = NULL, \
                 data_volume = $3, tests_total = $4, tests_passed = $5, tests_warned = $6, tests_failed = $7, \
                 tests_errored = $8, tests_skipped = $9, notes = nullif($10, '') \
           WHERE run_id = $1",

@@ -11,7 +11,7 @@ use pgrx::bgworkers::BackgroundWorker;
 use pgrx::prelude::*;
 use std::panic::AssertUnwindSafe;
 
-use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
+use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::runner::{lock, record, test, timelimit};
 use crate::suite::model::{Kind, TestDef};
 use crate::suite::result::TestResult;
@@ -44,6 +44,8 @@ pub struct Options<'a> {
     pub allow_existing_data: bool,
     /// pg_perfsuite.keep_data of the caller: false ends the run with a cleanup.
     pub keep_data: bool,
+    /// pg_perfsuite.trust_schema_owners of the caller (superuser-only).
+    pub trust_schema_owners: bool,
 }
 
 /// Checks that need no lock and change nothing; the caller runs them before a worker
@@ -62,7 +64,7 @@ pub fn precheck(opts: &Options) -> Vec<TestDef> {
             Some("Patterns are LIKE patterns on perf_tests.test_id, e.g. '1.%' or '2.1'; see SELECT test_id, name, enabled FROM perf_tests."),
         );
     }
-    sut::install::check(opts.target_schema);
+    sut::install::check(opts.target_schema, opts.trust_schema_owners);
     sut::ownership::refuse_foreign_data(opts.target_schema, opts.allow_existing_data);
     tests
 }
@@ -77,7 +79,7 @@ pub fn begin(opts: &Options, mode: Mode, launcher_pid: Option<i32>) -> (i64, Vec
             Mode::Session => lock::acquire_run_lock_xact(),
             Mode::Worker => lock::acquire_run_lock_session(),
         }
-        let target = sut::ensure_schema(Some(opts.target_schema));
+        let target = sut::ensure_schema(Some(opts.target_schema), opts.trust_schema_owners);
         let run_id = record::start_run(&target, opts.pattern, tests.len() as i32, launcher_pid);
         notice!("pg_perfsuite run {run_id}: {} tests against schema \"{}\"", tests.len(), target.schema);
         (run_id, tests, target)
@@ -134,8 +136,16 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
                     r.set_error(&e.sqlstate, &e.message);
                     r
                 }
+                // The whole test in a subtransaction of its own: whatever escapes it
+                // (its time limit firing anywhere, an error outside its measured part)
+                // ends this test as ERROR and the run goes on.
                 None => timelimit::with_test_time_limit(mode == Mode::Worker, || {
-                    test::run_test(run_id, t, target, opts.iterations, mode)
+                    in_subtransaction(OnSuccess::Commit, || test::run_test(run_id, t, target, opts.iterations, mode))
+                })
+                .unwrap_or_else(|e| {
+                    let mut r = TestResult::for_test(run_id, t);
+                    r.set_error(&e.sqlstate, &e.message);
+                    r
                 }),
             };
             if let Some(other) = &t.compare_to {

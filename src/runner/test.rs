@@ -1,7 +1,9 @@
 //! Running one registry test and judging it.
 
 use crate::explain::PlanFacts;
-use crate::runner::subxact::{in_subtransaction, OnSuccess, SqlError};
+use crate::pg::roles::{self, Decision};
+use crate::sut::install::TENANT_ROLE;
+use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::runner::run::Mode;
 use crate::runner::{concurrency, context, isolation, timed};
 use crate::suite::assertions;
@@ -20,6 +22,36 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
         result.notes = Some(format!("SKIP: needs the {ext} extension, which this server does not have"));
         return result;
     }
+    // Whose rights the test's SQL runs with (see pg::roles): the run's, the author's, or
+    // none, and then the test is refused before any of its SQL runs.
+    let tenant = match &t.run_as {
+        RunAs::Tenant(_) => Some(TENANT_ROLE),
+        _ => None,
+    };
+    let as_author;
+    let t = match roles::decision_for(&t.author, tenant) {
+        Decision::AsIs => t,
+        Decision::AsAuthor(role) => {
+            as_author = TestDef { run_as: RunAs::Author(role), ..t.clone() };
+            &as_author
+        }
+        Decision::Refused => {
+            result.set_error(
+                "42501",
+                &format!(
+                    "test {} was written by role \"{}\", and this run's role may neither act as it nor become it; its SQL was not run",
+                    t.test_id, t.author
+                ),
+            );
+            result.notes = Some(format!(
+                "{}; HINT: run it as \"{}\" (or a role that may SET ROLE to it), or have this run's role rewrite the test (UPDATE perf_tests SET sql = sql WHERE test_id = '{}' makes you its author)",
+                result.notes.clone().unwrap_or_default(),
+                t.author,
+                t.test_id
+            ));
+            return result;
+        }
+    };
     let iterations = iterations.unwrap_or(t.iterations).max(1);
     let outcome = match t.kind {
         Kind::TimedQuery => run_timed_query(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
@@ -28,9 +60,10 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
         Kind::CountCheck => run_count(t, target).map(|v| judge_count(&mut result, t, v)),
         Kind::IsolationSweep => match &t.run_as {
             RunAs::Tenant(company) => isolation::sweep(target, company).map(|o| judge_sweep(&mut result, o)),
-            RunAs::Owner => unreachable!("the registry requires a tenant for isolation sweeps"),
+            _ => unreachable!("the registry requires a tenant for isolation sweeps"),
         },
-        Kind::Concurrency => concurrency::run(t, target).map(|o| judge_concurrency(&mut result, t, o, mode)),
+        Kind::Concurrency => concurrency::run(t, target, second_session_role(t))
+            .map(|o| judge_concurrency(&mut result, t, o, mode)),
         Kind::Load if mode == Mode::Session => {
             result.set_verdict(Verdict::Skip);
             result.notes = Some(
@@ -45,6 +78,15 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
         result.set_error(&e.sqlstate, &e.message);
     }
     result
+}
+
+/// The role 5.4's second session runs its SQL as: the author when the test runs as
+/// its author, otherwise this session's role.
+fn second_session_role(t: &TestDef) -> u32 {
+    match &t.run_as {
+        RunAs::Author(role) => roles::role_oid(role).unwrap_or(0),
+        _ => crate::worker::launch::role_to_assume(),
+    }
 }
 
 fn extension_installed(name: &str) -> bool {
@@ -68,7 +110,7 @@ fn run_single_tenant(t: &TestDef, target: &Target, iterations: i32) -> Result<ti
         delete_tenant_rows(target, &Companies::AllBut(crate::suite::setup::uuid(keep)), false);
         crate::suite::setup::refresh_metrics(target);
         crate::suite::setup::analyze(target);
-        context::enter(target, &RunAs::Owner);
+        context::enter(target, &t.run_as);
         timed::measure_query(&t.sql, t.warmup, iterations)
     })
 }
@@ -217,6 +259,7 @@ fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>) {
     result.rows_returned = value.map(|v| v as i64);
     let as_who = match &t.run_as {
         RunAs::Tenant(c) => format!(" as tenant {c}"),
+        RunAs::Author(a) => format!(" as its author {a}"),
         RunAs::Owner => String::new(),
     };
     match value {

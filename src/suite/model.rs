@@ -47,6 +47,9 @@ pub enum RunAs {
     Owner,
     /// The plain tenant role, with `app.current_company_id` set to this company.
     Tenant(String),
+    /// The role that wrote the test, when the caller has rights its author lacks (set
+    /// by the runner, never read from the registry).
+    Author(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +86,8 @@ pub struct TestDef {
     pub clients: Option<i32>,
     /// The company a tenant test runs as, or the one a single_tenant test keeps.
     pub tenant_company: Option<String>,
+    /// The role that last wrote the test's SQL (stamped by the registry's trigger).
+    pub author: String,
 }
 
 impl TestDef {

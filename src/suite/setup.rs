@@ -20,18 +20,25 @@ pub const TENANTS: i32 = 10;
 /// A company inserted here is recorded in `perf_generated_companies`, so that
 /// `perf_cleanup()` can later remove exactly what pg_perfsuite created.
 pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, email: &str) {
-    Spi::run_with_args(
+    let inserted = Spi::get_one_with_args::<bool>(
         &format!(
             "WITH ins AS (INSERT INTO {c} (id, name) SELECT $1::uuid, $2 \
-                           WHERE NOT EXISTS (SELECT 1 FROM {c} WHERE id = $1::uuid) RETURNING id), \
-                  led AS (INSERT INTO perf_generated_companies (target_schema, company_id) \
-                          SELECT $3, id FROM ins ON CONFLICT DO NOTHING) \
-             SELECT 1",
+                           WHERE NOT EXISTS (SELECT 1 FROM {c} WHERE id = $1::uuid) RETURNING id) \
+             SELECT EXISTS (SELECT 1 FROM ins)",
             c = target.rel("companies")
         ),
-        &[company.into(), name.into(), target.schema.as_str().into()],
+        &[company.into(), name.into()],
     )
-    .expect("company row");
+    .expect("company row")
+    .unwrap_or(false);
+    if inserted {
+        // Through the ledger's own function: nobody may write the ledger directly.
+        Spi::run_with_args(
+            &format!("SELECT {}.perf_ledger_record($1, $2::uuid)", crate::pg::catalog::own_schema_q()),
+            &[target.schema.as_str().into(), company.into()],
+        )
+        .expect("ledger entry");
+    }
     Spi::run_with_args(
         &format!(
             "INSERT INTO {u} (id, email, company_id) SELECT $1::uuid, $2, $3::uuid WHERE NOT EXISTS (SELECT 1 FROM {u} WHERE id = $1::uuid)",
@@ -44,7 +51,7 @@ pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, em
 
 pub fn customer_count(target: &Target, company: &str) -> i64 {
     Spi::get_one_with_args::<i64>(
-        &format!("SELECT count(*) FROM {} WHERE company_id = $1::uuid", target.rel("customers")),
+        &format!("SELECT pg_catalog.count(*) FROM {} WHERE company_id = $1::uuid", target.rel("customers")),
         &[company.into()],
     )
     .expect("customer count")
@@ -71,7 +78,7 @@ fn delete_customers(target: &Target, company: &str, name_like: &str) -> i64 {
     }
     Spi::get_one_with_args::<i64>(
         &format!(
-            "WITH d AS (DELETE FROM {} WHERE id IN ({victims}) RETURNING 1) SELECT count(*) FROM d",
+            "WITH d AS (DELETE FROM {} WHERE id IN ({victims}) RETURNING 1) SELECT pg_catalog.count(*) FROM d",
             target.rel("customers")
         ),
         &[company.into(), name_like.into()],
@@ -117,7 +124,7 @@ fn searchable_customers(target: &Target) -> String {
                 SELECT $1::uuid, w.name, w.email, w.phone, $2::uuid FROM wanted w
                  WHERE NOT EXISTS (SELECT 1 FROM {c} x WHERE x.company_id = $1::uuid AND x.customer_email = w.email)
                 RETURNING 1)
-             SELECT count(*) FROM ins",
+             SELECT pg_catalog.count(*) FROM ins",
             c = target.rel("customers")
         ),
         &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],
@@ -159,7 +166,7 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
             Spi::run_with_args(
                 &format!(
                     "INSERT INTO {} (company_id, customer_name, created_by_user_id) \
-                     SELECT $1::uuid, 'Delete Test Customer ' || i, $2::uuid FROM generate_series(1, 100) i",
+                     SELECT $1::uuid, 'Delete Test Customer ' || i, $2::uuid FROM pg_catalog.generate_series(1, 100) i",
                     target.rel("customers")
                 ),
                 &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],

@@ -31,11 +31,13 @@ impl Target {
         format!("{}.{}", self.schema_q, quote_identifier(relation))
     }
 
-    /// search_path under which the plan's unqualified SQL finds the tables and pg_trgm.
+    /// search_path under which the plan's unqualified SQL finds the tables and pg_trgm:
+    /// pg_catalog first (nothing can shadow a built-in), pg_temp last (no temporary
+    /// object can shadow a table).
     pub fn search_path(&self) -> String {
         match &self.trgm_schema_q {
-            Some(trgm) => format!("{}, {trgm}, pg_catalog", self.schema_q),
-            None => format!("{}, pg_catalog", self.schema_q),
+            Some(trgm) => format!("pg_catalog, {}, {trgm}, pg_temp", self.schema_q),
+            None => format!("pg_catalog, {}, pg_temp", self.schema_q),
         }
     }
 }
@@ -100,9 +102,58 @@ fn ensure_pg_trgm(schema: &str) -> Option<String> {
     }
 }
 
+/// Schemas a run never touches: PostgreSQL's own (every `pg_*` name: pg_catalog,
+/// pg_toast, temporary schemas) and information_schema, and pg_perfsuite's own schema
+/// unless that is `public` (where CREATE EXTENSION puts it by default, beside the
+/// plan's tables).
+pub fn refuse_system_schema(schema: &str) {
+    let own = crate::pg::catalog::extension_schema_q("pg_perfsuite");
+    let is_own = own.as_deref().is_some_and(|q| q == quote_identifier(schema)) && schema != "public";
+    if schema.starts_with("pg_") || schema == "information_schema" || is_own {
+        raise(
+            Code::ERRCODE_RESERVED_NAME,
+            format!("target_schema \"{schema}\" is a system schema or pg_perfsuite's own; the plan's tables never go there"),
+            Some("Pass a schema of your own: CREATE SCHEMA perf_sut; then target_schema => 'perf_sut'."),
+        );
+    }
+}
+
+/// Refuse a schema that holds code (or is owned by) a role the caller does not trust:
+/// its trigger and policy functions would run with the caller's rights. `trust` is
+/// pg_perfsuite.trust_schema_owners (superuser-only).
+fn refuse_untrusted_objects(schema: &str, trust: bool) {
+    if trust {
+        return;
+    }
+    let mut path = vec![schema.to_string()];
+    if let Trgm::Installed(trgm) = trgm_status() {
+        path.push(trgm);
+    }
+    let found: Vec<String> = Spi::connect(|c| {
+        c.select(UNTRUSTED_OBJECTS, None, &[schema.into(), path.into()])?
+            .map(|r| r.get::<String>(1).map(Option::unwrap_or_default))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .expect("untrusted objects");
+    if let Some(first) = found.first() {
+        let more = if found.len() > 1 { format!(" and {} more", found.len() - 1) } else { String::new() };
+        raise(
+            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!(
+                "schema \"{schema}\" holds objects of roles you are not a member of: {first}{more}; a run would execute their code with your rights, so nothing was run"
+            ),
+            Some("Let that role run the plan itself (perf_grant_operator), give the objects to a role you trust (ALTER ... OWNER TO), or, as a superuser who has reviewed them, SET pg_perfsuite.trust_schema_owners = on."),
+        );
+    }
+}
+
+const UNTRUSTED_OBJECTS: &str = include_str!("../../sql/queries/untrusted_objects.sql");
+
 /// Everything `install_schema` would refuse, checked without changing anything.
-pub fn check(schema: &str) {
+pub fn check(schema: &str, trust: bool) {
+    refuse_system_schema(schema);
     check_schema_exists(schema);
+    refuse_untrusted_objects(schema, trust);
     trgm_status();
     match columns::presence(&relations_present(schema)) {
         Presence::All => check_columns(schema),
@@ -200,9 +251,11 @@ pub enum Installed {
 
 /// Install the reference schema into `schema` unless all its relations already exist
 /// there (then check their columns and change nothing). Refuses a partial set.
-pub fn install_schema(schema: Option<&str>) -> (Target, Installed) {
+pub fn install_schema(schema: Option<&str>, trust: bool) -> (Target, Installed) {
     let schema = required(schema, "target_schema");
+    refuse_system_schema(schema);
     check_schema_exists(schema);
+    refuse_untrusted_objects(schema, trust);
     let trgm = ensure_pg_trgm(schema);
     let found = relations_present(schema);
     let target = Target {
@@ -243,6 +296,6 @@ fn check_columns(schema: &str) {
 }
 
 /// The target for a run: installs the reference schema when absent, else checks it.
-pub fn ensure_schema(schema: Option<&str>) -> Target {
-    install_schema(schema).0
+pub fn ensure_schema(schema: Option<&str>, trust: bool) -> Target {
+    install_schema(schema, trust).0
 }

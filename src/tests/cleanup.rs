@@ -3,7 +3,7 @@
 
 #[pgrx::pg_schema]
 mod tests {
-    use crate::runner::subxact::{in_subtransaction, OnSuccess};
+    use crate::pg::subxact::{in_subtransaction, OnSuccess};
     use crate::tests::{one, run, serialize_runs};
     use pgrx::prelude::*;
 

@@ -79,7 +79,7 @@ mod tests {
     }
 
     fn reference_target() -> crate::sut::Target {
-        crate::sut::ensure_schema(Some("public"))
+        crate::sut::ensure_schema(Some("public"), false)
     }
 
     #[pg_test]

@@ -8,6 +8,7 @@ mod grants;
 mod report;
 mod run;
 mod schema;
+mod security;
 
 use pgrx::prelude::*;
 
@@ -39,8 +40,13 @@ pub const USER_B: &str = "bbbbbbbb-0000-0000-0000-00000000000b";
 
 pub fn two_companies() {
     run("SELECT perf_install_schema()");
+    two_companies_in("public");
+}
+
+/// Companies A and B with their users in `schema`, which has the reference tables.
+pub fn two_companies_in(schema: &str) {
     run(&format!(
-        "INSERT INTO companies (id, name) VALUES ('{COMPANY_A}', 'A'), ('{COMPANY_B}', 'B');
-         INSERT INTO users (id, email, company_id) VALUES ('{USER_A}', 'a@a', '{COMPANY_A}'), ('{USER_B}', 'b@b', '{COMPANY_B}');"
+        "INSERT INTO {schema}.companies (id, name) VALUES ('{COMPANY_A}', 'A'), ('{COMPANY_B}', 'B');
+         INSERT INTO {schema}.users (id, email, company_id) VALUES ('{USER_A}', 'a@a', '{COMPANY_A}'), ('{USER_B}', 'b@b', '{COMPANY_B}');"
     ));
 }

@@ -244,9 +244,14 @@ mod tests {
         run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
         // Session-mode tests run nested inside perf_run(); a background run's are top level.
         run("SET pg_stat_statements.track = 'all'");
+        // Statements of other databases (the test framework's own, in "postgres") must
+        // survive the run's reset: it clears this database's entries only.
+        let others = "SELECT count(*) FROM pg_stat_statements WHERE dbid <> (SELECT oid FROM pg_database WHERE datname = current_database())";
+        assert!(one::<i64>(others) > 0, "the test needs statements of another database");
         run("SELECT * FROM perf_run('1.1', iterations => 5, background => false)");
+        assert!(one::<i64>(others) > 0, "another database's pg_stat_statements entries were reset");
         let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs");
-        assert_eq!(one::<String>(&format!("SELECT stat_statements FROM perf_runs WHERE run_id = {run_id}")), "reset");
+        assert_eq!(one::<String>(&format!("SELECT stat_statements FROM perf_runs WHERE run_id = {run_id}")), "reset (this database only)");
         let top = one::<String>(&format!("SELECT top_statements::text FROM perf_runs WHERE run_id = {run_id}"));
         assert!(top.contains("ORDER BY c.created_at DESC"), "the list query is among the top statements: {top}");
         assert!(!top.contains("performance_test_results"), "bookkeeping is left out: {top}");

@@ -5,7 +5,7 @@
 //! process ends at the next CHECK_FOR_INTERRUPTS, with Rust frames unwound. pgrx's
 //! bindings wrap every C function in a guard, which a signal handler must not be, and
 //! a bgworker's default SIGTERM handler (bgworker_die) raises FATAL from inside the
-//! signal handler. The timeout functions (utils/timeout.h) are not in pgrx's bindings.
+//! signal handler.
 
 use std::ffi::c_int;
 
@@ -17,13 +17,7 @@ use pgrx::pg_sys::pqsignal;
 
 unsafe extern "C-unwind" {
     fn die(postgres_signal_arg: c_int);
-    fn enable_timeout_after(id: c_int, delay_ms: c_int);
-    fn disable_timeout(id: c_int, keep_indicator: bool);
 }
-
-/// `STATEMENT_TIMEOUT` in `enum TimeoutId` (utils/timeout.h): the fourth entry in
-/// PostgreSQL 13 through 18.
-const STATEMENT_TIMEOUT: c_int = 3;
 
 /// Make SIGTERM end the worker the way it ends a backend, then accept signals.
 pub fn install_signal_handlers() {
@@ -33,19 +27,6 @@ pub fn install_signal_handlers() {
         pqsignal(libc::SIGTERM, Some(die));
         pgrx::pg_sys::BackgroundWorkerUnblockSignals();
     }
-}
-
-/// Arm the statement timer: after `ms` the running query is cancelled with
-/// "canceling statement due to statement timeout". A worker has the timeout
-/// registered (InitPostgres does it) but, unlike a client backend, nothing arms it.
-pub fn arm_statement_timeout(ms: i32) {
-    // SAFETY: the timeout module is initialised in every connected backend and worker.
-    unsafe { enable_timeout_after(STATEMENT_TIMEOUT, ms.max(1)) }
-}
-
-pub fn disarm_statement_timeout() {
-    // SAFETY: as above; disabling an inactive timeout is a no-op.
-    unsafe { disable_timeout(STATEMENT_TIMEOUT, false) }
 }
 
 /// Ask a backend or worker to cancel its current query (what pg_cancel_backend

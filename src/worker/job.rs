@@ -30,13 +30,12 @@ pub enum Job {
         /// the caller's other settings, as `Flags::bits`
         f: u8,
     },
-    /// Test 5.4's second session: run the concurrent statement of test `t`, then hold
-    /// its locks until advisory lock `k` is released.
+    /// Test 5.4's second session: run the concurrent statement of test `t` in schema
+    /// `s` as role `u`, then hold its locks until the handshake lock is released.
     #[serde(rename = "h")]
     Hold {
         t: String,
         s: String,
-        k: i64,
         u: u32,
     },
     /// One client of load test `l`: run script `n` against schema `s`, `t` transactions
@@ -61,15 +60,16 @@ pub enum Job {
 pub struct Flags {
     pub allow_existing_data: bool,
     pub keep_data: bool,
+    pub trust_schema_owners: bool,
 }
 
 impl Flags {
     pub fn bits(self) -> u8 {
-        (self.allow_existing_data as u8) | (self.keep_data as u8) << 1
+        (self.allow_existing_data as u8) | (self.keep_data as u8) << 1 | (self.trust_schema_owners as u8) << 2
     }
 
     pub fn from_bits(b: u8) -> Flags {
-        Flags { allow_existing_data: b & 1 != 0, keep_data: b & 2 != 0 }
+        Flags { allow_existing_data: b & 1 != 0, keep_data: b & 2 != 0, trust_schema_owners: b & 4 != 0 }
     }
 }
 
@@ -109,7 +109,7 @@ mod tests {
         let text = j.encode().unwrap();
         assert!(text.len() <= MAX_EXTRA, "{text}");
         assert_eq!(Job::decode(&text).unwrap(), j);
-        let h = Job::Hold { t: "5.4".into(), s: "public".into(), k: 7, u: 0 };
+        let h = Job::Hold { t: "5.4".into(), s: "public".into(), u: 0 };
         assert_eq!(Job::decode(&h.encode().unwrap()).unwrap(), h);
     }
 
@@ -121,8 +121,8 @@ mod tests {
 
     #[test]
     fn flags_round_trip() {
-        for (a, k) in [(false, false), (true, false), (false, true), (true, true)] {
-            let f = Flags { allow_existing_data: a, keep_data: k };
+        for bits in 0..8u8 {
+            let f = Flags { allow_existing_data: bits & 1 != 0, keep_data: bits & 2 != 0, trust_schema_owners: bits & 4 != 0 };
             assert_eq!(Flags::from_bits(f.bits()), f);
         }
     }

@@ -23,8 +23,8 @@ pub fn role_to_assume() -> u32 {
 pub fn free_worker_slots() -> i64 {
     Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").expect("pg_stat_clear_snapshot");
     Spi::get_one::<i64>(
-        "SELECT current_setting('max_worker_processes')::int \
-              - (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+        "SELECT pg_catalog.current_setting('max_worker_processes')::int \
+              - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity \
                   WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker', \
                         'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
                         'walsender', 'archiver', 'logger', 'standalone backend', 'walsummarizer', \

@@ -8,7 +8,7 @@ use super::ffi;
 use super::job::{unpack_oids, Flags, Job};
 use crate::runner::concurrency;
 use crate::runner::run::{self, Mode, Options};
-use crate::runner::subxact::SqlError;
+use crate::pg::subxact::SqlError;
 
 #[pg_guard]
 #[no_mangle]
@@ -31,6 +31,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 seed: r as u64,
                 allow_existing_data: flags.allow_existing_data,
                 keep_data: flags.keep_data,
+                trust_schema_owners: flags.trust_schema_owners,
             })
         }
         Job::LoadClient { l, c, n, s, t, d, r, p, u } => {
@@ -46,9 +47,9 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 pace: (p > 0).then(|| std::time::Duration::from_micros(p as u64)),
             })
         }
-        Job::Hold { t, s, k, u } => {
+        Job::Hold { t, s, u } => {
             settle_session(u, None);
-            concurrency::hold(&t, &s, k)
+            concurrency::hold(&t, &s)
         }
     }
 }
@@ -59,7 +60,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
 fn settle_session(role: u32, time_limit_ms: Option<i32>) {
     Mode::Worker.step(|| {
         Spi::run(
-            "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident(n.nspname) || ', pg_catalog', false) \
+            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident(n.nspname) || ', pg_temp', false) \
                FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
               WHERE e.extname = 'pg_perfsuite'",
         )
@@ -89,7 +90,21 @@ fn settle_session(role: u32, time_limit_ms: Option<i32>) {
 fn run_suite(opts: &Options) {
     // SAFETY: MyBgworkerEntry is set for the life of a background worker.
     let launcher = unsafe { (*pg_sys::MyBgworkerEntry).bgw_notify_pid };
-    let (run_id, tests, target) = run::begin(opts, Mode::Worker, Some(launcher));
+    // A run refused at its start (the checks the caller made, repeated here under the
+    // run lock) leaves a failed run row with the error's SQLSTATE, which the waiting
+    // caller raises as its own.
+    let begun = PgTryBuilder::new(|| Ok(run::begin(opts, Mode::Worker, Some(launcher))))
+        .catch_others(|e| {
+            // SAFETY: the failed step's transaction is still open, in the worker's
+            // top-level context, where PostgresMain would abort it.
+            unsafe { pg_sys::AbortCurrentTransaction() };
+            Err(SqlError::from_caught(&e))
+        })
+        .execute();
+    let (run_id, tests, target) = match begun {
+        Ok(b) => b,
+        Err(err) => return record_failed_start(opts, launcher, &err),
+    };
     let failure = PgTryBuilder::new(|| {
         run::execute(run_id, &tests, &target, opts, Mode::Worker);
         None
@@ -106,11 +121,31 @@ fn run_suite(opts: &Options) {
         let status = if err.sqlstate == "57014" { "cancelled" } else { "failed" };
         Mode::Worker.step(|| {
             Spi::run_with_args(
-                "UPDATE perf_runs SET status = $2, finished_at = clock_timestamp(), current_test = NULL, \
-                        notes = concat_ws('; ', notes, $3) WHERE run_id = $1",
+                "UPDATE perf_runs SET status = $2, finished_at = pg_catalog.clock_timestamp(), current_test = NULL, \
+                        notes = pg_catalog.concat_ws('; ', notes, $3) WHERE run_id = $1",
                 &[run_id.into(), status.into(), format!("{status}: {} ({})", err.message, err.sqlstate).into()],
             )
             .expect("record run outcome");
         });
     }
+}
+
+fn record_failed_start(opts: &Options, launcher: i32, err: &SqlError) {
+    let status = if err.sqlstate == "57014" { "cancelled" } else { "failed" };
+    Mode::Worker.step(|| {
+        Spi::run_with_args(
+            "INSERT INTO perf_runs (pattern, target_schema, status, finished_at, launcher_pid, tests_total, \
+                                    error_sqlstate, error_message, notes) \
+             VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, 0, $5, $6, $3 || ' before its first test: ' || $6)",
+            &[
+                opts.pattern.into(),
+                opts.target_schema.into(),
+                status.into(),
+                launcher.into(),
+                err.sqlstate.as_str().into(),
+                err.message.as_str().into(),
+            ],
+        )
+        .expect("record the failed start");
+    });
 }

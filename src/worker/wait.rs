@@ -11,21 +11,7 @@ use super::ffi;
 use crate::errors::raise;
 use crate::runner::record;
 
-/// Sleep on the latch for up to `ms`, waking early for signals (the postmaster
-/// signals us when the worker stops); raises on cancel like any wait.
-pub fn nap(ms: i64) {
-    // SAFETY: MyLatch is this backend's latch; flags and wait event are constants.
-    unsafe {
-        pg_sys::WaitLatch(
-            pg_sys::MyLatch,
-            (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
-            ms as _,
-            pg_sys::PG_WAIT_EXTENSION,
-        );
-        pg_sys::ResetLatch(pg_sys::MyLatch);
-    }
-    pgrx::check_for_interrupts!();
-}
+use crate::pg::latch::nap;
 
 fn stopped(worker: &DynamicBackgroundWorker) -> bool {
     worker.pid().is_err()
@@ -66,16 +52,17 @@ pub fn require_read_committed() {
 pub fn await_run_id(worker: &DynamicBackgroundWorker, pid: i32) -> i64 {
     guard_cancel(pid, || loop {
         let run = Spi::get_one_with_args::<i64>(
-            "SELECT max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_backend_pid()",
+            "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_catalog.pg_backend_pid()",
             &[pid.into()],
         )
         .expect("perf_runs lookup");
         if let Some(id) = run {
+            raise_failed_start(id);
             return id;
         }
         if stopped(worker) {
             raise(
-                Code::ERRCODE_INTERNAL_ERROR,
+                Code::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("the background worker (PID {pid}) stopped before starting the run"),
                 Some("See the server log for its error; a second run started at the same moment is the usual cause."),
             );
@@ -83,6 +70,19 @@ pub fn await_run_id(worker: &DynamicBackgroundWorker, pid: i32) -> i64 {
         refuse_if_worker_waits_for_us(pid);
         nap(100);
     })
+}
+
+/// A run its worker refused before the first test: raise the worker's own error here,
+/// with its SQLSTATE, as if the caller had made the check itself.
+fn raise_failed_start(run_id: i64) {
+    let (state, message) = Spi::get_two_with_args::<String, String>(
+        "SELECT error_sqlstate, error_message FROM perf_runs WHERE run_id = $1",
+        &[run_id.into()],
+    )
+    .unwrap_or((None, None));
+    if let (Some(state), Some(message)) = (state, message) {
+        crate::pg::subxact::SqlError { sqlstate: state, message, detail: None, hint: None }.raise();
+    }
 }
 
 /// Relay finished tests as NOTICEs until the worker stops; then make sure the run is

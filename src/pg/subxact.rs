@@ -35,13 +35,31 @@ impl SqlError {
         }
     }
 
+    /// Raise this error again, with its own SQLSTATE, message, detail and hint.
+    pub fn raise(&self) -> ! {
+        let mut report = pgrx::pg_sys::panic::ErrorReport::new(
+            crate::errors::code_of(&self.sqlstate),
+            self.message.clone(),
+            "pg_perfsuite",
+        );
+        if let Some(d) = &self.detail {
+            report = report.set_detail(d.clone());
+        }
+        if let Some(h) = &self.hint {
+            report = report.set_hint(h.clone());
+        }
+        report.report(pgrx::PgLogLevel::ERROR);
+        unreachable!("ERROR returned control")
+    }
+
     /// Errors that mean "stop everything" rather than "this test failed": a cancel
     /// request (Ctrl-C, pg_cancel_backend, the caller's statement_timeout) and a
     /// shutdown. The one cancel that is a test result is a background run's own
     /// per-test time limit firing.
     fn must_propagate(&self) -> bool {
         match self.sqlstate.as_str() {
-            "57014" => !(crate::runner::timelimit::limit_armed() && self.message.contains("statement timeout")),
+            // Told apart by the clock, not by the (translated) message text.
+            "57014" => !crate::pg::timeout::limit_expired(),
             "57P01" | "57P02" | "57P03" => true,
             _ => false,
         }

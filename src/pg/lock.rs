@@ -1,0 +1,100 @@
+//! Locks no SQL statement can take.
+//!
+//! Advisory locks are open to every role with CONNECT: anyone could hold
+//! `pg_advisory_lock(k)` and block every run. These locks use the lock manager's
+//! `LOCKTAG_USERLOCK` tag type, which PostgreSQL keeps for extensions and never hands
+//! out through SQL, so only this library's code can acquire one. They show in pg_locks
+//! as `locktype = 'userlock'` with `classid = 'perf'` and `objid` = the key.
+//! They live in the user lock method (like advisory locks): a session-scoped one
+//! survives the commits of a background worker's many transactions and is released
+//! when the process exits.
+
+use pgrx::pg_sys;
+
+/// `'perf'` as four ASCII bytes: the classid shown in pg_locks.
+pub const CLASS: u32 = 0x7065_7266;
+
+/// What a lock protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// One run at a time per database.
+    Runs = 1,
+    /// Test 5.4's handshake: the second session waits on it until this session is done.
+    Handshake = 2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Share,
+    Exclusive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Released at the end of the transaction.
+    Transaction,
+    /// Held across transactions until released or the process exits.
+    Session,
+}
+
+fn tag(key: Key) -> pg_sys::LOCKTAG {
+    // SAFETY: MyDatabaseId is a plain backend-local global, set once connected.
+    let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
+    pg_sys::LOCKTAG {
+        locktag_field1: database,
+        locktag_field2: CLASS,
+        locktag_field3: key as u32,
+        locktag_field4: 0,
+        locktag_type: pg_sys::LockTagType::LOCKTAG_USERLOCK as u8,
+        locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
+    }
+}
+
+fn lockmode(mode: Mode) -> pg_sys::LOCKMODE {
+    (match mode {
+        Mode::Share => pg_sys::ShareLock,
+        Mode::Exclusive => pg_sys::ExclusiveLock,
+    }) as pg_sys::LOCKMODE
+}
+
+/// Take the lock if it is free now; false when another process holds a conflicting one.
+pub fn try_acquire(key: Key, mode: Mode, scope: Scope) -> bool {
+    let tag = tag(key);
+    // SAFETY: a fully initialised LOCKTAG of the user lock method and a valid mode;
+    // dontWait = true never sleeps. The lock manager copies the tag.
+    let got = unsafe { pg_sys::LockAcquire(&tag, lockmode(mode), scope == Scope::Session, true) };
+    got != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
+}
+
+/// Wait for the lock. The wait is the lock manager's: it wakes for cancel and
+/// terminate, and honours lock_timeout and the deadlock detector.
+pub fn acquire(key: Key, mode: Mode, scope: Scope) {
+    let tag = tag(key);
+    // SAFETY: as in try_acquire; dontWait = false sleeps in ProcSleep, which checks
+    // for interrupts and raises on lock_timeout.
+    unsafe {
+        pg_sys::LockAcquire(&tag, lockmode(mode), scope == Scope::Session, false);
+    }
+}
+
+/// Release a lock taken with the same key, mode and scope (a no-op with a WARNING
+/// from PostgreSQL when it is not held).
+pub fn release(key: Key, mode: Mode, scope: Scope) {
+    let tag = tag(key);
+    // SAFETY: as in try_acquire.
+    unsafe {
+        pg_sys::LockRelease(&tag, lockmode(mode), scope == Scope::Session);
+    }
+}
+
+/// The pg_locks filter that finds one of these locks (`$1` = the key).
+pub const PG_LOCKS_FILTER: &str = "locktype = 'userlock' AND classid = 1885696614::oid AND objid = $1::int4::oid";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn class_is_perf() {
+        assert_eq!(super::CLASS.to_be_bytes(), *b"perf");
+        assert!(super::PG_LOCKS_FILTER.contains(&super::CLASS.to_string()));
+    }
+}

@@ -1,0 +1,76 @@
+//! Whose rights a piece of stored SQL runs with.
+//!
+//! The rule: SQL that role A wrote (a registry test, a load script) runs only with the
+//! rights of a role A could act as itself. A test row's author is stamped by a trigger
+//! (nobody can claim another author), and before its SQL runs the runner decides:
+//! - the author may act as the run's role (the author is that role, a superuser, or a
+//!   member of it): run it as the run's role;
+//! - otherwise, if this session may become the author (SET ROLE): run it as the author;
+//! - otherwise refuse it with 42501.
+
+use pgrx::prelude::*;
+
+/// What to do with SQL by some author in this session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Run it with the role the run already has.
+    AsIs,
+    /// SET ROLE to the author (named here) first.
+    AsAuthor(String),
+    /// Do not run it: the author is not a role this session may act as, nor may it
+    /// become the author.
+    Refused,
+}
+
+/// The pure rule: `author_acts_as_target` = the author may act as the role the SQL
+/// would run as; `session_may_become_author` = SET ROLE author is allowed here.
+pub fn decide(author: &str, author_acts_as_target: bool, session_may_become_author: bool) -> Decision {
+    if author_acts_as_target {
+        Decision::AsIs
+    } else if session_may_become_author {
+        Decision::AsAuthor(author.to_string())
+    } else {
+        Decision::Refused
+    }
+}
+
+/// The pg_has_role privilege that means "may SET ROLE to it": 'SET' from PostgreSQL 16
+/// on (membership may be granted WITH SET FALSE), plain membership before.
+const SET_PRIVILEGE: &str = if cfg!(feature = "pg15") { "MEMBER" } else { "SET" };
+
+/// How SQL written by `author` may run here, where it would otherwise run as `target`
+/// (None: the current role; Some: a role the runner switches to, such as the tenant).
+/// An author role that no longer exists is refused.
+pub fn decision_for(author: &str, target: Option<&str>) -> Decision {
+    let (acts, becomes) = Spi::get_two_with_args::<bool, bool>(
+        "SELECT pg_catalog.pg_has_role($1::name, coalesce($2::name, current_user), $3), \
+                pg_catalog.pg_has_role(session_user, $1::name, $3) \
+          WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1::name)",
+        &[author.into(), target.into(), SET_PRIVILEGE.into()],
+    )
+    .unwrap_or((None, None));
+    let (acts, becomes) = (acts.unwrap_or(false), becomes.unwrap_or(false));
+    // A target role (the tenant) cannot be traded for the author: it is the point of the test.
+    decide(author, acts, becomes && target.is_none())
+}
+
+/// The OID of a role, for a background worker that must SET ROLE to it.
+pub fn role_oid(name: &str) -> Option<u32> {
+    Spi::get_one_with_args::<i64>("SELECT oid::int8 FROM pg_catalog.pg_roles WHERE rolname = $1::name", &[name.into()])
+        .ok()
+        .flatten()
+        .map(|o| o as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule() {
+        assert_eq!(decide("a", true, false), Decision::AsIs);
+        assert_eq!(decide("a", true, true), Decision::AsIs);
+        assert_eq!(decide("a", false, true), Decision::AsAuthor("a".into()));
+        assert_eq!(decide("a", false, false), Decision::Refused);
+    }
+}

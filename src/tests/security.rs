@@ -1,0 +1,410 @@
+//! The attacks a DBA's security review tries, each run as roles the test creates: a
+//! test fails if the attack works. Background-worker variants are client tests in
+//! background.rs (they need committed data).
+
+#[pgrx::pg_schema]
+mod tests {
+    use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
+    use crate::tests::{one, run, serialize_runs};
+    use pgrx::prelude::*;
+
+    /// Run `sql`, expecting an error; returns it.
+    fn refused(sql: &str) -> SqlError {
+        in_subtransaction(OnSuccess::Rollback, || run(sql)).expect_err(sql)
+    }
+
+    /// A role that is not a superuser, made an operator (NOLOGIN: the test SETs ROLE to it).
+    fn operator(role: &str) {
+        run(&format!("CREATE ROLE {role} NOLOGIN NOSUPERUSER; SELECT * FROM perf_grant_operator('{role}')"));
+    }
+
+    fn flags(role: &str) -> String {
+        one::<String>(&format!(
+            "SELECT rolsuper || '/' || rolcreaterole || '/' || rolcreatedb || '/' || rolbypassrls FROM pg_roles WHERE rolname = '{role}'"
+        ))
+    }
+
+    /// A test row records who wrote its SQL; nobody can claim another author, and a
+    /// change of harmless columns keeps the author.
+    #[pg_test]
+    fn test_rows_and_scripts_record_their_author() {
+        operator("sec_author");
+        let me = one::<String>("SELECT current_user::text");
+        run("SET ROLE sec_author");
+        run(&format!(
+            "INSERT INTO perf_tests (test_id, scenario, name, kind, sql, expected_value, author)
+             VALUES ('sec.a', 1, 'a', 'count_check', 'SELECT 1', 1, '{me}');
+             INSERT INTO perf_load_scripts (name, script, author) VALUES ('sec-a', 'SELECT 1;', '{me}')"
+        ));
+        assert_eq!(one::<String>("SELECT author::text FROM perf_tests WHERE test_id = 'sec.a'"), "sec_author");
+        assert_eq!(one::<String>("SELECT author::text FROM perf_load_scripts WHERE name = 'sec-a'"), "sec_author");
+        // Claiming a built-in test as one's own SQL makes one its author...
+        run("UPDATE perf_tests SET sql = 'SELECT count(*) FROM customers' WHERE test_id = '1.2'");
+        assert_eq!(one::<String>("SELECT author::text FROM perf_tests WHERE test_id = '1.2'"), "sec_author");
+        // ...and the author column cannot be set to someone else.
+        run(&format!("UPDATE perf_tests SET author = '{me}' WHERE test_id = 'sec.a'"));
+        assert_eq!(one::<String>("SELECT author::text FROM perf_tests WHERE test_id = 'sec.a'"), "sec_author");
+        run("RESET ROLE");
+        // The superuser disabling the operator's test does not adopt its SQL.
+        run("UPDATE perf_tests SET enabled = false WHERE test_id = 'sec.a'");
+        assert_eq!(one::<String>("SELECT author::text FROM perf_tests WHERE test_id = 'sec.a'"), "sec_author");
+        run("UPDATE perf_load_scripts SET script = 'SELECT 2;' WHERE name = 'sec-a'");
+        assert_eq!(one::<String>("SELECT author::text FROM perf_load_scripts WHERE name = 'sec-a'"), me);
+        // Built-in rows belong to the extension's owner (who installed it).
+        assert_eq!(
+            one::<String>("SELECT author::text FROM perf_tests WHERE test_id = '1.1'"),
+            one::<String>("SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'pg_perfsuite'")
+        );
+    }
+
+    /// An operator's test that tries to make it a superuser, run by a superuser, runs
+    /// with the operator's rights: it fails with 42501 and the operator stays as it was.
+    #[pg_test]
+    fn an_operators_test_runs_with_its_authors_rights() {
+        serialize_runs();
+        operator("sec_climber");
+        run("CREATE SCHEMA sec_run");
+        run("SET ROLE sec_climber");
+        run("INSERT INTO perf_tests (test_id, scenario, name, kind, sql, commit_last, iterations, warmup, target_ms)
+             VALUES ('sec.climb', 9, 'climb', 'dml', 'ALTER ROLE sec_climber SUPERUSER CREATEROLE BYPASSRLS', true, 1, 0, 100)");
+        run("RESET ROLE");
+        run("SELECT * FROM perf_run('sec.climb', target_schema => 'sec_run', iterations => 1, background => false)");
+        // A statement of its own: the results were written after the call's snapshot.
+        let (status, state) = Spi::get_two::<String, String>(
+            "SELECT status, error_sqlstate FROM performance_test_results WHERE test_id = 'sec.climb' ORDER BY result_id DESC LIMIT 1",
+        )
+        .unwrap();
+        assert_eq!((status.as_deref(), state.as_deref()), (Some("ERROR"), Some("42501")));
+        assert_eq!(flags("sec_climber"), "false/false/false/false");
+        let notes = one::<String>("SELECT notes FROM perf_runs r JOIN performance_test_results p USING (run_id)
+                                    WHERE p.test_id = 'sec.climb' ORDER BY run_id DESC LIMIT 1");
+        assert!(notes.contains("ERROR 42501"), "{notes}");
+    }
+
+    /// Built-ins shadowed in every schema on the paths the extension sets (its own
+    /// schema, the schema under test) are never called: pg_catalog comes first and the
+    /// extension's calls are schema-qualified.
+    #[pg_test]
+    fn shadowed_builtins_are_never_called() {
+        serialize_runs();
+        run("CREATE ROLE sec_shadow NOLOGIN; CREATE SCHEMA sec_sp");
+        run("CREATE TABLE public.sec_calls (f text); GRANT INSERT ON public.sec_calls TO PUBLIC");
+        let own = one::<String>("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_perfsuite'");
+        // A role with CREATE on the extension's schema plants look-alikes there; the
+        // superuser (a trusted owner) has left some in the schema under test too.
+        run(&format!("GRANT CREATE, USAGE ON SCHEMA {own} TO sec_shadow"));
+        let shadows = [
+            ("pg_backend_pid()", "integer", "ALTER ROLE sec_shadow CREATEDB; RETURN 0;"),
+            ("now()", "timestamptz", "RETURN pg_catalog.now();"),
+            ("clock_timestamp()", "timestamptz", "RETURN pg_catalog.clock_timestamp();"),
+            ("current_database()", "name", "RETURN pg_catalog.current_database();"),
+            ("current_setting(text)", "text", "RETURN pg_catalog.current_setting($1);"),
+            ("current_setting(text, boolean)", "text", "RETURN pg_catalog.current_setting($1, $2);"),
+            ("set_config(text, text, boolean)", "text", "RETURN pg_catalog.set_config($1, $2, $3);"),
+            ("quote_ident(text)", "text", "RETURN pg_catalog.quote_ident($1);"),
+            ("to_regclass(text)", "regclass", "RETURN pg_catalog.to_regclass($1);"),
+            ("unnest(uuid[])", "SETOF uuid", "RETURN QUERY SELECT pg_catalog.unnest($1);"),
+            ("unnest(double precision[])", "SETOF double precision", "RETURN QUERY SELECT pg_catalog.unnest($1);"),
+            ("nextval(text)", "bigint", "RETURN pg_catalog.nextval($1::regclass);"),
+        ];
+        for (schema, owner) in [(own.as_str(), "sec_shadow"), ("sec_sp", "")] {
+            for (sig, ret, body) in shadows {
+                let name = sig.split('(').next().unwrap();
+                run(&format!(
+                    "CREATE FUNCTION {schema}.{sig} RETURNS {ret} LANGUAGE plpgsql AS $f$
+                     BEGIN INSERT INTO public.sec_calls VALUES ('{schema}.{name}'); {body} END $f$"
+                ));
+                if !owner.is_empty() {
+                    run(&format!("ALTER FUNCTION {schema}.{sig} OWNER TO {owner}"));
+                }
+            }
+        }
+        // The extension's schema may also hold pg_trgm (on the tests' search_path): the
+        // superuser, having reviewed it, opts in so that the run goes ahead.
+        run("SET LOCAL pg_perfsuite.trust_schema_owners = on");
+        // Scenario 1 (data generation, timed queries) and the registry's count checks.
+        run("SELECT * FROM perf_run('1.%', target_schema => 'sec_sp', iterations => 2, background => false)");
+        run("SELECT * FROM perf_generate(1, 20, 7, 'sec_sp') WHERE false");
+        run("SELECT perf_report()");
+        let called = one::<String>("SELECT coalesce(string_agg(DISTINCT f, ', '), '') FROM public.sec_calls");
+        assert_eq!(called, "", "shadowing functions were called");
+        assert_eq!(flags("sec_shadow"), "false/false/false/false");
+    }
+
+    /// A schema whose code belongs to a role the caller is not a member of is refused
+    /// before anything runs (its trigger functions would run with the caller's rights);
+    /// only a superuser can opt in.
+    #[pg_test]
+    fn another_roles_schema_is_refused_before_anything_runs() {
+        serialize_runs();
+        if one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')") {
+            run("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
+        }
+        operator("sec_mal");
+        run("CREATE SCHEMA sec_mal AUTHORIZATION sec_mal");
+        run("SET ROLE sec_mal");
+        run("SELECT perf_install_schema('sec_mal')");
+        run("CREATE OR REPLACE FUNCTION sec_mal.vc_usage_sync_customer() RETURNS trigger LANGUAGE plpgsql AS $f$
+             BEGIN ALTER ROLE sec_mal BYPASSRLS; RETURN NEW; END $f$");
+        run("RESET ROLE");
+        let runs = one::<i64>("SELECT count(*) FROM perf_runs");
+        let e = refused("SELECT * FROM perf_run_all('sec_mal', iterations => 1, background => false)");
+        assert_eq!(e.sqlstate, "42501", "{e:?}");
+        assert!(e.message.contains("holds objects of roles you are not a member of"), "{}", e.message);
+        assert!(e.hint.as_deref().unwrap_or("").contains("pg_perfsuite.trust_schema_owners"));
+        // In the background the refusal comes before a worker starts.
+        let e = refused("SELECT * FROM perf_run_all('sec_mal', iterations => 1)");
+        assert_eq!(e.sqlstate, "42501");
+        assert_eq!(one::<i64>("SELECT count(*) FROM perf_runs"), runs, "nothing was written");
+        assert_eq!(flags("sec_mal"), "false/false/false/false");
+        // A trigger on a trusted table calling another role's function is refused too.
+        run("CREATE SCHEMA sec_trig; CREATE SCHEMA sec_other AUTHORIZATION sec_mal;
+             CREATE TABLE sec_trig.t (x int);
+             SET ROLE sec_mal;
+             CREATE FUNCTION sec_other.f() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; END $f$;
+             RESET ROLE;
+             CREATE TRIGGER t BEFORE INSERT ON sec_trig.t FOR EACH ROW EXECUTE FUNCTION sec_other.f()");
+        let e = refused("SELECT perf_install_schema('sec_trig')");
+        assert_eq!(e.sqlstate, "42501");
+        assert!(e.message.contains("sec_other.f()") && e.message.contains("trigger t on"), "{}", e.message);
+        // The opt-in and the other safety switch are the superuser's alone.
+        run("SET ROLE sec_mal");
+        for guc in ["pg_perfsuite.trust_schema_owners", "pg_perfsuite.allow_existing_data"] {
+            let e = refused(&format!("SET {guc} = on"));
+            assert_eq!(e.sqlstate, "42501", "{guc}: {e:?}");
+        }
+        run("RESET ROLE");
+    }
+
+    /// System schemas and the extension's own (unless public) are refused with 42939
+    /// before anything is written or a worker starts.
+    #[pg_test]
+    fn system_schemas_are_refused() {
+        serialize_runs();
+        let runs = one::<i64>("SELECT count(*) FROM perf_runs");
+        for schema in ["information_schema", "pg_catalog", "pg_toast", "pg_temp_1"] {
+            for sql in [
+                format!("SELECT * FROM perf_run_all('{schema}', background => false)"),
+                format!("SELECT * FROM perf_run_all('{schema}')"),
+                format!("SELECT perf_install_schema('{schema}')"),
+                format!("SELECT * FROM perf_generate(1, 10, 1, '{schema}')"),
+                format!("SELECT * FROM perf_cleanup('{schema}')"),
+            ] {
+                let e = refused(&sql);
+                assert_eq!(e.sqlstate, "42939", "{sql}: {e:?}");
+            }
+        }
+        assert_eq!(one::<i64>("SELECT count(*) FROM perf_runs"), runs);
+        assert_eq!(one::<i64>("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'information_schema' AND table_name = 'customers'"), 0);
+    }
+
+    /// Only pg_perfsuite's functions write the ledger of generated companies, and
+    /// perf_cleanup deletes a listed company only with the rights of the role that
+    /// generated it: a real company slipped in stays.
+    #[pg_test]
+    fn cleanup_never_deletes_a_company_it_did_not_generate() {
+        serialize_runs();
+        const REAL: &str = "dddddddd-0000-0000-0000-00000000000d";
+        run("CREATE SCHEMA sec_led; SELECT perf_install_schema('sec_led')");
+        run(&format!(
+            "INSERT INTO sec_led.companies (id, name) VALUES ('{REAL}', 'Real Inc');
+             INSERT INTO sec_led.users (id, email, company_id) VALUES ('{REAL}', 'ops@real', '{REAL}');
+             INSERT INTO sec_led.customers (company_id, customer_name, created_by_user_id) VALUES ('{REAL}', 'Real customer', '{REAL}')"
+        ));
+        // Rows written earlier than the operator's own transaction: a subtransaction
+        // cannot fake that in a #[pg_test], so the xmin check is exercised on the
+        // operator's own update below.
+        operator("sec_ledger");
+        run("GRANT USAGE ON SCHEMA sec_led TO sec_ledger; GRANT SELECT, UPDATE ON sec_led.companies TO sec_ledger");
+        run("SET ROLE sec_ledger");
+        let e = refused(&format!("INSERT INTO perf_generated_companies (target_schema, company_id) VALUES ('sec_led', '{REAL}')"));
+        assert_eq!(e.sqlstate, "42501");
+        let e = refused("DELETE FROM perf_generated_companies");
+        assert_eq!(e.sqlstate, "42501");
+        // Touching the real company makes its row "this transaction's"; the ledger takes
+        // it, but the cleanup that follows acts with this role's rights, which do not
+        // include deleting it.
+        run(&format!("UPDATE sec_led.companies SET name = name WHERE id = '{REAL}'"));
+        assert!(one::<bool>(&format!("SELECT perf_ledger_record('sec_led', '{REAL}')")));
+        run("RESET ROLE");
+        run("SELECT * FROM perf_cleanup('sec_led')");
+        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM sec_led.customers WHERE company_id = '{REAL}'")), 1);
+        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM sec_led.companies WHERE id = '{REAL}'")), 1);
+    }
+
+    /// An operator can SET ROLE to the tenant role for the isolation tests but holds no
+    /// standing rights on tenant rows: with a self-set company it can read or delete none.
+    #[pg_test]
+    fn operators_have_no_standing_rights_on_tenant_rows() {
+        serialize_runs();
+        run("CREATE SCHEMA sec_ten; SELECT perf_install_schema('sec_ten')");
+        crate::tests::two_companies_in("sec_ten");
+        run(&format!(
+            "INSERT INTO sec_ten.customers (company_id, customer_name, created_by_user_id) VALUES ('{}', 'a', '{}')",
+            crate::tests::COMPANY_A,
+            crate::tests::USER_A
+        ));
+        operator("sec_op_t");
+        run("SET ROLE sec_op_t");
+        run(&format!("SELECT set_config('app.current_company_id', '{}', true)", crate::tests::COMPANY_A));
+        let e = refused("DELETE FROM sec_ten.customers");
+        assert_eq!(e.sqlstate, "42501", "{e:?}");
+        let e = refused("SELECT count(*) FROM sec_ten.customers");
+        assert_eq!(e.sqlstate, "42501", "{e:?}");
+        run("RESET ROLE");
+        assert!(!one::<bool>("SELECT has_table_privilege('sec_op_t', 'sec_ten.customers', 'DELETE')"));
+        // The isolation tests still run as the tenant.
+        assert!(one::<bool>("SELECT pg_has_role('sec_op_t', 'perfsuite_tenant', 'MEMBER')"));
+    }
+
+    /// Text an operator can write into results (every column of a result is theirs to
+    /// update) cannot become markup in the HTML report or a line of its own in TAP.
+    #[pg_test]
+    fn report_fields_are_encoded() {
+        let run_id = one::<i64>(
+            "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start)
+             VALUES ('%', 'sec_report', 'completed', 'PASS', now()) RETURNING run_id",
+        );
+        run(&format!(
+            "INSERT INTO performance_test_results (run_id, test_id, test_name, status, target_ms, execution_time_ms, statistic, notes)
+             VALUES ({run_id}, 'x.1', E'evil\\nok 99 - forged', 'PASS', 50, 20, '<script>alert(1)</script>', E'n\\nok 98 - forged')"
+        ));
+        let html = one::<String>(&format!("SELECT perf_report({run_id}, 'html')"));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "the statistic is shown, escaped");
+        let tap = one::<String>(&format!("SELECT perf_report({run_id}, 'tap')"));
+        assert!(!tap.lines().any(|l| l.starts_with("ok 99") || l.starts_with("ok 98")), "{tap}");
+        assert_eq!(tap.lines().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).count(), 1, "{tap}");
+    }
+
+    /// Every SQL function of the extension (found in pg_depend, so a new one is covered
+    /// too) called with NULLs, empty and odd strings, system and mis-cased schema names,
+    /// negative, zero, huge, NaN and infinite numbers: each call succeeds or fails with a
+    /// deliberate SQLSTATE (never XX000, never a Rust backtrace), and no failed call
+    /// leaves a run, a load test or a client row behind (a worker commits on its own).
+    #[pg_test]
+    fn every_function_meets_bad_input_with_a_clear_error() {
+        serialize_runs();
+        run("CREATE SCHEMA IF NOT EXISTS fuzz_target; SELECT perf_install_schema('fuzz_target')");
+        run(FUZZ);
+        let calls = one::<i64>("SELECT count(*) FROM pg_temp.fuzz_result");
+        let functions = one::<i64>("SELECT count(DISTINCT fn) FROM pg_temp.fuzz_result");
+        assert!(functions >= 18 && calls >= 150, "{functions} functions, {calls} calls");
+        let bad = one::<String>(
+            "SELECT coalesce(string_agg(call || ' -> ' || state || ' ' || message || ' / ' || coalesce(detail, ''), E'\\n'), '')
+               FROM pg_temp.fuzz_result
+              WHERE state = 'XX000' OR detail ~ '(stack backtrace|rust_begin_unwind|\\.rs:[0-9]+)'",
+        );
+        assert_eq!(bad, "", "calls that failed without a deliberate SQLSTATE");
+        let wrote = one::<String>(
+            "SELECT coalesce(string_agg(call || ' -> ' || state, E'\\n'), '') FROM pg_temp.fuzz_result WHERE state <> '00000' AND wrote",
+        );
+        assert_eq!(wrote, "", "failed calls that left a run, load test or client row behind");
+    }
+
+    /// The fuzzing driver: for each extension function, rounds of argument lists where
+    /// every argument takes the round's bad value of its type; each call in its own
+    /// exception block, outcome recorded.
+    const FUZZ: &str = r#"
+CREATE TEMP TABLE fuzz_result (fn text, call text, state text, message text, detail text, wrote boolean);
+DO $fuzz$
+DECLARE
+    f record;
+    vals jsonb := jsonb_build_object(
+        'text', jsonb_build_array(NULL, '', ' ', 'pg_catalog', 'information_schema', 'pg_toast', 'PUBLIC', '"public"',
+                                  'no_such_schema', repeat('x', 300), E'a
+b', 'fuzz_target'),
+        'integer', jsonb_build_array(NULL, '0', '-1', '2147483647', '-2147483648', '1'),
+        'bigint', jsonb_build_array(NULL, '0', '-1', '9223372036854775807', '-9223372036854775808', '999999999'),
+        'double precision', jsonb_build_array(NULL, 'NaN', 'Infinity', '-Infinity', '-1', '0', '1e308'),
+        'numeric', jsonb_build_array(NULL, 'NaN', '-1', '0', '1e100'),
+        'boolean', jsonb_build_array(NULL, 'true', 'false'),
+        'interval', jsonb_build_array(NULL, '-1 day', '0', '1000000 years', '1 microsecond'),
+        'uuid', jsonb_build_array(NULL, '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'));
+    types text[];
+    args text[];
+    r int;
+    i int;
+    v jsonb;
+    call text;
+    st text; msg text; det text;
+    before text;
+BEGIN
+    FOR f IN
+        SELECT p.oid, p.oid::regproc::text AS name,
+               (SELECT array_agg(format_type(t, NULL) ORDER BY o) FROM unnest(p.proargtypes) WITH ORDINALITY AS a(t, o)) AS types
+          FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+         WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+           AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_perfsuite')
+           AND p.pronamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'pg_perfsuite')  -- not the test build's own
+           AND p.prorettype <> 'trigger'::regtype
+           AND p.proname NOT IN ('perf_schedule', 'perf_unschedule')  -- pg_cron's own errors; tested apart
+         ORDER BY 2
+    LOOP
+        types := coalesce(f.types, '{}');
+        FOR r IN 0..11 LOOP
+            args := '{}';
+            FOR i IN 1..coalesce(array_length(types, 1), 0) LOOP
+                IF NOT vals ? types[i] THEN
+                    RAISE EXCEPTION 'fuzz: no values for type % of %', types[i], f.name;
+                END IF;
+                v := vals -> types[i] -> (r % jsonb_array_length(vals -> types[i]));
+                args := args || CASE WHEN v = 'null'::jsonb THEN format('NULL::%s', types[i])
+                                     ELSE format('%L::%s', v #>> '{}', types[i]) END;
+            END LOOP;
+            call := format('SELECT * FROM %s(%s)', f.name, array_to_string(args, ', '));
+            -- What a background worker commits survives the failed call's rollback.
+            before := (SELECT count(*) FROM perf_runs) || '/' || (SELECT count(*) FROM perf_load_runs)
+                      || '/' || (SELECT count(*) FROM perf_load_clients);
+            BEGIN
+                EXECUTE call;
+                st := '00000'; msg := 'ok'; det := NULL;
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+            END;
+            INSERT INTO fuzz_result VALUES (f.name, call, st, msg, det,
+                before <> (SELECT count(*) FROM perf_runs) || '/' || (SELECT count(*) FROM perf_load_runs)
+                          || '/' || (SELECT count(*) FROM perf_load_clients));
+            EXIT WHEN array_length(types, 1) IS NULL;
+        END LOOP;
+    END LOOP;
+END
+$fuzz$;
+"#;
+
+    /// The bad inputs the review found, one by one: each a clear SQLSTATE, nothing written.
+    #[pg_test]
+    fn the_reviews_bad_inputs_get_clear_errors() {
+        serialize_runs();
+        run("CREATE SCHEMA sec_bad; SELECT perf_install_schema('sec_bad')");
+        crate::tests::two_companies_in("sec_bad");
+        // An unknown user of an existing company: 23503 naming it, not XX000.
+        let e = refused(&format!(
+            "SELECT generate_test_customers('{}', 10, '00000000-0000-0000-0000-0000000000ff', 1, 'sec_bad')",
+            crate::tests::COMPANY_A
+        ));
+        assert_eq!(e.sqlstate, "23503", "{e:?}");
+        assert!(e.message.contains("p_user_id 00000000-0000-0000-0000-0000000000ff does not exist"), "{}", e.message);
+        // 10^10 customers: over the total cap, with a HINT.
+        let e = refused("SELECT * FROM perf_generate(1000, 10000000, 1, 'sec_bad')");
+        assert_eq!(e.sqlstate, "22023");
+        assert!(e.message.contains("at most 10000000 customers") && e.hint.is_some(), "{e:?}");
+        // Generating into tenants that already have customers: 55000 and a HINT, not 23505.
+        run("SELECT * FROM perf_generate(2, 5, 1, 'sec_bad')");
+        let customers = one::<i64>("SELECT count(*) FROM sec_bad.customers");
+        let e = refused("SELECT * FROM perf_generate(2, 5, 1, 'sec_bad')");
+        assert_eq!(e.sqlstate, "55000", "{e:?}");
+        assert!(e.hint.as_deref().unwrap_or("").contains("perf_cleanup('sec_bad')"), "{e:?}");
+        assert_eq!(one::<i64>("SELECT count(*) FROM sec_bad.customers"), customers);
+        // perf_compare with a run that does not exist: 22023, not an empty result.
+        let e = refused("SELECT * FROM perf_compare(1, 999999)");
+        assert_eq!(e.sqlstate, "22023");
+        assert!(e.message.contains("999999 does not exist"), "{}", e.message);
+        let e = refused("SELECT * FROM perf_compare(threshold_pct => 'NaN')");
+        assert_eq!(e.sqlstate, "22023");
+        // NaN for the load test's latency assertion: 22023 before any worker starts.
+        let e = refused("SELECT * FROM perf_load_test(latency_limit_ms => 'NaN', target_schema => 'sec_bad')");
+        assert_eq!(e.sqlstate, "22023", "{e:?}");
+    }
+}
+
