@@ -753,7 +753,8 @@ mod client {
         t.batch_execute("CREATE SCHEMA sec_start_uncommitted").unwrap();
         let e = t.query("SELECT * FROM perf_run('1.2', target_schema => 'sec_start_uncommitted', iterations => 1)", &[]).unwrap_err();
         assert_eq!(sqlstate(&e), "3F000", "{e}");
-        assert!(e.to_string().contains("target_schema \"sec_start_uncommitted\" does not exist"), "{e}");
+        let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+        assert!(message.contains("target_schema \"sec_start_uncommitted\" does not exist"), "{message}");
         t.rollback().unwrap();
         a.batch_execute("DROP SCHEMA sec_start CASCADE").unwrap();
     }
