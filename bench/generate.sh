@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generator benchmark (issue 3). In one throwaway cluster, generate the plan's scenario-5
+# Generator benchmark. In one throwaway cluster, generate the plan's scenario-5
 # volume (10 companies x 1000 customers, ~160k rows) three ways, each into a fresh
 # database with the same reference schema, and print times and ratios:
 #   1. the plan's PL/pgSQL helper, loaded as-is (bench/baseline/, copied from the plan),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load-test benchmark (issue 7). On the plan's data in one throwaway cluster, the plan's
+# Load-test benchmark. On the plan's data in one throwaway cluster, the plan's
 # pgbench run (10 clients, 2 threads, 100 transactions each, the customer-list + fuzzy
 # search script, one company) three ways, in one run, and the ratios:
 #   1. real pgbench, simple protocol   (bench/baseline/pgbench_customer_load.sql)

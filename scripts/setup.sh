@@ -45,6 +45,18 @@ else
     || die "cargo install cargo-pgrx $PGRX_VERSION failed"
 fi
 
+# 2b. rustfmt and clippy (scripts/test.sh checks formatting and lints).
+for comp in rustfmt clippy; do
+  cmd=$([[ $comp == rustfmt ]] && echo fmt || echo clippy)
+  if cargo "$cmd" --version >/dev/null 2>&1; then
+    say "$comp: present"
+  elif command -v rustup >/dev/null && rustup component add "$comp" >/dev/null 2>&1; then
+    say "$comp: installed with rustup"
+  else
+    die "cargo $cmd is missing and rustup could not add $comp"
+  fi
+done
+
 # 3. cargo pgrx init with the local PostgreSQL 15 -----------------------------------
 PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
 if [[ -f $PGRX_HOME/config.toml ]] && grep -q "pg15 = \"$PG15_CONFIG\"" "$PGRX_HOME/config.toml"; then

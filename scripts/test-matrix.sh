@@ -27,7 +27,8 @@ for v in "${versions[@]}"; do
     result=FAIL
     failed=1
   fi
-  tests=$(grep -E "^test result:" "$log" | tail -1)
+  # Every "test result:" line (unit and #[pg_test]s, then each client-test binary).
+  tests=$(awk '/^test result:/ { p += $4; f += $6; n++ } END { if (n) printf "%d passed, %d failed in %d test binaries", p, f, n }' "$log")
   summary+=("pg$v $result ($(( $(date +%s) - start )) s) ${tests:-no test result} — $log")
   echo "[matrix] ${summary[-1]}"
 done

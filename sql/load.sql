@@ -14,7 +14,7 @@ CREATE TABLE perf_load_scripts (
 CREATE TRIGGER perf_load_scripts_author BEFORE INSERT OR UPDATE ON perf_load_scripts
     FOR EACH ROW EXECUTE FUNCTION perf_stamp_author();
 
--- The plan's pgbench script (ERRATA 2: company ids as variables, cast in SQL), with
+-- The plan's pgbench script (company ids as variables, cast in SQL: pgbench's \set is numeric only), with
 -- the company drawn at random from the ten scenario-5 tenants.
 INSERT INTO perf_load_scripts (name, script, variables, description, builtin) VALUES
 ('plan', $s$-- Customer list query
@@ -149,7 +149,7 @@ AS $$
 $$;
 
 -- Lock waits: blocked and blocking pid, user and statement (pg_blocking_pids() is
--- what the plan's fifteen-way pg_locks join computes; ERRATA 16).
+-- what the plan's fifteen-way pg_locks join computes).
 CREATE VIEW perf_lock_waits AS
 SELECT blocked.pid AS blocked_pid, blocked.usename AS blocked_user,
        blocking.pid AS blocking_pid, blocking.usename AS blocking_user,

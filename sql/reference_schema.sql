@@ -58,7 +58,7 @@ CREATE TABLE @schema@.customers (
 CREATE INDEX idx_customers_not_deleted ON @schema@.customers (company_id, created_at DESC)
     WHERE deleted_at IS NULL;
 CREATE INDEX idx_customers_email ON @schema@.customers (company_id, customer_email);
--- Fuzzy search (2.1). Not usable under RLS for non-LEAKPROOF operators: see ERRATA 8.
+-- Fuzzy search (2.1). Not usable under RLS for non-LEAKPROOF operators: see docs/plan-corrections.md.
 CREATE INDEX idx_customers_name_trgm ON @schema@.customers USING gin (customer_name @trgm@.gin_trgm_ops);
 CREATE INDEX idx_customers_created_by ON @schema@.customers (created_by_user_id);
 ALTER TABLE @schema@.customers ENABLE ROW LEVEL SECURITY;
@@ -95,7 +95,7 @@ CREATE POLICY tenant_isolation ON @schema@.customer_matching_keys
     USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@.customer_matching_keys TO perfsuite_tenant;
 
--- Key maintenance (ERRATA 6): customers own their keys. New customers get one key per
+-- Key maintenance: customers own their keys. New customers get one key per
 -- non-NULL name/email/phone, set-based per statement (bulk inserts pay one INSERT).
 CREATE FUNCTION @schema@.customers_keys_after_insert() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
@@ -194,7 +194,7 @@ CREATE POLICY tenant_isolation ON @schema@."VC Usage"
     USING (company_id = NULLIF(pg_catalog.current_setting('app.current_company_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @schema@."VC Usage" TO perfsuite_tenant;
 
--- Auto-sync (ERRATA 7): a conversation that arrives without customer_id is attached to
+-- Auto-sync: a conversation that arrives without customer_id is attached to
 -- the company's live customer with the same email (or, when the conversation carries no
 -- email, the same phone); otherwise a new customer is created (its keys follow from the
 -- customers trigger). A conversation with a new email is a new person even when its phone

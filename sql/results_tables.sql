@@ -24,7 +24,7 @@ CREATE TABLE perf_runs (
     server_version_num integer NOT NULL DEFAULT current_setting('server_version_num')::integer,
     settings        jsonb,          -- planner/memory settings in force during the run
     data_volume     jsonb,          -- row counts of the tables under test
-    -- Checklist and risk-factor facts: caches (ERRATA 3), pg_stat_statements, free
+    -- Checklist and risk-factor facts: caches (DISCARD ALL evicts nothing), pg_stat_statements, free
     -- worker slots at the start, index size of the tables under test once the data is
     -- in place and at the end (growth = bloat signal).
     cache_state     text,
@@ -136,6 +136,7 @@ CREATE TABLE perf_tests (
     author          name NOT NULL DEFAULT current_user,
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms >= target_ms),
     CHECK (run_as = 'owner' OR tenant_company IS NOT NULL),
+    CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind <> 'single_tenant' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_sql_required CHECK (kind = 'isolation_sweep' OR btrim(coalesce(sql, '')) <> ''),
     CONSTRAINT perf_tests_expected_value_required CHECK (kind <> 'count_check' OR expected_value IS NOT NULL),
     CONSTRAINT perf_tests_sweep_needs_tenant CHECK (kind <> 'isolation_sweep' OR run_as = 'tenant'),

@@ -1,4 +1,4 @@
--- The Phase 3B plan's tests as registry rows (ERRATA.md corrections applied).
+-- The Phase 3B plan's tests as registry rows (with the corrections of docs/plan-corrections.md).
 -- Targets in milliseconds; "acceptable" is the plan's WARN band, NULL where it gives none.
 -- Each scenario's data is prepared by the runner just before its tests (src/suite/setup.rs).
 
@@ -27,7 +27,7 @@ WHERE company_id = '11111111-1111-1111-1111-111111111111'
     AND deleted_at IS NULL$q$),
 
 ('1.3', 1, 'Load customer with all relations', 'timed_query', 'customer_detail', 100, 150, 20, 3, true,
- 'One customer with sessions, conversation count and events; rows multiply before DISTINCT (ERRATA 9).',
+ 'One customer with sessions, conversation count and events; rows multiply before DISTINCT.',
 $q$SELECT
     c.*,
     array_agg(DISTINCT cs.session_id) as sessions,
@@ -58,7 +58,7 @@ LIMIT 10$q$),
 
 ('2.1-tenant', 2, 'Fuzzy name search as the tenant (RLS)', 'timed_query', 'customer_search', 30, 50, 20, 3,
  'tenant', '11111111-1111-1111-1111-111111111111', '2.1', true,
- 'Test 2.1 as the tenant role: % and similarity() are not LEAKPROOF, so under RLS the trigram index cannot be used and the search scans the tenant''s rows (ERRATA 8).',
+ 'Test 2.1 as the tenant role: % and similarity() are not LEAKPROOF, so under RLS the trigram index cannot be used and the search scans the tenant''s rows (docs/plan-corrections.md).',
 $q$SELECT * FROM customers
 WHERE company_id = '11111111-1111-1111-1111-111111111111'
     AND deleted_at IS NULL
@@ -74,7 +74,7 @@ WHERE company_id = '11111111-1111-1111-1111-111111111111'
     AND customer_email = 'john.smith@example.com'$q$),
 
 ('2.3', 2, 'Phone number search (normalized)', 'timed_query', 'customer_search', 10, NULL, 20, 3, 'owner', NULL, NULL, true,
- 'Normalized phone key lookup; finds John Smith only because the schema keeps matching keys in sync (ERRATA 6).',
+ 'Normalized phone key lookup; finds John Smith only because the schema keeps matching keys in sync.',
 $q$SELECT c.* FROM customers c
 JOIN customer_matching_keys mk ON c.id = mk.customer_id
 WHERE c.company_id = '11111111-1111-1111-1111-111111111111'
@@ -101,7 +101,7 @@ WHERE c.company_id = '11111111-1111-1111-1111-111111111111'
 LIMIT 20$q$);
 
 -- Scenario 3: the auto-sync trigger under a 100-row bulk insert. The timed part includes
--- the metrics refresh that makes 3.4 true (ERRATA 7); the last iteration is kept for 3.2-3.4.
+-- the metrics refresh that makes 3.4 true; the last iteration is kept for 3.2-3.4.
 INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, acceptable_ms, records,
                         commit_last, iterations, warmup, builtin, description, explain_sql, sql) VALUES
 ('3.1', 3, 'Bulk insert 100 chat conversations (auto-sync trigger)', 'dml', 'bulk_trigger', 10, 15, 100,
@@ -174,7 +174,7 @@ INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, it
                         assert_index, assert_no_seqscan, builtin, description, sql) VALUES
 ('4.2', 4, 'Active count after soft deletes (partial index)', 'timed_query', 'customer_count', 30, 20, 3,
  'idx_customers_not_deleted', NULL, true,
- 'Plan assertion: the partial index idx_customers_not_deleted is used (ERRATA 10).',
+ 'Plan assertion: the partial index idx_customers_not_deleted is used.',
 $q$SELECT COUNT(*) as active_customers
 FROM customers
 WHERE company_id = '11111111-1111-1111-1111-111111111111'
@@ -182,7 +182,7 @@ WHERE company_id = '11111111-1111-1111-1111-111111111111'
 
 ('4.2-noseq', 4, 'Active count after soft deletes (no seq scan)', 'timed_query', 'customer_count', 30, 20, 3,
  NULL, 'customers', true,
- 'Plan assertion, the planner-neutral form: no sequential scan on customers (ERRATA 10).',
+ 'Plan assertion, the planner-neutral form: no sequential scan on customers.',
 $q$SELECT COUNT(*) as active_customers
 FROM customers
 WHERE company_id = '11111111-1111-1111-1111-111111111111'
@@ -200,7 +200,7 @@ WHERE company_id = '11111111-1111-1111-1111-111111111111'
 
 ('4.4', 4, 'RLS hides soft-deleted customers', 'count_check', 'isolation', 0, 'tenant',
  '11111111-1111-1111-1111-111111111111', 1, 0, true,
- 'As the tenant role (ERRATA 4), the policy filters soft-deleted rows.',
+ 'As the tenant role, the policy filters soft-deleted rows.',
 $q$SELECT COUNT(*) as visible_customers
 FROM customers
 WHERE customer_name LIKE 'Delete Test Customer %'$q$);
@@ -239,8 +239,8 @@ INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, run_as, tenan
  'Every table of the target schema with a company_id column (found in the catalog) shows company 1 only its own rows, and no soft-deleted customer.');
 
 
--- 5.4: the plan's "UPDATE ... LIMIT 10" is not PostgreSQL (ERRATA 1): the ten rows are
--- chosen in a subquery. The second session (a background worker, ERRATA 15) updates
+-- 5.4: the plan's "UPDATE ... LIMIT 10" is not PostgreSQL: the ten rows are
+-- chosen in a subquery. The second session (a background worker) updates
 -- company 1 and holds its transaction open; this session updates company 2 under a
 -- lock_timeout of target_ms. PASS when it does not wait for the other.
 INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, iterations, warmup, builtin,

@@ -1,7 +1,71 @@
-//! Raising errors the PostgreSQL way: a SQLSTATE, a message naming the argument, a HINT.
+//! The one error type and raising errors the PostgreSQL way: a SQLSTATE, a message
+//! naming the argument, a HINT. Every error a user can cause is raised through here
+//! with a deliberate SQLSTATE; a caught error (`SqlError`) keeps its code, so it can be
+//! recorded or raised again unchanged, and decisions are made on the code, never on
+//! the (translatable) message text.
 
-use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::pg_sys::panic::{CaughtError, ErrorReport};
 use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+/// An error caught from PostgreSQL or from this crate, with its code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlError {
+    pub code: PgSqlErrorCode,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl SqlError {
+    pub fn new(code: PgSqlErrorCode, message: impl Into<String>) -> SqlError {
+        SqlError { code, message: message.into(), detail: None, hint: None }
+    }
+
+    pub fn from_caught(e: &CaughtError) -> SqlError {
+        let report = match e {
+            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+            CaughtError::RustPanic { ereport, .. } => ereport,
+        };
+        SqlError {
+            code: report.sql_error_code(),
+            message: report.message().to_string(),
+            detail: report.detail().map(str::to_string),
+            hint: report.hint().map(str::to_string),
+        }
+    }
+
+    /// The five-character SQLSTATE, as results record it.
+    pub fn sqlstate(&self) -> String {
+        sqlstate(self.code)
+    }
+
+    pub fn is_cancel(&self) -> bool {
+        self.code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED
+    }
+
+    /// Server shutdown or backend termination (class 57P).
+    pub fn is_shutdown(&self) -> bool {
+        matches!(
+            self.code,
+            PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN
+                | PgSqlErrorCode::ERRCODE_CRASH_SHUTDOWN
+                | PgSqlErrorCode::ERRCODE_CANNOT_CONNECT_NOW
+        )
+    }
+
+    /// Raise this error again, with its own SQLSTATE, message, detail and hint.
+    pub fn raise(&self) -> ! {
+        let mut report = ErrorReport::new(self.code, self.message.clone(), "pg_perfsuite");
+        if let Some(d) = &self.detail {
+            report = report.set_detail(d.clone());
+        }
+        if let Some(h) = &self.hint {
+            report = report.set_hint(h.clone());
+        }
+        report.report(PgLogLevel::ERROR);
+        unreachable!("ERROR returned control")
+    }
+}
 
 /// Raise an ERROR with `code`, `message` and an optional `hint`. Never returns.
 pub fn raise(code: PgSqlErrorCode, message: impl Into<String>, hint: Option<&str>) -> ! {
@@ -13,6 +77,13 @@ pub fn raise(code: PgSqlErrorCode, message: impl Into<String>, hint: Option<&str
     unreachable!("ERROR returned control")
 }
 
+/// A failure no user input can cause: an SPI call on a statement this crate wrote
+/// failing at the SPI level (SQL errors are raised by PostgreSQL itself, with their own
+/// SQLSTATE, before this is reached). XX000, naming what was being done.
+pub fn internal(what: &str, e: impl std::fmt::Display) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("pg_perfsuite internal error while {what}: {e}"), None)
+}
+
 /// An argument outside its allowed values (SQLSTATE 22023).
 pub fn bad_argument(message: impl Into<String>, hint: Option<&str>) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message, hint)
@@ -20,11 +91,7 @@ pub fn bad_argument(message: impl Into<String>, hint: Option<&str>) -> ! {
 
 /// A NULL where a value is required (SQLSTATE 22004).
 pub fn null_argument(arg: &str) -> ! {
-    raise(
-        PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
-        format!("{arg} must not be NULL"),
-        None,
-    )
+    raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{arg} must not be NULL"), None)
 }
 
 /// Unwrap a required argument or raise "`arg` must not be NULL".
@@ -47,9 +114,7 @@ pub fn code_of(sqlstate: &str) -> PgSqlErrorCode {
 /// MAKE_SQLSTATE form (six bits per character, first character lowest).
 pub fn sqlstate(code: PgSqlErrorCode) -> String {
     let packed = code as isize as i64;
-    (0..5)
-        .map(|i| (((packed >> (6 * i)) & 0x3F) as u8 + b'0') as char)
-        .collect()
+    (0..5).map(|i| (((packed >> (6 * i)) & 0x3F) as u8 + b'0') as char).collect()
 }
 
 #[cfg(test)]

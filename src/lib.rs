@@ -3,15 +3,23 @@
 
 use pgrx::prelude::*;
 
+// Layers, each importing only from its own layer or below (docs/architecture.md):
+//   entry points     api, worker
+//   orchestration    runner, load
+//   store            store (queries on the extension's own tables)
+//   domain           suite, generate, sut, access, report, explain
+//   base             pg (PostgreSQL glue), errors, gucs
+mod access;
 mod api;
 mod errors;
 mod explain;
 mod generate;
 mod gucs;
-mod pg;
 mod load;
+mod pg;
 mod report;
 mod runner;
+mod store;
 mod suite;
 mod sut;
 mod worker;
@@ -68,17 +76,13 @@ REVOKE EXECUTE ON FUNCTION perf_ledger_forget(text) FROM PUBLIC;
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}
 
-    /// The shared test cluster: pg_cron preloaded (Debian's postgresql-15-cron) and
-    /// running jobs in background workers, and worker slots for runs, their second
-    /// sessions and pg_cron.
+    /// The #[pg_test] cluster: worker slots for background runs, and (PostgreSQL 15,
+    /// where Debian ships it) pg_stat_statements preloaded for the run's query
+    /// statistics. The client-driven tests (pgrx-tests/) get a cluster of their own.
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         let mut conf = vec!["max_worker_processes = 24"];
         if cfg!(feature = "pg15") {
-            conf.extend([
-                "shared_preload_libraries = 'pg_cron,pg_stat_statements'",
-                "cron.database_name = 'pgrx_tests'",
-                "cron.use_background_workers = on",
-            ]);
+            conf.push("shared_preload_libraries = 'pg_stat_statements'");
         }
         conf
     }

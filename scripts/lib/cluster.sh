@@ -1,4 +1,5 @@
-# Throwaway PostgreSQL 15 cluster helpers, sourced by scripts/run-plan.sh and bench/*.sh.
+# Throwaway PostgreSQL cluster helpers (the server PG_CONFIG names; PostgreSQL 15 by
+# default), sourced by scripts/run-plan.sh, scripts/test.sh and bench/*.sh.
 # Runs the server as the postgres OS user (PostgreSQL refuses root), on a free port,
 # in a temporary directory removed on exit unless PERF_KEEP_CLUSTER is set.
 

@@ -21,5 +21,5 @@ fn perf_cleanup(
         return TableIterator::new(Vec::new());
     }
     let target = sut::ensure_schema(Some(schema), crate::gucs::trust_schema_owners());
-    TableIterator::new(ownership::cleanup(&target))
+    TableIterator::new(crate::runner::cleanup::cleanup(&target))
 }

@@ -2,8 +2,8 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::{bad_argument, raise, required};
+use crate::generate::seed::refresh_metrics;
 use crate::generate::writer::{self, Request};
-use crate::suite::setup::refresh_metrics;
 use crate::sut::{self, Target};
 
 /// Largest `p_count` accepted in one call (100x the plan's largest tenant).
@@ -93,10 +93,8 @@ fn check_company_and_user(target: &Target, company: pgrx::Uuid, user: pgrx::Uuid
 /// A seed for calls that give none: time and process id; reported in the final NOTICE
 /// so that the data can be reproduced.
 fn fresh_seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     nanos ^ ((std::process::id() as u64) << 32)
 }
 
@@ -167,7 +165,7 @@ pub const MAX_TOTAL: i64 = 10_000_000;
 fn refuse_tenants_with_data(target: &Target, companies: i32) {
     let filled: Vec<String> = (1..=companies)
         .map(crate::generate::tenants::company_id)
-        .filter(|c| crate::suite::setup::customer_count(target, c) > 0)
+        .filter(|c| crate::generate::seed::customer_count(target, c) > 0)
         .collect();
     if let Some(first) = filled.first() {
         raise(

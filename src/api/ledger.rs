@@ -9,7 +9,7 @@
 //! - an entry is forgotten only once its company row is gone.
 //!
 //! Every entry records the role that generated it; perf_cleanup deletes a company with
-//! that role's rights (see sut::ownership::cleanup), never more.
+//! that role's rights (see runner::cleanup), never more.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;

@@ -30,7 +30,11 @@ fn check_timing(clients: i32, transactions: i32, duration: Duration, ramp_up: Du
     if transactions == 0 {
         if ramp_up >= duration {
             bad_argument(
-                format!("ramp_up ({} ms) must be shorter than duration ({} ms)", ramp_up.as_millis(), duration.as_millis()),
+                format!(
+                    "ramp_up ({} ms) must be shorter than duration ({} ms)",
+                    ramp_up.as_millis(),
+                    duration.as_millis()
+                ),
                 Some("Clients start spread over ramp_up; the test runs for duration from the first client's start."),
             );
         }
@@ -101,7 +105,7 @@ fn perf_load_test(
     }
     let schema = required(target_schema, "target_schema");
     crate::sut::install::check(schema, crate::gucs::trust_schema_owners());
-    crate::worker::wait::require_read_committed();
+    crate::runner::follow::require_read_committed();
     let ramp_up = millis(ramp_up, "ramp_up");
     let rate = rate.map(|r| {
         if !(r.is_finite() && r > 0.0 && r <= 1_000_000.0) {
@@ -153,5 +157,5 @@ fn perf_load_test(
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_free_worker_slots() -> i64 {
-    crate::worker::launch::free_worker_slots()
+    crate::pg::bgworker::free_worker_slots()
 }

@@ -16,5 +16,5 @@ fn log_performance_test(
          VALUES ($1, $2, $3, $4, $5)",
         &[p_test_name.into(), p_query_type.into(), p_execution_time_ms.into(), p_rows_returned.into(), p_notes.into()],
     )
-    .unwrap_or_else(|e| pgrx::error!("log_performance_test: {e}"));
+    .unwrap_or_else(|e| crate::errors::internal("recording the result", e));
 }

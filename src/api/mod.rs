@@ -2,9 +2,9 @@
 //! checks, then a call into the modules that do the work.
 
 pub mod cleanup;
+pub mod generate;
 pub mod grants;
 pub mod ledger;
-pub mod generate;
 pub mod load;
 pub mod log;
 pub mod report;

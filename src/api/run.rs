@@ -1,12 +1,23 @@
 use pgrx::prelude::*;
 
 use crate::gucs;
-use crate::runner::run::{self, Mode, Options};
+use crate::pg::bgworker as launch;
+use crate::pg::job::{Flags, Job};
+use crate::runner::follow as wait;
 use crate::runner::lock;
-use crate::worker::job::{Flags, Job};
-use crate::worker::{launch, wait};
+use crate::runner::mode::Mode;
+use crate::runner::run::{self, Options};
 
-type Row = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<f64>, Option<f64>, Option<String>, Option<String>);
+type Row = (
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The rows a run returns: one per test, from the results table.
 fn rows_of_run(run_id: i64) -> Vec<Row> {
@@ -43,13 +54,13 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
         wait::require_read_committed();
     }
     let job = Job::Run {
-        s: opts.target_schema.to_string(),
-        p: opts.pattern.to_string(),
-        i: opts.iterations,
-        r: opts.seed as i64,
-        u: launch::role_to_assume(),
-        l: gucs::test_time_limit_ms(),
-        f: Flags {
+        schema: opts.target_schema.to_string(),
+        pattern: opts.pattern.to_string(),
+        iterations: opts.iterations,
+        seed: opts.seed as i64,
+        role: launch::role_to_assume(),
+        time_limit_ms: gucs::test_time_limit_ms(),
+        flags: Flags {
             allow_existing_data: opts.allow_existing_data,
             keep_data: opts.keep_data,
             trust_schema_owners: opts.trust_schema_owners,
@@ -75,7 +86,12 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
 }
 
 /// A run's options from the SQL arguments and the caller's pg_perfsuite settings.
-fn options<'a>(target_schema: Option<&'a str>, pattern: &'a str, iterations: Option<i32>, seed: Option<i64>) -> Options<'a> {
+fn options<'a>(
+    target_schema: Option<&'a str>,
+    pattern: &'a str,
+    iterations: Option<i32>,
+    seed: Option<i64>,
+) -> Options<'a> {
     Options {
         target_schema: crate::errors::required(target_schema, "target_schema"),
         pattern,

@@ -3,12 +3,14 @@ use pgrx::spi::quote_literal;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::{raise, required};
+use crate::pg::subxact::{in_subtransaction, OnSuccess};
 
 /// pg_cron must be preloaded and created in this database; say exactly what is missing.
 fn require_pg_cron() {
-    let created = Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron')")
-        .expect("pg_extension")
-        .unwrap_or(false);
+    let created =
+        Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron')")
+            .expect("pg_extension")
+            .unwrap_or(false);
     if created {
         return;
     }
@@ -74,24 +76,31 @@ fn perf_schedule(
     require_pg_cron();
     // pg_cron stores a command text, so the values are quoted as literals (no bind
     // parameters exist at that point); the function is named with its schema.
-    let ext_schema = Spi::get_one::<String>(
-        "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_perfsuite'",
-    )
-    .expect("extension schema")
-    .expect("pg_perfsuite is installed");
     let command = format!(
         "SELECT pg_catalog.count(*) FROM {}.perf_run({}, target_schema => {}, iterations => {})",
-        pgrx::spi::quote_identifier(&ext_schema),
+        crate::pg::catalog::own_schema_q(),
         quote_literal(pattern),
         quote_literal(target_schema),
         iterations.map(|n| n.to_string()).unwrap_or_else(|| "NULL".into())
     );
-    Spi::get_one_with_args::<i64>(
-        "SELECT cron.schedule($1, $2, $3)",
-        &[job_name.into(), schedule.into(), command.into()],
-    )
-    .expect("cron.schedule")
-    .expect("job id")
+    // pg_cron reports a schedule it cannot parse without a SQLSTATE (XX000): that is the
+    // caller's argument, so it is raised again as 22023 naming it.
+    let scheduled = in_subtransaction(OnSuccess::Commit, || {
+        Spi::get_one_with_args::<i64>(
+            "SELECT cron.schedule($1, $2, $3)",
+            &[job_name.into(), schedule.into(), command.into()],
+        )
+        .unwrap_or_else(|e| crate::errors::internal("calling cron.schedule", e))
+    });
+    match scheduled {
+        Ok(Some(id)) => id,
+        Ok(None) => crate::errors::internal("calling cron.schedule", "no job id returned"),
+        Err(e) if e.code == Code::ERRCODE_INTERNAL_ERROR => crate::errors::bad_argument(
+            format!("schedule \"{schedule}\" was refused by pg_cron: {}", e.message),
+            Some("pg_cron takes cron syntax ('0 3 * * *': minute hour day month weekday) or '@daily'-style names."),
+        ),
+        Err(e) => e.raise(),
+    }
 }
 
 /// Remove a schedule made by perf_schedule; false when there was none of that name.

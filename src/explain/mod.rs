@@ -65,7 +65,11 @@ pub struct TriggerTime {
 
 impl TriggerTime {
     pub fn ms_per_call(&self) -> f64 {
-        if self.calls > 0 { self.time_ms / self.calls as f64 } else { 0.0 }
+        if self.calls > 0 {
+            self.time_ms / self.calls as f64
+        } else {
+            0.0
+        }
     }
 }
 
@@ -162,12 +166,7 @@ impl PlanFacts {
 
     /// A short human description: the scans, e.g. "Index Scan using idx on customers".
     pub fn scan_summary(&self) -> String {
-        let scans: Vec<&str> = self
-            .nodes
-            .iter()
-            .map(String::as_str)
-            .filter(|n| n.contains("Scan"))
-            .collect();
+        let scans: Vec<&str> = self.nodes.iter().map(String::as_str).filter(|n| n.contains("Scan")).collect();
         scans.join("; ")
     }
 }
@@ -194,11 +193,8 @@ fn memory(node: &Value, node_type: &str, facts: &mut PlanFacts) {
     if let Some(kb) = node.get("Peak Memory Usage").and_then(Value::as_i64) {
         held(kb);
     }
-    let batches = node
-        .get("Hash Batches")
-        .or_else(|| node.get("HashAgg Batches"))
-        .and_then(Value::as_i64)
-        .filter(|b| *b > 1);
+    let batches =
+        node.get("Hash Batches").or_else(|| node.get("HashAgg Batches")).and_then(Value::as_i64).filter(|b| *b > 1);
     let disk_kb = if on_disk { sort_kb } else { node.get("Disk Usage").and_then(Value::as_i64).filter(|kb| *kb > 0) };
     if batches.is_none() && disk_kb.is_none() {
         return;
@@ -248,6 +244,57 @@ fn walk(node: &Value, facts: &mut PlanFacts) {
             walk(child, facts);
         }
     }
+}
+
+/// One `Seq Scan` node of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeqScan {
+    pub relation: String,
+    pub filter: Option<String>,
+    pub rows_read: f64,
+    pub rows_kept: f64,
+}
+
+pub fn seq_scan_nodes(plan: &Value) -> Vec<SeqScan> {
+    fn walk(node: &Value, out: &mut Vec<SeqScan>) {
+        if node.get("Node Type").and_then(Value::as_str) == Some("Seq Scan") {
+            let loops = node.get("Actual Loops").and_then(Value::as_f64).unwrap_or(1.0).max(1.0);
+            let kept = node.get("Actual Rows").and_then(Value::as_f64).unwrap_or(0.0) * loops;
+            let removed = node.get("Rows Removed by Filter").and_then(Value::as_f64).unwrap_or(0.0) * loops;
+            out.push(SeqScan {
+                relation: node.get("Relation Name").and_then(Value::as_str).unwrap_or("?").to_string(),
+                filter: node.get("Filter").and_then(Value::as_str).map(str::to_string),
+                rows_read: kept + removed,
+                rows_kept: kept,
+            });
+        }
+        if let Some(Value::Array(children)) = node.get("Plans") {
+            for c in children {
+                walk(c, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let statements: Vec<&Value> = match plan {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    for s in statements {
+        if let Some(p) = s.get("Plan") {
+            walk(p, &mut out);
+        }
+    }
+    out
+}
+
+/// The estimated total cost of the first statement's top plan node (EXPLAIN without
+/// ANALYZE gives estimates only); 0 when there is none.
+pub fn total_cost(plan: &Value) -> f64 {
+    let top = match plan {
+        Value::Array(a) => a.first(),
+        other => Some(other),
+    };
+    top.and_then(|s| s.get("Plan")).and_then(|p| p.get("Total Cost")).and_then(Value::as_f64).unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -318,7 +365,10 @@ mod tests {
         assert!(PlanFacts::from_json_text("not json").is_err());
         assert_eq!(PlanFacts::from_json_text(r#"["Utility Statement"]"#).unwrap_err(), NoPlan::Utility);
         assert_eq!(NoPlan::Utility.to_string(), "a utility statement has no plan");
-        assert_eq!(PlanFacts::from_json_text("[]").unwrap_err().to_string(), "plan not read: EXPLAIN output is an empty array");
+        assert_eq!(
+            PlanFacts::from_json_text("[]").unwrap_err().to_string(),
+            "plan not read: EXPLAIN output is an empty array"
+        );
         let no_buffers = PlanFacts::from_json_text(r#"[{"Plan": {"Node Type": "Result"}}]"#).unwrap();
         assert_eq!(no_buffers.cache_hit_ratio(), None);
     }

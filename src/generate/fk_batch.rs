@@ -262,7 +262,10 @@ mod tests {
             superuser: true,
             plain_table: true,
             insert_rules: 0,
-            triggers: vec![trigger("RI_ConstraintTrigger_c_1", 'O', true, ""), trigger("vc_usage_sync_customer", 'O', false, SYNC)],
+            triggers: vec![
+                trigger("RI_ConstraintTrigger_c_1", 'O', true, ""),
+                trigger("vc_usage_sync_customer", 'O', false, SYNC),
+            ],
             foreign_keys: vec![fk("VC Usage_customer_id_fkey", Some("customer_id"), true)],
         }
     }
@@ -277,8 +280,16 @@ mod tests {
     #[test]
     fn anything_else_replica_mode_would_skip_keeps_per_row_checks() {
         let mut t = reference();
-        t.triggers.push(trigger("audit", 'O', false, "CREATE TRIGGER audit AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION a()"));
-        assert_eq!(decide(&t, &["customer_id"], &["customer_id"]).unwrap_err(), "trigger audit must fire for every row");
+        t.triggers.push(trigger(
+            "audit",
+            'O',
+            false,
+            "CREATE TRIGGER audit AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION a()",
+        ));
+        assert_eq!(
+            decide(&t, &["customer_id"], &["customer_id"]).unwrap_err(),
+            "trigger audit must fire for every row"
+        );
 
         let mut t = reference();
         t.triggers[1].enabled = 'A';

@@ -2,7 +2,7 @@
 //!
 //! Every `CASE WHEN random() < p` branch of the PL/pgSQL helper draws a new number, so
 //! the draws are reproduced in the same chained way; the resulting distributions are
-//! the ones ERRATA item 11 lists (tags 10/27/31.5/31.5 %, source 50/40/10 %, ...).
+//! the ones docs/plan-corrections.md lists (tags 10/27/31.5/31.5 %, source 50/40/10 %, ...).
 //! A seeded ChaCha generator makes the whole data set, ids included, reproducible.
 
 use rand::{Rng, RngCore, SeedableRng};
@@ -205,9 +205,18 @@ mod tests {
 
     #[test]
     fn same_seed_same_data_other_seed_other_data() {
-        let a: Vec<_> = { let mut m = Model::new(42); (1..=50).map(|i| m.customer(i)).collect() };
-        let b: Vec<_> = { let mut m = Model::new(42); (1..=50).map(|i| m.customer(i)).collect() };
-        let c: Vec<_> = { let mut m = Model::new(43); (1..=50).map(|i| m.customer(i)).collect() };
+        let a: Vec<_> = {
+            let mut m = Model::new(42);
+            (1..=50).map(|i| m.customer(i)).collect()
+        };
+        let b: Vec<_> = {
+            let mut m = Model::new(42);
+            (1..=50).map(|i| m.customer(i)).collect()
+        };
+        let c: Vec<_> = {
+            let mut m = Model::new(43);
+            (1..=50).map(|i| m.customer(i)).collect()
+        };
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
@@ -265,6 +274,10 @@ mod tests {
         assert!(rows.iter().flat_map(|r| &r.events).all(|e| (0.0..30.0 * day).contains(&e.created_ago_s)));
         // Uniform windows: half the customers in the first half-year.
         near(share(&rows, |r| r.created_ago_s < 182.5 * day), 0.5, "created_at uniform");
-        assert!(rows.iter().all(|r| r.conversations.iter().enumerate().all(|(j, c)| c.interaction_number == j as i32 + 1)));
+        assert!(rows.iter().all(|r| r
+            .conversations
+            .iter()
+            .enumerate()
+            .all(|(j, c)| c.interaction_number == j as i32 + 1)));
     }
 }

@@ -1,6 +1,6 @@
 //! Many tenants at once (scenario 5 and beyond): the plan's company and user UUID
 //! patterns, each tenant filled by the batched writer, `customer_metrics` refreshed once
-//! at the end instead of once per tenant (ERRATA 13).
+//! at the end instead of once per tenant (docs/plan-corrections.md).
 
 use pgrx::prelude::*;
 use std::time::Instant;
@@ -43,14 +43,14 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
     let children = writer::Children::plan(target);
     for i in 1..=companies {
         let (company, user) = (company_id(i), user_id(i));
-        crate::suite::setup::ensure_company(
+        super::seed::ensure_company(
             target,
             &company,
             &format!("Test Company {i}"),
             &user,
             &format!("user{i}@company{i}.com"),
         );
-        if only_empty && crate::suite::setup::customer_count(target, &company) > 0 {
+        if only_empty && super::seed::customer_count(target, &company) > 0 {
             continue;
         }
         let c = writer::write(&Request {
@@ -69,7 +69,7 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
         notice!("tenant {i}/{companies}: {} customers for company {company}", c.customers);
     }
     if tenants_filled > 0 {
-        crate::suite::setup::refresh_metrics(target);
+        super::seed::refresh_metrics(target);
         notice!("foreign keys of generated rows: {}", children.describe());
     }
     Filled { counts, tenants_filled, elapsed_ms: start.elapsed().as_secs_f64() * 1000.0 }

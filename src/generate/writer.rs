@@ -78,9 +78,14 @@ pub fn write(req: &Request) -> Counts {
                     _ => batch.iter().filter(|r| has_rows(r)).map(|r| uuid(&r.id)).collect(),
                 }
             };
-            insert_child(c, "VC Usage", &conversations_sql, conversation_args(req, &batch), &children.conversations, |col| {
-                parents(col, |r| !r.conversations.is_empty())
-            })?;
+            insert_child(
+                c,
+                "VC Usage",
+                &conversations_sql,
+                conversation_args(req, &batch),
+                &children.conversations,
+                |col| parents(col, |r| !r.conversations.is_empty()),
+            )?;
             insert_child(c, "customer_events", &events_sql, event_args(req, &batch), &children.events, |col| {
                 parents(col, |r| !r.events.is_empty())
             })?;
@@ -114,8 +119,17 @@ impl Children {
             conversations: fk_batch::decide(
                 &fk_batch::facts(target, "VC Usage"),
                 &["company_id", "user_id", "customer_id"],
-                &["company_id", "user_id", "customer_id", "customer_name", "session_id", "interaction_number",
-                  "user_message", "ai_response", "created_at"],
+                &[
+                    "company_id",
+                    "user_id",
+                    "customer_id",
+                    "customer_name",
+                    "session_id",
+                    "interaction_number",
+                    "user_message",
+                    "ai_response",
+                    "created_at",
+                ],
             ),
             events: fk_batch::decide(
                 &fk_batch::facts(target, "customer_events"),

@@ -12,7 +12,9 @@ use rand::SeedableRng;
 use std::time::{Duration, Instant};
 
 use super::script::{self, Statement};
-use crate::pg::subxact::SqlError;
+use crate::errors::{bad_argument, raise, SqlError};
+use crate::pg::catalog::{extension_schema_q, own_schema_q};
+use pgrx::PgSqlErrorCode as Code;
 
 /// What one client is asked to do (from its Job).
 pub struct ClientJob<'a> {
@@ -43,8 +45,13 @@ fn load_script(name: &str) -> (Vec<Statement>, serde_json::Value) {
         &[name.into()],
     )
     .expect("perf_load_scripts");
-    let text = text.unwrap_or_else(|| error!("load script \"{name}\" does not exist"));
-    let statements = script::parse(&text).unwrap_or_else(|e| error!("load script \"{name}\": {e}"));
+    // Checked by the coordinator before the clients start; a script deleted or
+    // changed since then is the user's doing and gets a clear error.
+    let text = text.unwrap_or_else(|| {
+        raise(Code::ERRCODE_UNDEFINED_OBJECT, format!("load script \"{name}\" does not exist (any more)"), None)
+    });
+    let statements =
+        script::parse(&text).unwrap_or_else(|e| bad_argument(format!("load script \"{name}\": {e}"), None));
     (statements, vars.map(|j| j.0).unwrap_or(serde_json::Value::Null))
 }
 
@@ -58,7 +65,7 @@ fn prepare(statements: &[Statement]) -> Vec<OwnedPreparedStatement> {
             })
             .collect::<Result<Vec<_>, _>>()
     })
-    .unwrap_or_else(|e| error!("preparing the load script: {e}"))
+    .unwrap_or_else(|e| crate::errors::internal("preparing the load script", e))
 }
 
 fn report_progress(job: &ClientJob, done: i64, failed: i64, status: &str, error: Option<&str>) {
@@ -78,16 +85,19 @@ pub fn run(job: &ClientJob) {
     BackgroundWorker::transaction(|| {
         // The plan's unqualified SQL finds the tables, then pg_trgm's operators, then
         // pg_perfsuite's own tables (where this client reports).
-        Spi::run_with_args(
-            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident($1) || coalesce(', ' || \
-                    (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
-                       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'), '') \
-                    || ', ' || (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
-                       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_perfsuite') \
-                    || ', pg_temp', false)",
-            &[job.schema.into()],
-        )
-        .expect("search_path");
+        let path = [
+            Some("pg_catalog".to_string()),
+            Some(pgrx::spi::quote_identifier(job.schema)),
+            extension_schema_q("pg_trgm"),
+            Some(own_schema_q()),
+            Some("pg_temp".to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+        Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()])
+            .expect("search_path");
     });
     let (statements, values) = BackgroundWorker::transaction(|| load_script(job.script_name));
     let prepared = BackgroundWorker::transaction(|| prepare(&statements));
@@ -121,7 +131,7 @@ pub fn run(job: &ClientJob) {
         pgrx::check_for_interrupts!();
         let args: Vec<Vec<String>> = statements
             .iter()
-            .map(|s| script::pick(&s.vars, &values, &mut rng).unwrap_or_else(|e| error!("{e}")))
+            .map(|s| script::pick(&s.vars, &values, &mut rng).unwrap_or_else(|e| bad_argument(e, None)))
             .collect();
         let t0 = Instant::now();
         let offset_ms = (t0 - started).as_secs_f64() * 1000.0;
@@ -138,20 +148,20 @@ pub fn run(job: &ClientJob) {
                     }
                     Ok::<_, pgrx::spi::Error>(())
                 })
-                .unwrap_or_else(|e| error!("{e}"));
+                .unwrap_or_else(|e| crate::errors::internal("running a load transaction", e));
             }));
             None
         }))
         .catch_others(|e| {
             let err = SqlError::from_caught(&e);
-            if err.sqlstate == "57014" || err.sqlstate.starts_with("57P") {
+            if err.is_cancel() || err.is_shutdown() {
                 // Cancelled or shut down: stop, as a pgbench client would.
                 e.rethrow()
             }
             // SAFETY: the failed transaction is still open, in the worker's top-level
             // context: end it as PostgresMain would before the next one.
             unsafe { pg_sys::AbortCurrentTransaction() };
-            Some(format!("{} ({})", err.message, err.sqlstate))
+            Some(format!("{} ({})", err.message, err.sqlstate()))
         })
         .execute();
         let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;

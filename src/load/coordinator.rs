@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use super::monitor::{self, Snapshot};
 use super::script;
 use crate::errors::{bad_argument, raise};
+use crate::pg::job::Job;
 use crate::pg::roles::{self, Decision};
-use crate::worker::job::Job;
-use crate::worker::{ffi, launch};
+use crate::pg::{bgworker as launch, signals};
 
 pub struct LoadOptions<'a> {
     pub script: &'a str,
@@ -39,8 +39,16 @@ pub fn check(opts: &LoadOptions) -> u32 {
     let free = launch::free_worker_slots();
     if opts.clients < 1 || opts.clients as i64 > free.max(0) {
         raise(
-            if opts.clients < 1 { Code::ERRCODE_INVALID_PARAMETER_VALUE } else { Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED },
-            format!("clients must be between 1 and {} (the free background-worker slots), got {}", free.max(0), opts.clients),
+            if opts.clients < 1 {
+                Code::ERRCODE_INVALID_PARAMETER_VALUE
+            } else {
+                Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED
+            },
+            format!(
+                "clients must be between 1 and {} (the free background-worker slots), got {}",
+                free.max(0),
+                opts.clients
+            ),
             Some("Each client is a background worker: raise max_worker_processes (restart needed) for more clients."),
         );
     }
@@ -52,7 +60,11 @@ pub fn check(opts: &LoadOptions) -> u32 {
         )?;
         let mut found = None;
         for r in rows {
-            found = Some((r.get::<String>(1)?.unwrap_or_default(), r.get::<pgrx::JsonB>(2)?, r.get::<String>(3)?.unwrap_or_default()));
+            found = Some((
+                r.get::<String>(1)?.unwrap_or_default(),
+                r.get::<pgrx::JsonB>(2)?,
+                r.get::<String>(3)?.unwrap_or_default(),
+            ));
         }
         Ok::<_, pgrx::spi::Error>(found)
     })
@@ -63,7 +75,8 @@ pub fn check(opts: &LoadOptions) -> u32 {
             Some("SELECT name, description FROM perf_load_scripts; lists them; add yours with INSERT INTO perf_load_scripts (name, script, variables)."),
         )
     };
-    let statements = script::parse(&text).unwrap_or_else(|e| bad_argument(format!("script \"{}\": {e}", opts.script), None));
+    let statements =
+        script::parse(&text).unwrap_or_else(|e| bad_argument(format!("script \"{}\": {e}", opts.script), None));
     let values = vars.map(|v| v.0).unwrap_or(serde_json::Value::Null);
     if let Err(e) = script::check_variables(&statements, &values) {
         bad_argument(format!("script \"{}\": {e}", opts.script), None);
@@ -100,7 +113,7 @@ pub struct Outcome {
 
 fn cancel_all(pids: &[i32]) {
     for pid in pids {
-        ffi::send_cancel(*pid);
+        signals::send_cancel(*pid);
     }
 }
 
@@ -112,22 +125,24 @@ pub fn run(opts: &LoadOptions) -> Outcome {
         .expect("load id");
     // The clients' PIDs, for the cancel path below (a Mutex can cross catch_unwind).
     let pids: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-    let started_at = Spi::get_one::<pgrx::datum::TimestampWithTimeZone>("SELECT pg_catalog.clock_timestamp()").ok().flatten();
+    let started_at =
+        Spi::get_one::<pgrx::datum::TimestampWithTimeZone>("SELECT pg_catalog.clock_timestamp()").ok().flatten();
     let mut snapshots = Vec::new();
     PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
         let mut workers: Vec<(DynamicBackgroundWorker, i32)> = Vec::new();
         for c in 0..opts.clients {
-            let delay_ms = if opts.clients > 1 { opts.ramp_up.as_millis() as i64 * c as i64 / opts.clients as i64 } else { 0 };
+            let delay_ms =
+                if opts.clients > 1 { opts.ramp_up.as_millis() as i64 * c as i64 / opts.clients as i64 } else { 0 };
             let job = Job::LoadClient {
-                l: load_id,
-                c,
-                n: opts.script.to_string(),
-                s: opts.target_schema.to_string(),
-                t: opts.transactions,
-                d: opts.duration.as_millis() as i64,
-                r: delay_ms,
-                p: opts.rate.map(|r| (1_000_000.0 * opts.clients as f64 / r) as i64).unwrap_or(0),
-                u: role,
+                load_id,
+                client: c,
+                script: opts.script.to_string(),
+                schema: opts.target_schema.to_string(),
+                transactions: opts.transactions,
+                duration_ms: opts.duration.as_millis() as i64,
+                delay_ms,
+                pace_us: opts.rate.map(|r| (1_000_000.0 * opts.clients as f64 / r) as i64).unwrap_or(0),
+                role,
             };
             let started = launch::start(&job, &format!("pg_perfsuite load {load_id} client {c}"));
             pids.lock().expect("pids").push(started.1);
@@ -203,7 +218,12 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
 }
 
 /// Aggregate the clients' samples into the run row, per-second intervals and snapshots.
-fn record(opts: &LoadOptions, load_id: i64, started_at: Option<pgrx::datum::TimestampWithTimeZone>, snapshots: &[Snapshot]) {
+fn record(
+    opts: &LoadOptions,
+    load_id: i64,
+    started_at: Option<pgrx::datum::TimestampWithTimeZone>,
+    snapshots: &[Snapshot],
+) {
     // Every client has stopped: one still marked running was killed.
     reap_stale_clients();
     let errors = Spi::get_one_with_args::<String>(

@@ -20,7 +20,7 @@ pub struct Outcome {
 /// (leaving one), so a default max_worker_processes still runs it; the note says so.
 pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
     let wanted = t.clients.unwrap_or(10);
-    let clients = wanted.min((crate::worker::launch::free_worker_slots() - 1).max(1) as i32);
+    let clients = wanted.min((crate::pg::bgworker::free_worker_slots() - 1).max(1) as i32);
     let opts = LoadOptions {
         script: &t.sql,
         target_schema: &target.schema,

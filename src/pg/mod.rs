@@ -1,10 +1,16 @@
-//! PostgreSQL glue that pgrx does not offer in a usable form: locks that SQL cannot
-//! take, and waits that wake on the latch. Everything `unsafe` here carries a
-//! `// SAFETY:` line.
+//! The PostgreSQL layer: everything that talks to the server below the level of SQL
+//! and everything pgrx does not offer in a usable form. Subtransactions and the one
+//! error type, background-worker launch and job encoding, signal handlers, locks that
+//! SQL cannot take, waits that wake on the latch, the statement timer, role and
+//! catalog lookups. Nothing here knows about tests, runs or reports. Every `unsafe`
+//! block in the crate lives here, with a `// SAFETY:` line.
 
+pub mod bgworker;
 pub mod catalog;
+pub mod job;
 pub mod latch;
 pub mod lock;
 pub mod roles;
+pub mod signals;
 pub mod subxact;
 pub mod timeout;

@@ -10,61 +10,7 @@ use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use std::panic::AssertUnwindSafe;
 
-use crate::errors::sqlstate;
-
-/// An error caught inside a subtransaction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SqlError {
-    pub sqlstate: String,
-    pub message: String,
-    pub detail: Option<String>,
-    pub hint: Option<String>,
-}
-
-impl SqlError {
-    pub fn from_caught(e: &CaughtError) -> SqlError {
-        let report = match e {
-            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
-            CaughtError::RustPanic { ereport, .. } => ereport,
-        };
-        SqlError {
-            sqlstate: sqlstate(report.sql_error_code()),
-            message: report.message().to_string(),
-            detail: report.detail().map(str::to_string),
-            hint: report.hint().map(str::to_string),
-        }
-    }
-
-    /// Raise this error again, with its own SQLSTATE, message, detail and hint.
-    pub fn raise(&self) -> ! {
-        let mut report = pgrx::pg_sys::panic::ErrorReport::new(
-            crate::errors::code_of(&self.sqlstate),
-            self.message.clone(),
-            "pg_perfsuite",
-        );
-        if let Some(d) = &self.detail {
-            report = report.set_detail(d.clone());
-        }
-        if let Some(h) = &self.hint {
-            report = report.set_hint(h.clone());
-        }
-        report.report(pgrx::PgLogLevel::ERROR);
-        unreachable!("ERROR returned control")
-    }
-
-    /// Errors that mean "stop everything" rather than "this test failed": a cancel
-    /// request (Ctrl-C, pg_cancel_backend, the caller's statement_timeout) and a
-    /// shutdown. The one cancel that is a test result is a background run's own
-    /// per-test time limit firing.
-    fn must_propagate(&self) -> bool {
-        match self.sqlstate.as_str() {
-            // Told apart by the clock, not by the (translated) message text.
-            "57014" => !crate::pg::timeout::limit_expired(),
-            "57P01" | "57P02" | "57P03" => true,
-            _ => false,
-        }
-    }
-}
+use crate::errors::SqlError;
 
 /// What to do with the subtransaction when the work succeeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +25,18 @@ pub enum OnSuccess {
 /// Run `work` in a subtransaction. On error the subtransaction is rolled back and the
 /// error returned, except cancellation and shutdown, which are re-raised after the
 /// rollback so that a cancelled run really stops.
+/// Errors that mean "stop everything" rather than "this test failed": a cancel request
+/// (Ctrl-C, pg_cancel_backend, the caller's statement_timeout) and a shutdown. The one
+/// cancel that is a test result is a background run's own per-test time limit firing,
+/// told apart by the clock, not by the (translated) message text.
+fn must_propagate(e: &SqlError) -> bool {
+    if e.code == pgrx::PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
+        !crate::pg::timeout::limit_expired()
+    } else {
+        e.is_shutdown()
+    }
+}
+
 pub fn in_subtransaction<T>(on_success: OnSuccess, work: impl FnOnce() -> T) -> Result<T, SqlError> {
     // SAFETY: we are in a backend inside a transaction (every caller is a SQL function).
     // BeginInternalSubTransaction switches to the subtransaction's memory context and
@@ -91,9 +49,7 @@ pub fn in_subtransaction<T>(on_success: OnSuccess, work: impl FnOnce() -> T) -> 
     }
 
     let work = AssertUnwindSafe(work);
-    let outcome = PgTryBuilder::new(move || Ok(work()))
-        .catch_others(Err)
-        .execute();
+    let outcome = PgTryBuilder::new(move || Ok(work())).catch_others(Err).execute();
 
     let finish_ok = matches!(outcome, Ok(_)) && on_success == OnSuccess::Commit;
     // SAFETY: the subtransaction begun above is still the current one: `work` ran to
@@ -110,7 +66,7 @@ pub fn in_subtransaction<T>(on_success: OnSuccess, work: impl FnOnce() -> T) -> 
 
     outcome.map_err(|caught| {
         let err = SqlError::from_caught(&caught);
-        if err.must_propagate() {
+        if must_propagate(&err) {
             caught.rethrow();
         }
         err

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{Health, ReportData, ResultRow};
+use super::model::{Health, ReportData, ResultRow, Verdict};
+use crate::explain::seq_scan_nodes;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
@@ -33,7 +34,7 @@ pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
     for r in &data.results {
         errored(r, &mut out);
         plan_assertion(r, &mut out);
-        if matches!(r.status.as_str(), "FAIL" | "WARN") || r.kind.as_deref() == Some("timed_query") {
+        if matches!(r.status, Verdict::Fail | Verdict::Warn) || r.kind.as_deref() == Some("timed_query") {
             seq_scans(r, &data.health, &mut out);
         }
         trigger(r, &mut out);
@@ -46,7 +47,7 @@ pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
 }
 
 fn errored(r: &ResultRow, out: &mut Vec<Recommendation>) {
-    if r.status == "ERROR" {
+    if r.status == Verdict::Error {
         out.push(Recommendation {
             kind: "error",
             test_id: Some(r.test_id.clone()),
@@ -57,7 +58,9 @@ fn errored(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 r.error_message.as_deref().or(r.notes.as_deref()).unwrap_or("(no message)")
             ),
             index_ddl: None,
-            action: "Fix the schema or the test's SQL (perf_tests.sql) so the test can run; an errored test proves nothing.".into(),
+            action:
+                "Fix the schema or the test's SQL (perf_tests.sql) so the test can run; an errored test proves nothing."
+                    .into(),
         });
     }
 }
@@ -77,47 +80,6 @@ fn plan_assertion(r: &ResultRow, out: &mut Vec<Recommendation>) {
             });
         }
     }
-}
-
-/// One `Seq Scan` node of a plan.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeqScan {
-    pub relation: String,
-    pub filter: Option<String>,
-    pub rows_read: f64,
-    pub rows_kept: f64,
-}
-
-pub fn seq_scan_nodes(plan: &Value) -> Vec<SeqScan> {
-    fn walk(node: &Value, out: &mut Vec<SeqScan>) {
-        if node.get("Node Type").and_then(Value::as_str) == Some("Seq Scan") {
-            let loops = node.get("Actual Loops").and_then(Value::as_f64).unwrap_or(1.0).max(1.0);
-            let kept = node.get("Actual Rows").and_then(Value::as_f64).unwrap_or(0.0) * loops;
-            let removed = node.get("Rows Removed by Filter").and_then(Value::as_f64).unwrap_or(0.0) * loops;
-            out.push(SeqScan {
-                relation: node.get("Relation Name").and_then(Value::as_str).unwrap_or("?").to_string(),
-                filter: node.get("Filter").and_then(Value::as_str).map(str::to_string),
-                rows_read: kept + removed,
-                rows_kept: kept,
-            });
-        }
-        if let Some(Value::Array(children)) = node.get("Plans") {
-            for c in children {
-                walk(c, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let statements: Vec<&Value> = match plan {
-        Value::Array(a) => a.iter().collect(),
-        other => vec![other],
-    };
-    for s in statements {
-        if let Some(p) = s.get("Plan") {
-            walk(p, &mut out);
-        }
-    }
-    out
 }
 
 /// Columns a filter compares with `=` or tests for NULL, in order: the columns an index
@@ -181,13 +143,22 @@ fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
             Some(format!("CREATE INDEX ON {} ({}){predicate}", s.relation, eq.join(", ")))
         };
         let action = match (&ddl, like.is_empty()) {
-            (Some(d), false) => format!("{d};  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {} and re-run the test.", s.relation),
+            (Some(d), false) => format!(
+                "{d};  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {} and re-run the test.",
+                s.relation
+            ),
             (Some(d), true) => format!("{d};  then ANALYZE {} and re-run the test.", s.relation),
-            (None, _) => format!("Rewrite the query so it can use an index on {}, or accept the scan if the table stays small.", s.relation),
+            (None, _) => format!(
+                "Rewrite the query so it can use an index on {}, or accept the scan if the table stays small.",
+                s.relation
+            ),
         };
         let hypo = ddl.as_ref().and_then(|d| health.hypothetical.get(d)).map(|h| {
             if h.used {
-                format!("; hypopg: the planner would use this index, estimated cost {:.1} → {:.1}", h.cost_before, h.cost_after)
+                format!(
+                    "; hypopg: the planner would use this index, estimated cost {:.1} → {:.1}",
+                    h.cost_before, h.cost_after
+                )
             } else {
                 format!("; hypopg: the planner would not use this index (estimated cost stays {:.1})", h.cost_before)
             }
@@ -212,7 +183,7 @@ fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
 
 fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
     let is_trigger_test = r.query_type.as_deref().is_some_and(|q| q.contains("trigger"));
-    if !is_trigger_test || !matches!(r.status.as_str(), "FAIL" | "WARN") {
+    if !is_trigger_test || !matches!(r.status, Verdict::Fail | Verdict::Warn) {
         return;
     }
     let slowest = r
@@ -220,10 +191,15 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
         .as_ref()
         .and_then(|p| crate::explain::PlanFacts::from_json(p).ok())
         .and_then(|f| {
-            f.triggers
-                .into_iter()
-                .max_by(|a, b| a.time_ms.total_cmp(&b.time_ms))
-                .map(|t| format!("; slowest trigger {} on {}: {} calls, {:.3} ms each", t.name, t.relation, t.calls, t.ms_per_call()))
+            f.triggers.into_iter().max_by(|a, b| a.time_ms.total_cmp(&b.time_ms)).map(|t| {
+                format!(
+                    "; slowest trigger {} on {}: {} calls, {:.3} ms each",
+                    t.name,
+                    t.relation,
+                    t.calls,
+                    t.ms_per_call()
+                )
+            })
         })
         .unwrap_or_default();
     out.push(Recommendation {
@@ -281,15 +257,15 @@ fn work_mem(r: &ResultRow, work_mem: Option<&str>, out: &mut Vec<Recommendation>
 }
 
 /// A tenant-run test that is slow while the same query as the owner is not: RLS stops
-/// the trigram index being used (ERRATA 8).
+/// the trigram index being used (docs/plan-corrections.md).
 fn rls_leakproof(r: &ResultRow, data: &ReportData, out: &mut Vec<Recommendation>) {
-    if r.run_as.as_deref() != Some("tenant") || !matches!(r.status.as_str(), "FAIL" | "WARN") {
+    if r.run_as.as_deref() != Some("tenant") || !matches!(r.status, Verdict::Fail | Verdict::Warn) {
         return;
     }
     let Some(other) = r.compare_to.as_deref().and_then(|id| data.results.iter().find(|o| o.test_id == id)) else {
         return;
     };
-    if other.status != "PASS" {
+    if other.status != Verdict::Pass {
         return;
     }
     out.push(Recommendation {
@@ -355,8 +331,14 @@ mod tests {
     use crate::report::model::*;
     use serde_json::json;
 
-    fn row(id: &str, status: &str) -> ResultRow {
-        ResultRow { test_id: id.into(), name: id.into(), status: status.into(), kind: Some("timed_query".into()), ..Default::default() }
+    fn row(id: &str, status: Verdict) -> ResultRow {
+        ResultRow {
+            test_id: id.into(),
+            name: id.into(),
+            status,
+            kind: Some("timed_query".into()),
+            ..Default::default()
+        }
     }
 
     fn seq_plan(read: f64, kept: f64) -> Value {
@@ -372,20 +354,27 @@ mod tests {
         assert_eq!(null, vec!["deleted_at"]);
         assert_eq!(index_columns("(customer_name % 'john'::text)"), (vec![], vec![]));
         assert_eq!(like_columns("(normalized_value ~~ '%john%'::text)"), vec!["normalized_value"]);
-        assert_eq!(like_columns("((customer_name ~~* '%john%'::text) OR (customer_email ~~* '%john%'::text))"), vec!["customer_name", "customer_email"]);
+        assert_eq!(
+            like_columns("((customer_name ~~* '%john%'::text) OR (customer_email ~~* '%john%'::text))"),
+            vec!["customer_name", "customer_email"]
+        );
         assert!(like_columns("(company_id = 'x'::uuid)").is_empty());
     }
 
     #[test]
     fn seq_scan_needs_a_large_unselective_scan() {
-        let mut r = row("1.1", "FAIL");
+        let mut r = row("1.1", Verdict::Fail);
         r.plan = Some(seq_plan(10_000.0, 50.0));
         let data = ReportData { results: vec![r.clone()], ..Default::default() };
         let recs = recommend(&data);
         assert_eq!(recs.len(), 1, "{recs:?}");
         assert_eq!(recs[0].kind, "seq_scan");
         assert!(recs[0].evidence.contains("read 10000 rows to keep 50"), "{}", recs[0].evidence);
-        assert!(recs[0].action.starts_with("CREATE INDEX ON customers (company_id) WHERE deleted_at IS NULL"), "{}", recs[0].action);
+        assert!(
+            recs[0].action.starts_with("CREATE INDEX ON customers (company_id) WHERE deleted_at IS NULL"),
+            "{}",
+            recs[0].action
+        );
         // Small table, or a scan that keeps most rows: nothing to recommend.
         r.plan = Some(seq_plan(500.0, 5.0));
         assert!(recommend(&ReportData { results: vec![r.clone()], ..Default::default() }).is_empty());
@@ -395,7 +384,7 @@ mod tests {
 
     #[test]
     fn work_mem_only_when_a_node_spilled() {
-        let mut r = row("1.1", "PASS");
+        let mut r = row("1.1", Verdict::Pass);
         r.plan = Some(json!([{"Plan": {"Node Type": "Sort", "Sort Method": "external merge", "Sort Space Used": 2304,
                                          "Sort Space Type": "Disk", "Plans": [{"Node Type": "Index Scan", "Index Name": "i", "Relation Name": "customers"}]}}]));
         let mut data = ReportData { results: vec![r.clone()], ..Default::default() };
@@ -405,38 +394,46 @@ mod tests {
         assert_eq!(recs[0].kind, "work_mem");
         assert_eq!(recs[0].evidence, "test 1.1: Sort (external merge, 2304 kB on disk) did not fit in work_mem (64kB)");
         assert!(recs[0].action.contains("try SET work_mem = '8MB'"), "{}", recs[0].action);
-        r.plan = Some(json!([{"Plan": {"Node Type": "Sort", "Sort Method": "quicksort", "Sort Space Used": 25, "Sort Space Type": "Memory"}}]));
+        r.plan = Some(
+            json!([{"Plan": {"Node Type": "Sort", "Sort Method": "quicksort", "Sort Space Used": 25, "Sort Space Type": "Memory"}}]),
+        );
         assert!(recommend(&ReportData { results: vec![r], ..Default::default() }).is_empty());
     }
 
     #[test]
     fn rls_only_when_the_owner_passes() {
-        let mut tenant = row("2.1-tenant", "FAIL");
+        let mut tenant = row("2.1-tenant", Verdict::Fail);
         tenant.run_as = Some("tenant".into());
         tenant.compare_to = Some("2.1".into());
-        let owner = row("2.1", "PASS");
+        let owner = row("2.1", Verdict::Pass);
         let recs = recommend(&ReportData { results: vec![tenant.clone(), owner], ..Default::default() });
         assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["rls_leakproof"]);
-        let owner_slow = row("2.1", "FAIL");
+        let owner_slow = row("2.1", Verdict::Fail);
         assert!(recommend(&ReportData { results: vec![tenant, owner_slow], ..Default::default() }).is_empty());
     }
 
     #[test]
     fn cache_trigger_metrics_errors_and_assertions() {
         let mut data = ReportData::default();
-        data.health = Health { cache_hit_ratio: Some(0.90), blocks_read: Some(50_000), metrics_missing: Some(0), ..Default::default() };
+        data.health = Health {
+            cache_hit_ratio: Some(0.90),
+            blocks_read: Some(50_000),
+            metrics_missing: Some(0),
+            ..Default::default()
+        };
         data.run.settings.insert("shared_buffers".into(), "16384 8kB".into());
-        let mut trig = row("3.1", "WARN");
+        let mut trig = row("3.1", Verdict::Warn);
         trig.kind = Some("dml".into());
         trig.query_type = Some("insert_trigger".into());
         trig.records = Some(100);
         trig.measured_ms = Some(12.5);
         trig.target_ms = Some(10.0);
-        let mut err = row("1.2", "ERROR");
+        let mut err = row("1.2", Verdict::Error);
         err.error_sqlstate = Some("42P01".into());
         err.error_message = Some("relation \"x\" does not exist".into());
-        let mut asserted = row("4.2", "FAIL");
-        asserted.notes = Some("p95 1.2 ms; plan does not use index idx_customers_not_deleted (scans: Seq Scan on customers)".into());
+        let mut asserted = row("4.2", Verdict::Fail);
+        asserted.notes =
+            Some("p95 1.2 ms; plan does not use index idx_customers_not_deleted (scans: Seq Scan on customers)".into());
         data.results = vec![trig, err, asserted];
         let kinds: Vec<_> = recommend(&data).iter().map(|r| r.kind).collect();
         assert_eq!(kinds, vec!["trigger", "error", "plan_assertion", "cache"]);

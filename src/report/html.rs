@@ -62,7 +62,8 @@ macro_rules! hln {
     }};
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}\
+const CSS: &str =
+    "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}\
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:14px}th{background:#f3f3f3}\
 .PASS{background:#d9f2d9}.WARN{background:#fff1c2}.FAIL,.ERROR{background:#f8d0d0}.SKIP{background:#e6e6e6}\
 svg text{font-size:11px;font-family:sans-serif}.muted{color:#666}";
@@ -78,12 +79,10 @@ fn latency_row(o: &mut String, r: &ResultRow, y: f64) {
     let measured = r.measured_ms.unwrap_or(0.0);
     let per_record = r.records.is_some();
     // Per-record tests carry per-record figures only in measured_ms.
-    let (min, p50, p95, max) = if per_record {
-        (None, None, None, None)
-    } else {
-        (r.min_ms, r.p50_ms, r.p95_ms, r.max_ms)
-    };
-    let top = [Some(acceptable * 1.2), Some(target * 1.5), max, Some(measured)].into_iter().flatten().fold(0.0, f64::max);
+    let (min, p50, p95, max) =
+        if per_record { (None, None, None, None) } else { (r.min_ms, r.p50_ms, r.p95_ms, r.max_ms) };
+    let top =
+        [Some(acceptable * 1.2), Some(target * 1.5), max, Some(measured)].into_iter().flatten().fold(0.0, f64::max);
     let scale = if top > 0.0 { (W - LABEL - 10.0) / (top * 1.05) } else { 1.0 };
     let x = |v: f64| LABEL + v * scale;
     h!(
@@ -109,7 +108,14 @@ fn latency_row(o: &mut String, r: &ResultRow, y: f64) {
     h!(o, "<text x=\"0\" y=\"{}\">{}</text>", y + 12.0, r.test_id);
     let band = |o: &mut String, from: f64, to: f64, color: &str| {
         if to > from {
-            h!(o, "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"16\" fill=\"{}\"/>", x(from), y, (to - from) * scale, color);
+            h!(
+                o,
+                "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"16\" fill=\"{}\"/>",
+                x(from),
+                y,
+                (to - from) * scale,
+                color
+            );
         }
     };
     band(o, 0.0, target, "#d9f2d9");
@@ -119,7 +125,13 @@ fn latency_row(o: &mut String, r: &ResultRow, y: f64) {
         h!(o, "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"#555\"/>", x(lo), x(hi), y + 8.0, y + 8.0);
     }
     if let (Some(a), Some(b)) = (p50, p95) {
-        h!(o, "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"8\" fill=\"#4a78b5\"/>", x(a), y + 4.0, ((b - a) * scale).max(1.0));
+        h!(
+            o,
+            "<rect x=\"{:.1}\" y=\"{}\" width=\"{:.1}\" height=\"8\" fill=\"#4a78b5\"/>",
+            x(a),
+            y + 4.0,
+            ((b - a) * scale).max(1.0)
+        );
     }
     h!(o, "<circle cx=\"{:.1}\" cy=\"{}\" r=\"4\" fill=\"#111\"/>", x(measured), y + 8.0);
     h!(o, "<text x=\"{:.1}\" y=\"{}\">{} ms</text>", (x(measured) + 6.0).min(W - 60.0), y + 12.0, fmt_ms(measured));
@@ -167,7 +179,11 @@ fn trend_chart(o: &mut String, data: &ReportData) {
         if let Some(t) = target {
             h!(o, "<line x1=\"{LABEL}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c33\" stroke-dasharray=\"3,3\"/>", w - 20.0, yy(t), yy(t));
         }
-        let points: Vec<String> = pts.iter().enumerate().map(|(k, p)| format!("{:.1},{:.1}", LABEL + k as f64 * step, yy(p.measured_ms))).collect();
+        let points: Vec<String> = pts
+            .iter()
+            .enumerate()
+            .map(|(k, p)| format!("{:.1},{:.1}", LABEL + k as f64 * step, yy(p.measured_ms)))
+            .collect();
         h!(o, "<polyline fill=\"none\" stroke=\"#4a78b5\" points=\"{}\"/>", points.join(" "));
         for (k, p) in pts.iter().enumerate() {
             h!(
@@ -221,7 +237,7 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     hln!(o, "<h2>Success Criteria Summary</h2><table><tr><th>Test Scenario</th><th>Test</th><th>Target</th><th>Actual</th><th>Status</th></tr>");
     for cr in summary::criteria(data) {
         hln!(
-        o,
+            o,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
             cr.scenario,
             cr.test_id,
@@ -237,7 +253,7 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     hln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th></tr>");
     for r in &data.results {
         hln!(
-        o,
+            o,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             r.test_id,
             r.name,
@@ -277,7 +293,7 @@ mod tests {
             test_id: format!("{id}{EVIL}"),
             name: EVIL.into(),
             statistic: Some(EVIL.into()),
-            status: EVIL.into(),
+            status: crate::report::model::Verdict::Fail,
             notes: Some(EVIL.into()),
             target_ms: Some(50.0),
             acceptable_ms: Some(100.0),
@@ -299,7 +315,12 @@ mod tests {
         data.run.status = EVIL.into();
         data.run.overall = Some(EVIL.into());
         data.history = (1..=3)
-            .map(|k| HistoryPoint { run_id: k, test_id: format!("1.1{EVIL}"), measured_ms: k as f64, ..Default::default() })
+            .map(|k| HistoryPoint {
+                run_id: k,
+                test_id: format!("1.1{EVIL}"),
+                measured_ms: k as f64,
+                ..Default::default()
+            })
             .collect();
         let recs = vec![Recommendation {
             kind: "error",

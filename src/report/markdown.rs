@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::advice::Recommendation;
-use super::model::{ReportData, ResultRow};
+use super::model::{Monitoring, ReportData, ResultRow, Verdict};
 use super::summary::{self, fmt_ms, fmt_num};
 
 /// Markdown table cells must not contain pipes or newlines.
@@ -17,10 +17,22 @@ fn opt_ms(v: Option<f64>) -> String {
 
 pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     let mut o = String::new();
-    let run = &data.run;
-    let c = summary::counts(&data.results);
-    let vol = |t: &str| run.data_volume.get(t).copied().unwrap_or(0);
+    header(&mut o, data);
+    executive_summary(&mut o, data);
+    criteria(&mut o, data);
+    detailed_results(&mut o, data);
+    checks(&mut o, data);
+    checklist(&mut o, data);
+    findings(&mut o, data);
+    recommendations(&mut o, recs);
+    next_steps(&mut o, data, recs);
+    o
+}
 
+/// Test date, environment, settings, data volume, the run itself.
+fn header(o: &mut String, data: &ReportData) {
+    let run = &data.run;
+    let vol = |t: &str| run.data_volume.get(t).copied().unwrap_or(0);
     let _ = writeln!(o, "# Performance Test Report\n");
     let _ = writeln!(o, "**Test Date**: {}  ", run.started_at.as_deref().unwrap_or("-"));
     let _ = writeln!(
@@ -53,7 +65,12 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
         run.started_at.as_deref().unwrap_or("-"),
         run.finished_at.as_deref().unwrap_or("not finished"),
     );
+}
 
+/// Overall verdict, critical issues, against the plan's baseline and the previous run.
+fn executive_summary(o: &mut String, data: &ReportData) {
+    let run = &data.run;
+    let c = summary::counts(&data.results);
     let _ = writeln!(o, "## Executive Summary\n");
     let _ = writeln!(
         o,
@@ -81,7 +98,12 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
             o,
             "- Performance Improvement (vs the plan's baseline): {}",
             base.iter()
-                .map(|(what, ch)| format!("{what} {} ms vs {} ms, {}", fmt_ms(ch.after_ms), fmt_num(ch.before_ms), ch.line))
+                .map(|(what, ch)| format!(
+                    "{what} {} ms vs {} ms, {}",
+                    fmt_ms(ch.after_ms),
+                    fmt_num(ch.before_ms),
+                    ch.line
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         );
@@ -99,29 +121,43 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
             if regressions.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", regressions.iter().map(|c| format!("{} {}", c.test_id, c.line)).collect::<Vec<_>>().join(", "))
+                format!(
+                    " ({})",
+                    regressions.iter().map(|c| format!("{} {}", c.test_id, c.line)).collect::<Vec<_>>().join(", ")
+                )
             }
         );
     }
     if run.status != "completed" {
         let _ = writeln!(o, "- The run did not complete: {} ({})", run.status, run.notes.as_deref().unwrap_or(""));
     }
+}
 
+/// The plan's Success Criteria table.
+fn criteria(o: &mut String, data: &ReportData) {
     let _ = writeln!(o, "\n## Success Criteria Summary\n");
     let _ = writeln!(o, "| Test Scenario | Test | Target | Actual | Status |");
     let _ = writeln!(o, "|---|---|---|---|---|");
     for cr in summary::criteria(data) {
         let _ = writeln!(o, "| {} | {} | {} | {} | {} |", cr.scenario, cr.test_id, cr.target, cr.actual, cr.status);
     }
+}
 
+/// Every timed test: target, acceptable, actual, percentiles, change since the previous run.
+fn detailed_results(o: &mut String, data: &ReportData) {
+    let changes = summary::vs_previous(data);
     let _ = writeln!(o, "\n## Detailed Results\n");
-    let _ = writeln!(o, "| Test | Name | Statistic | Target | Acceptable | Actual | p50 | p95 | p99 | Status | vs previous |");
+    let _ = writeln!(
+        o,
+        "| Test | Name | Statistic | Target | Acceptable | Actual | p50 | p95 | p99 | Status | vs previous |"
+    );
     let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|");
     for r in data.results.iter().filter(|r| is_timed(r)) {
         // Percentiles are recorded per execution; a per-record test is judged per record.
         let per = r.records.map(f64::from).unwrap_or(1.0);
         let pct = |v: Option<f64>| opt_ms(v.map(|x| x / per));
-        let prev = changes.iter().find(|c| c.test_id == r.test_id).map(|c| c.line.clone()).unwrap_or_else(|| "-".into());
+        let prev =
+            changes.iter().find(|c| c.test_id == r.test_id).map(|c| c.line.clone()).unwrap_or_else(|| "-".into());
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -138,7 +174,10 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
             prev
         );
     }
+}
 
+/// Counts, leaks and other checks that compare a number.
+fn checks(o: &mut String, data: &ReportData) {
     let _ = writeln!(o, "\n## Data Integrity and Multi-tenant Checks\n");
     let _ = writeln!(o, "| Test | Check | Expected | Actual | Status | Notes |");
     let _ = writeln!(o, "|---|---|---|---|---|---|");
@@ -154,7 +193,11 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
             cell(r.notes.as_deref().unwrap_or(""))
         );
     }
+}
 
+/// The plan's pre- and post-test checklists and its risk factors.
+fn checklist(o: &mut String, data: &ReportData) {
+    let run = &data.run;
     let _ = writeln!(o, "\n## Checklist and Risk Factors\n");
     let _ = writeln!(o, "- Caches: {}", run.cache_state.as_deref().unwrap_or("not recorded"));
     let _ = writeln!(o, "- pg_stat_statements: {}", run.stat_statements.as_deref().unwrap_or("not recorded"));
@@ -188,45 +231,60 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
         let _ = writeln!(o, "- Lock contention ({}): {} {}", r.test_id, r.status, r.notes.as_deref().unwrap_or(""));
     }
     if let Some(m) = &run.monitoring {
-        let pct = |v: Option<f64>, scale: f64| v.map(|x| format!("{:.1} %", x * scale)).unwrap_or_else(|| "n/a".into());
-        let _ = writeln!(
-            o,
-            "- During the load test ({} samples): max {} lock waits, max {} queries over the latency limit, cache hit {} at its lowest, CPU peak {}, memory peak {}",
-            m.samples,
-            m.max_lock_waits.unwrap_or(0),
-            m.max_slow_queries.unwrap_or(0),
-            pct(m.min_cache_hit_ratio, 100.0),
-            pct(m.cpu_peak_pct, 1.0),
-            pct(m.mem_peak_pct, 1.0)
-        );
-        if let Some(used) = m.max_connections_used {
-            let _ = writeln!(
-                o,
-                "- Connections during the load test: at most {used} client connections of max_connections {} (connection pool exhaustion risk)",
-                m.max_connections.map(|c| c.to_string()).unwrap_or_else(|| "?".into())
-            );
-        }
-        let rate = |v: Option<f64>, unit: &str| v.map(|x| format!("{x:.0} {unit}")).unwrap_or_else(|| "n/a".into());
-        let _ = writeln!(
-            o,
-            "- Disk I/O during the load test: peak {} read and {} written on the machine, {} read into shared buffers by this database",
-            rate(m.disk_read_peak_kbs, "kB/s"),
-            rate(m.disk_write_peak_kbs, "kB/s"),
-            rate(m.blocks_read_peak_per_s, "blocks/s")
-        );
+        monitoring(o, m);
     }
     if let Some(r) = data.results.iter().find(|r| r.test_id == "R.metrics-refresh") {
-        let _ = writeln!(o, "- Materialized-view refresh: {} ms ({})", r.measured_ms.map(fmt_ms).unwrap_or_else(|| "-".into()), r.status);
+        let _ = writeln!(
+            o,
+            "- Materialized-view refresh: {} ms ({})",
+            r.measured_ms.map(fmt_ms).unwrap_or_else(|| "-".into()),
+            r.status
+        );
     }
+}
 
-    let findings: Vec<&ResultRow> = data.results.iter().filter(|r| is_timed(r) && r.status != "PASS").collect();
+/// Monitoring peaks of the load test.
+fn monitoring(o: &mut String, m: &Monitoring) {
+    let pct = |v: Option<f64>, scale: f64| v.map(|x| format!("{:.1} %", x * scale)).unwrap_or_else(|| "n/a".into());
+    let _ = writeln!(
+        o,
+        "- During the load test ({} samples): max {} lock waits, max {} queries over the latency limit, cache hit {} at its lowest, CPU peak {}, memory peak {}",
+        m.samples,
+        m.max_lock_waits.unwrap_or(0),
+        m.max_slow_queries.unwrap_or(0),
+        pct(m.min_cache_hit_ratio, 100.0),
+        pct(m.cpu_peak_pct, 1.0),
+        pct(m.mem_peak_pct, 1.0)
+    );
+    if let Some(used) = m.max_connections_used {
+        let _ = writeln!(
+            o,
+            "- Connections during the load test: at most {used} client connections of max_connections {} (connection pool exhaustion risk)",
+            m.max_connections.map(|c| c.to_string()).unwrap_or_else(|| "?".into())
+        );
+    }
+    let rate = |v: Option<f64>, unit: &str| v.map(|x| format!("{x:.0} {unit}")).unwrap_or_else(|| "n/a".into());
+    let _ = writeln!(
+        o,
+        "- Disk I/O during the load test: peak {} read and {} written on the machine, {} read into shared buffers by this database",
+        rate(m.disk_read_peak_kbs, "kB/s"),
+        rate(m.disk_write_peak_kbs, "kB/s"),
+        rate(m.blocks_read_peak_per_s, "blocks/s")
+    );
+}
+
+/// Timed tests that did not pass, with their notes.
+fn findings(o: &mut String, data: &ReportData) {
+    let findings: Vec<&ResultRow> = data.results.iter().filter(|r| is_timed(r) && r.status != Verdict::Pass).collect();
     if !findings.is_empty() {
         let _ = writeln!(o, "\n### Findings\n");
         for r in findings {
             let _ = writeln!(o, "- **{} {}** ({}): {}", r.test_id, r.name, r.status, r.notes.as_deref().unwrap_or(""));
         }
     }
+}
 
+fn recommendations(o: &mut String, recs: &[Recommendation]) {
     let _ = writeln!(o, "\n## Recommendations\n");
     if recs.is_empty() {
         let _ = writeln!(o, "None: this run shows no evidence of a problem.");
@@ -234,21 +292,28 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     for (i, rec) in recs.iter().enumerate() {
         let _ = writeln!(o, "{}. **{}**: {}  \n   → {}", i + 1, rec.kind, rec.evidence, rec.action);
     }
+}
 
+fn next_steps(o: &mut String, data: &ReportData, recs: &[Recommendation]) {
+    let run = &data.run;
+    let c = summary::counts(&data.results);
     let _ = writeln!(o, "\n## Next Steps\n");
     if !recs.is_empty() {
         let _ = writeln!(o, "- [ ] Implement the recommendations above");
     }
     let retest: Vec<&str> =
-        data.results.iter().filter(|r| matches!(r.status.as_str(), "FAIL" | "ERROR" | "WARN")).map(|r| r.test_id.as_str()).collect();
+        data.results.iter().filter(|r| r.status.needs_attention()).map(|r| r.test_id.as_str()).collect();
     if !retest.is_empty() {
-        let _ = writeln!(o, "- [ ] Re-test problem areas: {}", retest.iter().map(|t| format!("`perf_run('{t}')`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            o,
+            "- [ ] Re-test problem areas: {}",
+            retest.iter().map(|t| format!("`perf_run('{t}')`")).collect::<Vec<_>>().join(", ")
+        );
     }
     if c.fail == 0 && c.error == 0 && run.status == "completed" {
         let _ = writeln!(o, "- [ ] Schedule production deployment");
     }
     let _ = writeln!(o, "- [ ] Plan monitoring strategy: `perf_schedule('0 3 * * *')` runs this plan nightly; compare runs with `perf_compare()`");
-    o
 }
 
 /// The plan's "Enable query logging" (before) and "Review slow query log" (after), from

@@ -8,6 +8,7 @@ mod markdown;
 pub mod model;
 pub mod summary;
 mod tap;
+pub mod target;
 
 use model::ReportData;
 
@@ -64,22 +65,22 @@ mod tests {
 
     /// A run with every verdict, a previous run, and evidence for two recommendations.
     fn sample() -> ReportData {
-        let timed = |id: &str, status: &str, target: f64, measured: f64| ResultRow {
+        let timed = |id: &str, status: Verdict, target: f64, measured: f64| ResultRow {
             test_id: id.into(),
             name: format!("test {id}"),
             kind: Some("timed_query".into()),
             statistic: Some("p95".into()),
-            status: status.into(),
+            status,
             target_ms: Some(target),
             measured_ms: Some(measured),
             p95_ms: Some(measured),
             notes: Some(format!("p95 {measured} ms")),
             ..Default::default()
         };
-        let mut slow = timed("1.1", "FAIL", 50.0, 75.0);
+        let mut slow = timed("1.1", Verdict::Fail, 50.0, 75.0);
         slow.plan = Some(json!([{"Plan": {"Node Type": "Seq Scan", "Relation Name": "customers", "Actual Rows": 50,
             "Actual Loops": 1, "Rows Removed by Filter": 9950, "Filter": "(company_id = 'x'::uuid)"}}]));
-        let mut errored = timed("1.2", "ERROR", 30.0, 0.0);
+        let mut errored = timed("1.2", Verdict::Error, 30.0, 0.0);
         errored.measured_ms = None;
         errored.error_sqlstate = Some("42703".into());
         errored.error_message = Some("column \"nope\" does not exist".into());
@@ -88,7 +89,7 @@ mod tests {
             test_id: "3.2".into(),
             name: "All bulk customers created".into(),
             kind: Some("count_check".into()),
-            status: "PASS".into(),
+            status: Verdict::Pass,
             expected_value: Some(100.0),
             actual_value: Some(100.0),
             ..Default::default()
@@ -98,13 +99,20 @@ mod tests {
             name: "Concurrent updates".into(),
             kind: Some("concurrency".into()),
             target_ms: Some(500.0),
-            status: "SKIP".into(),
+            status: Verdict::Skip,
             notes: Some("SKIP: needs a background worker".into()),
             ..Default::default()
         };
         ReportData {
             run: RunInfo { run_id: 7, status: "completed".into(), overall: Some("FAIL".into()), ..Default::default() },
-            results: vec![slow, errored, timed("1.3", "WARN", 100.0, 120.0), timed("2.1", "PASS", 30.0, 2.0), check, skipped],
+            results: vec![
+                slow,
+                errored,
+                timed("1.3", Verdict::Warn, 100.0, 120.0),
+                timed("2.1", Verdict::Pass, 30.0, 2.0),
+                check,
+                skipped,
+            ],
             previous: Some(PreviousRun {
                 run_id: 6,
                 started_at: None,
@@ -117,8 +125,12 @@ mod tests {
     #[test]
     fn query_logging_line_follows_the_setting() {
         assert_eq!(markdown::query_logging(None), None);
-        assert!(markdown::query_logging(Some("-1")).unwrap().contains("ALTER SYSTEM SET log_min_duration_statement = '100ms'"));
-        assert!(markdown::query_logging(Some("250ms")).unwrap().starts_with("Query logging: statements over 250ms are logged"));
+        assert!(markdown::query_logging(Some("-1"))
+            .unwrap()
+            .contains("ALTER SYSTEM SET log_min_duration_statement = '100ms'"));
+        assert!(markdown::query_logging(Some("250ms"))
+            .unwrap()
+            .starts_with("Query logging: statements over 250ms are logged"));
         let mut data = sample();
         data.run.settings.insert("log_min_duration_statement".into(), "-1".into());
         assert!(render(&data, Format::Markdown).contains("- Query logging: off"));
@@ -144,7 +156,12 @@ mod tests {
         let md = render(&data, Format::Markdown);
         assert!(md.contains("max 3 lock waits, max 1 queries over the latency limit, cache hit 99.8 % at its lowest, CPU peak 85.0 %"), "{md}");
         assert!(md.contains("at most 12 client connections of max_connections 100"), "{md}");
-        assert!(md.contains("peak 512 kB/s read and 2048 kB/s written on the machine, 42 blocks/s read into shared buffers"), "{md}");
+        assert!(
+            md.contains(
+                "peak 512 kB/s read and 2048 kB/s written on the machine, 42 blocks/s read into shared buffers"
+            ),
+            "{md}"
+        );
     }
 
     #[test]
@@ -153,7 +170,10 @@ mod tests {
         assert!(md.contains("Overall Result: **FAIL** (2 passed, 1 warned, 1 failed, 1 errors, 1 skipped)"), "{md}");
         assert!(md.contains("Critical Issues: 1.1 test 1.1 (FAIL); 1.2 test 1.2 (ERROR)"), "{md}");
         assert!(md.contains("| Customer List | 1.1 | <50 ms | 75.0 ms | FAIL |"), "{md}");
-        assert!(md.contains("| 1.1 | test 1.1 | p95 | 50.0 | - | 75.0 | - | 75.0 | - | FAIL | 50.0 % slower |"), "{md}");
+        assert!(
+            md.contains("| 1.1 | test 1.1 | p95 | 50.0 | - | 75.0 | - | 75.0 | - | FAIL | 50.0 % slower |"),
+            "{md}"
+        );
         assert!(md.contains("Against run 6: 1 of 2 timed tests regressed"), "{md}");
         assert!(md.contains("| 3.2 | All bulk customers created | 100 | 100 | PASS |"), "{md}");
         assert!(md.contains("Customer list 75.0 ms vs 500 ms, 6.7x faster"), "{md}");
@@ -167,7 +187,8 @@ mod tests {
         let tap = render(&sample(), Format::Tap);
         let lines: Vec<&str> = tap.lines().collect();
         assert_eq!(lines[0], "1..6");
-        let tests: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).collect();
+        let tests: Vec<&str> =
+            lines.iter().copied().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).collect();
         assert_eq!(tests.len(), 6);
         for (i, l) in tests.iter().enumerate() {
             let n = l.trim_start_matches("not ").trim_start_matches("ok ").split(' ').next().unwrap();
@@ -177,7 +198,9 @@ mod tests {
         assert!(tests[1].starts_with("not ok 2 - 1.2"));
         assert_eq!(tests[2], "ok 3 - 1.3 test 1.3");
         assert_eq!(tests[5], "ok 6 - 5.4 Concurrent updates # SKIP needs a background worker");
-        assert!(lines.iter().all(|l| l.starts_with("ok ") || l.starts_with("not ok ") || l.starts_with("# ") || l.starts_with("1..")));
+        assert!(lines
+            .iter()
+            .all(|l| l.starts_with("ok ") || l.starts_with("not ok ") || l.starts_with("# ") || l.starts_with("1..")));
         assert_eq!(*lines.last().unwrap(), "# Looks like you failed 2 tests of 6");
     }
 
@@ -189,7 +212,8 @@ mod tests {
         assert_eq!(v["results"][0]["measured_ms"], 75.0);
         assert_eq!(v["vs_previous"][0]["test_id"], "1.1");
         assert_eq!(v["vs_previous"][0]["regression"], true);
-        let kinds: Vec<&str> = v["recommendations"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> =
+            v["recommendations"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, vec!["seq_scan", "error"]);
     }
 

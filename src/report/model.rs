@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub use crate::suite::verdict::Verdict;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReportData {
@@ -95,7 +97,7 @@ pub struct ResultRow {
     pub target_ms: Option<f64>,
     pub acceptable_ms: Option<f64>,
     pub measured_ms: Option<f64>,
-    pub status: String,
+    pub status: Verdict,
     pub notes: Option<String>,
     pub iterations: Option<i32>,
     pub min_ms: Option<f64>,
@@ -114,6 +116,10 @@ pub struct ResultRow {
     /// The test's statement (from the registry), for hypothetical-index checks.
     #[serde(skip_serializing)]
     pub sql: Option<String>,
+    /// Who wrote the test's SQL (perf_tests.author): only SQL this session may run as
+    /// its author is planned for the hypothetical-index check.
+    #[serde(skip_serializing)]
+    pub author: Option<String>,
     /// EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the test's statement; read for advice,
     /// left out of the JSON report (it stays in performance_test_results.plan).
     #[serde(skip_serializing)]

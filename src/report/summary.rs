@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::model::{ReportData, ResultRow};
+use super::model::{ReportData, ResultRow, Verdict};
 
 /// A change beyond this share of the previous figure counts as a regression or improvement.
 pub const CHANGE_THRESHOLD: f64 = 0.10;
@@ -27,7 +27,7 @@ pub struct Criterion {
     pub test_id: &'static str,
     pub target: String,
     pub actual: String,
-    pub status: String,
+    pub status: Verdict,
 }
 
 pub fn criteria(data: &ReportData) -> Vec<Criterion> {
@@ -44,7 +44,7 @@ pub fn criteria(data: &ReportData) -> Vec<Criterion> {
                     r.measured_ms.map(|m| format!("{} ms{unit}", fmt_ms(m))).unwrap_or_else(|| "-".into()),
                 )
             };
-            Some(Criterion { scenario, test_id: id, target, actual, status: r.status.clone() })
+            Some(Criterion { scenario, test_id: id, target, actual, status: r.status })
         })
         .collect()
 }
@@ -114,13 +114,19 @@ pub struct Counts {
 }
 
 pub fn counts(results: &[ResultRow]) -> Counts {
-    let n = |s: &str| results.iter().filter(|r| r.status == s).count();
-    Counts { pass: n("PASS"), warn: n("WARN"), fail: n("FAIL"), error: n("ERROR"), skip: n("SKIP") }
+    let n = |v: Verdict| results.iter().filter(|r| r.status == v).count();
+    Counts {
+        pass: n(Verdict::Pass),
+        warn: n(Verdict::Warn),
+        fail: n(Verdict::Fail),
+        error: n(Verdict::Error),
+        skip: n(Verdict::Skip),
+    }
 }
 
 /// The tests that block a release: failed or errored.
 pub fn critical(results: &[ResultRow]) -> Vec<&ResultRow> {
-    results.iter().filter(|r| matches!(r.status.as_str(), "FAIL" | "ERROR")).collect()
+    results.iter().filter(|r| r.status.failed()).collect()
 }
 
 /// Milliseconds with precision that suits their size.
@@ -136,7 +142,11 @@ pub fn fmt_ms(v: f64) -> String {
 
 /// A number without a needless ".0".
 pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 #[cfg(test)]
@@ -160,10 +170,16 @@ mod tests {
     fn criteria_rows_come_from_results() {
         let data = ReportData {
             results: vec![
-                ResultRow { test_id: "1.1".into(), status: "PASS".into(), target_ms: Some(50.0), measured_ms: Some(3.456), ..Default::default() },
+                ResultRow {
+                    test_id: "1.1".into(),
+                    status: Verdict::Pass,
+                    target_ms: Some(50.0),
+                    measured_ms: Some(3.456),
+                    ..Default::default()
+                },
                 ResultRow {
                     test_id: "3.1".into(),
-                    status: "WARN".into(),
+                    status: Verdict::Warn,
                     target_ms: Some(10.0),
                     records: Some(100),
                     measured_ms: Some(12.26),
@@ -172,7 +188,7 @@ mod tests {
                 ResultRow {
                     test_id: "5.3-all-tables".into(),
                     kind: Some("isolation_sweep".into()),
-                    status: "FAIL".into(),
+                    status: Verdict::Fail,
                     actual_value: Some(3.0),
                     ..Default::default()
                 },
@@ -181,8 +197,8 @@ mod tests {
         };
         let c = criteria(&data);
         assert_eq!(c.len(), 3);
-        assert_eq!((c[0].target.as_str(), c[0].actual.as_str(), c[0].status.as_str()), ("<50 ms", "3.46 ms", "PASS"));
+        assert_eq!((c[0].target.as_str(), c[0].actual.as_str(), c[0].status), ("<50 ms", "3.46 ms", Verdict::Pass));
         assert_eq!((c[1].target.as_str(), c[1].actual.as_str()), ("<10 ms per record", "12.3 ms per record"));
-        assert_eq!((c[2].actual.as_str(), c[2].status.as_str()), ("3 leaks", "FAIL"));
+        assert_eq!((c[2].actual.as_str(), c[2].status), ("3 leaks", Verdict::Fail));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::model::ReportData;
+use super::model::{ReportData, Verdict};
 
 /// One line of TAP: every control character (newline, carriage return, tab, ...) becomes
 /// a space, so no field can start a line of its own (a forged `ok 99`).
@@ -20,15 +20,15 @@ pub fn render(data: &ReportData) -> String {
         let desc = one_line(&format!("{} {}", r.test_id, r.name)).replace('#', "\\#");
         let notes = one_line(r.notes.as_deref().unwrap_or(""));
         let notes = notes.as_str();
-        match one_line(&r.status).as_str() {
-            "PASS" => {
+        match r.status {
+            Verdict::Pass => {
                 let _ = writeln!(o, "ok {n} - {desc}");
             }
-            "WARN" => {
+            Verdict::Warn => {
                 let _ = writeln!(o, "ok {n} - {desc}");
                 let _ = writeln!(o, "# WARN: {notes}");
             }
-            "SKIP" => {
+            Verdict::Skip => {
                 let _ = writeln!(o, "ok {n} - {desc} # SKIP {}", notes.trim_start_matches("SKIP: "));
             }
             other => {
@@ -37,9 +37,14 @@ pub fn render(data: &ReportData) -> String {
             }
         }
     }
-    let failed = data.results.iter().filter(|r| matches!(r.status.as_str(), "FAIL" | "ERROR")).count();
+    let failed = data.results.iter().filter(|r| r.status.failed()).count();
     if failed > 0 {
-        let _ = writeln!(o, "# Looks like you failed {failed} test{} of {}", if failed == 1 { "" } else { "s" }, data.results.len());
+        let _ = writeln!(
+            o,
+            "# Looks like you failed {failed} test{} of {}",
+            if failed == 1 { "" } else { "s" },
+            data.results.len()
+        );
     }
     o
 }

@@ -9,15 +9,16 @@ use pgrx::bgworkers::DynamicBackgroundWorker;
 use pgrx::prelude::*;
 use std::time::{Duration, Instant};
 
+use crate::errors::SqlError;
+use crate::pg::bgworker::start;
+use crate::pg::job::Job;
 use crate::pg::latch::nap;
 use crate::pg::lock::{self, Key, Mode, Scope, PG_LOCKS_FILTER};
+use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::context;
-use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::runner::timed;
 use crate::suite::model::TestDef;
 use crate::sut::Target;
-use crate::worker::job::Job;
-use crate::worker::launch::start;
 
 /// How long the second session may take to reach its hold.
 const HOLD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -69,7 +70,7 @@ fn wait_for_hold(worker: &DynamicBackgroundWorker, pid: i32) -> Option<i64> {
 /// ERROR result and the run goes on.
 pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlError> {
     let lock_timeout_ms = t.target_ms.unwrap_or(1000.0).round().max(1.0) as i32;
-    let job = Job::Hold { t: t.test_id.clone(), s: target.schema.clone(), u: as_role };
+    let job = Job::Hold { test_id: t.test_id.clone(), schema: target.schema.clone(), role: as_role };
     if !lock::try_acquire(Key::Handshake, Mode::Exclusive, Scope::Session) {
         // Only a run holds it, and runs exclude each other: a leftover of this process.
         lock::release(Key::Handshake, Mode::Exclusive, Scope::Session);
@@ -92,7 +93,9 @@ pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlErr
                 saved.restore();
                 match attempt {
                     Ok((elapsed_ms, _)) => Outcome::NoWait { elapsed_ms, other_pid: pid, other_rows: rows },
-                    Err(e) if e.sqlstate == "55P03" => Outcome::Blocked { lock_timeout_ms, other_pid: pid },
+                    Err(e) if e.code == pgrx::PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE => {
+                        Outcome::Blocked { lock_timeout_ms, other_pid: pid }
+                    }
                     Err(e) => e.raise(),
                 }
             }
@@ -106,7 +109,7 @@ pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlErr
 /// The second session (a worker): run the concurrent statement, report the rows it
 /// locked, hold them until the handshake lock is released, commit.
 pub fn hold(test_id: &str, schema: &str) {
-    crate::runner::run::Mode::Worker.step(|| {
+    crate::runner::mode::Mode::Worker.step(|| {
         let sql = Spi::get_one_with_args::<String>(
             "SELECT concurrent_sql FROM perf_tests WHERE test_id = $1",
             &[test_id.into()],
@@ -130,7 +133,7 @@ pub fn hold(test_id: &str, schema: &str) {
         let sql = crate::suite::model::normalize_sql(&sql);
         let rows = match in_subtransaction(OnSuccess::Commit, || timed::time_statement(None, &sql)) {
             Ok((_, rows)) => rows,
-            Err(e) if e.sqlstate == "42P01" => 0,
+            Err(e) if e.code == pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE => 0,
             Err(e) => e.raise(),
         };
         Spi::run(&format!("SET application_name = 'pg_perfsuite hold {test_id} rows={rows}'")).expect("application_name");

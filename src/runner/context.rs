@@ -1,6 +1,6 @@
 //! The session context a test runs in: the target's search_path, and for tenant tests
 //! the plain tenant role with `app.current_company_id`. Everything is set LOCAL inside
-//! the test's subtransaction (ERRATA 5: a session-wide SET would leak into later
+//! the test's subtransaction (a session-wide SET would leak into later
 //! tests). Rolling the subtransaction back restores the caller's values; work that is
 //! kept (committed subtransactions) calls `Saved::restore` before it ends.
 
@@ -19,7 +19,7 @@ pub struct Saved {
 
 fn set_local(name: &str, value: &str) {
     Spi::run_with_args("SELECT pg_catalog.set_config($1, $2, true)", &[name.into(), value.into()])
-        .unwrap_or_else(|e| pgrx::error!("set_config({name}): {e}"));
+        .unwrap_or_else(|e| crate::errors::internal(&format!("setting {name}"), e));
 }
 
 fn current(name: &str) -> String {

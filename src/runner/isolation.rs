@@ -6,8 +6,9 @@
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
+use crate::errors::SqlError;
+use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::context;
-use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
 use crate::suite::model::RunAs;
 use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
@@ -86,7 +87,8 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
 /// Sweep every tenant table as the tenant of `company`.
 pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
     let tables = tenant_tables(target, company);
-    let mut out = SweepOutcome { leaks: 0, findings: vec![], checked: vec![], not_granted: vec![], not_exercised: vec![] };
+    let mut out =
+        SweepOutcome { leaks: 0, findings: vec![], checked: vec![], not_granted: vec![], not_exercised: vec![] };
     for t in &tables {
         if !t.tenant_can_select {
             out.not_granted.push(t.name.clone());
@@ -99,7 +101,11 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
         let (visible, leaked) = in_subtransaction(OnSuccess::Rollback, || {
             context::enter(target, &RunAs::Tenant(company.to_string()));
             Spi::get_two_with_args::<i64, i64>(
-                &format!("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE {}) FROM {}", leak_filter(t), target.rel(&t.name)),
+                &format!(
+                    "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE {}) FROM {}",
+                    leak_filter(t),
+                    target.rel(&t.name)
+                ),
                 &[company.into()],
             )
             .expect("tenant count")

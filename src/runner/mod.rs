@@ -1,11 +1,14 @@
-//! Running tests: the subtransaction guard, the timing loop, the tenant context, the
-//! run lock, recording, and a whole run.
+//! Orchestration of a run: its steps (mode), the run lock, the tenant context, the
+//! timing loop, one test and a whole run, 5.4's two sessions, recording results, the
+//! per-test time limit, and the caller's side of a background run (follow).
 
+pub mod cleanup;
 pub mod concurrency;
 pub mod context;
+pub mod follow;
 pub mod isolation;
 pub mod lock;
-pub mod record;
+pub mod mode;
 pub mod run;
 pub mod test;
 pub mod timed;

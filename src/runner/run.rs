@@ -7,33 +7,17 @@
 //! (`background => false`) the steps are part of the caller's transaction: nothing is
 //! visible before the call returns, and a ROLLBACK undoes the run (what-if runs).
 
-use pgrx::bgworkers::BackgroundWorker;
 use pgrx::prelude::*;
-use std::panic::AssertUnwindSafe;
 
-use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
-use crate::runner::{lock, record, test, timelimit};
+use crate::errors::SqlError;
+use crate::pg::subxact::{in_subtransaction, OnSuccess};
+use crate::runner::mode::Mode;
+use crate::runner::{lock, test, timelimit};
+use crate::store::{registry, runs as record};
 use crate::suite::model::{Kind, TestDef};
 use crate::suite::result::TestResult;
-use crate::suite::{registry, setup};
+use crate::suite::setup;
 use crate::sut;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Session,
-    Worker,
-}
-
-impl Mode {
-    /// One step of the run: its own committed transaction in a worker, part of the
-    /// caller's transaction in a session.
-    pub fn step<T>(self, f: impl FnOnce() -> T) -> T {
-        match self {
-            Mode::Session => f(),
-            Mode::Worker => BackgroundWorker::transaction(AssertUnwindSafe(f)),
-        }
-    }
-}
 
 pub struct Options<'a> {
     pub target_schema: &'a str,
@@ -65,7 +49,7 @@ pub fn precheck(opts: &Options) -> Vec<TestDef> {
         );
     }
     sut::install::check(opts.target_schema, opts.trust_schema_owners);
-    sut::ownership::refuse_foreign_data(opts.target_schema, opts.allow_existing_data);
+    crate::store::ledger::refuse_foreign_data(opts.target_schema, opts.allow_existing_data);
     tests
 }
 
@@ -91,15 +75,16 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
     let mut results: Vec<TestResult> = Vec::with_capacity(tests.len());
     let mut notes = Vec::new();
     // The plan's test environment first; if it cannot be built, no test can run.
-    let env_error = mode.step(|| match in_subtransaction(OnSuccess::Commit, || setup::environment(target, opts.seed)) {
-        Ok(note) => {
-            notice!("{note}");
-            notes.push(note);
-            record::record_index_bytes(run_id, "index_bytes_start", record::index_bytes(target));
-            None
-        }
-        Err(e) => Some(SqlError { message: format!("environment setup failed: {}", e.message), ..e }),
-    });
+    let env_error =
+        mode.step(|| match in_subtransaction(OnSuccess::Commit, || setup::environment(target, opts.seed)) {
+            Ok(note) => {
+                notice!("{note}");
+                notes.push(note);
+                record::record_index_bytes(run_id, "index_bytes_start", record::index_bytes(target));
+                None
+            }
+            Err(e) => Some(SqlError { message: format!("environment setup failed: {}", e.message), ..e }),
+        });
     // Then the plan's pre-test checklist, in its order: data generated, then statistics
     // reset, so pg_stat_statements sees the tests and not the data generation.
     mode.step(|| record::pre_test_checklist(run_id));
@@ -133,7 +118,7 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
             let mut result = match &setup_error {
                 Some(e) => {
                     let mut r = TestResult::for_test(run_id, t);
-                    r.set_error(&e.sqlstate, &e.message);
+                    r.set_error(&e.sqlstate(), &e.message);
                     r
                 }
                 // The whole test in a subtransaction of its own: whatever escapes it
@@ -144,7 +129,7 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
                 })
                 .unwrap_or_else(|e| {
                     let mut r = TestResult::for_test(run_id, t);
-                    r.set_error(&e.sqlstate, &e.message);
+                    r.set_error(&e.sqlstate(), &e.message);
                     r
                 }),
             };
@@ -172,7 +157,7 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
     if !opts.keep_data {
         // The post-test checklist's "clean up test data", when asked for.
         mode.step(|| {
-            let removed = sut::ownership::cleanup(target);
+            let removed = crate::runner::cleanup::cleanup(target);
             let customers = removed.iter().find(|(t, _)| t == "customers").map(|(_, n)| *n).unwrap_or(0);
             let note = format!("test data removed (keep_data off): {customers} customers of the generated companies");
             notice!("{note}");

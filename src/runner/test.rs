@@ -1,16 +1,17 @@
 //! Running one registry test and judging it.
 
+use crate::errors::SqlError;
 use crate::explain::PlanFacts;
 use crate::pg::roles::{self, Decision};
-use crate::sut::install::TENANT_ROLE;
-use crate::pg::subxact::{in_subtransaction, OnSuccess, SqlError};
-use crate::runner::run::Mode;
+use crate::pg::subxact::{in_subtransaction, OnSuccess};
+use crate::runner::mode::Mode;
 use crate::runner::{concurrency, context, isolation, timed};
 use crate::suite::assertions;
 use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
 use crate::suite::stats::Summary;
 use crate::suite::verdict::{time_band, Verdict};
+use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
 
 /// Run `t` and return its judged result. Errors inside the test become an ERROR
@@ -62,8 +63,9 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
             RunAs::Tenant(company) => isolation::sweep(target, company).map(|o| judge_sweep(&mut result, o)),
             _ => unreachable!("the registry requires a tenant for isolation sweeps"),
         },
-        Kind::Concurrency => concurrency::run(t, target, second_session_role(t))
-            .map(|o| judge_concurrency(&mut result, t, o, mode)),
+        Kind::Concurrency => {
+            concurrency::run(t, target, second_session_role(t)).map(|o| judge_concurrency(&mut result, t, o, mode))
+        }
         Kind::Load if mode == Mode::Session => {
             result.set_verdict(Verdict::Skip);
             result.notes = Some(
@@ -75,7 +77,7 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
             .map(|o| crate::load::suite::judge(&mut result, t, o)),
     };
     if let Err(e) = outcome {
-        result.set_error(&e.sqlstate, &e.message);
+        result.set_error(&e.sqlstate(), &e.message);
     }
     result
 }
@@ -85,7 +87,7 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
 fn second_session_role(t: &TestDef) -> u32 {
     match &t.run_as {
         RunAs::Author(role) => roles::role_oid(role).unwrap_or(0),
-        _ => crate::worker::launch::role_to_assume(),
+        _ => crate::pg::bgworker::role_to_assume(),
     }
 }
 
@@ -103,13 +105,12 @@ fn extension_installed(name: &str) -> bool {
 fn run_single_tenant(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
     use crate::sut::ownership::{delete_tenant_rows, Companies};
     in_subtransaction(OnSuccess::Rollback, || {
-        let keep = t
-            .tenant_company
-            .as_deref()
-            .unwrap_or_else(|| pgrx::error!("test {}: a single_tenant test needs tenant_company", t.test_id));
-        delete_tenant_rows(target, &Companies::AllBut(crate::suite::setup::uuid(keep)), false);
-        crate::suite::setup::refresh_metrics(target);
-        crate::suite::setup::analyze(target);
+        let keep = t.tenant_company.as_deref().unwrap_or_else(|| {
+            crate::errors::bad_argument(format!("test {}: a single_tenant test needs tenant_company", t.test_id), None)
+        });
+        delete_tenant_rows(target, &Companies::AllBut(crate::generate::seed::uuid(keep)), false);
+        crate::generate::seed::refresh_metrics(target);
+        crate::generate::seed::analyze(target);
         context::enter(target, &t.run_as);
         timed::measure_query(&t.sql, t.warmup, iterations)
     })
@@ -130,7 +131,7 @@ fn run_dml(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measu
     let plan = in_subtransaction(OnSuccess::Rollback, || {
         context::enter(target, &t.run_as);
         if let Some(setup) = &t.setup_sql {
-            pgrx::spi::Spi::run(setup).unwrap_or_else(|e| pgrx::error!("setup_sql: {e}"));
+            pgrx::spi::Spi::run(setup).unwrap_or_else(|e| crate::errors::internal("running setup_sql", e));
         }
         timed::explain_analyze(t.explain_target())
     })
@@ -161,7 +162,7 @@ fn run_count(t: &TestDef, target: &Target) -> Result<Option<f64>, SqlError> {
     in_subtransaction(OnSuccess::Rollback, || {
         context::enter(target, &t.run_as);
         if let Some(setup) = &t.setup_sql {
-            pgrx::spi::Spi::run(setup).unwrap_or_else(|e| pgrx::error!("setup_sql: {e}"));
+            pgrx::spi::Spi::run(setup).unwrap_or_else(|e| crate::errors::internal("running setup_sql", e));
         }
         timed::scalar(&t.sql)
     })

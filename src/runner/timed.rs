@@ -16,16 +16,14 @@ pub struct Measurement {
 }
 
 fn spi_error(e: pgrx::spi::Error) -> ! {
-    pgrx::error!("pg_perfsuite: SPI failed: {e}")
+    crate::errors::internal("running a test statement", e)
 }
 
 /// `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) sql` as JSON. Executes `sql` for real:
 /// callers run it where its effects are rolled back.
 pub fn explain_analyze(sql: &str) -> Option<serde_json::Value> {
     Spi::connect_mut(|c| {
-        c.update(&format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"), None, &[])?
-            .first()
-            .get_one::<pgrx::Json>()
+        c.update(&format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"), None, &[])?.first().get_one::<pgrx::Json>()
     })
     .unwrap_or_else(|e| spi_error(e))
     .map(|j| j.0)
@@ -79,6 +77,5 @@ pub fn time_statement(setup: Option<&str>, sql: &str) -> (f64, i64) {
 /// The single number a count check's query returns. Wrapping it in a scalar subquery
 /// makes PostgreSQL itself reject a query with several columns or rows.
 pub fn scalar(sql: &str) -> Option<f64> {
-    Spi::get_one::<f64>(&format!("SELECT (SELECT * FROM ({sql}) AS q)::float8"))
-        .unwrap_or_else(|e| spi_error(e))
+    Spi::get_one::<f64>(&format!("SELECT (SELECT * FROM ({sql}) AS q)::float8")).unwrap_or_else(|e| spi_error(e))
 }

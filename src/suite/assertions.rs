@@ -1,4 +1,4 @@
-//! Plan assertions (ERRATA 10): "this index is used", "no sequential scan on X".
+//! Plan assertions (see docs/plan-corrections.md, test 4.2): "this index is used", "no sequential scan on X".
 
 use crate::explain::PlanFacts;
 
@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn seqscan_assertion() {
         assert!(failed(&facts(&["companies"], &[]), None, Some("customers")).is_empty());
-        assert_eq!(failed(&facts(&["customers"], &[]), None, Some("customers")), vec!["plan has a Seq Scan on customers"]);
+        assert_eq!(
+            failed(&facts(&["customers"], &[]), None, Some("customers")),
+            vec!["plan has a Seq Scan on customers"]
+        );
         assert!(failed(&facts(&["customers"], &[]), None, None).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 
 use pgrx::prelude::*;
 
-use crate::generate::model::parse_uuid;
+use crate::generate::seed::{analyze, customer_count, ensure_company, refresh_metrics, uuid};
 use crate::generate::tenants;
 use crate::generate::writer::{self, Request};
 use crate::sut::Target;
@@ -16,59 +16,11 @@ pub const LOAD_TEST_USER: &str = "22222222-2222-2222-2222-222222222222";
 pub const LOAD_TEST_CUSTOMERS: i64 = 1000;
 pub const TENANTS: i32 = 10;
 
-/// Insert a company and its user unless they exist (works without unique constraints).
-/// A company inserted here is recorded in `perf_generated_companies`, so that
-/// `perf_cleanup()` can later remove exactly what pg_perfsuite created.
-pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, email: &str) {
-    let inserted = Spi::get_one_with_args::<bool>(
-        &format!(
-            "WITH ins AS (INSERT INTO {c} (id, name) SELECT $1::uuid, $2 \
-                           WHERE NOT EXISTS (SELECT 1 FROM {c} WHERE id = $1::uuid) RETURNING id) \
-             SELECT EXISTS (SELECT 1 FROM ins)",
-            c = target.rel("companies")
-        ),
-        &[company.into(), name.into()],
-    )
-    .expect("company row")
-    .unwrap_or(false);
-    if inserted {
-        // Through the ledger's own function: nobody may write the ledger directly.
-        Spi::run_with_args(
-            &format!("SELECT {}.perf_ledger_record($1, $2::uuid)", crate::pg::catalog::own_schema_q()),
-            &[target.schema.as_str().into(), company.into()],
-        )
-        .expect("ledger entry");
-    }
-    Spi::run_with_args(
-        &format!(
-            "INSERT INTO {u} (id, email, company_id) SELECT $1::uuid, $2, $3::uuid WHERE NOT EXISTS (SELECT 1 FROM {u} WHERE id = $1::uuid)",
-            u = target.rel("users")
-        ),
-        &[user.into(), email.into(), company.into()],
-    )
-    .expect("user row");
-}
-
-pub fn customer_count(target: &Target, company: &str) -> i64 {
-    Spi::get_one_with_args::<i64>(
-        &format!("SELECT pg_catalog.count(*) FROM {} WHERE company_id = $1::uuid", target.rel("customers")),
-        &[company.into()],
-    )
-    .expect("customer count")
-    .unwrap_or(0)
-}
-
-pub fn refresh_metrics(target: &Target) {
-    Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics"))).expect("refresh customer_metrics");
-}
-
 /// Delete customers of `company` whose name is LIKE `name_like`, children first (a
 /// user's schema may not cascade), with the conversations that point at them.
 fn delete_customers(target: &Target, company: &str, name_like: &str) -> i64 {
-    let victims = format!(
-        "SELECT id FROM {} WHERE company_id = $1::uuid AND customer_name LIKE $2",
-        target.rel("customers")
-    );
+    let victims =
+        format!("SELECT id FROM {} WHERE company_id = $1::uuid AND customer_name LIKE $2", target.rel("customers"));
     for child in ["customer_matching_keys", "customer_events", "customer_conversation_summaries", "VC Usage"] {
         Spi::run_with_args(
             &format!("DELETE FROM {} WHERE customer_id IN ({victims})", target.rel(child)),
@@ -155,7 +107,10 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
         3 => {
             let removed = delete_customers(target, LOAD_TEST_COMPANY, "Bulk Customer %");
             Spi::run_with_args(
-                &format!("DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'bulk\\_session\\_%'", target.rel("VC Usage")),
+                &format!(
+                    "DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'bulk\\_session\\_%'",
+                    target.rel("VC Usage")
+                ),
                 &[LOAD_TEST_COMPANY.into()],
             )
             .expect("delete bulk conversations");
@@ -178,16 +133,4 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
     };
     analyze(target);
     format!("scenario {scenario}: {note}")
-}
-
-/// Refresh planner statistics of the tables under test (the plan's remediation step 3,
-/// done up front so that plans reflect the generated data).
-pub fn analyze(target: &Target) {
-    for rel in crate::sut::columns::relation_names() {
-        Spi::run(&format!("ANALYZE {}", target.rel(rel))).expect("ANALYZE");
-    }
-}
-
-pub fn uuid(text: &str) -> pgrx::Uuid {
-    pgrx::Uuid::from_bytes(parse_uuid(text).expect("constant uuid"))
 }

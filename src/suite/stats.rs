@@ -36,11 +36,8 @@ impl Summary {
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
         let avg = sorted.iter().sum::<f64>() / n as f64;
-        let stddev = if n > 1 {
-            (sorted.iter().map(|x| (x - avg).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
+        let stddev =
+            if n > 1 { (sorted.iter().map(|x| (x - avg).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
         Some(Summary {
             n,
             min: sorted[0],

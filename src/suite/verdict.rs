@@ -1,10 +1,14 @@
 //! The plan's verdict rules: target / acceptable / failed bands.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Stored and shown as PASS, WARN, FAIL, ERROR, SKIP (the results table's CHECK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
     // Declaration order is severity order (used by `overall`).
+    #[default]
     Skip,
     Pass,
     Warn,
@@ -13,6 +17,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// A verdict that counts as a failure of the run (FAIL or ERROR).
+    pub fn failed(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::Error)
+    }
+
+    /// Not a PASS or SKIP: worth a line in findings and recommendations.
+    pub fn needs_attention(self) -> bool {
+        matches!(self, Verdict::Warn | Verdict::Fail | Verdict::Error)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",

@@ -8,17 +8,36 @@ pub const REQUIRED: &[(&str, &[&str])] = &[
     (
         "customers",
         &[
-            "id", "company_id", "customer_name", "customer_email", "customer_phone",
-            "customer_address", "customer_notes", "status", "lifecycle_stage", "tags", "source",
-            "created_by_user_id", "created_at", "deleted_at",
+            "id",
+            "company_id",
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "customer_address",
+            "customer_notes",
+            "status",
+            "lifecycle_stage",
+            "tags",
+            "source",
+            "created_by_user_id",
+            "created_at",
+            "deleted_at",
         ],
     ),
     ("customer_matching_keys", &["customer_id", "key_type", "key_value", "normalized_value"]),
     (
         "VC Usage",
         &[
-            "company_id", "user_id", "customer_id", "customer_name", "customer_email",
-            "customer_phone", "session_id", "interaction_number", "user_message", "ai_response",
+            "company_id",
+            "user_id",
+            "customer_id",
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "session_id",
+            "interaction_number",
+            "user_message",
+            "ai_response",
             "created_at",
         ],
     ),
@@ -80,10 +99,8 @@ mod tests {
 
     #[test]
     fn reports_missing_columns() {
-        let mut found: Vec<(String, String)> = REQUIRED
-            .iter()
-            .flat_map(|(t, cs)| cs.iter().map(move |c| (t.to_string(), c.to_string())))
-            .collect();
+        let mut found: Vec<(String, String)> =
+            REQUIRED.iter().flat_map(|(t, cs)| cs.iter().map(move |c| (t.to_string(), c.to_string()))).collect();
         assert!(missing_columns(&found).is_empty());
         found.retain(|(t, c)| !(t == "customers" && c == "deleted_at"));
         assert_eq!(missing_columns(&found), vec!["customers.deleted_at"]);

@@ -54,7 +54,10 @@ fn check_schema_exists(schema: &str) {
         raise(
             Code::ERRCODE_INVALID_SCHEMA_NAME,
             format!("target_schema \"{schema}\" does not exist"),
-            Some(&format!("Create it first (CREATE SCHEMA {}), or pass an existing schema such as 'public'.", quote_identifier(schema))),
+            Some(&format!(
+                "Create it first (CREATE SCHEMA {}), or pass an existing schema such as 'public'.",
+                quote_identifier(schema)
+            )),
         );
     }
 }
@@ -68,19 +71,18 @@ enum Trgm {
 }
 
 fn trgm_status() -> Trgm {
-    let installed = Spi::get_one::<String>(
-        "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
-    )
-    .unwrap_or(None);
-    if let Some(s) = installed {
+    if let Some(s) = crate::pg::catalog::extension_schema("pg_trgm") {
         return Trgm::Installed(s);
     }
-    let available = Spi::get_one::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm')",
-    )
-    .unwrap_or(Some(false))
-    .unwrap_or(false);
-    if available { Trgm::Available } else { Trgm::Missing }
+    let available =
+        Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm')")
+            .unwrap_or(Some(false))
+            .unwrap_or(false);
+    if available {
+        Trgm::Available
+    } else {
+        Trgm::Missing
+    }
 }
 
 /// pg_trgm's schema, creating the extension in `schema` when it is available but not
@@ -112,7 +114,9 @@ pub fn refuse_system_schema(schema: &str) {
     if schema.starts_with("pg_") || schema == "information_schema" || is_own {
         raise(
             Code::ERRCODE_RESERVED_NAME,
-            format!("target_schema \"{schema}\" is a system schema or pg_perfsuite's own; the plan's tables never go there"),
+            format!(
+                "target_schema \"{schema}\" is a system schema or pg_perfsuite's own; the plan's tables never go there"
+            ),
             Some("Pass a schema of your own: CREATE SCHEMA perf_sut; then target_schema => 'perf_sut'."),
         );
     }
@@ -192,9 +196,12 @@ fn check_tenant_role() {
 
 /// Create the tenant role when missing; refuse one that would bypass RLS.
 pub fn role_exists(name: &str) -> bool {
-    Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)", &[name.into()])
-        .expect("role lookup")
-        .unwrap_or(false)
+    Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
+        &[name.into()],
+    )
+    .expect("role lookup")
+    .unwrap_or(false)
 }
 
 pub fn ensure_tenant_role() {
@@ -234,10 +241,7 @@ fn columns_present(schema: &str) -> Vec<(String, String)> {
             None,
             &[schema.into(), names.into()],
         )
-        .map(|rows| {
-            rows.filter_map(|r| Some((r.get::<String>(1).ok()??, r.get::<String>(2).ok()??)))
-                .collect()
-        })
+        .map(|rows| rows.filter_map(|r| Some((r.get::<String>(1).ok()??, r.get::<String>(2).ok()??))).collect())
         .unwrap_or_default()
     })
 }

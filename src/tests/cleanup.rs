@@ -38,13 +38,15 @@ mod tests {
             run("SELECT * FROM perf_run('1.2', target_schema => 'safe2', iterations => 1, background => false)")
         })
         .expect_err("refused");
-        assert_eq!(refused.sqlstate, "55000");
+        assert_eq!(refused.sqlstate(), "55000");
         assert!(refused.hint.unwrap().contains("SET pg_perfsuite.allow_existing_data = on"));
         assert_eq!(one::<i64>("SELECT count(*) FROM perf_runs"), runs_before);
         assert_eq!(one::<i64>("SELECT count(*) FROM safe2.companies"), 1);
         // Opting in runs the plan beside the user's company, which it leaves alone.
         run("SET LOCAL pg_perfsuite.allow_existing_data = on");
-        let status = one::<String>("SELECT status FROM perf_run('1.2', target_schema => 'safe2', iterations => 1, background => false)");
+        let status = one::<String>(
+            "SELECT status FROM perf_run('1.2', target_schema => 'safe2', iterations => 1, background => false)",
+        );
         assert!(["PASS", "WARN", "FAIL"].contains(&status.as_str()), "{status}");
         assert_eq!(one::<i64>(&format!("SELECT count(*) FROM safe2.customers WHERE company_id = '{FOREIGN}'")), 5);
         assert_eq!(one::<i64>("SELECT count(*) FROM perf_generated_companies WHERE target_schema = 'safe2'"), 11);
@@ -56,14 +58,18 @@ mod tests {
         schema_with_foreign_company("clean1");
         run("SELECT * FROM perf_generate(2, 30, 42, 'clean1')");
         assert_eq!(one::<i64>("SELECT count(*) FROM perf_generated_companies WHERE target_schema = 'clean1'"), 2);
-        let generated_customers = one::<i64>(&format!("SELECT count(*) FROM clean1.customers WHERE company_id <> '{FOREIGN}'"));
+        let generated_customers =
+            one::<i64>(&format!("SELECT count(*) FROM clean1.customers WHERE company_id <> '{FOREIGN}'"));
         assert_eq!(generated_customers, 60);
         let deleted = one::<i64>("SELECT rows_deleted FROM perf_cleanup('clean1') WHERE relation = 'customers'");
         assert_eq!(deleted, 60);
         // The company that was there before is untouched, with everything under it.
         assert_eq!(one::<i64>("SELECT count(*) FROM clean1.customers"), 5);
         assert_eq!(one::<i64>("SELECT count(*) FROM clean1.companies"), 1);
-        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM clean1.customer_matching_keys WHERE company_id = '{FOREIGN}'")), 10);
+        assert_eq!(
+            one::<i64>(&format!("SELECT count(*) FROM clean1.customer_matching_keys WHERE company_id = '{FOREIGN}'")),
+            10
+        );
         assert_eq!(one::<i64>("SELECT count(*) FROM clean1.\"VC Usage\""), 0);
         assert_eq!(one::<i64>("SELECT count(*) FROM perf_generated_companies WHERE target_schema = 'clean1'"), 0);
         // Twice is safe: nothing left to delete.

@@ -29,7 +29,7 @@ mod tests {
             one::<i64>("SELECT count(*) FROM (SELECT customer_id, count(*) n FROM customer_events GROUP BY 1) t WHERE n BETWEEN 3 AND 7"),
             250
         );
-        // Keys exactly for present values (ERRATA 12), via the schema's own trigger.
+        // Keys exactly for present values, via the schema's own trigger.
         assert_eq!(
             one::<i64>("SELECT count(*) FROM customer_matching_keys"),
             one::<i64>("SELECT count(*) + count(customer_email) + count(customer_phone) FROM customers")
@@ -37,15 +37,22 @@ mod tests {
         assert_eq!(one::<i64>("SELECT count(*) FROM customer_metrics"), 250, "metrics refreshed");
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE customer_phone IS NOT NULL AND customer_phone !~ '^\\+1555[0-9]{7}$'"), 0);
         assert_eq!(one::<i64>("SELECT count(*) FROM \"VC Usage\" WHERE session_id <> 'session_' || customer_id || '_' || interaction_number"), 0);
-        assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE created_at < now() - interval '365 days' OR created_at > now()"), 0);
+        assert_eq!(
+            one::<i64>(
+                "SELECT count(*) FROM customers WHERE created_at < now() - interval '365 days' OR created_at > now()"
+            ),
+            0
+        );
     }
 
     #[pg_test]
     fn same_seed_same_data() {
         for s in ["g1", "g2", "g3"] {
-            run(&format!("CREATE SCHEMA {s}; SELECT perf_install_schema('{s}');
+            run(&format!(
+                "CREATE SCHEMA {s}; SELECT perf_install_schema('{s}');
                           INSERT INTO {s}.companies (id, name) VALUES ('{COMPANY_A}', 'A');
-                          INSERT INTO {s}.users (id, email, company_id) VALUES ('{USER_A}', 'a@a', '{COMPANY_A}');"));
+                          INSERT INTO {s}.users (id, email, company_id) VALUES ('{USER_A}', 'a@a', '{COMPANY_A}');"
+            ));
         }
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 120, '{USER_A}', 42, 'g1')"));
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 120, '{USER_A}', 42, 'g2')"));
@@ -72,7 +79,9 @@ mod tests {
         run(&format!("SELECT generate_test_customers('99999999-9999-9999-9999-999999999999', 5, '{USER_A}')"));
     }
 
-    #[pg_test(error = "p_user_id bbbbbbbb-0000-0000-0000-00000000000b belongs to company aaaaaaaa-0000-0000-0000-00000000000b, not to p_company_id aaaaaaaa-0000-0000-0000-00000000000a")]
+    #[pg_test(
+        error = "p_user_id bbbbbbbb-0000-0000-0000-00000000000b belongs to company aaaaaaaa-0000-0000-0000-00000000000b, not to p_company_id aaaaaaaa-0000-0000-0000-00000000000a"
+    )]
     fn rejects_user_of_another_company() {
         two_companies();
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 5, '{USER_B}')"));
@@ -107,7 +116,9 @@ mod tests {
 
     /// A customer a user's trigger silently drops leaves its conversations without a
     /// parent: the batch check refuses them exactly as PostgreSQL's per-row check would.
-    #[pg_test(error = "insert or update on table \"VC Usage\" violates foreign key constraint \"VC Usage_customer_id_fkey\"")]
+    #[pg_test(
+        error = "insert or update on table \"VC Usage\" violates foreign key constraint \"VC Usage_customer_id_fkey\""
+    )]
     fn batch_check_refuses_children_of_a_missing_customer() {
         two_companies();
         run("CREATE FUNCTION drop_some() RETURNS trigger LANGUAGE plpgsql AS $$

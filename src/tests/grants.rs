@@ -15,11 +15,14 @@ mod tests {
         }
         run("CREATE ROLE perf_op_t NOLOGIN NOSUPERUSER; CREATE SCHEMA opx AUTHORIZATION perf_op_t");
         assert!(!one::<bool>("SELECT has_function_privilege('perf_op_t', 'perf_run(text,text,integer,bigint,boolean,boolean)', 'EXECUTE')"));
-        let functions = one::<i64>("SELECT objects FROM perf_grant_operator('perf_op_t') WHERE granted = 'EXECUTE on functions'");
+        let functions =
+            one::<i64>("SELECT objects FROM perf_grant_operator('perf_op_t') WHERE granted = 'EXECUTE on functions'");
         assert_eq!(
             functions,
-            one::<i64>("SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
-                         WHERE e.extname = 'pg_perfsuite' AND d.deptype = 'e' AND d.classid = 'pg_proc'::regclass")
+            one::<i64>(
+                "SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                         WHERE e.extname = 'pg_perfsuite' AND d.deptype = 'e' AND d.classid = 'pg_proc'::regclass"
+            )
         );
         run("SET ROLE perf_op_t");
         let statuses = Spi::connect(|c| {
@@ -35,7 +38,12 @@ mod tests {
         });
         run("RESET ROLE");
         assert_eq!(statuses, ["1.1 PASS", "1.2 PASS", "1.3 PASS", "4.4 PASS", "5.1 PASS", "5.3 PASS"]);
-        assert_eq!(one::<String>("SELECT tableowner::text FROM pg_tables WHERE schemaname = 'opx' AND tablename = 'customers'"), "perf_op_t");
+        assert_eq!(
+            one::<String>(
+                "SELECT tableowner::text FROM pg_tables WHERE schemaname = 'opx' AND tablename = 'customers'"
+            ),
+            "perf_op_t"
+        );
         run("SELECT * FROM perf_revoke_operator('perf_op_t')");
         assert!(!one::<bool>("SELECT has_function_privilege('perf_op_t', 'perf_run(text,text,integer,bigint,boolean,boolean)', 'EXECUTE')"));
         assert!(!one::<bool>("SELECT has_table_privilege('perf_op_t', 'perf_runs', 'INSERT')"));
@@ -47,7 +55,9 @@ mod tests {
         run("SELECT * FROM perf_grant_operator('perf_nobody_here')");
     }
 
-    #[pg_test(error = "role must not be \"perfsuite_tenant\": the isolation tests run as perfsuite_tenant, which must stay a plain tenant")]
+    #[pg_test(
+        error = "role must not be \"perfsuite_tenant\": the isolation tests run as perfsuite_tenant, which must stay a plain tenant"
+    )]
     fn grant_refuses_the_tenant_role() {
         run("SELECT * FROM perf_install_schema()");
         run("SELECT * FROM perf_grant_operator('perfsuite_tenant')");

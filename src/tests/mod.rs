@@ -1,7 +1,6 @@
 //! Tests that need a real server (`cargo pgrx test`). Pure logic is tested beside it.
 //! Each #[pg_test] runs in its own transaction, rolled back at the end.
 
-mod background;
 mod cleanup;
 mod generate;
 mod grants;
@@ -14,9 +13,7 @@ use pgrx::prelude::*;
 
 /// Scalar result of a query that must return one non-NULL row.
 pub fn one<T: pgrx::FromDatum + pgrx::IntoDatum>(sql: &str) -> T {
-    Spi::get_one::<T>(sql)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .unwrap_or_else(|| panic!("{sql}: NULL"))
+    Spi::get_one::<T>(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).unwrap_or_else(|| panic!("{sql}: NULL"))
 }
 
 pub fn run(sql: &str) {

@@ -52,7 +52,12 @@ mod tests {
         assert!(md.contains("Overall Result: **FAIL** (1 passed, 1 warned, 1 failed, 1 errors, 1 skipped)"), "{md}");
         assert!(md.contains("| Customer List | 1.1 | <50 ms | 80.0 ms | FAIL |"), "{md}");
         assert!(md.contains("| Customer Search | 2.1 | <30 ms | 40.0 ms | WARN |"), "{md}");
-        assert!(md.contains("| 1.1 | Customer list pagination | p95 | 50.0 | - | 80.0 | 60.0 | 80.0 | - | FAIL | 300.0 % slower |"), "{md}");
+        assert!(
+            md.contains(
+                "| 1.1 | Customer list pagination | p95 | 50.0 | - | 80.0 | 60.0 | 80.0 | - | FAIL | 300.0 % slower |"
+            ),
+            "{md}"
+        );
         assert!(md.contains(&format!("Against run {}: 2 of 2 timed tests regressed", id - 1)), "{md}");
         assert!(md.contains("| 3.2 | All bulk customers created | 100 | 100 | PASS |"), "{md}");
         assert!(md.contains("**seq_scan**: test 1.1 (FAIL): Seq Scan on customers read 20050 rows to keep 50"), "{md}");
@@ -76,7 +81,8 @@ mod tests {
         let tap = one::<String>(&format!("SELECT perf_report({id}, 'tap')"));
         let lines: Vec<&str> = tap.lines().collect();
         assert_eq!(lines[0], "1..5", "{tap}");
-        let verdicts: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).collect();
+        let verdicts: Vec<&str> =
+            lines.iter().copied().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).collect();
         assert_eq!(
             verdicts,
             vec![
@@ -107,11 +113,11 @@ mod tests {
         .unwrap();
         assert_eq!(runs, Some(2));
         assert_eq!(p95.unwrap().to_string(), "77.00");
-        let only = one::<i64>(&format!("SELECT test_runs FROM perf_summary(run => {id}) WHERE test_name = 'fx search'"));
+        let only =
+            one::<i64>(&format!("SELECT test_runs FROM perf_summary(run => {id}) WHERE test_name = 'fx search'"));
         assert_eq!(only, 1);
-        let line = one::<String>(&format!(
-            "SELECT change || '|' || regression FROM perf_compare({id}) WHERE test_id = '1.1'"
-        ));
+        let line =
+            one::<String>(&format!("SELECT change || '|' || regression FROM perf_compare({id}) WHERE test_id = '1.1'"));
         assert_eq!(line, "300.0 % slower|true");
         let reverse = one::<String>(&format!(
             "SELECT change || '|' || regression FROM perf_compare({}, baseline => {id}) WHERE test_id = '1.1'",

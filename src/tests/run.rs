@@ -14,20 +14,35 @@ mod tests {
             ),
             "manual check|select|12.5|50|-"
         );
-        assert_eq!(one::<i64>("SELECT count(*) FROM performance_test_results WHERE notes = 'n' AND test_timestamp IS NOT NULL"), 1);
+        assert_eq!(
+            one::<i64>(
+                "SELECT count(*) FROM performance_test_results WHERE notes = 'n' AND test_timestamp IS NOT NULL"
+            ),
+            1
+        );
     }
 
     #[pg_test]
     fn writing_functions_are_not_public() {
-        for f in ["perf_run_all(text,integer,bigint,boolean,boolean)", "perf_run(text,text,integer,bigint,boolean,boolean)",
-                  "perf_schedule(text,text,text,text,integer)", "perf_unschedule(text)", "perf_install_schema(text)",
-                  "perf_generate(integer,integer,bigint,text)", "perf_cleanup(text)",
-                  "perf_load_test(integer,integer,interval,text,text,interval,double precision,double precision)",
-                  "generate_test_customers(uuid,integer,uuid,bigint,text)",
-                  "log_performance_test(text,text,numeric,integer,text)",
-                  "perf_grant_operator(text)", "perf_revoke_operator(text)"] {
+        for f in [
+            "perf_run_all(text,integer,bigint,boolean,boolean)",
+            "perf_run(text,text,integer,bigint,boolean,boolean)",
+            "perf_schedule(text,text,text,text,integer)",
+            "perf_unschedule(text)",
+            "perf_install_schema(text)",
+            "perf_generate(integer,integer,bigint,text)",
+            "perf_cleanup(text)",
+            "perf_load_test(integer,integer,interval,text,text,interval,double precision,double precision)",
+            "generate_test_customers(uuid,integer,uuid,bigint,text)",
+            "log_performance_test(text,text,numeric,integer,text)",
+            "perf_grant_operator(text)",
+            "perf_revoke_operator(text)",
+        ] {
             run("CREATE ROLE perf_nobody NOLOGIN");
-            assert!(!one::<bool>(&format!("SELECT has_function_privilege('perf_nobody', '{f}', 'EXECUTE')")), "{f} is executable by PUBLIC");
+            assert!(
+                !one::<bool>(&format!("SELECT has_function_privilege('perf_nobody', '{f}', 'EXECUTE')")),
+                "{f} is executable by PUBLIC"
+            );
             run("DROP ROLE perf_nobody");
         }
     }
@@ -55,9 +70,38 @@ mod tests {
         let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
         assert_eq!(
             ids,
-            vec!["1.1", "1.2", "1.3", "2.1", "2.1-tenant", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4",
-                 "4.1", "4.2", "4.2-noseq", "4.3", "4.4", "5.1", "5.2", "5.2-one-tenant", "5.3", "5.3-all-tables", "5.4",
-                 "R.dedup-email", "R.dedup-phone", "R.fk-orphans", "R.keys-synced", "R.metrics-refresh", "R.trigger-chain", "L.1"]
+            vec![
+                "1.1",
+                "1.2",
+                "1.3",
+                "2.1",
+                "2.1-tenant",
+                "2.2",
+                "2.3",
+                "2.4",
+                "3.1",
+                "3.2",
+                "3.3",
+                "3.4",
+                "4.1",
+                "4.2",
+                "4.2-noseq",
+                "4.3",
+                "4.4",
+                "5.1",
+                "5.2",
+                "5.2-one-tenant",
+                "5.3",
+                "5.3-all-tables",
+                "5.4",
+                "R.dedup-email",
+                "R.dedup-phone",
+                "R.fk-orphans",
+                "R.keys-synced",
+                "R.metrics-refresh",
+                "R.trigger-chain",
+                "L.1"
+            ]
         );
         // A server without pg_trgm (PostgreSQL 16 from the pgserver wheel) skips fuzzy
         // search, saying why; everywhere else every test has a verdict.
@@ -69,7 +113,10 @@ mod tests {
                 continue;
             }
             if !trgm && id.starts_with("2.1") {
-                assert_eq!((status.as_str(), notes.as_str()), ("SKIP", "SKIP: needs the pg_trgm extension, which this server does not have"));
+                assert_eq!(
+                    (status.as_str(), notes.as_str()),
+                    ("SKIP", "SKIP: needs the pg_trgm extension, which this server does not have")
+                );
                 continue;
             }
             assert!(["PASS", "WARN", "FAIL"].contains(&status.as_str()), "{id}: {status} {notes}");
@@ -80,15 +127,19 @@ mod tests {
         assert!(t54.2.contains("not committed"), "{}", t54.2);
         // Checks whose outcome does not depend on the machine's speed: the reference
         // schema does what the plan expects of it.
-        for (id, status, notes) in rows.iter().filter(|r| r.0.starts_with("3.") && r.0 != "3.1"
-            || ["4.3", "4.4", "5.1", "5.3", "5.3-all-tables"].contains(&r.0.as_str())
-            || (r.0.starts_with("R.") && r.0 != "R.metrics-refresh"))
-        {
+        for (id, status, notes) in rows.iter().filter(|r| {
+            r.0.starts_with("3.") && r.0 != "3.1"
+                || ["4.3", "4.4", "5.1", "5.3", "5.3-all-tables"].contains(&r.0.as_str())
+                || (r.0.starts_with("R.") && r.0 != "R.metrics-refresh")
+        }) {
             assert_eq!(status, "PASS", "{id}: {notes}");
         }
         // The plan's environment: the Load Test Company's 1000 generated customers and ten tenants of 1000.
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id = '11111111-1111-1111-1111-111111111111' AND customer_name LIKE 'Test Customer %'"), 1000);
-        assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'"), 10_000);
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM customers WHERE company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'"),
+            10_000
+        );
         // Recorded: one result per test, timings ordered, plans kept (REFRESH MATERIALIZED
         // VIEW cannot be EXPLAINed), the run summarised.
         let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs WHERE backend_pid = pg_backend_pid()");
@@ -98,9 +149,12 @@ mod tests {
              AND test_id <> 'R.metrics-refresh' \
              AND (p50_ms > p95_ms OR p95_ms > max_ms OR plan IS NULL OR cache_hit_ratio NOT BETWEEN 0 AND 100)"
         )), 0);
-        assert_eq!(one::<i64>(&format!(
-            "SELECT rows_returned FROM performance_test_results WHERE run_id = {run_id} AND test_id = '1.1'"
-        )), 50);
+        assert_eq!(
+            one::<i64>(&format!(
+                "SELECT rows_returned FROM performance_test_results WHERE run_id = {run_id} AND test_id = '1.1'"
+            )),
+            50
+        );
         assert_eq!(one::<String>(&format!(
             "SELECT status || '/' || tests_total || '/' || (tests_passed + tests_warned + tests_failed) FROM perf_runs WHERE run_id = {run_id}"
         )), format!("completed/30/{}", if trgm { 28 } else { 26 }));
@@ -112,13 +166,20 @@ mod tests {
         // 3.1 is judged per record and names the trigger's cost.
         assert!(one::<String>(&format!(
             "SELECT statistic || ' ' || notes FROM performance_test_results WHERE run_id = {run_id} AND test_id = '3.1'"
-        )).contains("p95_per_record"));
+        ))
+        .contains("p95_per_record"));
         // 4.1 kept its last iteration: the delete-test customers are soft-deleted.
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE customer_name LIKE 'Delete Test Customer %' AND deleted_at IS NOT NULL"), 100);
         // The multi-tenant degradation check measured the list query alone and compared.
-        assert!(rows.iter().any(|r| r.0 == "5.2-one-tenant" && r.2.contains("degradation with all tenants: ")), "{rows:?}");
-        assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'"), 10_000,
-                   "the single-tenant measurement was rolled back");
+        assert!(
+            rows.iter().any(|r| r.0 == "5.2-one-tenant" && r.2.contains("degradation with all tenants: ")),
+            "{rows:?}"
+        );
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM customers WHERE company_id::text LIKE 'aaaaaaaa-aaaa-aaaa-aaaa-%'"),
+            10_000,
+            "the single-tenant measurement was rolled back"
+        );
         // The tenant run of 2.1 is reported against the owner's.
         assert!(!trgm || rows.iter().any(|r| r.0 == "2.1-tenant" && r.2.contains("x test 2.1")));
         // A second run reuses the generated data and recreates what tests change.
@@ -165,7 +226,11 @@ mod tests {
         let after = statuses("SELECT * FROM perf_run('5.3-all-tables', background => false)");
         assert_eq!(after[0].1, "FAIL");
         assert!(after[0].2.contains("customer_events: row-level security is not enabled"), "{}", after[0].2);
-        assert!(after[0].2.contains("customer_events:") && after[0].2.contains("rows of other companies"), "{}", after[0].2);
+        assert!(
+            after[0].2.contains("customer_events:") && after[0].2.contains("rows of other companies"),
+            "{}",
+            after[0].2
+        );
     }
 
     #[pg_test]
@@ -221,17 +286,26 @@ mod tests {
         run("INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations, warmup, assert_index) VALUES
              ('9.5', 9, 'index assertion', 'timed_query', 'SELECT * FROM customers WHERE customer_name = ''x''', 100000, 1, 0, 'no_such_index')");
         let got: Vec<(String, String, Option<String>)> = Spi::connect(|c| {
-            c.select("SELECT test_id, status, notes FROM perf_run('9.%', iterations => 2, background => false)", None, &[])
-                .unwrap()
-                .map(|r| (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap(), r.get(3).unwrap()))
-                .collect()
+            c.select(
+                "SELECT test_id, status, notes FROM perf_run('9.%', iterations => 2, background => false)",
+                None,
+                &[],
+            )
+            .unwrap()
+            .map(|r| (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap(), r.get(3).unwrap()))
+            .collect()
         });
         let status: Vec<(&str, &str)> = got.iter().map(|(i, s, _)| (i.as_str(), s.as_str())).collect();
         assert_eq!(status, vec![("9.1", "PASS"), ("9.2", "FAIL"), ("9.3", "ERROR"), ("9.4", "PASS"), ("9.5", "FAIL")]);
         assert!(got[2].2.as_deref().unwrap().contains("42P01"), "{:?}", got[2].2);
         assert!(got[4].2.as_deref().unwrap().contains("does not use index no_such_index"), "{:?}", got[4].2);
         assert_eq!(one::<String>("SELECT error_sqlstate FROM performance_test_results WHERE test_id = '9.3'"), "42P01");
-        assert_eq!(one::<String>("SELECT overall FROM perf_runs WHERE backend_pid = pg_backend_pid() ORDER BY run_id DESC LIMIT 1"), "ERROR");
+        assert_eq!(
+            one::<String>(
+                "SELECT overall FROM perf_runs WHERE backend_pid = pg_backend_pid() ORDER BY run_id DESC LIMIT 1"
+            ),
+            "ERROR"
+        );
     }
 
     /// The post-test "Analyze query statistics": with pg_stat_statements loaded (the
@@ -251,7 +325,10 @@ mod tests {
         run("SELECT * FROM perf_run('1.1', iterations => 5, background => false)");
         assert!(one::<i64>(others) > 0, "another database's pg_stat_statements entries were reset");
         let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs");
-        assert_eq!(one::<String>(&format!("SELECT stat_statements FROM perf_runs WHERE run_id = {run_id}")), "reset (this database only)");
+        assert_eq!(
+            one::<String>(&format!("SELECT stat_statements FROM perf_runs WHERE run_id = {run_id}")),
+            "reset (this database only)"
+        );
         let top = one::<String>(&format!("SELECT top_statements::text FROM perf_runs WHERE run_id = {run_id}"));
         assert!(top.contains("ORDER BY c.created_at DESC"), "the list query is among the top statements: {top}");
         assert!(!top.contains("performance_test_results"), "bookkeeping is left out: {top}");
@@ -263,8 +340,10 @@ mod tests {
     /// function raises an error: the run says so instead of failing.
     #[pg_test]
     fn pg_stat_statements_not_preloaded_is_recorded_not_fatal() {
-        let available = one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements')");
-        let preloaded = one::<bool>("SELECT position('pg_stat_statements' IN current_setting('shared_preload_libraries')) > 0");
+        let available =
+            one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements')");
+        let preloaded =
+            one::<bool>("SELECT position('pg_stat_statements' IN current_setting('shared_preload_libraries')) > 0");
         if !available || preloaded {
             return; // nothing to test on this server (PostgreSQL 15 here preloads it; 16 and 17 lack it)
         }
@@ -289,7 +368,11 @@ mod tests {
              ('9.7', 9, 'small sort', 'timed_query',
               'SELECT customer_name FROM customers ORDER BY created_at DESC LIMIT 5', 100000, 1, 0)");
         run("SET work_mem = '64kB'");
-        let notes = |id: &str| one::<String>(&format!("SELECT notes FROM performance_test_results WHERE test_id = '{id}' ORDER BY result_id DESC LIMIT 1"));
+        let notes = |id: &str| {
+            one::<String>(&format!(
+                "SELECT notes FROM performance_test_results WHERE test_id = '{id}' ORDER BY result_id DESC LIMIT 1"
+            ))
+        };
         run("SELECT * FROM perf_run('9.%', background => false)");
         assert!(notes("9.6").contains("did not fit in work_mem: Sort (external merge, "), "{}", notes("9.6"));
         assert!(!notes("9.7").contains("work_mem"), "{}", notes("9.7"));

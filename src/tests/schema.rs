@@ -32,7 +32,9 @@ mod tests {
         run("SELECT perf_install_schema(NULL)");
     }
 
-    #[pg_test(error = "schema \"partial\" has part of the customer-management schema (present: customers; missing: companies, users, customer_matching_keys, VC Usage, customer_events, customer_conversation_summaries, customer_metrics); pg_perfsuite will not add tables beside a user's own")]
+    #[pg_test(
+        error = "schema \"partial\" has part of the customer-management schema (present: customers; missing: companies, users, customer_matching_keys, VC Usage, customer_events, customer_conversation_summaries, customer_metrics); pg_perfsuite will not add tables beside a user's own"
+    )]
     fn schema_install_refuses_partial_set() {
         run("CREATE SCHEMA partial; CREATE TABLE partial.customers (id uuid)");
         run("SELECT perf_install_schema('partial')");
@@ -60,8 +62,13 @@ mod tests {
              INSERT INTO customers (company_id, customer_name, deleted_at) VALUES ('{COMPANY_A}', 'a-deleted', now());
              INSERT INTO customers (company_id, customer_name) SELECT '{COMPANY_B}', 'b' || i FROM generate_series(1, 3) i;"
         ));
-        assert_eq!(one::<bool>("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'perfsuite_tenant'"), false);
-        run(&format!("SELECT set_config('app.current_company_id', '{COMPANY_A}', true); SET LOCAL ROLE perfsuite_tenant"));
+        assert_eq!(
+            one::<bool>("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'perfsuite_tenant'"),
+            false
+        );
+        run(&format!(
+            "SELECT set_config('app.current_company_id', '{COMPANY_A}', true); SET LOCAL ROLE perfsuite_tenant"
+        ));
         assert_eq!(one::<i64>("SELECT count(*) FROM customers"), 2, "own live customers only");
         assert_eq!(one::<i64>(&format!("SELECT count(*) FROM customers WHERE company_id = '{COMPANY_B}'")), 0);
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE deleted_at IS NOT NULL"), 0);
@@ -91,7 +98,7 @@ mod tests {
         };
         assert_eq!(keys("name").as_deref(), Some("john smith"));
         assert_eq!(keys("email").as_deref(), Some("john.smith@example.com"));
-        assert_eq!(keys("phone").as_deref(), Some("15551234567"), "ERRATA 6: test 2.3 finds John by phone");
+        assert_eq!(keys("phone").as_deref(), Some("15551234567"), "test 2.3 finds John by phone");
         run(&format!("UPDATE customers SET customer_phone = NULL, customer_email = 'js@x.org' WHERE id = '{id}'"));
         assert_eq!(keys("phone"), None, "a cleared phone drops its key");
         assert_eq!(keys("email").as_deref(), Some("js@x.org"), "no key left at the old value");
@@ -114,7 +121,10 @@ mod tests {
         };
         let first = insert("'bulk1@example.com'", "'+15550000001'", "s1");
         assert_eq!(one::<i64>(&format!("SELECT count(*) FROM customers WHERE id = '{first}' AND source = 'chat'")), 1);
-        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM customer_matching_keys WHERE customer_id = '{first}'")), 3);
+        assert_eq!(
+            one::<i64>(&format!("SELECT count(*) FROM customer_matching_keys WHERE customer_id = '{first}'")),
+            3
+        );
         // Same person again, by email in other case, then by phone only: no duplicate.
         assert_eq!(insert("'BULK1@example.com'", "NULL", "s2"), first);
         assert_eq!(insert("NULL", "'+1 (555) 000-0001'", "s3"), first);

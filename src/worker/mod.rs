@@ -1,9 +1,6 @@
-//! Background workers: the only place that launches them or runs in them.
-//! `launch` starts a dynamic worker for a `Job`; `main` is the worker's entry point;
-//! `wait` is the caller's side of a background run (progress, cancellation, results).
+//! The background worker's entry point: what a worker process runs when the
+//! postmaster starts it for a job (a run, 5.4's second session, a load client).
+//! Launching workers and encoding their jobs is PostgreSQL glue (pg::bgworker, pg::job);
+//! the caller's side of a background run is orchestration (runner::follow).
 
-pub mod ffi;
-pub mod job;
-pub mod launch;
-pub mod main;
-pub mod wait;
+pub mod entry;

@@ -1,6 +1,6 @@
 //! What a background worker is asked to do, encoded into `bgw_extra` (128 bytes, so
-//! the encoding is compact JSON with one-letter keys) and `bgw_main_arg` (database
-//! and role OIDs).
+//! the encoding is compact JSON with one-letter keys; the Rust names say what they
+//! are) and `bgw_main_arg` (database and role OIDs).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,45 +13,60 @@ pub enum Job {
     /// Run the suite.
     #[serde(rename = "r")]
     Run {
-        /// target schema
-        s: String,
+        #[serde(rename = "s")]
+        schema: String,
         /// test_id LIKE pattern
-        p: String,
-        /// iterations override
-        #[serde(skip_serializing_if = "Option::is_none", default)]
-        i: Option<i32>,
-        /// data seed
-        r: i64,
+        #[serde(rename = "p")]
+        pattern: String,
+        #[serde(rename = "i", skip_serializing_if = "Option::is_none", default)]
+        iterations: Option<i32>,
+        #[serde(rename = "r")]
+        seed: i64,
         /// role to SET ROLE to after connecting as the session user (0: none)
-        u: u32,
+        #[serde(rename = "u")]
+        role: u32,
         /// the caller's pg_perfsuite.test_time_limit (ms): a worker does not see the
         /// caller's SET, only postgresql.conf and ALTER DATABASE/ROLE settings
-        l: i32,
+        #[serde(rename = "l")]
+        time_limit_ms: i32,
         /// the caller's other settings, as `Flags::bits`
-        f: u8,
+        #[serde(rename = "f")]
+        flags: u8,
     },
-    /// Test 5.4's second session: run the concurrent statement of test `t` in schema
-    /// `s` as role `u`, then hold its locks until the handshake lock is released.
+    /// Test 5.4's second session: run the concurrent statement of test `test_id` in
+    /// `schema` as `role`, then hold its locks until the handshake lock is released.
     #[serde(rename = "h")]
     Hold {
-        t: String,
-        s: String,
-        u: u32,
+        #[serde(rename = "t")]
+        test_id: String,
+        #[serde(rename = "s")]
+        schema: String,
+        #[serde(rename = "u")]
+        role: u32,
     },
-    /// One client of load test `l`: run script `n` against schema `s`, `t` transactions
-    /// (0: for `d` ms), starting after `r` ms, one every `p` µs (0: back to back).
+    /// One client of a load test: run `script` against `schema`, `transactions` times
+    /// (0: for `duration_ms`), starting after `delay_ms`, one every `pace_us` µs (0:
+    /// back to back).
     #[serde(rename = "c")]
     LoadClient {
-        l: i64,
-        c: i32,
-        n: String,
-        s: String,
-        t: i32,
-        d: i64,
-        r: i64,
-        #[serde(default)]
-        p: i64,
-        u: u32,
+        #[serde(rename = "l")]
+        load_id: i64,
+        #[serde(rename = "c")]
+        client: i32,
+        #[serde(rename = "n")]
+        script: String,
+        #[serde(rename = "s")]
+        schema: String,
+        #[serde(rename = "t")]
+        transactions: i32,
+        #[serde(rename = "d")]
+        duration_ms: i64,
+        #[serde(rename = "r")]
+        delay_ms: i64,
+        #[serde(rename = "p", default)]
+        pace_us: i64,
+        #[serde(rename = "u")]
+        role: u32,
     },
 }
 
@@ -105,24 +120,44 @@ mod tests {
 
     #[test]
     fn round_trips_within_the_limit() {
-        let j = Job::Run { s: "public".into(), p: "%".into(), i: Some(5), r: 42, u: 16384, l: 300_000, f: 3 };
+        let j = Job::Run {
+            schema: "public".into(),
+            pattern: "%".into(),
+            iterations: Some(5),
+            seed: 42,
+            role: 16384,
+            time_limit_ms: 300_000,
+            flags: 3,
+        };
         let text = j.encode().unwrap();
         assert!(text.len() <= MAX_EXTRA, "{text}");
         assert_eq!(Job::decode(&text).unwrap(), j);
-        let h = Job::Hold { t: "5.4".into(), s: "public".into(), u: 0 };
+        let h = Job::Hold { test_id: "5.4".into(), schema: "public".into(), role: 0 };
         assert_eq!(Job::decode(&h.encode().unwrap()).unwrap(), h);
     }
 
     #[test]
     fn refuses_what_does_not_fit() {
-        let j = Job::Run { s: "s".repeat(63), p: "p".repeat(60), i: None, r: i64::MAX, u: u32::MAX, l: 0, f: 0 };
+        let j = Job::Run {
+            schema: "s".repeat(63),
+            pattern: "p".repeat(60),
+            iterations: None,
+            seed: i64::MAX,
+            role: u32::MAX,
+            time_limit_ms: 0,
+            flags: 0,
+        };
         assert!(j.encode().unwrap_err().contains("more than the 127"));
     }
 
     #[test]
     fn flags_round_trip() {
         for bits in 0..8u8 {
-            let f = Flags { allow_existing_data: bits & 1 != 0, keep_data: bits & 2 != 0, trust_schema_owners: bits & 4 != 0 };
+            let f = Flags {
+                allow_existing_data: bits & 1 != 0,
+                keep_data: bits & 2 != 0,
+                trust_schema_owners: bits & 4 != 0,
+            };
             assert_eq!(Flags::from_bits(f.bits()), f);
         }
     }

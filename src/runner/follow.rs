@@ -7,9 +7,9 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use super::ffi;
 use crate::errors::raise;
-use crate::runner::record;
+use crate::pg::signals;
+use crate::store::runs as record;
 
 use crate::pg::latch::nap;
 
@@ -81,7 +81,7 @@ fn raise_failed_start(run_id: i64) {
     )
     .unwrap_or((None, None));
     if let (Some(state), Some(message)) = (state, message) {
-        crate::pg::subxact::SqlError { sqlstate: state, message, detail: None, hint: None }.raise();
+        SqlError::new(crate::errors::code_of(&state), message).raise();
     }
 }
 
@@ -137,7 +137,7 @@ fn relay_new_results(run_id: i64, after: i64) -> i64 {
 fn guard_cancel<T>(pid: i32, f: impl FnOnce() -> T) -> T {
     PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
         .catch_others(|e| {
-            ffi::send_cancel(pid);
+            signals::send_cancel(pid);
             e.rethrow()
         })
         .execute()

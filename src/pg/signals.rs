@@ -10,10 +10,10 @@
 use std::ffi::c_int;
 
 // PostgreSQL 18 renamed the backend's pqsignal to pqsignal_be (pqsignal is now a macro).
-#[cfg(feature = "pg18")]
-use pgrx::pg_sys::pqsignal_be as pqsignal;
 #[cfg(not(feature = "pg18"))]
 use pgrx::pg_sys::pqsignal;
+#[cfg(feature = "pg18")]
+use pgrx::pg_sys::pqsignal_be as pqsignal;
 
 unsafe extern "C-unwind" {
     fn die(postgres_signal_arg: c_int);

@@ -13,7 +13,11 @@ use crate::errors::raise;
 pub fn role_to_assume() -> u32 {
     // SAFETY: plain reads of backend-local identity state.
     let (current, session) = unsafe { (pg_sys::GetUserId(), pg_sys::GetSessionUserId()) };
-    if current == session { 0 } else { current.to_u32() }
+    if current == session {
+        0
+    } else {
+        current.to_u32()
+    }
 }
 
 /// Background-worker slots not in use now: max_worker_processes minus the processes

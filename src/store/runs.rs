@@ -8,8 +8,14 @@ use crate::sut::Target;
 
 /// Settings that change how queries run; recorded with every run.
 const SETTINGS: &[&str] = &[
-    "shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit",
-    "max_parallel_workers_per_gather", "max_worker_processes", "track_io_timing",
+    "shared_buffers",
+    "work_mem",
+    "effective_cache_size",
+    "random_page_cost",
+    "jit",
+    "max_parallel_workers_per_gather",
+    "max_worker_processes",
+    "track_io_timing",
     "log_min_duration_statement",
 ];
 
@@ -37,11 +43,8 @@ pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid:
 
 /// Progress: the test now running (visible to others once the step commits).
 pub fn mark_current_test(run_id: i64, test_id: &str) {
-    Spi::run_with_args(
-        "UPDATE perf_runs SET current_test = $2 WHERE run_id = $1",
-        &[run_id.into(), test_id.into()],
-    )
-    .expect("update perf_runs progress");
+    Spi::run_with_args("UPDATE perf_runs SET current_test = $2 WHERE run_id = $1", &[run_id.into(), test_id.into()])
+        .expect("update perf_runs progress");
 }
 
 /// Runs still marked running whose process is gone (its pid absent, or reused by a
@@ -68,11 +71,8 @@ pub fn insert_result(r: &TestResult) {
         &[doc.into()],
     )
     .expect("insert performance_test_results");
-    Spi::run_with_args(
-        "UPDATE perf_runs SET tests_done = tests_done + 1 WHERE run_id = $1",
-        &[r.run_id.into()],
-    )
-    .expect("update perf_runs progress");
+    Spi::run_with_args("UPDATE perf_runs SET tests_done = tests_done + 1 WHERE run_id = $1", &[r.run_id.into()])
+        .expect("update perf_runs progress");
 }
 
 pub fn append_note(run_id: i64, note: &str) {
@@ -115,20 +115,15 @@ pub fn pre_test_checklist(run_id: i64) {
     .expect("pg_stat_statements state")
     .unwrap_or_default();
     if stat_statements.starts_with("reset") {
-        let schema = Spi::get_one::<String>(
-            "SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
-              WHERE e.extname = 'pg_stat_statements'",
-        )
-        .expect("pg_stat_statements schema")
-        .unwrap_or_default();
+        let schema = crate::pg::catalog::extension_schema_q("pg_stat_statements").unwrap_or_default();
         Spi::run(&format!(
             "SELECT {}.pg_stat_statements_reset(0::pg_catalog.oid, \
                     (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()), 0::pg_catalog.int8)",
-            pgrx::spi::quote_identifier(&schema)
+            schema
         ))
         .expect("pg_stat_statements_reset");
     }
-    let free_slots = crate::worker::launch::free_worker_slots();
+    let free_slots = crate::pg::bgworker::free_worker_slots();
     Spi::run_with_args(
         "UPDATE perf_runs SET stat_statements = $2, \
                 cache_state = 'warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache, so cold-cache figures would need a restart', \
@@ -145,17 +140,16 @@ pub fn pre_test_checklist(run_id: i64) {
 /// pg_stat_statements.track = top (the default) these are the background run's and the
 /// load clients' statements, which are top level in their workers.
 pub fn record_top_statements(run_id: i64) {
-    let reset = Spi::get_one_with_args::<bool>("SELECT stat_statements LIKE 'reset%' FROM perf_runs WHERE run_id = $1", &[run_id.into()])
-        .expect("run lookup")
-        .unwrap_or(false);
+    let reset = Spi::get_one_with_args::<bool>(
+        "SELECT stat_statements LIKE 'reset%' FROM perf_runs WHERE run_id = $1",
+        &[run_id.into()],
+    )
+    .expect("run lookup")
+    .unwrap_or(false);
     if !reset {
         return;
     }
-    let schema = Spi::get_one::<String>(
-        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
-           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'",
-    )
-    .expect("pg_stat_statements schema");
+    let schema = crate::pg::catalog::extension_schema_q("pg_stat_statements");
     let Some(schema) = schema else { return };
     Spi::run_with_args(
         &format!(
@@ -177,17 +171,28 @@ pub fn record_top_statements(run_id: i64) {
 
 pub fn record_index_bytes(run_id: i64, column: &str, bytes: i64) {
     debug_assert!(matches!(column, "index_bytes_start" | "index_bytes_end"));
-    Spi::run_with_args(&format!("UPDATE perf_runs SET {column} = $2 WHERE run_id = $1"), &[run_id.into(), bytes.into()])
-        .expect("record index size");
+    Spi::run_with_args(
+        &format!("UPDATE perf_runs SET {column} = $2 WHERE run_id = $1"),
+        &[run_id.into(), bytes.into()],
+    )
+    .expect("record index size");
 }
 
 /// Row counts of the tables under test.
 pub fn data_volume(target: &Target) -> pgrx::JsonB {
-    let parts: Vec<String> = ["companies", "users", "customers", "customer_matching_keys", "VC Usage",
-                              "customer_events", "customer_conversation_summaries", "customer_metrics"]
-        .iter()
-        .map(|t| format!("'{t}', (SELECT pg_catalog.count(*) FROM {})", target.rel(t)))
-        .collect();
+    let parts: Vec<String> = [
+        "companies",
+        "users",
+        "customers",
+        "customer_matching_keys",
+        "VC Usage",
+        "customer_events",
+        "customer_conversation_summaries",
+        "customer_metrics",
+    ]
+    .iter()
+    .map(|t| format!("'{t}', (SELECT pg_catalog.count(*) FROM {})", target.rel(t)))
+    .collect();
     Spi::get_one::<pgrx::JsonB>(&format!("SELECT pg_catalog.jsonb_build_object({})", parts.join(", ")))
         .expect("data volume")
         .expect("jsonb")

@@ -4,52 +4,55 @@ use pgrx::bgworkers::BackgroundWorker;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-use super::ffi;
-use super::job::{unpack_oids, Flags, Job};
+use crate::errors::SqlError;
+use crate::pg::job::{unpack_oids, Flags, Job};
+use crate::pg::signals;
 use crate::runner::concurrency;
-use crate::runner::run::{self, Mode, Options};
-use crate::pg::subxact::SqlError;
+use crate::runner::mode::Mode;
+use crate::runner::run::{self, Options};
 
 #[pg_guard]
 #[no_mangle]
 pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
-    ffi::install_signal_handlers();
+    signals::install_signal_handlers();
     let (database, login_role) = unpack_oids(arg.value() as u64);
     BackgroundWorker::connect_worker_to_spi_by_oid(
         Some(pg_sys::Oid::from_u32(database)),
         Some(pg_sys::Oid::from_u32(login_role)),
     );
-    let job = Job::decode(BackgroundWorker::get_extra()).unwrap_or_else(|e| error!("pg_perfsuite worker: {e}"));
+    // Invariant: bgw_extra holds what pg::bgworker::launch encoded.
+    let job = Job::decode(BackgroundWorker::get_extra())
+        .unwrap_or_else(|e| crate::errors::internal("reading the worker's job", e));
     match job {
-        Job::Run { s, p, i, r, u, l, f } => {
-            settle_session(u, Some(l));
-            let flags = Flags::from_bits(f);
+        Job::Run { schema, pattern, iterations, seed, role, time_limit_ms, flags } => {
+            settle_session(role, Some(time_limit_ms));
+            let flags = Flags::from_bits(flags);
             run_suite(&Options {
-                target_schema: &s,
-                pattern: &p,
-                iterations: i,
-                seed: r as u64,
+                target_schema: &schema,
+                pattern: &pattern,
+                iterations,
+                seed: seed as u64,
                 allow_existing_data: flags.allow_existing_data,
                 keep_data: flags.keep_data,
                 trust_schema_owners: flags.trust_schema_owners,
             })
         }
-        Job::LoadClient { l, c, n, s, t, d, r, p, u } => {
-            settle_session(u, None);
+        Job::LoadClient { load_id, client, script, schema, transactions, duration_ms, delay_ms, pace_us, role } => {
+            settle_session(role, None);
             crate::load::client::run(&crate::load::client::ClientJob {
-                load_id: l,
-                client: c,
-                script_name: &n,
-                schema: &s,
-                transactions: t,
-                duration: std::time::Duration::from_millis(d.max(0) as u64),
-                start_delay: std::time::Duration::from_millis(r.max(0) as u64),
-                pace: (p > 0).then(|| std::time::Duration::from_micros(p as u64)),
+                load_id,
+                client,
+                script_name: &script,
+                schema: &schema,
+                transactions,
+                duration: std::time::Duration::from_millis(duration_ms.max(0) as u64),
+                start_delay: std::time::Duration::from_millis(delay_ms.max(0) as u64),
+                pace: (pace_us > 0).then(|| std::time::Duration::from_micros(pace_us as u64)),
             })
         }
-        Job::Hold { t, s, u } => {
-            settle_session(u, None);
-            concurrency::hold(&t, &s)
+        Job::Hold { test_id, schema, role } => {
+            settle_session(role, None);
+            concurrency::hold(&test_id, &schema)
         }
     }
 }
@@ -59,12 +62,9 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
 /// and the caller's role when it had SET ROLE (session-wide in this worker).
 fn settle_session(role: u32, time_limit_ms: Option<i32>) {
     Mode::Worker.step(|| {
-        Spi::run(
-            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident(n.nspname) || ', pg_temp', false) \
-               FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
-              WHERE e.extname = 'pg_perfsuite'",
-        )
-        .expect("search_path");
+        let path = format!("pg_catalog, {}, pg_temp", crate::pg::catalog::own_schema_q());
+        Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()])
+            .expect("search_path");
         if let Some(ms) = time_limit_ms {
             Spi::run_with_args(
                 "SELECT pg_catalog.set_config('pg_perfsuite.test_time_limit', $1, false)",
@@ -82,7 +82,13 @@ fn settle_session(role: u32, time_limit_ms: Option<i32>) {
             &[(role as i64).into()],
         )
         .expect("role lookup")
-        .unwrap_or_else(|| error!("pg_perfsuite worker: role {role} no longer exists"));
+        .unwrap_or_else(|| {
+            crate::errors::raise(
+                pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                format!("role {role}, which the run was started as, no longer exists"),
+                None,
+            )
+        });
         Spi::run(&format!("SET ROLE {}", pgrx::spi::quote_identifier(&name))).expect("SET ROLE");
     })
 }
@@ -118,12 +124,12 @@ fn run_suite(opts: &Options) {
     })
     .execute();
     if let Some(err) = failure {
-        let status = if err.sqlstate == "57014" { "cancelled" } else { "failed" };
+        let status = if err.is_cancel() { "cancelled" } else { "failed" };
         Mode::Worker.step(|| {
             Spi::run_with_args(
                 "UPDATE perf_runs SET status = $2, finished_at = pg_catalog.clock_timestamp(), current_test = NULL, \
                         notes = pg_catalog.concat_ws('; ', notes, $3) WHERE run_id = $1",
-                &[run_id.into(), status.into(), format!("{status}: {} ({})", err.message, err.sqlstate).into()],
+                &[run_id.into(), status.into(), format!("{status}: {} ({})", err.message, err.sqlstate()).into()],
             )
             .expect("record run outcome");
         });
@@ -131,7 +137,7 @@ fn run_suite(opts: &Options) {
 }
 
 fn record_failed_start(opts: &Options, launcher: i32, err: &SqlError) {
-    let status = if err.sqlstate == "57014" { "cancelled" } else { "failed" };
+    let status = if err.is_cancel() { "cancelled" } else { "failed" };
     Mode::Worker.step(|| {
         Spi::run_with_args(
             "INSERT INTO perf_runs (pattern, target_schema, status, finished_at, launcher_pid, tests_total, \
@@ -142,7 +148,7 @@ fn record_failed_start(opts: &Options, launcher: i32, err: &SqlError) {
                 opts.target_schema.into(),
                 status.into(),
                 launcher.into(),
-                err.sqlstate.as_str().into(),
+                err.sqlstate().as_str().into(),
                 err.message.as_str().into(),
             ],
         )

@@ -3,9 +3,9 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use super::model::{normalize_sql, Kind, RunAs, TestDef};
-use super::stats::Statistic;
 use crate::errors::raise;
+use crate::suite::model::{normalize_sql, Kind, RunAs, TestDef};
+use crate::suite::stats::Statistic;
 
 /// Enabled tests whose id matches the LIKE `pattern`, in plan order.
 pub fn load(pattern: &str) -> Vec<TestDef> {

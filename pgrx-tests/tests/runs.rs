@@ -1,0 +1,331 @@
+//! Background runs: progress visible to other sessions, waiting callers, refusals,
+//! cancellation, killed workers, the per-test time limit, worker slots, pg_cron, a
+//! worker's start-up error, an operator's background run.
+
+use pg_perfsuite_client_tests::*;
+use std::time::{Duration, Instant};
+
+#[test]
+fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
+    let mut a = connect("bg_full");
+    // A copy of 5.4 where both sessions update the same ten customers: must report blocking.
+    a.batch_execute(
+        "DELETE FROM perf_tests WHERE test_id = '5.4-same';
+         INSERT INTO perf_tests (test_id, scenario, name, kind, target_ms, sql, concurrent_sql)
+         SELECT '5.4-same', 5, 'same company (must block)', 'concurrency', 500, concurrent_sql, concurrent_sql
+           FROM perf_tests WHERE test_id = '5.4'",
+    )
+    .unwrap();
+    let row = a
+        .query_one(
+            "SELECT run_id, status FROM perf_run_all(target_schema => 'bg_full', iterations => 1, wait => false)",
+            &[],
+        )
+        .unwrap();
+    let (run_id, status): (Option<i64>, Option<String>) = (row.get(0), row.get(1));
+    let run_id = run_id.unwrap();
+    assert_eq!(status.as_deref(), Some("running"));
+
+    // Another session watches the run progress, then finish.
+    let mut b = second();
+    let mut seen_partial = false;
+    let (status, done, total) = until("the background run to finish", Duration::from_secs(240), || {
+        let (s, d, t) = run_status(&mut b, run_id);
+        if s == "running" && d > 0 && d < t {
+            seen_partial = true;
+        }
+        (s != "running").then_some((s, d, t))
+    });
+    assert_eq!(status, "completed");
+    assert_eq!((done, total), (31, 31));
+    assert!(seen_partial, "progress was never visible mid-run");
+    let results: Vec<(String, String, String)> = b
+        .query(
+            "SELECT test_id, status, notes FROM performance_test_results WHERE run_id = $1 ORDER BY result_id",
+            &[&run_id],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    // Remove the extra registry row before asserting, so a failure here cannot leak
+    // it into other tests' runs.
+    a.batch_execute("DELETE FROM perf_tests WHERE test_id = '5.4-same'").unwrap();
+    let get = |id: &str| results.iter().find(|r| r.0 == id).unwrap_or_else(|| panic!("{id} missing"));
+    assert_eq!(get("5.4").1, "PASS", "{}", get("5.4").2);
+    assert!(get("5.4").2.contains("held 10 updated rows"), "{}", get("5.4").2);
+    assert_eq!(get("5.4-same").1, "FAIL", "{}", get("5.4-same").2);
+    assert!(get("5.4-same").2.starts_with("blocked"), "{}", get("5.4-same").2);
+    // The plan's load test ran with real clients and has a verdict and its figures
+    // (SKIP, with the reason, on a server without pg_trgm).
+    let (_, l1, l1_notes) = get("L.1");
+    let trgm: bool = b
+        .query_one("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')", &[])
+        .unwrap()
+        .get(0);
+    if trgm {
+        assert!(["PASS", "WARN", "FAIL"].contains(&l1.as_str()), "{l1} {l1_notes}");
+        assert!(l1_notes.starts_with("load test ") && l1_notes.contains(" x 100 transactions"), "{l1_notes}");
+        let load_rows: i64 =
+            b.query_one("SELECT count(*) FROM perf_load_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+        assert_eq!(load_rows, 1);
+    } else {
+        assert_eq!(
+            (l1.as_str(), l1_notes.as_str()),
+            ("SKIP", "SKIP: needs the pg_trgm extension, which this server does not have")
+        );
+    }
+}
+
+#[test]
+fn waiting_caller_gets_rows_and_a_second_run_is_refused() {
+    let mut a = connect("bg_wait");
+    let rows = a
+        .query("SELECT test_id, status FROM perf_run('1.2', target_schema => 'bg_wait', iterations => 1)", &[])
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let status: String = rows[0].get(1);
+    assert!(["PASS", "WARN", "FAIL"].contains(&status.as_str()), "{status}");
+
+    // While one background run works, another is refused, naming it, and changes nothing.
+    let started = a
+        .query_one(
+            "SELECT run_id FROM perf_run('1.%', target_schema => 'bg_wait', iterations => 200, wait => false)",
+            &[],
+        )
+        .unwrap();
+    let run_id: i64 = started.get::<_, Option<i64>>(0).unwrap();
+    let mut b = second();
+    let runs_before: i64 = b.query_one("SELECT count(*) FROM perf_runs", &[]).unwrap().get(0);
+    let err = b.query("SELECT * FROM perf_run('1.2', target_schema => 'bg_wait')", &[]).unwrap_err();
+    let db = err.as_db_error().expect("a database error");
+    assert_eq!(db.code().code(), "55006");
+    assert!(db.message().contains(&format!("run {run_id} is already in progress")), "{}", db.message());
+    let runs_after: i64 = b.query_one("SELECT count(*) FROM perf_runs", &[]).unwrap().get(0);
+    assert_eq!(runs_before, runs_after);
+    until("the run to end", Duration::from_secs(120), || (run_status(&mut b, run_id).0 != "running").then_some(()));
+}
+
+/// A generation far too large to finish is stopped by statement_timeout within a
+/// batch or two, and its transaction leaves nothing behind (nor the replica setting
+/// the batched foreign-key checks use).
+#[test]
+fn generator_is_cancellable_and_leaves_nothing() {
+    let mut a = connect("gen_cancel");
+    a.batch_execute(
+        "SELECT perf_install_schema('gen_cancel');
+         INSERT INTO gen_cancel.companies (id, name) VALUES ('aaaaaaaa-0000-0000-0000-0000000000c1', 'C');
+         INSERT INTO gen_cancel.users (id, email, company_id) VALUES ('bbbbbbbb-0000-0000-0000-0000000000c1', 'c@c', 'aaaaaaaa-0000-0000-0000-0000000000c1');
+         SET statement_timeout = '700ms'",
+    )
+    .unwrap();
+    let start = Instant::now();
+    // Two million customers: minutes of work at any speed this suite runs at.
+    let err = a
+        .query(
+            "SELECT generate_test_customers('aaaaaaaa-0000-0000-0000-0000000000c1', 2000000, 'bbbbbbbb-0000-0000-0000-0000000000c1', 1, 'gen_cancel')",
+            &[],
+        )
+        .unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("57014"), "{err}");
+    assert!(took < Duration::from_secs(30), "cancel took {took:?}");
+    a.batch_execute("RESET statement_timeout").unwrap();
+    let left: i64 = a
+        .query_one(
+            "SELECT (SELECT count(*) FROM gen_cancel.customers) + (SELECT count(*) FROM gen_cancel.\"VC Usage\")
+                  + (SELECT count(*) FROM gen_cancel.customer_events) + (SELECT count(*) FROM gen_cancel.customer_matching_keys)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    let role: String = a.query_one("SHOW session_replication_role", &[]).unwrap().get(0);
+    assert_eq!(role, "origin");
+    a.batch_execute("DROP SCHEMA gen_cancel CASCADE").unwrap();
+}
+
+#[test]
+fn cancelling_the_caller_cancels_the_run() {
+    let mut a = connect("bg_cancel");
+    a.batch_execute("SET statement_timeout = '1500ms'").unwrap();
+    let err = a.query("SELECT * FROM perf_run_all(target_schema => 'bg_cancel', iterations => 500)", &[]).unwrap_err();
+    assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("57014"), "{err}");
+    a.batch_execute("RESET statement_timeout").unwrap();
+    let mut b = second();
+    let run_id: i64 =
+        b.query_one("SELECT max(run_id) FROM perf_runs WHERE target_schema = 'bg_cancel'", &[]).unwrap().get(0);
+    let status = until("the worker to record the cancellation", Duration::from_secs(60), || {
+        let s = run_status(&mut b, run_id).0;
+        (s != "running").then_some(s)
+    });
+    assert_eq!(status, "cancelled");
+    let notes: String = b.query_one("SELECT notes FROM perf_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+    assert!(notes.contains("57014"), "{notes}");
+}
+
+#[test]
+fn a_killed_worker_leaves_an_aborted_run_with_its_results() {
+    let mut a = connect("bg_kill");
+    let row = a
+        .query_one(
+            "SELECT run_id FROM perf_run('1.%', target_schema => 'bg_kill', iterations => 5000, wait => false)",
+            &[],
+        )
+        .unwrap();
+    let run_id: i64 = row.get::<_, Option<i64>>(0).unwrap();
+    let mut b = second();
+    // Let it record at least one result, then kill its process.
+    until("a first result", Duration::from_secs(120), || (run_status(&mut b, run_id).1 > 0).then_some(()));
+    let pid: i32 = b.query_one("SELECT backend_pid FROM perf_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+    b.batch_execute(&format!("SELECT pg_terminate_backend({pid})")).unwrap();
+    let status = until("the run to show aborted", Duration::from_secs(30), || {
+        let s = run_status(&mut b, run_id).0;
+        (s == "aborted").then_some(s)
+    });
+    assert_eq!(status, "aborted");
+    // The next run marks it so in the table for good; recorded results stay.
+    a.query("SELECT * FROM perf_run('1.2', target_schema => 'bg_kill', iterations => 1)", &[]).unwrap();
+    let (s, kept): (String, i64) = {
+        let r = b
+            .query_one(
+                "SELECT status, (SELECT count(*) FROM performance_test_results WHERE run_id = $1) FROM perf_runs WHERE run_id = $1",
+                &[&run_id],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(s, "aborted");
+    assert!(kept >= 1);
+}
+
+#[test]
+fn the_per_test_time_limit_stops_a_runaway_test_and_the_run_goes_on() {
+    let mut a = connect("bg_limit");
+    a.batch_execute(
+        "DELETE FROM perf_tests WHERE test_id LIKE 'x.limit%';
+         INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations, warmup)
+         VALUES ('x.limit1', 9, 'runaway', 'timed_query', 'SELECT pg_sleep(5)', 10, 1, 0),
+                ('x.limit2', 9, 'after it', 'timed_query', 'SELECT 1', 10, 1, 0);
+         SET pg_perfsuite.test_time_limit = '300ms'",
+    )
+    .unwrap();
+    let rows =
+        a.query("SELECT test_id, status, notes FROM perf_run('x.limit%', target_schema => 'bg_limit')", &[]).unwrap();
+    let got: Vec<(String, String, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    a.batch_execute("DELETE FROM perf_tests WHERE test_id LIKE 'x.limit%'; RESET pg_perfsuite.test_time_limit")
+        .unwrap();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].1, "ERROR", "{got:?}");
+    assert!(got[0].2.contains("57014") && got[0].2.contains("statement timeout"), "{got:?}");
+    assert_eq!(got[1].1, "PASS", "the run goes on after the limit fired: {got:?}");
+}
+
+#[test]
+fn no_free_worker_slot_is_a_clear_error_not_a_hang() {
+    let mut a = connect("bg_slots");
+    committed_environment(&mut a, "bg_slots");
+    let free: i64 = a.query_one("SELECT perf_free_worker_slots()", &[]).unwrap().get(0);
+    // Another session fills every free slot with load clients for a while.
+    let mut b = second();
+    let b_pid: i32 = b.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    let filler = std::thread::spawn(move || {
+        b.query(
+            &format!("SELECT * FROM perf_load_test(clients => {free}, duration => '60 seconds', script => 'plan-list', target_schema => 'bg_slots')"),
+            &[],
+        )
+    });
+    until("the slots to fill", Duration::from_secs(30), || {
+        let n: i64 = a.query_one("SELECT perf_free_worker_slots()", &[]).unwrap().get(0);
+        (n <= 0).then_some(())
+    });
+    let err = a.query("SELECT * FROM perf_run('1.2', target_schema => 'bg_slots')", &[]).unwrap_err();
+    a.batch_execute(&format!("SELECT pg_cancel_backend({b_pid})")).unwrap();
+    let _ = filler.join();
+    let db = err.as_db_error().expect("a database error");
+    assert_eq!(db.code().code(), "53400", "{}", db.message());
+    assert!(db.message().contains("max_worker_processes"), "{}", db.message());
+    assert!(db.hint().unwrap_or("").contains("background => false"), "{:?}", db.hint());
+}
+
+/// Runs where the server preloads pg_cron (the PostgreSQL 15 test cluster; the other
+/// versions used here have no pg_cron).
+#[test]
+fn pg_cron_runs_the_scheduled_plan() {
+    let mut a = connect("bg_cron");
+    let preloaded: bool = a
+        .query_one("SELECT 'pg_cron' = ANY(string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))", &[])
+        .unwrap()
+        .get(0);
+    if !preloaded {
+        eprintln!("pg_cron_runs_the_scheduled_plan: skipped, pg_cron is not preloaded on this server");
+        return;
+    }
+    a.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_cron").unwrap();
+    let job: i64 =
+        a.query_one("SELECT perf_schedule('* * * * *', 'perf_test_job', '1.2', 'bg_cron', 1)", &[]).unwrap().get(0);
+    let again: i64 =
+        a.query_one("SELECT perf_schedule('* * * * *', 'perf_test_job', '1.2', 'bg_cron', 1)", &[]).unwrap().get(0);
+    assert_eq!(job, again, "scheduling the same name again updates the job");
+    let (status, origin) = until("pg_cron to start a run (minute granularity)", Duration::from_secs(150), || {
+        a.query_opt(
+            "SELECT status, coalesce(origin, '') FROM perf_runs WHERE target_schema = 'bg_cron' AND status <> 'running' ORDER BY run_id DESC LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+    });
+    assert_eq!(status, "completed");
+    assert!(origin.contains("pg_cron"), "run origin {origin:?}");
+    assert!(a.query_one("SELECT perf_unschedule('perf_test_job')", &[]).unwrap().get::<_, bool>(0));
+    assert!(!a.query_one("SELECT perf_unschedule('perf_test_job')", &[]).unwrap().get::<_, bool>(0));
+}
+
+/// A worker that fails at start-up reports its own SQLSTATE and message to the
+/// caller: here the target schema exists only in the caller's open transaction,
+/// so the caller's checks pass and the worker's fail with 3F000.
+#[test]
+fn a_worker_failing_at_start_reports_its_own_error() {
+    let mut a = connect("sec_start");
+    let mut t = a.transaction().unwrap();
+    t.batch_execute("CREATE SCHEMA sec_start_uncommitted").unwrap();
+    let e = t
+        .query("SELECT * FROM perf_run('1.2', target_schema => 'sec_start_uncommitted', iterations => 1)", &[])
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "3F000", "{e}");
+    let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    assert!(message.contains("target_schema \"sec_start_uncommitted\" does not exist"), "{message}");
+    t.rollback().unwrap();
+    a.batch_execute("DROP SCHEMA sec_start CASCADE").unwrap();
+}
+
+/// A login role that is not a superuser, after perf_grant_operator and with a schema
+/// of its own, runs scenario 1 in the background: its worker connects as that role.
+#[test]
+fn an_operator_role_runs_in_the_background() {
+    let mut a = connect("opbg");
+    let mut op = login_operator(&mut a, "perf_op_bg", "opbg");
+    let rows: Vec<String> = op
+        .query("SELECT test_id || ' ' || status FROM perf_run('1.%', target_schema => 'opbg', iterations => 2)", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rows, ["1.1 PASS", "1.2 PASS", "1.3 PASS"]);
+    let (by, backend): (String, String) = {
+        let r = a
+            .query_one(
+                "SELECT run_by::text, coalesce(origin, '') FROM perf_runs WHERE target_schema = 'opbg' ORDER BY run_id DESC LIMIT 1",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(by, "perf_op_bg", "origin {backend}");
+    drop(op);
+    a.batch_execute(
+        "DROP SCHEMA opbg CASCADE; SELECT * FROM perf_revoke_operator('perf_op_bg');
+         DROP OWNED BY perf_op_bg; DROP ROLE perf_op_bg",
+    )
+    .unwrap();
+}

@@ -1,0 +1,65 @@
+-- Everything a report needs, as one JSON document, in one statement (one snapshot).
+-- $1: the run (NULL: the latest). No such run: no row at all.
+WITH r AS (
+    SELECT * FROM perf_runs WHERE run_id = coalesce($1, (SELECT pg_catalog.max(run_id) FROM perf_runs))
+), prev AS (
+    SELECT p.run_id, p.started_at FROM perf_runs p, r
+     WHERE p.run_id < r.run_id AND p.status = 'completed'
+       AND p.pattern = r.pattern AND p.target_schema = r.target_schema
+     ORDER BY p.run_id DESC LIMIT 1
+), recent AS (
+    SELECT p.run_id FROM perf_runs p, r
+     WHERE p.run_id <= r.run_id AND p.status = 'completed'
+       AND p.pattern = r.pattern AND p.target_schema = r.target_schema
+     ORDER BY p.run_id DESC LIMIT 20
+), db AS (
+    SELECT blks_hit, blks_read FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()
+)
+SELECT pg_catalog.jsonb_build_object(
+  'run', (SELECT pg_catalog.jsonb_build_object(
+            'run_id', run_id, 'started_at', pg_catalog.date_trunc('second', started_at)::text,
+            'finished_at', pg_catalog.date_trunc('second', finished_at)::text, 'status', status, 'overall', overall,
+            'pattern', pattern, 'target_schema', target_schema, 'run_by', run_by, 'origin', origin,
+            'pg_version', pg_version, 'settings', coalesce(settings, '{}'), 'data_volume', coalesce(data_volume, '{}'),
+            'database', pg_catalog.current_database(),
+            'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(pg_catalog.current_database())),
+            'notes', notes, 'cache_state', cache_state, 'stat_statements', stat_statements,
+            'top_statements', coalesce(top_statements, '[]'),
+            'worker_slots_free', worker_slots_free, 'index_bytes_start', index_bytes_start,
+            'index_bytes_end', index_bytes_end,
+            'monitoring', (SELECT CASE WHEN pg_catalog.count(*) > 0 THEN pg_catalog.jsonb_build_object(
+                               'samples', pg_catalog.count(*), 'max_lock_waits', pg_catalog.max(lock_waits), 'max_slow_queries', pg_catalog.max(slow_queries),
+                               'min_cache_hit_ratio', pg_catalog.min(cache_hit_ratio), 'cpu_peak_pct', pg_catalog.max(cpu_busy_pct),
+                               'mem_peak_pct', pg_catalog.max(mem_used_pct), 'max_connections_used', pg_catalog.max(connections),
+                               'max_connections', pg_catalog.current_setting('max_connections')::int,
+                               'blocks_read_peak_per_s', pg_catalog.max(blocks_read_per_s),
+                               'disk_read_peak_kbs', pg_catalog.max(disk_read_kbs), 'disk_write_peak_kbs', pg_catalog.max(disk_write_kbs)) END
+                             FROM perf_snapshots s WHERE s.run_id = r.run_id)) FROM r),
+  'results', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'test_id', x.test_id, 'name', coalesce(t.name, x.test_name::text), 'scenario', t.scenario,
+            'kind', t.kind, 'query_type', x.query_type, 'run_as', t.run_as, 'compare_to', t.compare_to,
+            'records', t.records, 'statistic', x.statistic, 'target_ms', x.target_ms,
+            'acceptable_ms', x.acceptable_ms, 'measured_ms', x.execution_time_ms, 'status', coalesce(x.status, 'SKIP'),
+            'notes', x.notes, 'iterations', x.iterations, 'min_ms', x.min_ms, 'p50_ms', x.p50_ms,
+            'p95_ms', x.p95_ms, 'p99_ms', x.p99_ms, 'max_ms', x.max_ms,
+            'shared_hit_blocks', x.shared_hit_blocks, 'shared_read_blocks', x.shared_read_blocks,
+            'temp_blocks', x.temp_blocks, 'work_mem_kb', x.work_mem_kb, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
+            'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan,
+            'sql', coalesce(t.explain_sql, t.sql), 'author', t.author)
+            ORDER BY x.result_id), '[]')
+            FROM performance_test_results x LEFT JOIN perf_tests t USING (test_id)
+           WHERE x.run_id = (SELECT run_id FROM r)),
+  'previous', (SELECT pg_catalog.jsonb_build_object('run_id', p.run_id, 'started_at', p.started_at::text,
+            'measured', coalesce((SELECT pg_catalog.jsonb_object_agg(test_id, execution_time_ms) FROM performance_test_results
+                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms IS NOT NULL), '{}'))
+            FROM prev p),
+  'history', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('run_id', h.run_id, 'test_id', h.test_id,
+                                                            'measured_ms', h.execution_time_ms) ORDER BY h.run_id), '[]')
+            FROM performance_test_results h
+           WHERE h.run_id IN (SELECT run_id FROM recent) AND h.target_ms IS NOT NULL
+             AND h.execution_time_ms IS NOT NULL AND h.test_id IS NOT NULL),
+  'health', pg_catalog.jsonb_build_object(
+            'cache_hit_ratio', (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) FROM db),
+            'blocks_read', (SELECT blks_read FROM db),
+            'hypopg', EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'hypopg'))
+) FROM r

@@ -1,0 +1,3 @@
+//! Who may use pg_perfsuite besides superusers: operators (see README, Security).
+
+pub mod operators;
