@@ -2,7 +2,7 @@
 //! cancellation.
 
 use pg_perfsuite_client_tests::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn load_test_runs_clients_and_records_percentiles() {

@@ -2,6 +2,7 @@
 //! run as roles the test creates, each failing if the attack works.
 
 use pg_perfsuite_client_tests::*;
+use postgres::Client;
 use std::time::{Duration, Instant};
 
 /// An operator's load script and an operator's test, run in the background by a

@@ -64,6 +64,8 @@ fn check_timing(clients: i32, transactions: i32, duration: Duration, ramp_up: Du
 /// prints a progress line per second; returns the summary (also in perf_load_runs).
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
+// pgrx reads the result columns from this signature (name!), so it cannot be a type alias.
+#[allow(clippy::type_complexity)]
 #[allow(clippy::too_many_arguments)]
 fn perf_load_test(
     clients: default!(Option<i32>, "10"),
@@ -107,11 +109,10 @@ fn perf_load_test(
     crate::sut::install::check(schema, crate::gucs::trust_schema_owners());
     crate::runner::follow::require_read_committed();
     let ramp_up = millis(ramp_up, "ramp_up");
-    let rate = rate.map(|r| {
+    let rate = rate.inspect(|&r| {
         if !(r.is_finite() && r > 0.0 && r <= 1_000_000.0) {
             bad_argument(format!("rate must be between 0 and 1000000 transactions per second (got {r})"), None);
         }
-        r
     });
     check_timing(clients, transactions, duration_ms, ramp_up, rate);
     let opts = LoadOptions {

@@ -109,6 +109,8 @@ fn options<'a>(
 /// (results survive failures; other sessions see progress) while this call waits.
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
+// pgrx reads the result columns from this signature (name!), so it cannot be a type alias.
+#[allow(clippy::type_complexity)]
 fn perf_run_all(
     target_schema: default!(Option<&str>, "'public'"),
     iterations: default!(Option<i32>, "NULL"),
@@ -135,6 +137,8 @@ fn perf_run_all(
 /// Run the tests whose id matches a LIKE pattern ('1.%' for scenario 1, '2.1' for one test).
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
+// pgrx reads the result columns from this signature (name!), so it cannot be a type alias.
+#[allow(clippy::type_complexity)]
 fn perf_run(
     pattern: Option<&str>,
     target_schema: default!(Option<&str>, "'public'"),

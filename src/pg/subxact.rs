@@ -6,7 +6,6 @@
 //! the only module that starts or ends subtransactions.
 
 use pgrx::pg_sys;
-use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use std::panic::AssertUnwindSafe;
 
@@ -49,9 +48,11 @@ pub fn in_subtransaction<T>(on_success: OnSuccess, work: impl FnOnce() -> T) -> 
     }
 
     let work = AssertUnwindSafe(work);
+    // The caught error is large, but it lives only until it is turned into a SqlError below.
+    #[allow(clippy::result_large_err)]
     let outcome = PgTryBuilder::new(move || Ok(work())).catch_others(Err).execute();
 
-    let finish_ok = matches!(outcome, Ok(_)) && on_success == OnSuccess::Commit;
+    let finish_ok = outcome.is_ok() && on_success == OnSuccess::Commit;
     // SAFETY: the subtransaction begun above is still the current one: `work` ran to
     // completion or its error was caught (pgrx already flushed the error state).
     unsafe {

@@ -414,11 +414,13 @@ mod tests {
 
     #[test]
     fn cache_trigger_metrics_errors_and_assertions() {
-        let mut data = ReportData::default();
-        data.health = Health {
-            cache_hit_ratio: Some(0.90),
-            blocks_read: Some(50_000),
-            metrics_missing: Some(0),
+        let mut data = ReportData {
+            health: Health {
+                cache_hit_ratio: Some(0.90),
+                blocks_read: Some(50_000),
+                metrics_missing: Some(0),
+                ..Default::default()
+            },
             ..Default::default()
         };
         data.run.settings.insert("shared_buffers".into(), "16384 8kB".into());

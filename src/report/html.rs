@@ -314,14 +314,8 @@ mod tests {
         data.run.database_size = EVIL.into();
         data.run.status = EVIL.into();
         data.run.overall = Some(EVIL.into());
-        data.history = (1..=3)
-            .map(|k| HistoryPoint {
-                run_id: k,
-                test_id: format!("1.1{EVIL}"),
-                measured_ms: k as f64,
-                ..Default::default()
-            })
-            .collect();
+        data.history =
+            (1..=3).map(|k| HistoryPoint { run_id: k, test_id: format!("1.1{EVIL}"), measured_ms: k as f64 }).collect();
         let recs = vec![Recommendation {
             kind: "error",
             test_id: Some(EVIL.into()),

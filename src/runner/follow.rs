@@ -81,7 +81,7 @@ fn raise_failed_start(run_id: i64) {
     )
     .unwrap_or((None, None));
     if let (Some(state), Some(message)) = (state, message) {
-        SqlError::new(crate::errors::code_of(&state), message).raise();
+        crate::errors::SqlError::new(crate::errors::code_of(&state), message).raise();
     }
 }
 

@@ -62,10 +62,7 @@ mod tests {
              INSERT INTO customers (company_id, customer_name, deleted_at) VALUES ('{COMPANY_A}', 'a-deleted', now());
              INSERT INTO customers (company_id, customer_name) SELECT '{COMPANY_B}', 'b' || i FROM generate_series(1, 3) i;"
         ));
-        assert_eq!(
-            one::<bool>("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'perfsuite_tenant'"),
-            false
-        );
+        assert!(!one::<bool>("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'perfsuite_tenant'"),);
         run(&format!(
             "SELECT set_config('app.current_company_id', '{COMPANY_A}', true); SET LOCAL ROLE perfsuite_tenant"
         ));
