@@ -75,16 +75,13 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
     let mut results: Vec<TestResult> = Vec::with_capacity(tests.len());
     let mut notes = Vec::new();
     // The plan's test environment first; if it cannot be built, no test can run.
-    let env_error =
-        mode.step(|| match in_subtransaction(OnSuccess::Commit, || setup::environment(target, opts.seed)) {
-            Ok(note) => {
-                notice!("{note}");
-                notes.push(note);
-                record::record_index_bytes(run_id, "index_bytes_start", record::index_bytes(target));
-                None
-            }
-            Err(e) => Some(SqlError { message: format!("environment setup failed: {}", e.message), ..e }),
-        });
+    let env_error = mode.step(|| {
+        let built = prepared("environment setup", &mut notes, || setup::environment(target, opts.seed));
+        if built.is_none() {
+            record::record_index_bytes(run_id, "index_bytes_start", record::index_bytes(target));
+        }
+        built
+    });
     // Then the plan's pre-test checklist, in its order: data generated, then statistics
     // reset, so pg_stat_statements sees the tests and not the data generation.
     mode.step(|| record::pre_test_checklist(run_id));
@@ -98,49 +95,12 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
             // into ERROR results.
             if scenario != Some(t.scenario) {
                 scenario = Some(t.scenario);
-                setup_error = match &env_error {
-                    Some(e) => Some(e.clone()),
-                    None => match in_subtransaction(OnSuccess::Commit, || setup::prepare(t.scenario, target)) {
-                        Ok(note) => {
-                            if !note.is_empty() {
-                                notice!("{note}");
-                                notes.push(note);
-                            }
-                            None
-                        }
-                        Err(e) => Some(SqlError {
-                            message: format!("scenario {} setup failed: {}", t.scenario, e.message),
-                            ..e
-                        }),
-                    },
-                };
+                setup_error = env_error.clone().or_else(|| {
+                    let what = format!("scenario {} setup", t.scenario);
+                    prepared(&what, &mut notes, || setup::prepare(t.scenario, target))
+                });
             }
-            let mut result = match &setup_error {
-                Some(e) => {
-                    let mut r = TestResult::for_test(run_id, t);
-                    r.set_error(&e.sqlstate(), &e.message);
-                    r
-                }
-                // The whole test in a subtransaction of its own: whatever escapes it
-                // (its time limit firing anywhere, an error outside its measured part)
-                // ends this test as ERROR and the run goes on.
-                None => timelimit::with_test_time_limit(mode == Mode::Worker, || {
-                    in_subtransaction(OnSuccess::Commit, || test::run_test(run_id, t, target, opts.iterations, mode))
-                })
-                .unwrap_or_else(|e| {
-                    let mut r = TestResult::for_test(run_id, t);
-                    r.set_error(&e.sqlstate(), &e.message);
-                    r
-                }),
-            };
-            if let Some(other) = &t.compare_to {
-                if let Some(note) = compare_note(&result, other, &results) {
-                    result.notes = Some(format!("{}; {note}", result.notes.unwrap_or_default()));
-                }
-                if t.kind == Kind::SingleTenant {
-                    judge_degradation(&mut result, other, &results);
-                }
-            }
+            let result = one_test(run_id, t, target, opts, mode, setup_error.as_ref(), &results);
             record::insert_result(&result);
             if mode == Mode::Session {
                 notice!("{} {}: {}", result.status, result.test_name, result.notes.as_deref().unwrap_or(""));
@@ -149,13 +109,70 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
         });
         results.push(result);
     }
+    finish(run_id, target, opts, mode, &results, &notes);
+    results
+}
+
+/// Run a preparation step in a subtransaction of its own; its note (if any) is kept,
+/// its error returned as "<what> failed: ...".
+fn prepared(what: &str, notes: &mut Vec<String>, step: impl FnOnce() -> String) -> Option<SqlError> {
+    match in_subtransaction(OnSuccess::Commit, step) {
+        Ok(note) => {
+            if !note.is_empty() {
+                notice!("{note}");
+                notes.push(note);
+            }
+            None
+        }
+        Err(e) => Some(SqlError { message: format!("{what} failed: {}", e.message), ..e }),
+    }
+}
+
+/// One test's judged result: ERROR when its scenario could not be set up; otherwise
+/// the whole test in a subtransaction of its own, so whatever escapes it (its time
+/// limit firing anywhere, an error outside its measured part) ends this test as ERROR
+/// and the run goes on. Then compared with the earlier test it names, if any.
+fn one_test(
+    run_id: i64,
+    t: &TestDef,
+    target: &sut::Target,
+    opts: &Options,
+    mode: Mode,
+    setup_error: Option<&SqlError>,
+    earlier: &[TestResult],
+) -> TestResult {
+    let as_error = |e: &SqlError| {
+        let mut r = TestResult::for_test(run_id, t);
+        r.set_error(&e.sqlstate(), &e.message);
+        r
+    };
+    let mut result = match setup_error {
+        Some(e) => as_error(e),
+        None => timelimit::with_test_time_limit(mode == Mode::Worker, || {
+            in_subtransaction(OnSuccess::Commit, || test::run_test(run_id, t, target, opts.iterations, mode))
+        })
+        .unwrap_or_else(|e| as_error(&e)),
+    };
+    if let Some(other) = &t.compare_to {
+        if let Some(note) = compare_note(&result, other, earlier) {
+            result.notes = Some(format!("{}; {note}", result.notes.unwrap_or_default()));
+        }
+        if t.kind == Kind::SingleTenant {
+            judge_degradation(&mut result, other, earlier);
+        }
+    }
+    result
+}
+
+/// The post-test checklist: index growth, query statistics, the run's summary, and the
+/// test data removed when pg_perfsuite.keep_data is off.
+fn finish(run_id: i64, target: &sut::Target, opts: &Options, mode: Mode, results: &[TestResult], notes: &[String]) {
     mode.step(|| {
         record::record_index_bytes(run_id, "index_bytes_end", record::index_bytes(target));
         record::record_top_statements(run_id);
-        record::finish_run(run_id, &results, record::data_volume(target), &notes.join("; "))
+        record::finish_run(run_id, results, record::data_volume(target), &notes.join("; "))
     });
     if !opts.keep_data {
-        // The post-test checklist's "clean up test data", when asked for.
         mode.step(|| {
             let removed = crate::runner::cleanup::cleanup(target);
             let customers = removed.iter().find(|(t, _)| t == "customers").map(|(_, n)| *n).unwrap_or(0);
@@ -164,7 +181,6 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
             record::append_note(run_id, &note);
         });
     }
-    results
 }
 
 /// A single-tenant measurement is judged by how much slower the same query is among

@@ -16,6 +16,9 @@ mod tests {
 
     /// A role that is not a superuser, made an operator (NOLOGIN: the test SETs ROLE to it).
     fn operator(role: &str) {
+        // Granting changes the ACLs of the extension's objects: concurrent tests doing
+        // the same would deadlock on those catalog rows, so they take turns.
+        serialize_runs();
         run(&format!("CREATE ROLE {role} NOLOGIN NOSUPERUSER; SELECT * FROM perf_grant_operator('{role}')"));
     }
 
