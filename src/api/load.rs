@@ -127,29 +127,20 @@ fn perf_load_test(
         run_id: None,
     };
     let out = coordinator::run(&opts);
-    let row = Spi::connect(|c| {
-        let t = c.select(
-            "SELECT load_id, clients, transactions, failed, tps, lat_avg_ms, lat_p50_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, \
-                    over_limit_pct FROM perf_load_runs WHERE load_id = $1",
-            None,
-            &[out.load_id.into()],
-        )?;
-        let r = t.first();
-        Ok::<_, pgrx::spi::Error>((
-            r.get(1)?.unwrap_or(0),
-            r.get(2)?.unwrap_or(0),
-            r.get(3)?.unwrap_or(0),
-            r.get(4)?.unwrap_or(0),
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-            r.get(9)?,
-            r.get(10)?,
-            r.get(11)?,
-        ))
-    })
-    .expect("perf_load_runs");
+    let r = crate::store::load::summary(out.load_id);
+    let row = (
+        out.load_id,
+        r.clients,
+        r.transactions,
+        r.failed,
+        r.tps,
+        r.avg_ms,
+        r.p50_ms,
+        r.p95_ms,
+        r.p99_ms,
+        r.max_ms,
+        r.over_limit_pct,
+    );
     TableIterator::new(std::iter::once(row))
 }
 

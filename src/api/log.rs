@@ -11,10 +11,5 @@ fn log_performance_test(
     p_rows_returned: Option<i32>,
     p_notes: default!(Option<&str>, "NULL"),
 ) {
-    Spi::run_with_args(
-        "INSERT INTO performance_test_results (test_name, query_type, execution_time_ms, rows_returned, notes) \
-         VALUES ($1, $2, $3, $4, $5)",
-        &[p_test_name.into(), p_query_type.into(), p_execution_time_ms.into(), p_rows_returned.into(), p_notes.into()],
-    )
-    .unwrap_or_else(|e| crate::errors::internal("recording the result", e));
+    crate::store::runs::log_result(p_test_name, p_query_type, p_execution_time_ms, p_rows_returned, p_notes);
 }

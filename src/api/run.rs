@@ -8,33 +8,7 @@ use crate::runner::lock;
 use crate::runner::mode::Mode;
 use crate::runner::run::{self, Options};
 
-type Row = (
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<f64>,
-    Option<f64>,
-    Option<String>,
-    Option<String>,
-);
-
-/// The rows a run returns: one per test, from the results table.
-fn rows_of_run(run_id: i64) -> Vec<Row> {
-    Spi::connect_mut(|c| {
-        c.update(
-            "SELECT r.run_id, r.test_id, coalesce(t.name, r.test_name::text), r.statistic, r.target_ms::float8, \
-                    r.execution_time_ms::float8, r.status, r.notes \
-               FROM performance_test_results r LEFT JOIN perf_tests t USING (test_id) \
-              WHERE r.run_id = $1 ORDER BY r.result_id",
-            None,
-            &[run_id.into()],
-        )?
-        .map(|r| Ok((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))
-        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
-    })
-    .expect("results of run")
-}
+use crate::store::runs::{rows_of_run, RunRow as Row};
 
 /// Shared body of perf_run_all / perf_run.
 fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) -> Vec<Row> {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::script::{self, Statement};
 use crate::errors::{bad_argument, raise, SqlError};
 use crate::pg::catalog::{extension_schema_q, own_schema_q};
+use crate::store::load as store;
 use pgrx::PgSqlErrorCode as Code;
 
 /// What one client is asked to do (from its Job).
@@ -40,19 +41,14 @@ struct Sample {
 }
 
 fn load_script(name: &str) -> (Vec<Statement>, serde_json::Value) {
-    let (text, vars) = Spi::get_two_with_args::<String, pgrx::JsonB>(
-        "SELECT script, variables FROM perf_load_scripts WHERE name = $1",
-        &[name.into()],
-    )
-    .expect("perf_load_scripts");
     // Checked by the coordinator before the clients start; a script deleted or
     // changed since then is the user's doing and gets a clear error.
-    let text = text.unwrap_or_else(|| {
+    let script = store::script(name).unwrap_or_else(|| {
         raise(Code::ERRCODE_UNDEFINED_OBJECT, format!("load script \"{name}\" does not exist (any more)"), None)
     });
     let statements =
-        script::parse(&text).unwrap_or_else(|e| bad_argument(format!("load script \"{name}\": {e}"), None));
-    (statements, vars.map(|j| j.0).unwrap_or(serde_json::Value::Null))
+        script::parse(&script.text).unwrap_or_else(|e| bad_argument(format!("load script \"{name}\": {e}"), None));
+    (statements, script.variables)
 }
 
 fn prepare(statements: &[Statement]) -> Vec<OwnedPreparedStatement> {
@@ -69,16 +65,7 @@ fn prepare(statements: &[Statement]) -> Vec<OwnedPreparedStatement> {
 }
 
 fn report_progress(job: &ClientJob, done: i64, failed: i64, status: &str, error: Option<&str>) {
-    BackgroundWorker::transaction(|| {
-        Spi::run_with_args(
-            "INSERT INTO perf_load_clients (load_id, client, pid, done, failed, status, error, updated_at) \
-             VALUES ($1, $2, pg_catalog.pg_backend_pid(), $3, $4, $5, $6, pg_catalog.clock_timestamp()) \
-             ON CONFLICT (load_id, client) DO UPDATE SET done = $3, failed = $4, status = $5, \
-                    error = coalesce($6, perf_load_clients.error), updated_at = pg_catalog.clock_timestamp()",
-            &[job.load_id.into(), job.client.into(), done.into(), failed.into(), status.into(), error.into()],
-        )
-        .expect("perf_load_clients");
-    });
+    BackgroundWorker::transaction(|| store::report_client(job.load_id, job.client, done, failed, status, error));
 }
 
 pub fn run(job: &ClientJob) {
@@ -182,23 +169,19 @@ pub fn run(job: &ClientJob) {
 
 fn write_results(job: &ClientJob, samples: &[Sample], statements: &[Statement], per_statement: &[(i64, f64)]) {
     BackgroundWorker::transaction(|| {
-        let offsets: Vec<f64> = samples.iter().map(|s| s.offset_ms).collect();
-        let latencies: Vec<f64> = samples.iter().map(|s| s.latency_ms).collect();
-        let oks: Vec<bool> = samples.iter().map(|s| s.ok).collect();
-        Spi::run_with_args(
-            "INSERT INTO perf_load_samples (load_id, client, txn, offset_ms, latency_ms, ok) \
-             SELECT $1, $2, t.n, t.o, t.l, t.k FROM ROWS FROM (pg_catalog.unnest($3::float8[]), pg_catalog.unnest($4::float8[]), pg_catalog.unnest($5::bool[])) WITH ORDINALITY AS t(o, l, k, n)",
-            &[job.load_id.into(), job.client.into(), offsets.into(), latencies.into(), oks.into()],
-        )
-        .expect("perf_load_samples");
-        let sqls: Vec<String> = statements.iter().map(|s| s.sql.clone()).collect();
-        let calls: Vec<i64> = per_statement.iter().map(|p| p.0).collect();
-        let total: Vec<f64> = per_statement.iter().map(|p| p.1).collect();
-        Spi::run_with_args(
-            "INSERT INTO perf_load_statements (load_id, client, statement_no, sql, calls, total_ms) \
-             SELECT $1, $2, t.n, t.s, t.c, t.m FROM ROWS FROM (pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::int8[]), pg_catalog.unnest($5::float8[])) WITH ORDINALITY AS t(s, c, m, n)",
-            &[job.load_id.into(), job.client.into(), sqls.into(), calls.into(), total.into()],
-        )
-        .expect("perf_load_statements");
+        store::write_samples(
+            job.load_id,
+            job.client,
+            samples.iter().map(|s| s.offset_ms).collect(),
+            samples.iter().map(|s| s.latency_ms).collect(),
+            samples.iter().map(|s| s.ok).collect(),
+        );
+        store::write_statements(
+            job.load_id,
+            job.client,
+            statements.iter().map(|s| s.sql.clone()).collect(),
+            per_statement.iter().map(|p| p.0).collect(),
+            per_statement.iter().map(|p| p.1).collect(),
+        );
     });
 }

@@ -15,6 +15,7 @@ use crate::errors::{bad_argument, raise};
 use crate::pg::job::Job;
 use crate::pg::roles::{self, Decision};
 use crate::pg::{bgworker as launch, signals};
+use crate::store::load as store;
 
 pub struct LoadOptions<'a> {
     pub script: &'a str,
@@ -52,24 +53,7 @@ pub fn check(opts: &LoadOptions) -> u32 {
             Some("Each client is a background worker: raise max_worker_processes (restart needed) for more clients."),
         );
     }
-    let script = Spi::connect(|c| {
-        let rows = c.select(
-            "SELECT script, variables, author::text FROM perf_load_scripts WHERE name = $1",
-            None,
-            &[opts.script.into()],
-        )?;
-        let mut found = None;
-        for r in rows {
-            found = Some((
-                r.get::<String>(1)?.unwrap_or_default(),
-                r.get::<pgrx::JsonB>(2)?,
-                r.get::<String>(3)?.unwrap_or_default(),
-            ));
-        }
-        Ok::<_, pgrx::spi::Error>(found)
-    })
-    .unwrap_or(None);
-    let Some((text, vars, author)) = script else {
+    let Some(store::Script { text, variables: values, author }) = store::script(opts.script) else {
         bad_argument(
             format!("script \"{}\" does not exist", opts.script),
             Some("SELECT name, description FROM perf_load_scripts; lists them; add yours with INSERT INTO perf_load_scripts (name, script, variables)."),
@@ -77,7 +61,6 @@ pub fn check(opts: &LoadOptions) -> u32 {
     };
     let statements =
         script::parse(&text).unwrap_or_else(|e| bad_argument(format!("script \"{}\": {e}", opts.script), None));
-    let values = vars.map(|v| v.0).unwrap_or(serde_json::Value::Null);
     if let Err(e) = script::check_variables(&statements, &values) {
         bad_argument(format!("script \"{}\": {e}", opts.script), None);
     }
@@ -95,18 +78,6 @@ pub fn check(opts: &LoadOptions) -> u32 {
     }
 }
 
-/// Clients still marked running whose process is gone (killed, or the server
-/// restarted) are marked aborted, as stale runs are.
-pub fn reap_stale_clients() {
-    Spi::run(
-        "UPDATE perf_load_clients c SET status = 'aborted', updated_at = pg_catalog.clock_timestamp(), \
-                error = coalesce(error, 'its process (PID ' || pid || ') ended before the client finished') \
-          WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
-                                                     WHERE a.pid = c.pid AND a.backend_type = 'pg_perfsuite')",
-    )
-    .expect("reap stale load clients");
-}
-
 pub struct Outcome {
     pub load_id: i64,
 }
@@ -119,10 +90,8 @@ fn cancel_all(pids: &[i32]) {
 
 pub fn run(opts: &LoadOptions) -> Outcome {
     let role = check(opts);
-    reap_stale_clients();
-    let load_id = Spi::get_one::<i64>("SELECT pg_catalog.nextval('perf_load_runs_load_id_seq'::pg_catalog.regclass)")
-        .expect("load id")
-        .expect("load id");
+    store::reap_stale_clients();
+    let load_id = store::next_load_id();
     // The clients' PIDs, for the cancel path below (a Mutex can cross catch_unwind).
     let pids: Mutex<Vec<i32>> = Mutex::new(Vec::new());
     let started_at =
@@ -155,7 +124,20 @@ pub fn run(opts: &LoadOptions) -> Outcome {
         e.rethrow()
     })
     .execute();
-    record(opts, load_id, started_at, &snapshots);
+    store::record(
+        &store::LoadRecord {
+            load_id,
+            run_id: opts.run_id,
+            started_at,
+            script: opts.script,
+            clients: opts.clients,
+            transactions: opts.transactions,
+            duration_ms: opts.duration.as_millis() as i64,
+            ramp_up_ms: opts.ramp_up.as_millis() as i64,
+            latency_limit_ms: opts.latency_limit_ms,
+        },
+        &snapshots,
+    );
     Outcome { load_id }
 }
 
@@ -171,12 +153,7 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
         let all_stopped = workers.iter().all(|(w, _)| w.pid().is_err());
         crate::pg::latch::nap(200);
         if last_tick.elapsed() >= Duration::from_secs(1) || all_stopped {
-            let (done, failed) = Spi::get_two_with_args::<i64, i64>(
-                "SELECT coalesce(pg_catalog.sum(done), 0)::bigint, coalesce(pg_catalog.sum(failed), 0)::bigint FROM perf_load_clients WHERE load_id = $1",
-                &[load_id.into()],
-            )
-            .map(|(a, b)| (a.unwrap_or(0), b.unwrap_or(0)))
-            .unwrap_or((0, 0));
+            let (done, failed) = store::client_totals(load_id);
             let secs = last_tick.elapsed().as_secs_f64();
             let db = monitor::sample_database(opts.latency_limit_ms);
             let (slow, waits) = (db.slow_queries, db.lock_waits);
@@ -214,87 +191,5 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
         if all_stopped {
             break;
         }
-    }
-}
-
-/// Aggregate the clients' samples into the run row, per-second intervals and snapshots.
-fn record(
-    opts: &LoadOptions,
-    load_id: i64,
-    started_at: Option<pgrx::datum::TimestampWithTimeZone>,
-    snapshots: &[Snapshot],
-) {
-    // Every client has stopped: one still marked running was killed.
-    reap_stale_clients();
-    let errors = Spi::get_one_with_args::<String>(
-        "SELECT pg_catalog.concat_ws('; ', \
-                    (SELECT pg_catalog.string_agg('client ' || client || ': ' || error, '; ' ORDER BY client) \
-                       FROM perf_load_clients WHERE load_id = $1 AND error IS NOT NULL), \
-                    (SELECT nullif(pg_catalog.count(*) FILTER (WHERE status = 'finished'), $2) || ' of ' || $2 \
-                            || ' clients finished; the others stopped early (see the server log)' \
-                       FROM perf_load_clients WHERE load_id = $1))",
-        &[load_id.into(), (opts.clients as i64).into()],
-    )
-    .ok()
-    .flatten()
-    .filter(|s| !s.is_empty());
-    if let Some(e) = &errors {
-        warning!("load test {load_id}: {e}");
-    }
-    Spi::run_with_args(
-        "INSERT INTO perf_load_runs (load_id, run_id, started_at, script, clients, transactions_per_client, duration_ms, \
-                ramp_up_ms, latency_limit_ms, transactions, failed, elapsed_ms, tps, lat_min_ms, lat_avg_ms, lat_stddev_ms, \
-                lat_p50_ms, lat_p90_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, over_limit_pct, clients_finished, notes) \
-         SELECT $1, $2, coalesce($3, pg_catalog.clock_timestamp()), $4, $5, $6, $7, $8, $9, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), \
-                pg_catalog.max(offset_ms + latency_ms), pg_catalog.count(*) FILTER (WHERE ok) / nullif(pg_catalog.max(offset_ms + latency_ms) / 1000.0, 0), \
-                pg_catalog.min(latency_ms), pg_catalog.avg(latency_ms), pg_catalog.stddev(latency_ms), \
-                pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms), \
-                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), \
-                pg_catalog.max(latency_ms), 100.0 * pg_catalog.count(*) FILTER (WHERE latency_ms > $9) / nullif(pg_catalog.count(*), 0), \
-                (SELECT pg_catalog.count(*) FROM perf_load_clients WHERE load_id = $1 AND status = 'finished'), $10 \
-           FROM perf_load_samples WHERE load_id = $1",
-        &[
-            load_id.into(),
-            opts.run_id.into(),
-            started_at.into(),
-            opts.script.into(),
-            opts.clients.into(),
-            opts.transactions.into(),
-            (opts.duration.as_millis() as i64).into(),
-            (opts.ramp_up.as_millis() as i64).into(),
-            opts.latency_limit_ms.into(),
-            errors.into(),
-        ],
-    )
-    .expect("perf_load_runs");
-    Spi::run_with_args(
-        "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms) \
-         SELECT $1, pg_catalog.floor(offset_ms / 1000)::int AS s, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), pg_catalog.count(*), pg_catalog.avg(latency_ms), \
-                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) \
-           FROM perf_load_samples WHERE load_id = $1 GROUP BY s",
-        &[load_id.into()],
-    )
-    .expect("perf_load_intervals");
-    for s in snapshots {
-        Spi::run_with_args(
-            "INSERT INTO perf_snapshots (load_id, run_id, offset_ms, slow_queries, lock_waits, cache_hit_ratio, cpu_busy_pct, mem_used_pct, \
-                    connections, blocks_read_per_s, disk_read_kbs, disk_write_kbs) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            &[
-                load_id.into(),
-                opts.run_id.into(),
-                s.offset_ms.into(),
-                s.slow_queries.into(),
-                s.lock_waits.into(),
-                s.cache_hit_ratio.into(),
-                s.cpu_busy_pct.into(),
-                s.mem_used_pct.into(),
-                s.connections.into(),
-                s.blocks_read_per_s.into(),
-                s.disk_read_kbs.into(),
-                s.disk_write_kbs.into(),
-            ],
-        )
-        .expect("perf_snapshots");
     }
 }

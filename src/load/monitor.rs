@@ -4,6 +4,7 @@
 //! pool exhaustion" risk), and the machine's CPU, memory and disk I/O from /proc where
 //! it is readable.
 
+pub use crate::store::load::Snapshot;
 use pgrx::prelude::*;
 
 /// Busy and total jiffies from the first line of /proc/stat ("cpu  user nice system idle iowait ...").
@@ -58,22 +59,6 @@ pub fn per_second(before: Option<u64>, after: Option<u64>, secs: f64) -> Option<
 
 pub fn read_mem_used_pct() -> Option<f64> {
     parse_meminfo(&std::fs::read_to_string("/proc/meminfo").ok()?)
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub offset_ms: f64,
-    pub slow_queries: i64,
-    pub lock_waits: i64,
-    pub cache_hit_ratio: Option<f64>,
-    pub cpu_busy_pct: Option<f64>,
-    pub mem_used_pct: Option<f64>,
-    /// Client connections now (background workers not counted).
-    pub connections: i64,
-    /// Blocks this database read into shared buffers per second (from the OS or disk).
-    pub blocks_read_per_s: Option<f64>,
-    pub disk_read_kbs: Option<f64>,
-    pub disk_write_kbs: Option<f64>,
 }
 
 /// Database-side figures at one moment.

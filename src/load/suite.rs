@@ -1,7 +1,6 @@
 //! The load test as a test of a run (kind 'load' in the registry): the plan's pgbench
 //! run, judged on p95 against the JMeter latency assertion.
 
-use pgrx::prelude::*;
 use std::time::Duration;
 
 use super::coordinator::{self, LoadOptions};
@@ -37,27 +36,11 @@ pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
 }
 
 pub fn judge(result: &mut TestResult, t: &TestDef, o: Outcome) {
-    let row = Spi::connect(|c| {
-        let r = c.select(
-            "SELECT transactions, failed, tps, lat_min_ms, lat_avg_ms, lat_p50_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, \
-                    lat_stddev_ms, over_limit_pct, clients_finished, notes FROM perf_load_runs WHERE load_id = $1",
-            None,
-            &[o.load_id.into()],
-        )?;
-        let r = r.first();
-        Ok::<_, pgrx::spi::Error>((
-            r.get::<i64>(1)?.unwrap_or(0),
-            r.get::<i64>(2)?.unwrap_or(0),
-            r.get::<f64>(3)?.unwrap_or(0.0),
-            [r.get::<f64>(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?],
-            r.get::<f64>(11)?.unwrap_or(0.0),
-            r.get::<i64>(12)?.unwrap_or(0),
-            r.get::<String>(13)?,
-        ))
-    })
-    .expect("perf_load_runs");
-    let (txns, failed, tps, lat, over, finished, notes) = row;
-    let [min, avg, p50, p95, p99, max, stddev] = lat.map(|v| v.map(ms));
+    let r = crate::store::load::summary(o.load_id);
+    let (txns, failed, tps, over, finished, notes) =
+        (r.transactions, r.failed, r.tps.unwrap_or(0.0), r.over_limit_pct.unwrap_or(0.0), r.clients_finished, r.notes);
+    let [min, avg, p50, p95, p99, max, stddev] =
+        [r.min_ms, r.avg_ms, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, r.stddev_ms].map(|v| v.map(ms));
     result.statistic = Some("p95".into());
     result.iterations = Some(txns as i32);
     result.rows_returned = Some(txns);

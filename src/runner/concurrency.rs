@@ -110,12 +110,7 @@ pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlErr
 /// locked, hold them until the handshake lock is released, commit.
 pub fn hold(test_id: &str, schema: &str) {
     crate::runner::mode::Mode::Worker.step(|| {
-        let sql = Spi::get_one_with_args::<String>(
-            "SELECT concurrent_sql FROM perf_tests WHERE test_id = $1",
-            &[test_id.into()],
-        )
-        .expect("perf_tests")
-        .unwrap_or_else(|| {
+        let sql = crate::store::registry::concurrent_sql(test_id).unwrap_or_else(|| {
             crate::errors::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                 format!("test {test_id} has no concurrent_sql (or is not committed)"),

@@ -51,12 +51,7 @@ pub fn require_read_committed() {
 /// The run the worker with `pid` started, once its first step has committed.
 pub fn await_run_id(worker: &DynamicBackgroundWorker, pid: i32) -> i64 {
     guard_cancel(pid, || loop {
-        let run = Spi::get_one_with_args::<i64>(
-            "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_catalog.pg_backend_pid()",
-            &[pid.into()],
-        )
-        .expect("perf_runs lookup");
-        if let Some(id) = run {
+        if let Some(id) = record::run_started_by(pid) {
             raise_failed_start(id);
             return id;
         }
@@ -75,12 +70,7 @@ pub fn await_run_id(worker: &DynamicBackgroundWorker, pid: i32) -> i64 {
 /// A run its worker refused before the first test: raise the worker's own error here,
 /// with its SQLSTATE, as if the caller had made the check itself.
 fn raise_failed_start(run_id: i64) {
-    let (state, message) = Spi::get_two_with_args::<String, String>(
-        "SELECT error_sqlstate, error_message FROM perf_runs WHERE run_id = $1",
-        &[run_id.into()],
-    )
-    .unwrap_or((None, None));
-    if let (Some(state), Some(message)) = (state, message) {
+    if let Some((state, message)) = record::failed_start(run_id) {
         crate::errors::SqlError::new(crate::errors::code_of(&state), message).raise();
     }
 }
@@ -99,33 +89,16 @@ pub fn follow(worker: &DynamicBackgroundWorker, pid: i32, run_id: i64) -> String
         nap(250);
     });
     record::reap_stale_runs();
-    let status = Spi::get_one_with_args::<String>("SELECT status FROM perf_runs WHERE run_id = $1", &[run_id.into()])
-        .expect("run status")
-        .unwrap_or_default();
+    let (status, notes) = record::status_and_notes(run_id);
     if status != "completed" {
-        let notes = Spi::get_one_with_args::<String>("SELECT notes FROM perf_runs WHERE run_id = $1", &[run_id.into()])
-            .ok()
-            .flatten()
-            .unwrap_or_default();
         warning!("pg_perfsuite run {run_id} ended {status}: {notes}");
     }
     status
 }
 
 fn relay_new_results(run_id: i64, after: i64) -> i64 {
-    let rows: Vec<(i64, String)> = Spi::connect_mut(|c| {
-        c.update(
-            "SELECT result_id, status || ' ' || test_name || ': ' || coalesce(notes, '') \
-               FROM performance_test_results WHERE run_id = $1 AND result_id > $2 ORDER BY result_id",
-            None,
-            &[run_id.into(), after.into()],
-        )?
-        .map(|r| Ok((r.get(1)?.unwrap_or(0), r.get(2)?.unwrap_or_default())))
-        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
-    })
-    .expect("relay results");
     let mut last = after;
-    for (id, line) in rows {
+    for (id, line) in record::results_after(run_id, after) {
         notice!("{line}");
         last = id;
     }

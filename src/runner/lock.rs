@@ -32,13 +32,7 @@ pub fn refuse_if_running() {
 }
 
 fn busy(pid: i32) -> ! {
-    let run = Spi::get_one_with_args::<i64>(
-        "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE status = 'running' AND backend_pid = $1",
-        &[pid.into()],
-    )
-    .ok()
-    .flatten();
-    let which = match run {
+    let which = match crate::store::runs::running_run_of(pid) {
         Some(id) => format!("run {id} is already in progress in this database (backend PID {pid})"),
         None => format!("another pg_perfsuite run is already in progress in this database (backend PID {pid})"),
     };

@@ -67,3 +67,9 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
     })
     .expect("reading perf_tests")
 }
+
+/// What test `test_id`'s second session runs (5.4's `concurrent_sql`).
+pub fn concurrent_sql(test_id: &str) -> Option<String> {
+    Spi::get_one_with_args::<String>("SELECT concurrent_sql FROM perf_tests WHERE test_id = $1", &[test_id.into()])
+        .unwrap_or_else(|e| crate::errors::internal("reading perf_tests", e))
+}

@@ -221,3 +221,103 @@ pub fn finish_run(run_id: i64, results: &[TestResult], volume: pgrx::JsonB, note
     )
     .expect("update perf_runs");
 }
+
+/// The run a background worker started for this session, once its first step committed.
+pub fn run_started_by(worker_pid: i32) -> Option<i64> {
+    Spi::get_one_with_args::<i64>(
+        "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_catalog.pg_backend_pid()",
+        &[worker_pid.into()],
+    )
+    .unwrap_or_else(|e| crate::errors::internal("looking up the run", e))
+}
+
+/// The run in progress in process `pid`, if any.
+pub fn running_run_of(pid: i32) -> Option<i64> {
+    Spi::get_one_with_args::<i64>(
+        "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE status = 'running' AND backend_pid = $1",
+        &[pid.into()],
+    )
+    .ok()
+    .flatten()
+}
+
+/// The error a run's worker recorded when it failed before its first test.
+pub fn failed_start(run_id: i64) -> Option<(String, String)> {
+    match Spi::get_two_with_args::<String, String>(
+        "SELECT error_sqlstate, error_message FROM perf_runs WHERE run_id = $1",
+        &[run_id.into()],
+    ) {
+        Ok((Some(state), Some(message))) => Some((state, message)),
+        _ => None,
+    }
+}
+
+/// A run's status and notes.
+pub fn status_and_notes(run_id: i64) -> (String, String) {
+    let (status, notes) = Spi::get_two_with_args::<String, String>(
+        "SELECT status, notes FROM perf_runs WHERE run_id = $1",
+        &[run_id.into()],
+    )
+    .unwrap_or((None, None));
+    (status.unwrap_or_default(), notes.unwrap_or_default())
+}
+
+/// Results of a run recorded after result `after`, as (result_id, "STATUS name: notes").
+pub fn results_after(run_id: i64, after: i64) -> Vec<(i64, String)> {
+    Spi::connect_mut(|c| {
+        c.update(
+            "SELECT result_id, status || ' ' || test_name || ': ' || coalesce(notes, '') \
+               FROM performance_test_results WHERE run_id = $1 AND result_id > $2 ORDER BY result_id",
+            None,
+            &[run_id.into(), after.into()],
+        )?
+        .map(|r| Ok((r.get(1)?.unwrap_or(0), r.get(2)?.unwrap_or_default())))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| crate::errors::internal("reading new results", e))
+}
+
+/// One row a run returns to its caller.
+pub type RunRow = (
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The rows a run returns: one per test, from the results table.
+pub fn rows_of_run(run_id: i64) -> Vec<RunRow> {
+    Spi::connect_mut(|c| {
+        c.update(
+            "SELECT r.run_id, r.test_id, coalesce(t.name, r.test_name::text), r.statistic, r.target_ms::float8, \
+                    r.execution_time_ms::float8, r.status, r.notes \
+               FROM performance_test_results r LEFT JOIN perf_tests t USING (test_id) \
+              WHERE r.run_id = $1 ORDER BY r.result_id",
+            None,
+            &[run_id.into()],
+        )?
+        .map(|r| Ok((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| crate::errors::internal("reading the run's results", e))
+}
+
+/// log_performance_test: one row in the plan's own shape, outside any run.
+pub fn log_result(
+    test_name: Option<&str>,
+    query_type: Option<&str>,
+    execution_time_ms: Option<pgrx::AnyNumeric>,
+    rows_returned: Option<i32>,
+    notes: Option<&str>,
+) {
+    Spi::run_with_args(
+        "INSERT INTO performance_test_results (test_name, query_type, execution_time_ms, rows_returned, notes) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[test_name.into(), query_type.into(), execution_time_ms.into(), rows_returned.into(), notes.into()],
+    )
+    .unwrap_or_else(|e| crate::errors::internal("recording the result", e));
+}
