@@ -57,6 +57,16 @@ for comp in rustfmt clippy; do
   fi
 done
 
+# 2c. A German locale: a client test proves that no decision depends on message text
+#     by running with PostgreSQL's German messages (Debian ships them with the server).
+if locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  say "locale de_DE.UTF-8: present"
+elif command -v localedef >/dev/null && localedef -i de_DE -c -f UTF-8 de_DE.UTF-8 >/dev/null 2>&1; then
+  say "locale de_DE.UTF-8: generated"
+else
+  say "locale de_DE.UTF-8: not available (the message-language test will be skipped)"
+fi
+
 # 3. cargo pgrx init with the local PostgreSQL 15 -----------------------------------
 PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
 if [[ -f $PGRX_HOME/config.toml ]] && grep -q "pg15 = \"$PG15_CONFIG\"" "$PGRX_HOME/config.toml"; then

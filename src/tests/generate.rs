@@ -18,6 +18,9 @@ mod tests {
 
     #[pg_test]
     fn generates_the_plans_shape() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 250, '{USER_A}', 1)"));
         assert_eq!(one::<i64>(&format!("SELECT count(*) FROM customers WHERE company_id = '{COMPANY_A}'")), 250);
@@ -47,6 +50,9 @@ mod tests {
 
     #[pg_test]
     fn same_seed_same_data() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         for s in ["g1", "g2", "g3"] {
             run(&format!(
                 "CREATE SCHEMA {s}; SELECT perf_install_schema('{s}');
@@ -63,18 +69,27 @@ mod tests {
 
     #[pg_test(error = "p_count must be between 1 and 10000000 (got 0)")]
     fn rejects_zero_count() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 0, '{USER_A}')"));
     }
 
     #[pg_test(error = "p_count must not be NULL")]
     fn rejects_null_count() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', NULL, '{USER_A}')"));
     }
 
     #[pg_test(error = "p_company_id 99999999-9999-9999-9999-999999999999 does not exist in public.companies")]
     fn rejects_unknown_company() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run(&format!("SELECT generate_test_customers('99999999-9999-9999-9999-999999999999', 5, '{USER_A}')"));
     }
@@ -83,6 +98,9 @@ mod tests {
         error = "p_user_id bbbbbbbb-0000-0000-0000-00000000000b belongs to company aaaaaaaa-0000-0000-0000-00000000000b, not to p_company_id aaaaaaaa-0000-0000-0000-00000000000a"
     )]
     fn rejects_user_of_another_company() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 5, '{USER_B}')"));
     }
@@ -93,6 +111,9 @@ mod tests {
 
     #[pg_test]
     fn child_foreign_keys_checked_once_per_batch_on_the_reference_schema() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         let plan = crate::generate::writer::Children::plan(&reference_target());
         let columns = |d: &Result<Vec<crate::generate::fk_batch::BatchCheck>, String>| {
@@ -120,6 +141,9 @@ mod tests {
         error = "insert or update on table \"VC Usage\" violates foreign key constraint \"VC Usage_customer_id_fkey\""
     )]
     fn batch_check_refuses_children_of_a_missing_customer() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run("CREATE FUNCTION drop_some() RETURNS trigger LANGUAGE plpgsql AS $$
                BEGIN IF NEW.customer_email IS NULL THEN RETURN NULL; END IF; RETURN NEW; END $$;
@@ -132,6 +156,9 @@ mod tests {
     /// table keeps PostgreSQL's per-row checks.
     #[pg_test]
     fn user_trigger_on_a_child_table_keeps_per_row_checks_and_fires() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run("CREATE TABLE event_audit (n bigint NOT NULL DEFAULT 0); INSERT INTO event_audit VALUES (0);
              CREATE FUNCTION audit_event() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -52,6 +52,9 @@ mod tests {
 
     #[pg_test(error = "role \"perf_nobody_here\" does not exist")]
     fn grant_refuses_an_unknown_role() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("SELECT * FROM perf_grant_operator('perf_nobody_here')");
     }
 
@@ -59,6 +62,9 @@ mod tests {
         error = "role must not be \"perfsuite_tenant\": the isolation tests run as perfsuite_tenant, which must stay a plain tenant"
     )]
     fn grant_refuses_the_tenant_role() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("SELECT * FROM perf_install_schema()");
         run("SELECT * FROM perf_grant_operator('perfsuite_tenant')");
     }

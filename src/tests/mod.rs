@@ -21,8 +21,10 @@ pub fn run(sql: &str) {
 }
 
 /// Test sessions run in parallel in one database, and a second concurrent run is
-/// refused by design: every test that runs the suite first takes this test-only lock
-/// ("perf", 99), held to the end of its transaction (client tests: session).
+/// refused by design, and tests that install the reference schema or grant roles change
+/// shared catalog rows (the tenant role, schema ACLs) that they would otherwise deadlock
+/// on: every such test first takes this test-only lock ("perf", 99), held to the end of
+/// its transaction.
 pub const SERIALIZE_SQL: &str = "SELECT pg_advisory_xact_lock(1885696614, 99)";
 
 pub fn serialize_runs() {

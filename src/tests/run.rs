@@ -24,6 +24,9 @@ mod tests {
 
     #[pg_test]
     fn writing_functions_are_not_public() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         for f in [
             "perf_run_all(text,integer,bigint,boolean,boolean)",
             "perf_run(text,text,integer,bigint,boolean,boolean)",
@@ -340,6 +343,9 @@ mod tests {
     /// function raises an error: the run says so instead of failing.
     #[pg_test]
     fn pg_stat_statements_not_preloaded_is_recorded_not_fatal() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         let available =
             one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements')");
         let preloaded =
@@ -384,11 +390,17 @@ mod tests {
 
     #[pg_test(error = "no enabled test matches pattern \"nothing%\"")]
     fn run_rejects_pattern_without_tests() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("SELECT * FROM perf_run('nothing%', background => false)");
     }
 
     #[pg_test(error = "iterations must be between 1 and 100000 (got 0)")]
     fn run_rejects_bad_iterations() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("SELECT * FROM perf_run_all(iterations => 0, background => false)");
     }
 

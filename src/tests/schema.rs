@@ -5,6 +5,9 @@ mod tests {
 
     #[pg_test]
     fn schema_installs_once_and_leaves_existing_tables_alone() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         let first = one::<String>("SELECT perf_install_schema()");
         assert!(first.starts_with("installed"), "{first}");
         run("INSERT INTO companies (id, name) VALUES (gen_random_uuid(), 'kept')");
@@ -24,11 +27,17 @@ mod tests {
 
     #[pg_test(error = "target_schema \"no_such_schema\" does not exist")]
     fn schema_install_rejects_unknown_schema() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("SELECT perf_install_schema('no_such_schema')");
     }
 
     #[pg_test(error = "target_schema must not be NULL")]
     fn schema_install_rejects_null() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("SELECT perf_install_schema(NULL)");
     }
 
@@ -36,18 +45,27 @@ mod tests {
         error = "schema \"partial\" has part of the customer-management schema (present: customers; missing: companies, users, customer_matching_keys, VC Usage, customer_events, customer_conversation_summaries, customer_metrics); pg_perfsuite will not add tables beside a user's own"
     )]
     fn schema_install_refuses_partial_set() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("CREATE SCHEMA partial; CREATE TABLE partial.customers (id uuid)");
         run("SELECT perf_install_schema('partial')");
     }
 
     #[pg_test(error = "the tables in schema \"thin\" lack columns the Phase 3B plan uses: customers.deleted_at")]
     fn schema_check_names_missing_columns() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run("CREATE SCHEMA thin; SELECT perf_install_schema('thin'); ALTER TABLE thin.customers DROP COLUMN deleted_at CASCADE");
         run("SELECT perf_install_schema('thin')");
     }
 
     #[pg_test]
     fn installs_into_a_named_schema_with_quoting() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         run(r#"CREATE SCHEMA "Perf SUT""#);
         let msg = one::<String>(r#"SELECT perf_install_schema('Perf SUT')"#);
         assert!(msg.contains("Perf SUT"), "{msg}");
@@ -56,6 +74,9 @@ mod tests {
 
     #[pg_test]
     fn tenant_role_sees_only_its_live_rows() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         run(&format!(
             "INSERT INTO customers (company_id, customer_name) VALUES ('{COMPANY_A}', 'a1'), ('{COMPANY_A}', 'a2');
@@ -80,6 +101,9 @@ mod tests {
 
     #[pg_test]
     fn matching_keys_follow_customers() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         // Through a CTE: Spi::get_one fetches with a row limit, which would stop the
         // INSERT before its AFTER STATEMENT trigger (the key sync) fires.
@@ -109,6 +133,9 @@ mod tests {
 
     #[pg_test]
     fn auto_sync_creates_then_matches_customer() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         two_companies();
         let insert = |email: &str, phone: &str, session: &str| {
             one::<pgrx::Uuid>(&format!(

@@ -269,6 +269,9 @@ mod tests {
     /// update) cannot become markup in the HTML report or a line of its own in TAP.
     #[pg_test]
     fn report_fields_are_encoded() {
+        // Catalog rows every schema install or grant touches (the tenant role, the
+        // schemas' ACLs): tests that change them take turns, or they deadlock.
+        crate::tests::serialize_runs();
         let run_id = one::<i64>(
             "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start)
              VALUES ('%', 'sec_report', 'completed', 'PASS', now()) RETURNING run_id",
