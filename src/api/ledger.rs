@@ -11,7 +11,6 @@
 //! Every entry records the role that generated it; perf_cleanup deletes a company with
 //! that role's rights (see runner::cleanup), never more.
 
-use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
@@ -56,8 +55,7 @@ fn perf_ledger_record(target_schema: Option<&str>, company_id: Option<pgrx::Uuid
         &[company.into()],
     )
     .unwrap_or((None, None));
-    // SAFETY: a plain query of this backend's transaction state.
-    let ours = xmin.is_some_and(|x| unsafe { pg_sys::TransactionIdIsCurrentTransactionId((x as u32).into()) });
+    let ours = xmin.is_some_and(|x| crate::pg::xact::is_current_transaction_id(x as u32));
     if rows != Some(1) || !ours {
         raise(
             Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
@@ -65,8 +63,7 @@ fn perf_ledger_record(target_schema: Option<&str>, company_id: Option<pgrx::Uuid
             None,
         );
     }
-    // SAFETY: reads the role that called in (SET ROLE level), which SECURITY DEFINER does not change.
-    let generated_by = unsafe { pg_sys::GetOuterUserId() };
+    let generated_by = crate::pg::roles::outer_user();
     Spi::get_one_with_args::<bool>(
         &format!(
             "WITH ins AS (INSERT INTO {}.perf_generated_companies (target_schema, company_id, created_by) \

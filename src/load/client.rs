@@ -5,7 +5,6 @@
 //! so the coordinator can print pgbench-style progress lines.
 
 use pgrx::bgworkers::BackgroundWorker;
-use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::OwnedPreparedStatement;
 use rand::SeedableRng;
@@ -68,24 +67,62 @@ fn report_progress(job: &ClientJob, done: i64, failed: i64, status: &str, error:
     BackgroundWorker::transaction(|| store::report_client(job.load_id, job.client, done, failed, status, error));
 }
 
+/// The plan's unqualified SQL finds the tables, then pg_trgm's operators, then
+/// pg_perfsuite's own tables (where this client reports).
+fn set_search_path(schema: &str) {
+    let path = [
+        Some("pg_catalog".to_string()),
+        Some(pgrx::spi::quote_identifier(schema)),
+        extension_schema_q("pg_trgm"),
+        Some(own_schema_q()),
+        Some("pg_temp".to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()]).expect("search_path");
+}
+
+/// One transaction of the script, timed per statement; the error (message and
+/// SQLSTATE) when it failed. Cancel and shutdown stop the client, as they would stop a
+/// pgbench client.
+fn one_transaction(
+    prepared: &[OwnedPreparedStatement],
+    args: &[Vec<String>],
+    per_statement: &mut [(i64, f64)],
+) -> Option<String> {
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+        // One SPI connection per transaction, not per statement: this is the timed path.
+        BackgroundWorker::transaction(std::panic::AssertUnwindSafe(|| {
+            Spi::connect_mut(|c| {
+                for (i, (stmt, a)) in prepared.iter().zip(args).enumerate() {
+                    let s0 = Instant::now();
+                    let datums: Vec<pgrx::datum::DatumWithOid> = a.iter().map(|v| v.as_str().into()).collect();
+                    c.update(stmt, None, &datums)?;
+                    per_statement[i].0 += 1;
+                    per_statement[i].1 += s0.elapsed().as_secs_f64() * 1000.0;
+                }
+                Ok::<_, pgrx::spi::Error>(())
+            })
+            .unwrap_or_else(|e| crate::errors::internal("running a load transaction", e));
+        }));
+        None
+    }))
+    .catch_others(|e| {
+        let err = SqlError::from_caught(&e);
+        if err.is_cancel() || err.is_shutdown() {
+            e.rethrow()
+        }
+        // End the failed transaction before the next one.
+        crate::pg::xact::abort_current_transaction();
+        Some(format!("{} ({})", err.message, err.sqlstate()))
+    })
+    .execute()
+}
+
 pub fn run(job: &ClientJob) {
-    BackgroundWorker::transaction(|| {
-        // The plan's unqualified SQL finds the tables, then pg_trgm's operators, then
-        // pg_perfsuite's own tables (where this client reports).
-        let path = [
-            Some("pg_catalog".to_string()),
-            Some(pgrx::spi::quote_identifier(job.schema)),
-            extension_schema_q("pg_trgm"),
-            Some(own_schema_q()),
-            Some("pg_temp".to_string()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
-        Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()])
-            .expect("search_path");
-    });
+    BackgroundWorker::transaction(|| set_search_path(job.schema));
     let (statements, values) = BackgroundWorker::transaction(|| load_script(job.script_name));
     let prepared = BackgroundWorker::transaction(|| prepare(&statements));
     report_progress(job, 0, 0, "running", None);
@@ -96,21 +133,18 @@ pub fn run(job: &ClientJob) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64((job.load_id as u64) << 16 | job.client as u64);
     let started = Instant::now();
     let deadline = started + job.duration;
+    let out_of_time = || job.transactions == 0 && Instant::now() >= deadline;
     let mut samples: Vec<Sample> = Vec::new();
     let mut per_statement = vec![(0i64, 0f64); statements.len()];
     let mut failed = 0i64;
     let mut first_error: Option<String> = None;
     let mut last_report = Instant::now();
     let mut n = 0;
-    loop {
-        if job.transactions > 0 && n >= job.transactions || job.transactions == 0 && Instant::now() >= deadline {
-            break;
-        }
+    while !(job.transactions > 0 && n >= job.transactions || out_of_time()) {
         if let Some(pace) = job.pace {
             // Scheduled start of this transaction; a client that falls behind runs at once.
-            let due = started + pace.mul_f64(n as f64);
-            crate::pg::latch::sleep_until(due);
-            if job.transactions == 0 && Instant::now() >= deadline {
+            crate::pg::latch::sleep_until(started + pace.mul_f64(n as f64));
+            if out_of_time() {
                 break;
             }
         }
@@ -122,42 +156,13 @@ pub fn run(job: &ClientJob) {
             .collect();
         let t0 = Instant::now();
         let offset_ms = (t0 - started).as_secs_f64() * 1000.0;
-        let outcome = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
-            // One SPI connection per transaction, not per statement: this is the timed path.
-            BackgroundWorker::transaction(std::panic::AssertUnwindSafe(|| {
-                Spi::connect_mut(|c| {
-                    for (i, (stmt, a)) in prepared.iter().zip(&args).enumerate() {
-                        let s0 = Instant::now();
-                        let datums: Vec<pgrx::datum::DatumWithOid> = a.iter().map(|v| v.as_str().into()).collect();
-                        c.update(stmt, None, &datums)?;
-                        per_statement[i].0 += 1;
-                        per_statement[i].1 += s0.elapsed().as_secs_f64() * 1000.0;
-                    }
-                    Ok::<_, pgrx::spi::Error>(())
-                })
-                .unwrap_or_else(|e| crate::errors::internal("running a load transaction", e));
-            }));
-            None
-        }))
-        .catch_others(|e| {
-            let err = SqlError::from_caught(&e);
-            if err.is_cancel() || err.is_shutdown() {
-                // Cancelled or shut down: stop, as a pgbench client would.
-                e.rethrow()
-            }
-            // SAFETY: the failed transaction is still open, in the worker's top-level
-            // context: end it as PostgresMain would before the next one.
-            unsafe { pg_sys::AbortCurrentTransaction() };
-            Some(format!("{} ({})", err.message, err.sqlstate()))
-        })
-        .execute();
+        let outcome = one_transaction(&prepared, &args, &mut per_statement);
         let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        let ok = outcome.is_none();
+        samples.push(Sample { offset_ms, latency_ms, ok: outcome.is_none() });
         if let Some(e) = outcome {
             failed += 1;
             first_error.get_or_insert(e);
         }
-        samples.push(Sample { offset_ms, latency_ms, ok });
         if last_report.elapsed() >= Duration::from_secs(1) {
             report_progress(job, samples.len() as i64, failed, "running", first_error.as_deref());
             last_report = Instant::now();

@@ -78,3 +78,10 @@ pub fn start(job: &Job, title: &str) -> (DynamicBackgroundWorker, i32) {
         ),
     }
 }
+
+/// In a background worker: the backend that launched it (and is told when it stops).
+pub fn launcher_pid() -> i32 {
+    // SAFETY: MyBgworkerEntry is set for the life of a background worker, and this is
+    // called only from one.
+    unsafe { (*pg_sys::MyBgworkerEntry).bgw_notify_pid }
+}

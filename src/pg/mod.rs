@@ -14,3 +14,4 @@ pub mod roles;
 pub mod signals;
 pub mod subxact;
 pub mod timeout;
+pub mod xact;

@@ -54,6 +54,13 @@ pub fn decision_for(author: &str, target: Option<&str>) -> Decision {
     decide(author, acts, becomes && target.is_none())
 }
 
+/// The role that called in (the SET ROLE level), which a SECURITY DEFINER function
+/// does not change: who a definer function acts for.
+pub fn outer_user() -> pgrx::pg_sys::Oid {
+    // SAFETY: a plain read of backend-local identity state.
+    unsafe { pgrx::pg_sys::GetOuterUserId() }
+}
+
 /// The OID of a role, for a background worker that must SET ROLE to it.
 pub fn role_oid(name: &str) -> Option<u32> {
     Spi::get_one_with_args::<i64>("SELECT oid::int8 FROM pg_catalog.pg_roles WHERE rolname = $1::name", &[name.into()])

@@ -3,7 +3,6 @@
 //! a worker that died.
 
 use pgrx::bgworkers::DynamicBackgroundWorker;
-use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
@@ -38,8 +37,7 @@ fn refuse_if_worker_waits_for_us(pid: i32) {
 /// A waiting caller reads what the worker commits, so it needs a fresh snapshot per
 /// query: READ COMMITTED.
 pub fn require_read_committed() {
-    // SAFETY: read of the transaction's isolation level.
-    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+    if crate::pg::xact::uses_one_snapshot() {
         raise(
             Code::ERRCODE_FEATURE_NOT_SUPPORTED,
             "waiting for a background run needs READ COMMITTED: at REPEATABLE READ or SERIALIZABLE the worker's results stay invisible to this transaction",

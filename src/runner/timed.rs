@@ -1,7 +1,6 @@
 //! Timing loops. Latency comes from plain execution, never from EXPLAIN ANALYZE,
 //! whose per-node timing inflates short queries; EXPLAIN runs once, for plan facts.
 
-use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::time::Instant;
 
@@ -36,10 +35,9 @@ pub fn measure_query(sql: &str, warmup: i32, iterations: i32) -> Measurement {
         let stmt = client.prepare(sql, &[])?;
         let run_once = || -> Result<i64, pgrx::spi::Error> {
             let rows = client.select(&stmt, None, &[])?.len() as i64;
-            // SAFETY: the SpiTupleTable borrowing SPI_tuptable was dropped on the line
-            // above; freeing it now keeps memory flat over thousands of iterations
-            // (pgrx releases tuple tables only at SPI_finish).
-            unsafe { pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable) };
+            // SAFETY: the SpiTupleTable of this execution was dropped on the line above;
+            // freeing it keeps memory flat over thousands of iterations.
+            unsafe { crate::pg::xact::free_last_tuptable() };
             Ok(rows)
         };
         for _ in 0..warmup {

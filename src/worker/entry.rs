@@ -94,16 +94,13 @@ fn settle_session(role: u32, time_limit_ms: Option<i32>) {
 }
 
 fn run_suite(opts: &Options) {
-    // SAFETY: MyBgworkerEntry is set for the life of a background worker.
-    let launcher = unsafe { (*pg_sys::MyBgworkerEntry).bgw_notify_pid };
+    let launcher = crate::pg::bgworker::launcher_pid();
     // A run refused at its start (the checks the caller made, repeated here under the
     // run lock) leaves a failed run row with the error's SQLSTATE, which the waiting
     // caller raises as its own.
     let begun = PgTryBuilder::new(|| Ok(run::begin(opts, Mode::Worker, Some(launcher))))
         .catch_others(|e| {
-            // SAFETY: the failed step's transaction is still open, in the worker's
-            // top-level context, where PostgresMain would abort it.
-            unsafe { pg_sys::AbortCurrentTransaction() };
+            crate::pg::xact::abort_current_transaction();
             Err(SqlError::from_caught(&e))
         })
         .execute();
@@ -117,9 +114,7 @@ fn run_suite(opts: &Options) {
     })
     .catch_others(|e| {
         // The failed step's transaction is still open: end it, then record why the run stopped.
-        // SAFETY: we are between transactions' worth of work, in the worker's top-level
-        // context, exactly where PostgresMain would call AbortCurrentTransaction.
-        unsafe { pg_sys::AbortCurrentTransaction() };
+        crate::pg::xact::abort_current_transaction();
         Some(SqlError::from_caught(&e))
     })
     .execute();
