@@ -18,6 +18,7 @@ if [[ $PG == pg15 && ${PG_PERFSUITE_LINT:-1} == 1 ]]; then
   cargo fmt --all --check
   echo "[test] cargo clippy (extension and client tests) -D warnings"
   cargo clippy --quiet --features "pg15 pg_test" --tests -- -D warnings
+  cargo clippy --quiet -- -D warnings
   cargo clippy --quiet -p pg_perfsuite_client_tests --tests -- -D warnings
 fi
 

@@ -2,7 +2,6 @@
 //! and the evidence (plan node, numbers) and appears only when that evidence is there.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::model::{Health, ReportData, ResultRow, Verdict};
 use crate::explain::seq_scan_nodes;
@@ -329,7 +328,7 @@ fn stale_metrics(data: &ReportData, out: &mut Vec<Recommendation>) {
 mod tests {
     use super::*;
     use crate::report::model::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn row(id: &str, status: Verdict) -> ResultRow {
         ResultRow {
