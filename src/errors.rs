@@ -84,6 +84,27 @@ pub fn internal(what: &str, e: impl std::fmt::Display) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("pg_perfsuite internal error while {what}: {e}"), None)
 }
 
+/// `.or_internal("what")` instead of `.expect("what")` on the result of an SPI call of
+/// a statement this crate wrote, or on a value such a statement always returns: an
+/// SPI-level failure there is a bug, never the user's doing (SQL errors reach the
+/// caller as PostgreSQL errors with their own SQLSTATE before any Result is returned).
+/// It raises one clean XX000 naming what was being done, instead of a Rust panic.
+pub trait OrInternal<T> {
+    fn or_internal(self, what: &str) -> T;
+}
+
+impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self, what: &str) -> T {
+        self.unwrap_or_else(|e| internal(what, e))
+    }
+}
+
+impl<T> OrInternal<T> for Option<T> {
+    fn or_internal(self, what: &str) -> T {
+        self.unwrap_or_else(|| internal(what, "no value"))
+    }
+}
+
 /// An argument outside its allowed values (SQLSTATE 22023).
 pub fn bad_argument(message: impl Into<String>, hint: Option<&str>) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message, hint)

@@ -12,6 +12,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
+use crate::errors::OrInternal;
 use crate::errors::{bad_argument, raise, required};
 use crate::sut::install::{ensure_tenant_role, role_exists, TENANT_ROLE};
 
@@ -87,7 +88,7 @@ fn members() -> Vec<Member> {
         })
         .collect::<Result<Vec<_>, pgrx::spi::Error>>()
     })
-    .expect("extension members")
+    .or_internal("extension members")
 }
 
 pub fn apply(action: Action, role: Option<&str>) -> Vec<(String, i64)> {
@@ -108,7 +109,7 @@ pub fn apply(action: Action, role: Option<&str>) -> Vec<(String, i64)> {
     for m in members() {
         if let Some(sql) = statement(action, &role_q, &m) {
             Spi::run(&sql).unwrap_or_else(|e| crate::errors::internal(&sql, e));
-            let (privs, _, noun) = privilege(&m).expect("statement implies a privilege");
+            let (privs, _, noun) = privilege(&m).or_internal("statement implies a privilege");
             let label = format!("{privs} on {noun}");
             match counts.iter_mut().find(|(l, _)| *l == label) {
                 Some(c) => c.1 += 1,
@@ -119,7 +120,7 @@ pub fn apply(action: Action, role: Option<&str>) -> Vec<(String, i64)> {
     let schema_q = crate::pg::catalog::own_schema_q();
     match action {
         Action::Grant => {
-            Spi::run(&format!("GRANT USAGE ON SCHEMA {schema_q} TO {role_q}")).expect("GRANT USAGE");
+            Spi::run(&format!("GRANT USAGE ON SCHEMA {schema_q} TO {role_q}")).or_internal("GRANT USAGE");
             grant_tenant_role(&role_q);
             counts.push((format!("USAGE on schema {schema_q}"), 1));
             notice!(
@@ -142,18 +143,19 @@ fn grant_tenant_role(role_q: &str) {
     ensure_tenant_role();
     if cfg!(feature = "pg15") {
         ensure_tenant_gate();
-        Spi::run(&format!("GRANT {TENANT_GATE} TO {role_q}")).expect("GRANT tenant gate");
+        Spi::run(&format!("GRANT {TENANT_GATE} TO {role_q}")).or_internal("GRANT tenant gate");
     } else {
-        Spi::run(&format!("GRANT {TENANT_ROLE} TO {role_q} WITH INHERIT FALSE, SET TRUE")).expect("GRANT tenant role");
+        Spi::run(&format!("GRANT {TENANT_ROLE} TO {role_q} WITH INHERIT FALSE, SET TRUE"))
+            .or_internal("GRANT tenant role");
     }
 }
 
 fn revoke_tenant_role(role_q: &str) {
     if role_exists(TENANT_GATE) {
-        Spi::run(&format!("REVOKE {TENANT_GATE} FROM {role_q}")).expect("REVOKE tenant gate");
+        Spi::run(&format!("REVOKE {TENANT_GATE} FROM {role_q}")).or_internal("REVOKE tenant gate");
     }
     if role_exists(TENANT_ROLE) {
-        Spi::run(&format!("REVOKE {TENANT_ROLE} FROM {role_q}")).expect("REVOKE tenant role");
+        Spi::run(&format!("REVOKE {TENANT_ROLE} FROM {role_q}")).or_internal("REVOKE tenant role");
     }
 }
 
@@ -166,13 +168,13 @@ fn ensure_tenant_gate() {
         Spi::run(&format!(
             "CREATE ROLE {TENANT_GATE} NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
         ))
-        .expect("CREATE ROLE gate");
+        .or_internal("CREATE ROLE gate");
         Spi::run(&format!(
             "COMMENT ON ROLE {TENANT_GATE} IS 'pg_perfsuite: lets operators SET ROLE {TENANT_ROLE} without inheriting its rights'"
         ))
-        .expect("COMMENT ON ROLE");
+        .or_internal("COMMENT ON ROLE");
     }
-    Spi::run(&format!("GRANT {TENANT_ROLE} TO {TENANT_GATE}")).expect("GRANT tenant role to gate");
+    Spi::run(&format!("GRANT {TENANT_ROLE} TO {TENANT_GATE}")).or_internal("GRANT tenant role to gate");
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
+use crate::errors::OrInternal;
 use crate::errors::{bad_argument, raise, required};
 use crate::generate::seed::refresh_metrics;
 use crate::generate::writer::{self, Request};
@@ -61,7 +62,7 @@ fn check_company_and_user(target: &Target, company: pgrx::Uuid, user: pgrx::Uuid
         &format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", target.rel("companies")),
         &[company.into()],
     )
-    .expect("company lookup")
+    .or_internal("company lookup")
     .unwrap_or(false);
     if !company_exists {
         raise(
@@ -75,7 +76,7 @@ fn check_company_and_user(target: &Target, company: pgrx::Uuid, user: pgrx::Uuid
         &format!("SELECT (SELECT company_id FROM {} WHERE id = $1 LIMIT 1)", target.rel("users")),
         &[user.into()],
     )
-    .expect("user lookup");
+    .or_internal("user lookup");
     match user_company {
         None => raise(
             Code::ERRCODE_FOREIGN_KEY_VIOLATION,
@@ -147,7 +148,7 @@ fn perf_generate(
         ),
         &[],
     )
-    .expect("key count")
+    .or_internal("key count")
     .unwrap_or(0);
     TableIterator::once((companies, f.counts.customers, f.counts.conversations, f.counts.events, keys, f.elapsed_ms))
 }

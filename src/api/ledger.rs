@@ -15,6 +15,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
+use crate::errors::OrInternal;
 use crate::errors::{raise, required};
 use crate::pg::catalog::own_schema_q;
 
@@ -74,7 +75,7 @@ fn perf_ledger_record(target_schema: Option<&str>, company_id: Option<pgrx::Uuid
         ),
         &[schema.into(), company.into(), generated_by.into()],
     )
-    .expect("ledger insert")
+    .or_internal("ledger insert")
     .unwrap_or(false)
 }
 
@@ -93,6 +94,6 @@ fn perf_ledger_forget(target_schema: Option<&str>) -> i64 {
         ),
         &[schema.into()],
     )
-    .expect("ledger delete")
+    .or_internal("ledger delete")
     .unwrap_or(0)
 }

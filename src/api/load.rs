@@ -4,13 +4,14 @@
 use pgrx::prelude::*;
 use std::time::Duration;
 
+use crate::errors::OrInternal;
 use crate::errors::{bad_argument, required};
 use crate::load::coordinator::{self, LoadOptions};
 
 fn millis(v: Option<pgrx::datum::Interval>, arg: &str) -> Duration {
     let Some(iv) = v else { return Duration::ZERO };
     let ms = Spi::get_one_with_args::<f64>("SELECT (extract(epoch FROM $1::interval) * 1000)::float8", &[iv.into()])
-        .expect("interval")
+        .or_internal("interval")
         .unwrap_or(0.0);
     if !(0.0..=86_400_000.0).contains(&ms) {
         bad_argument(format!("{arg} must be between 0 and 24 hours (got {ms} ms)"), None);

@@ -2,6 +2,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_literal;
 use pgrx::PgSqlErrorCode as Code;
 
+use crate::errors::OrInternal;
 use crate::errors::{raise, required};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 
@@ -9,7 +10,7 @@ use crate::pg::subxact::{in_subtransaction, OnSuccess};
 fn require_pg_cron() {
     let created =
         Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron')")
-            .expect("pg_extension")
+            .or_internal("pg_extension")
             .unwrap_or(false);
     if created {
         return;
@@ -17,9 +18,9 @@ fn require_pg_cron() {
     let preloaded = Spi::get_one::<bool>(
         "SELECT 'pg_cron' = ANY(pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))",
     )
-    .expect("shared_preload_libraries")
+    .or_internal("shared_preload_libraries")
     .unwrap_or(false);
-    let db = Spi::get_one::<String>("SELECT pg_catalog.current_database()::text").expect("db").unwrap_or_default();
+    let db = Spi::get_one::<String>("SELECT pg_catalog.current_database()::text").or_internal("db").unwrap_or_default();
     if !preloaded {
         raise(
             Code::ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -113,10 +114,10 @@ fn perf_unschedule(job_name: default!(Option<&str>, "'pg_perfsuite'")) -> bool {
         "SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user)",
         &[job_name.into()],
     )
-    .expect("cron.job")
+    .or_internal("cron.job")
     .unwrap_or(false);
     exists
         && Spi::get_one_with_args::<bool>("SELECT cron.unschedule($1)", &[job_name.into()])
-            .expect("cron.unschedule")
+            .or_internal("cron.unschedule")
             .unwrap_or(false)
 }

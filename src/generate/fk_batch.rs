@@ -22,6 +22,7 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
+use crate::errors::OrInternal;
 use crate::sut::Target;
 
 /// One INSERT trigger of the child table, as the catalog describes it.
@@ -139,7 +140,7 @@ pub fn facts(target: &Target, table: &str) -> TableFacts {
             row.get::<i64>(3)?.unwrap_or(0),
         ))
     })
-    .expect("table facts");
+    .or_internal("table facts");
     let triggers = Spi::connect(|c| {
         c.select(
             "SELECT tgname::text, tgenabled::text, tgfoid = 'pg_catalog.\"RI_FKey_check_ins\"'::regproc, \
@@ -159,7 +160,7 @@ pub fn facts(target: &Target, table: &str) -> TableFacts {
         })
         .collect::<Result<Vec<_>, pgrx::spi::Error>>()
     })
-    .expect("trigger facts");
+    .or_internal("trigger facts");
     let foreign_keys = Spi::connect(|c| {
         c.select(
             "SELECT c.conname::text, \
@@ -190,7 +191,7 @@ pub fn facts(target: &Target, table: &str) -> TableFacts {
         })
         .collect::<Result<Vec<_>, pgrx::spi::Error>>()
     })
-    .expect("foreign key facts");
+    .or_internal("foreign key facts");
     TableFacts { superuser, plain_table, insert_rules, triggers, foreign_keys }
 }
 
@@ -208,7 +209,7 @@ pub fn check(c: &mut pgrx::spi::SpiClient<'_>, table: &str, check: &BatchCheck, 
             &[values.to_vec().into()],
         )
         .and_then(|t| t.first().get::<i64>(1))
-        .expect("batch foreign-key check")
+        .or_internal("batch foreign-key check")
         .unwrap_or(0);
     if locked == values.len() as i64 {
         return;
@@ -225,7 +226,7 @@ pub fn check(c: &mut pgrx::spi::SpiClient<'_>, table: &str, check: &BatchCheck, 
             &[values.to_vec().into()],
         )
         .and_then(|t| t.first().get::<String>(1))
-        .expect("missing parent")
+        .or_internal("missing parent")
         .unwrap_or_default();
     pgrx::pg_sys::panic::ErrorReport::new(
         Code::ERRCODE_FOREIGN_KEY_VIOLATION,

@@ -5,6 +5,7 @@
 use pgrx::prelude::*;
 
 use super::model::parse_uuid;
+use crate::errors::OrInternal;
 use crate::sut::Target;
 
 /// Insert a company and its user unless they exist (works without unique constraints).
@@ -20,7 +21,7 @@ pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, em
         ),
         &[company.into(), name.into()],
     )
-    .expect("company row")
+    .or_internal("company row")
     .unwrap_or(false);
     if inserted {
         // Through the ledger's own function: nobody may write the ledger directly.
@@ -28,7 +29,7 @@ pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, em
             &format!("SELECT {}.perf_ledger_record($1, $2::uuid)", crate::pg::catalog::own_schema_q()),
             &[target.schema.as_str().into(), company.into()],
         )
-        .expect("ledger entry");
+        .or_internal("ledger entry");
     }
     Spi::run_with_args(
         &format!(
@@ -37,7 +38,7 @@ pub fn ensure_company(target: &Target, company: &str, name: &str, user: &str, em
         ),
         &[user.into(), email.into(), company.into()],
     )
-    .expect("user row");
+    .or_internal("user row");
 }
 
 pub fn customer_count(target: &Target, company: &str) -> i64 {
@@ -45,25 +46,25 @@ pub fn customer_count(target: &Target, company: &str) -> i64 {
         &format!("SELECT pg_catalog.count(*) FROM {} WHERE company_id = $1::uuid", target.rel("customers")),
         &[company.into()],
     )
-    .expect("customer count")
+    .or_internal("customer count")
     .unwrap_or(0)
 }
 
 pub fn refresh_metrics(target: &Target) {
     Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics")))
-        .expect("refresh customer_metrics");
+        .or_internal("refresh customer_metrics");
 }
 
 /// Refresh planner statistics of the tables under test (the plan's remediation step 3,
 /// done up front so that plans reflect the generated data).
 pub fn analyze(target: &Target) {
     for rel in crate::sut::columns::relation_names() {
-        Spi::run(&format!("ANALYZE {}", target.rel(rel))).expect("ANALYZE");
+        Spi::run(&format!("ANALYZE {}", target.rel(rel))).or_internal("ANALYZE");
     }
 }
 
 /// A uuid from text this crate wrote (the plan's constant and pattern ids).
 pub fn uuid(text: &str) -> pgrx::Uuid {
     // Invariant: only called with the plan's fixed ids and their generated patterns.
-    pgrx::Uuid::from_bytes(parse_uuid(text).expect("a well-formed constant uuid"))
+    pgrx::Uuid::from_bytes(parse_uuid(text).or_internal("a well-formed constant uuid"))
 }

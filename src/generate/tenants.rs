@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::model::parse_uuid;
 use super::writer::{self, Counts, Request};
+use crate::errors::OrInternal;
 use crate::sut::Target;
 
 /// 'aaaaaaaa-aaaa-aaaa-aaaa-' || LPAD(i::text, 12, '0'), as the plan's scenario 5.
@@ -55,8 +56,8 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
         }
         let c = writer::write(&Request {
             target,
-            company_id: pgrx::Uuid::from_bytes(parse_uuid(&company).expect("pattern uuid")),
-            user_id: pgrx::Uuid::from_bytes(parse_uuid(&user).expect("pattern uuid")),
+            company_id: pgrx::Uuid::from_bytes(parse_uuid(&company).or_internal("pattern uuid")),
+            user_id: pgrx::Uuid::from_bytes(parse_uuid(&user).or_internal("pattern uuid")),
             count: per_company as i64,
             seed: tenant_seed(seed, i),
             progress_notices: false,

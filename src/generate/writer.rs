@@ -6,6 +6,7 @@ use pgrx::prelude::*;
 
 use super::fk_batch::{self, BatchCheck};
 use super::model::{CustomerRow, Model, AI_RESPONSE, EVENT_DATA};
+use crate::errors::OrInternal;
 use crate::sut::Target;
 
 /// Customers per batch: bounds memory (a batch holds at most ~10 conversations and 7
@@ -91,7 +92,7 @@ pub fn write(req: &Request) -> Counts {
             })?;
             Ok::<_, pgrx::spi::Error>(())
         })
-        .expect("generated rows");
+        .or_internal("generated rows");
         counts.customers += batch.len() as i64;
         counts.conversations += batch.iter().map(|r| r.conversations.len() as i64).sum::<i64>();
         counts.events += batch.iter().map(|r| r.events.len() as i64).sum::<i64>();

@@ -11,6 +11,7 @@ use rand::SeedableRng;
 use std::time::{Duration, Instant};
 
 use super::script::{self, Statement};
+use crate::errors::OrInternal;
 use crate::errors::{bad_argument, raise, SqlError};
 use crate::pg::catalog::{extension_schema_q, own_schema_q};
 use crate::store::load as store;
@@ -81,7 +82,8 @@ fn set_search_path(schema: &str) {
     .flatten()
     .collect::<Vec<_>>()
     .join(", ");
-    Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()]).expect("search_path");
+    Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()])
+        .or_internal("search_path");
 }
 
 /// One transaction of the script, timed per statement; the error (message and

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::monitor::{self, Snapshot};
 use super::script;
+use crate::errors::OrInternal;
 use crate::errors::{bad_argument, raise};
 use crate::pg::job::Job;
 use crate::pg::roles::{self, Decision};
@@ -114,7 +115,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
                 role,
             };
             let started = launch::start(&job, &format!("pg_perfsuite load {load_id} client {c}"));
-            pids.lock().expect("pids").push(started.1);
+            pids.lock().or_internal("pids").push(started.1);
             workers.push(started);
         }
         follow(opts, load_id, &workers, &mut snapshots);

@@ -4,6 +4,7 @@
 //! pool exhaustion" risk), and the machine's CPU, memory and disk I/O from /proc where
 //! it is readable.
 
+use crate::errors::OrInternal;
 pub use crate::store::load::Snapshot;
 use pgrx::prelude::*;
 
@@ -74,7 +75,7 @@ pub struct DbSample {
 
 /// Database-side figures now (pg_stat_activity is re-read, not the transaction's snapshot).
 pub fn sample_database(slow_ms: f64) -> DbSample {
-    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").expect("pg_stat_clear_snapshot");
+    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").or_internal("pg_stat_clear_snapshot");
     Spi::connect(|c| {
         let row = c
             .select(
@@ -99,7 +100,7 @@ pub fn sample_database(slow_ms: f64) -> DbSample {
             blocks_read: row.get::<i64>(5)?.map(|b| b.max(0) as u64),
         })
     })
-    .expect("monitoring sample")
+    .or_internal("monitoring sample")
 }
 
 #[cfg(test)]

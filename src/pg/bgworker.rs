@@ -7,6 +7,7 @@ use pgrx::PgSqlErrorCode as Code;
 
 use super::job::{pack_oids, Job};
 use crate::errors::raise;
+use crate::errors::OrInternal;
 
 /// The role a worker should SET ROLE to: the caller's current role when it differs
 /// from the session's login role (a worker can only connect as a login role).
@@ -25,7 +26,7 @@ pub fn role_to_assume() -> u32 {
 /// there, so the count excludes every process type that is *not* one (PostgreSQL
 /// 15-18, including 17's walsummarizer and slotsync worker and 18's io workers).
 pub fn free_worker_slots() -> i64 {
-    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").expect("pg_stat_clear_snapshot");
+    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").or_internal("pg_stat_clear_snapshot");
     Spi::get_one::<i64>(
         "SELECT pg_catalog.current_setting('max_worker_processes')::int \
               - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity \
@@ -34,7 +35,7 @@ pub fn free_worker_slots() -> i64 {
                         'walsender', 'archiver', 'logger', 'standalone backend', 'walsummarizer', \
                         'slotsync worker', 'io worker'))",
     )
-    .expect("worker slots")
+    .or_internal("worker slots")
     .unwrap_or(0)
 }
 

@@ -1,5 +1,6 @@
 //! Catalog lookups written once.
 
+use crate::errors::OrInternal;
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
@@ -22,5 +23,5 @@ pub fn extension_schema_q(extension: &str) -> Option<String> {
 /// pg_perfsuite's own schema, quoted.
 pub fn own_schema_q() -> String {
     // Invariant: these functions run only inside the installed extension.
-    extension_schema_q("pg_perfsuite").expect("pg_perfsuite is installed (its functions are running)")
+    extension_schema_q("pg_perfsuite").or_internal("pg_perfsuite is installed (its functions are running)")
 }

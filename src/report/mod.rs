@@ -10,6 +10,7 @@ pub mod summary;
 mod tap;
 pub mod target;
 
+use crate::errors::OrInternal;
 use model::ReportData;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,7 +53,7 @@ pub fn render(data: &ReportData, format: Format) -> String {
                 "results": data.results,
                 "recommendations": recs,
             });
-            serde_json::to_string_pretty(&doc).expect("report as JSON")
+            serde_json::to_string_pretty(&doc).or_internal("report as JSON")
         }
     }
 }

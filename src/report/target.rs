@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
 use super::model::{Hypothetical, ReportData};
+use crate::errors::OrInternal;
 use crate::explain::{total_cost, PlanFacts};
 use crate::pg::catalog::extension_schema_q;
 use crate::pg::roles::{self, Decision};
@@ -46,10 +47,10 @@ pub fn hypothetical_indexes(data: &mut ReportData) {
         }
         let verdict = in_subtransaction(OnSuccess::Rollback, || {
             Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, true)", &[search_path.as_str().into()])
-                .expect("search_path");
+                .or_internal("search_path");
             let before = plan_cost(&sql);
             Spi::run_with_args(&format!("SELECT {hypo}.hypopg_create_index($1)"), &[ddl.as_str().into()])
-                .expect("hypopg_create_index");
+                .or_internal("hypopg_create_index");
             let after = explain(&sql);
             Hypothetical {
                 // hypopg names its indexes "<oid>btree_...".
@@ -69,7 +70,7 @@ pub fn hypothetical_indexes(data: &mut ReportData) {
 
 fn explain(sql: &str) -> serde_json::Value {
     Spi::connect(|c| c.select(&format!("EXPLAIN (FORMAT JSON) {sql}"), None, &[])?.first().get_one::<pgrx::Json>())
-        .expect("EXPLAIN")
+        .or_internal("EXPLAIN")
         .map(|j| j.0)
         .unwrap_or_default()
 }
@@ -88,7 +89,7 @@ pub fn metrics_freshness(data: &mut ReportData) {
             AND pg_catalog.has_table_privilege($1, 'SELECT') AND pg_catalog.has_table_privilege($2, 'SELECT')",
         &[customers.as_str().into(), metrics.as_str().into()],
     )
-    .expect("metrics check")
+    .or_internal("metrics check")
     .unwrap_or(false);
     if !readable {
         return;
@@ -97,7 +98,7 @@ pub fn metrics_freshness(data: &mut ReportData) {
         "SELECT pg_catalog.count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM {metrics} m WHERE m.customer_id = c.id)), pg_catalog.count(*) \
            FROM {customers} c WHERE c.deleted_at IS NULL"
     ))
-    .expect("metrics freshness");
+    .or_internal("metrics freshness");
     data.health.metrics_missing = missing;
     data.health.active_customers = active;
 }

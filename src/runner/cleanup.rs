@@ -4,6 +4,7 @@
 
 use pgrx::prelude::*;
 
+use crate::errors::OrInternal;
 use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::store::ledger;
@@ -41,14 +42,14 @@ pub fn cleanup(target: &Target) -> Vec<(String, i64)> {
             let saved = Spi::get_one::<String>("SELECT pg_catalog.current_setting('role')").ok().flatten();
             if let Some(role) = &switch_to {
                 Spi::run_with_args("SELECT pg_catalog.set_config('role', $1, true)", &[role.as_str().into()])
-                    .expect("SET ROLE");
+                    .or_internal("SET ROLE");
             }
             let rows = delete_tenant_rows(target, &Companies::These(ids), true);
             // A setting made in a released subtransaction outlives it: put the role back.
             if switch_to.is_some() {
                 let saved = saved.unwrap_or_else(|| "none".into());
                 Spi::run_with_args("SELECT pg_catalog.set_config('role', $1, true)", &[saved.as_str().into()])
-                    .expect("RESET ROLE");
+                    .or_internal("RESET ROLE");
             }
             rows
         });
@@ -66,7 +67,7 @@ pub fn cleanup(target: &Target) -> Vec<(String, i64)> {
         }
     }
     Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics")))
-        .expect("refresh customer_metrics");
+        .or_internal("refresh customer_metrics");
     let forgotten = ledger::forget_deleted(&target.schema);
     totals.push(("perf_generated_companies".to_string(), forgotten));
     totals

@@ -9,6 +9,7 @@ use pgrx::bgworkers::DynamicBackgroundWorker;
 use pgrx::prelude::*;
 use std::time::{Duration, Instant};
 
+use crate::errors::OrInternal;
 use crate::errors::SqlError;
 use crate::pg::bgworker::start;
 use crate::pg::job::Job;
@@ -41,11 +42,11 @@ fn wait_for_hold(worker: &DynamicBackgroundWorker, pid: i32) -> Option<i64> {
             &format!("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE {PG_LOCKS_FILTER} AND pid = $2 AND NOT granted)"),
             &[(Key::Handshake as i32).into(), pid.into()],
         )
-        .expect("pg_locks")
+        .or_internal("pg_locks")
         .unwrap_or(false);
         if waiting {
             // pg_stat_activity is snapshotted per transaction: clear it to see the update.
-            Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").expect("pg_stat_clear_snapshot");
+            Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").or_internal("pg_stat_clear_snapshot");
             let name = Spi::get_one_with_args::<String>(
                 "SELECT application_name FROM pg_catalog.pg_stat_activity WHERE pid = $1",
                 &[pid.into()],
@@ -88,7 +89,7 @@ pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlErr
             Some(0) => Outcome::NothingHeld { other_pid: pid },
             Some(rows) => {
                 let saved = context::enter(target, &t.run_as);
-                Spi::run(&format!("SET LOCAL lock_timeout = {lock_timeout_ms}")).expect("lock_timeout");
+                Spi::run(&format!("SET LOCAL lock_timeout = {lock_timeout_ms}")).or_internal("lock_timeout");
                 let attempt = in_subtransaction(OnSuccess::Commit, || timed::time_statement(None, &t.sql));
                 saved.restore();
                 match attempt {
@@ -121,8 +122,8 @@ pub fn hold(test_id: &str, schema: &str) {
             "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident($1) || ', pg_temp', true)",
             &[schema.into()],
         )
-        .expect("search_path");
-        Spi::run("SET LOCAL lock_timeout = '60s'").expect("lock_timeout");
+        .or_internal("search_path");
+        Spi::run("SET LOCAL lock_timeout = '60s'").or_internal("lock_timeout");
         // A caller running in its own transaction may have created the tables this
         // session cannot see yet: that is "nothing to hold", reported as 0 rows.
         let sql = crate::suite::model::normalize_sql(&sql);
@@ -131,7 +132,7 @@ pub fn hold(test_id: &str, schema: &str) {
             Err(e) if e.code == pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE => 0,
             Err(e) => e.raise(),
         };
-        Spi::run(&format!("SET application_name = 'pg_perfsuite hold {test_id} rows={rows}'")).expect("application_name");
+        Spi::run(&format!("SET application_name = 'pg_perfsuite hold {test_id} rows={rows}'")).or_internal("application_name");
         // Wait (interruptibly, under lock_timeout) until the first session releases it.
         lock::acquire(Key::Handshake, Mode::Share, Scope::Transaction);
     })

@@ -10,6 +10,7 @@ use crate::errors::raise;
 use crate::pg::signals;
 use crate::store::runs as record;
 
+use crate::errors::OrInternal;
 use crate::pg::latch::nap;
 
 fn stopped(worker: &DynamicBackgroundWorker) -> bool {
@@ -23,7 +24,7 @@ fn refuse_if_worker_waits_for_us(pid: i32) {
         "SELECT pg_catalog.pg_backend_pid() = ANY (pg_catalog.pg_blocking_pids($1))",
         &[pid.into()],
     )
-    .expect("pg_blocking_pids")
+    .or_internal("pg_blocking_pids")
     .unwrap_or(false);
     if blocked {
         raise(

@@ -6,6 +6,7 @@
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
+use crate::errors::OrInternal;
 use crate::errors::SqlError;
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::context;
@@ -60,7 +61,7 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
                      r.get(4)?.unwrap_or(false), r.get(5)?.unwrap_or(false))))
         .collect::<Result<Vec<_>, pgrx::spi::Error>>()
     })
-    .expect("tenant tables from the catalog");
+    .or_internal("tenant tables from the catalog");
 
     listed
         .into_iter()
@@ -77,7 +78,7 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
                 &format!("SELECT pg_catalog.count(*) FROM {} WHERE {}", target.rel(&t.name), leak_filter(&t)),
                 &[company.into()],
             )
-            .expect("owner count")
+            .or_internal("owner count")
             .unwrap_or(0);
             t
         })
@@ -108,7 +109,7 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
                 ),
                 &[company.into()],
             )
-            .expect("tenant count")
+            .or_internal("tenant count")
         })?;
         let (visible, leaked) = (visible.unwrap_or(0), leaked.unwrap_or(0));
         if leaked > 0 {

@@ -1,5 +1,6 @@
 //! Running one registry test and judging it.
 
+use crate::errors::OrInternal;
 use crate::errors::SqlError;
 use crate::explain::PlanFacts;
 use crate::pg::roles::{self, Decision};
@@ -96,7 +97,7 @@ fn extension_installed(name: &str) -> bool {
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1)",
         &[name.into()],
     )
-    .expect("pg_extension")
+    .or_internal("pg_extension")
     .unwrap_or(false)
 }
 
@@ -169,7 +170,7 @@ fn run_count(t: &TestDef, target: &Target) -> Result<Option<f64>, SqlError> {
 }
 
 fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
-    let summary = Summary::of(&m.samples_ms).expect("at least one iteration");
+    let summary = Summary::of(&m.samples_ms).or_internal("at least one iteration");
     result.set_timing(&summary, t.statistic);
     result.rows_returned = Some(m.rows);
     let per = t.records.map(f64::from).unwrap_or(1.0);
@@ -254,7 +255,7 @@ fn trigger_over_budget(t: &TestDef, trig: &crate::explain::TriggerTime) -> Optio
 }
 
 fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>) {
-    let expected = t.expected_value.expect("registry requires expected_value for count checks");
+    let expected = t.expected_value.or_internal("registry requires expected_value for count checks");
     result.expected_value = Some(expected);
     result.actual_value = value;
     result.rows_returned = value.map(|v| v as i64);

@@ -5,6 +5,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::raise;
+use crate::errors::OrInternal;
 use crate::sut::ownership::has_companies;
 
 /// One entry: a company pg_perfsuite generated, and the role that generated it.
@@ -23,13 +24,13 @@ pub fn entries(schema: &str) -> Vec<Entry> {
         )?
         .map(|r| {
             Ok(Entry {
-                company: r.get::<pgrx::Uuid>(1)?.expect("company_id is NOT NULL"),
+                company: r.get::<pgrx::Uuid>(1)?.or_internal("company_id is NOT NULL"),
                 generated_by: r.get::<String>(2)?.unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, pgrx::spi::Error>>()
     })
-    .expect("perf_generated_companies")
+    .or_internal("perf_generated_companies")
 }
 
 /// Forget the entries whose company is gone (through the ledger's own function).
@@ -38,7 +39,7 @@ pub fn forget_deleted(schema: &str) -> i64 {
         &format!("SELECT {}.perf_ledger_forget($1)", crate::pg::catalog::own_schema_q()),
         &[schema.into()],
     )
-    .expect("forget companies")
+    .or_internal("forget companies")
     .unwrap_or(0)
 }
 
@@ -56,7 +57,7 @@ pub fn foreign_companies(schema: &str) -> i64 {
         ),
         &[schema.into()],
     )
-    .expect("foreign companies")
+    .or_internal("foreign companies")
     .unwrap_or(0)
 }
 

@@ -1,6 +1,7 @@
 //! Load tests in pg_perfsuite's tables: scripts, the clients' progress and samples,
 //! the aggregated run row, per-second intervals and monitoring snapshots.
 
+use crate::errors::OrInternal;
 use pgrx::prelude::*;
 
 /// A load script as the registry holds it.
@@ -34,7 +35,7 @@ pub fn script(name: &str) -> Option<Script> {
 pub fn next_load_id() -> i64 {
     Spi::get_one::<i64>("SELECT pg_catalog.nextval('perf_load_runs_load_id_seq'::pg_catalog.regclass)")
         .unwrap_or_else(|e| crate::errors::internal("numbering the load test", e))
-        .expect("nextval returns a value")
+        .or_internal("nextval returns a value")
 }
 
 /// Clients still marked running whose process is gone (killed, or the server
@@ -46,7 +47,7 @@ pub fn reap_stale_clients() {
           WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
                                                      WHERE a.pid = c.pid AND a.backend_type = 'pg_perfsuite')",
     )
-    .expect("reap stale load clients");
+    .or_internal("reap stale load clients");
 }
 
 /// Transactions done and failed so far over all clients of a load test.
@@ -69,7 +70,7 @@ pub fn report_client(load_id: i64, client: i32, done: i64, failed: i64, status: 
                 error = coalesce($6, perf_load_clients.error), updated_at = pg_catalog.clock_timestamp()",
         &[load_id.into(), client.into(), done.into(), failed.into(), status.into(), error.into()],
     )
-    .expect("perf_load_clients");
+    .or_internal("perf_load_clients");
 }
 
 /// Every transaction of one client: its start offset, latency and outcome.
@@ -81,7 +82,7 @@ pub fn write_samples(load_id: i64, client: i32, offsets: Vec<f64>, latencies: Ve
                 WITH ORDINALITY AS t(o, l, k, n)",
         &[load_id.into(), client.into(), offsets.into(), latencies.into(), oks.into()],
     )
-    .expect("perf_load_samples");
+    .or_internal("perf_load_samples");
 }
 
 /// Calls and total time per statement of one client.
@@ -93,7 +94,7 @@ pub fn write_statements(load_id: i64, client: i32, sqls: Vec<String>, calls: Vec
                 WITH ORDINALITY AS t(s, c, m, n)",
         &[load_id.into(), client.into(), sqls.into(), calls.into(), totals.into()],
     )
-    .expect("perf_load_statements");
+    .or_internal("perf_load_statements");
 }
 
 #[derive(Debug, Clone, Default)]
@@ -170,7 +171,7 @@ pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
             errors.into(),
         ],
     )
-    .expect("perf_load_runs");
+    .or_internal("perf_load_runs");
     Spi::run_with_args(
         "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms) \
          SELECT $1, pg_catalog.floor(offset_ms / 1000)::int AS s, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), pg_catalog.count(*), pg_catalog.avg(latency_ms), \
@@ -178,7 +179,7 @@ pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
            FROM perf_load_samples WHERE load_id = $1 GROUP BY s",
         &[load_id.into()],
     )
-    .expect("perf_load_intervals");
+    .or_internal("perf_load_intervals");
     for s in snapshots {
         Spi::run_with_args(
             "INSERT INTO perf_snapshots (load_id, run_id, offset_ms, slow_queries, lock_waits, cache_hit_ratio, cpu_busy_pct, mem_used_pct, \
@@ -199,7 +200,7 @@ pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
                 s.disk_write_kbs.into(),
             ],
         )
-        .expect("perf_snapshots");
+        .or_internal("perf_snapshots");
     }
 }
 

@@ -4,6 +4,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::raise;
+use crate::errors::OrInternal;
 use crate::suite::model::{normalize_sql, Kind, RunAs, TestDef};
 use crate::suite::stats::Statistic;
 
@@ -65,7 +66,7 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
         }
         Ok::<_, pgrx::spi::Error>(out)
     })
-    .expect("reading perf_tests")
+    .or_internal("reading perf_tests")
 }
 
 /// What test `test_id`'s second session runs (5.4's `concurrent_sql`).

@@ -5,6 +5,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::raise;
+use crate::errors::OrInternal;
 use crate::report::model::ReportData;
 
 const LOAD: &str = include_str!("../../sql/queries/report.sql");
@@ -28,5 +29,5 @@ pub fn load(run_id: Option<i64>) -> ReportData {
     };
     // Invariant: the document is built by LOAD with the fields ReportData declares
     // (all optional or defaulted); a mismatch is a bug in this file, not user input.
-    serde_json::from_value(doc).expect("report document matches ReportData")
+    serde_json::from_value(doc).or_internal("report document matches ReportData")
 }

@@ -2,6 +2,7 @@
 
 use pgrx::prelude::*;
 
+use crate::errors::OrInternal;
 use crate::suite::result::TestResult;
 use crate::suite::verdict::Verdict;
 use crate::sut::Target;
@@ -37,14 +38,14 @@ pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid:
          RETURNING run_id",
         &[pattern.into(), target.schema.as_str().into(), settings.into(), tests_total.into(), launcher_pid.into()],
     )
-    .expect("insert perf_runs")
-    .expect("run_id")
+    .or_internal("insert perf_runs")
+    .or_internal("run_id")
 }
 
 /// Progress: the test now running (visible to others once the step commits).
 pub fn mark_current_test(run_id: i64, test_id: &str) {
     Spi::run_with_args("UPDATE perf_runs SET current_test = $2 WHERE run_id = $1", &[run_id.into(), test_id.into()])
-        .expect("update perf_runs progress");
+        .or_internal("update perf_runs progress");
 }
 
 /// Runs still marked running whose process is gone (its pid absent, or reused by a
@@ -57,11 +58,11 @@ pub fn reap_stale_runs() {
             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
                              WHERE a.pid = r.backend_pid AND a.backend_start IS NOT DISTINCT FROM r.backend_start)",
     )
-    .expect("reap stale runs");
+    .or_internal("reap stale runs");
 }
 
 pub fn insert_result(r: &TestResult) {
-    let doc = pgrx::JsonB(serde_json::to_value(r).expect("result as JSON"));
+    let doc = pgrx::JsonB(serde_json::to_value(r).or_internal("result as JSON"));
     Spi::run_with_args(
         &format!(
             "INSERT INTO performance_test_results ({RESULT_COLUMNS}) \
@@ -70,9 +71,9 @@ pub fn insert_result(r: &TestResult) {
         ),
         &[doc.into()],
     )
-    .expect("insert performance_test_results");
+    .or_internal("insert performance_test_results");
     Spi::run_with_args("UPDATE perf_runs SET tests_done = tests_done + 1 WHERE run_id = $1", &[r.run_id.into()])
-        .expect("update perf_runs progress");
+        .or_internal("update perf_runs progress");
 }
 
 pub fn append_note(run_id: i64, note: &str) {
@@ -80,7 +81,7 @@ pub fn append_note(run_id: i64, note: &str) {
         "UPDATE perf_runs SET notes = pg_catalog.concat_ws('; ', notes, $2) WHERE run_id = $1",
         &[run_id.into(), note.into()],
     )
-    .expect("update perf_runs notes");
+    .or_internal("update perf_runs notes");
 }
 
 /// Bytes of all indexes on the tables under test.
@@ -90,7 +91,7 @@ pub fn index_bytes(target: &Target) -> i64 {
         "SELECT pg_catalog.sum(pg_catalog.pg_indexes_size(r::regclass))::bigint FROM pg_catalog.unnest($1::text[]) AS r",
         &[relations.into()],
     )
-    .expect("index sizes")
+    .or_internal("index sizes")
     .unwrap_or(0)
 }
 
@@ -112,7 +113,7 @@ pub fn pre_test_checklist(run_id: i64) {
                      THEN 'not reset: installed, but not in shared_preload_libraries, so it collects nothing' \
                      ELSE 'reset (this database only)' END",
     )
-    .expect("pg_stat_statements state")
+    .or_internal("pg_stat_statements state")
     .unwrap_or_default();
     if stat_statements.starts_with("reset") {
         let schema = crate::pg::catalog::extension_schema_q("pg_stat_statements").unwrap_or_default();
@@ -121,7 +122,7 @@ pub fn pre_test_checklist(run_id: i64) {
                     (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()), 0::pg_catalog.int8)",
             schema
         ))
-        .expect("pg_stat_statements_reset");
+        .or_internal("pg_stat_statements_reset");
     }
     let free_slots = crate::pg::bgworker::free_worker_slots();
     Spi::run_with_args(
@@ -131,7 +132,7 @@ pub fn pre_test_checklist(run_id: i64) {
           WHERE run_id = $1",
         &[run_id.into(), stat_statements.into(), free_slots.into()],
     )
-    .expect("record pre-test checklist");
+    .or_internal("record pre-test checklist");
 }
 
 /// The post-test checklist's "Analyze query statistics": when this run reset
@@ -144,7 +145,7 @@ pub fn record_top_statements(run_id: i64) {
         "SELECT stat_statements LIKE 'reset%' FROM perf_runs WHERE run_id = $1",
         &[run_id.into()],
     )
-    .expect("run lookup")
+    .or_internal("run lookup")
     .unwrap_or(false);
     if !reset {
         return;
@@ -166,7 +167,7 @@ pub fn record_top_statements(run_id: i64) {
         ),
         &[run_id.into()],
     )
-    .expect("record top statements");
+    .or_internal("record top statements");
 }
 
 pub fn record_index_bytes(run_id: i64, column: &str, bytes: i64) {
@@ -175,7 +176,7 @@ pub fn record_index_bytes(run_id: i64, column: &str, bytes: i64) {
         &format!("UPDATE perf_runs SET {column} = $2 WHERE run_id = $1"),
         &[run_id.into(), bytes.into()],
     )
-    .expect("record index size");
+    .or_internal("record index size");
 }
 
 /// Row counts of the tables under test.
@@ -194,8 +195,8 @@ pub fn data_volume(target: &Target) -> pgrx::JsonB {
     .map(|t| format!("'{t}', (SELECT pg_catalog.count(*) FROM {})", target.rel(t)))
     .collect();
     Spi::get_one::<pgrx::JsonB>(&format!("SELECT pg_catalog.jsonb_build_object({})", parts.join(", ")))
-        .expect("data volume")
-        .expect("jsonb")
+        .or_internal("data volume")
+        .or_internal("jsonb")
 }
 
 pub fn finish_run(run_id: i64, results: &[TestResult], volume: pgrx::JsonB, notes: &str) {
@@ -219,7 +220,7 @@ pub fn finish_run(run_id: i64, results: &[TestResult], volume: pgrx::JsonB, note
             notes.into(),
         ],
     )
-    .expect("update perf_runs");
+    .or_internal("update perf_runs");
 }
 
 /// The run a background worker started for this session, once its first step committed.

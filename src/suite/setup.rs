@@ -4,6 +4,7 @@
 
 use pgrx::prelude::*;
 
+use crate::errors::OrInternal;
 use crate::generate::seed::{analyze, customer_count, ensure_company, refresh_metrics, uuid};
 use crate::generate::tenants;
 use crate::generate::writer::{self, Request};
@@ -26,7 +27,7 @@ fn delete_customers(target: &Target, company: &str, name_like: &str) -> i64 {
             &format!("DELETE FROM {} WHERE customer_id IN ({victims})", target.rel(child)),
             &[company.into(), name_like.into()],
         )
-        .expect("delete child rows");
+        .or_internal("delete child rows");
     }
     Spi::get_one_with_args::<i64>(
         &format!(
@@ -35,7 +36,7 @@ fn delete_customers(target: &Target, company: &str, name_like: &str) -> i64 {
         ),
         &[company.into(), name_like.into()],
     )
-    .expect("delete customers")
+    .or_internal("delete customers")
     .unwrap_or(0)
 }
 
@@ -81,7 +82,7 @@ fn searchable_customers(target: &Target) -> String {
         ),
         &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],
     )
-    .expect("scenario 2 customers")
+    .or_internal("scenario 2 customers")
     .unwrap_or(0);
     format!("{added} of the 4 searchable customers added")
 }
@@ -113,7 +114,7 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
                 ),
                 &[LOAD_TEST_COMPANY.into()],
             )
-            .expect("delete bulk conversations");
+            .or_internal("delete bulk conversations");
             format!("{removed} bulk customers of an earlier run removed")
         }
         4 => {
@@ -126,7 +127,7 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
                 ),
                 &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],
             )
-            .expect("delete-test customers");
+            .or_internal("delete-test customers");
             format!("100 delete-test customers inserted ({removed} of an earlier run removed)")
         }
         _ => return String::new(),

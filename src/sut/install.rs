@@ -5,6 +5,7 @@ use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
 use super::columns::{self, Presence};
+use crate::errors::OrInternal;
 use crate::errors::{raise, required};
 
 const REFERENCE_SCHEMA: &str = include_str!("../../sql/reference_schema.sql");
@@ -92,7 +93,7 @@ fn ensure_pg_trgm(schema: &str) -> Option<String> {
         Trgm::Installed(s) => Some(s),
         Trgm::Available => {
             Spi::run(&format!("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {}", quote_identifier(schema)))
-                .expect("CREATE EXTENSION pg_trgm");
+                .or_internal("CREATE EXTENSION pg_trgm");
             Some(schema.to_string())
         }
         Trgm::Missing => {
@@ -138,7 +139,7 @@ fn refuse_untrusted_objects(schema: &str, trust: bool) {
             .map(|r| r.get::<String>(1).map(Option::unwrap_or_default))
             .collect::<Result<Vec<_>, _>>()
     })
-    .expect("untrusted objects");
+    .or_internal("untrusted objects");
     if let Some(first) = found.first() {
         let more = if found.len() > 1 { format!(" and {} more", found.len() - 1) } else { String::new() };
         raise(
@@ -200,7 +201,7 @@ pub fn role_exists(name: &str) -> bool {
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
         &[name.into()],
     )
-    .expect("role lookup")
+    .or_internal("role lookup")
     .unwrap_or(false)
 }
 
@@ -210,9 +211,9 @@ pub fn ensure_tenant_role() {
         Spi::run(&format!(
             "CREATE ROLE {TENANT_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE"
         ))
-        .expect("CREATE ROLE");
+        .or_internal("CREATE ROLE");
         Spi::run(&format!("COMMENT ON ROLE {TENANT_ROLE} IS 'pg_perfsuite: plain role for tenant-isolation tests'"))
-            .expect("COMMENT ON ROLE");
+            .or_internal("COMMENT ON ROLE");
     }
 }
 
@@ -281,8 +282,8 @@ pub fn install_schema(schema: Option<&str>, trust: bool) -> (Target, Installed) 
                 None => REFERENCE_SCHEMA.lines().filter(|l| !l.contains("@trgm@")).collect::<Vec<_>>().join("\n"),
             }
             .replace("@schema@", &target.schema_q);
-            Spi::run(&sql).expect("reference schema");
-            Spi::run(&format!("GRANT USAGE ON SCHEMA {} TO {TENANT_ROLE}", target.schema_q)).expect("GRANT USAGE");
+            Spi::run(&sql).or_internal("reference schema");
+            Spi::run(&format!("GRANT USAGE ON SCHEMA {} TO {TENANT_ROLE}", target.schema_q)).or_internal("GRANT USAGE");
             (target, Installed::Created)
         }
     }

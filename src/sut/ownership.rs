@@ -6,12 +6,13 @@
 use pgrx::prelude::*;
 
 use super::install::Target;
+use crate::errors::OrInternal;
 
 /// Whether `schema` has a companies table (the root of all tenant data).
 pub fn has_companies(schema: &str) -> bool {
     let table = format!("{}.companies", pgrx::spi::quote_identifier(schema));
     Spi::get_one_with_args::<bool>("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[table.as_str().into()])
-        .expect("regclass")
+        .or_internal("regclass")
         .unwrap_or(false)
 }
 
@@ -57,7 +58,7 @@ pub fn delete_tenant_rows(target: &Target, which: &Companies, with_companies: bo
                 ),
                 &[arg],
             )
-            .expect("delete tenant rows")
+            .or_internal("delete tenant rows")
             .unwrap_or(0);
             (table.to_string(), n)
         })

@@ -4,6 +4,7 @@ use pgrx::bgworkers::BackgroundWorker;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+use crate::errors::OrInternal;
 use crate::errors::SqlError;
 use crate::pg::job::{unpack_oids, Flags, Job};
 use crate::pg::signals;
@@ -64,13 +65,13 @@ fn settle_session(role: u32, time_limit_ms: Option<i32>) {
     Mode::Worker.step(|| {
         let path = format!("pg_catalog, {}, pg_temp", crate::pg::catalog::own_schema_q());
         Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()])
-            .expect("search_path");
+            .or_internal("search_path");
         if let Some(ms) = time_limit_ms {
             Spi::run_with_args(
                 "SELECT pg_catalog.set_config('pg_perfsuite.test_time_limit', $1, false)",
                 &[ms.to_string().into()],
             )
-            .expect("test_time_limit");
+            .or_internal("test_time_limit");
         }
     });
     if role == 0 {
@@ -81,7 +82,7 @@ fn settle_session(role: u32, time_limit_ms: Option<i32>) {
             "SELECT rolname::text FROM pg_catalog.pg_roles WHERE oid = $1::oid",
             &[(role as i64).into()],
         )
-        .expect("role lookup")
+        .or_internal("role lookup")
         .unwrap_or_else(|| {
             crate::errors::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
@@ -89,7 +90,7 @@ fn settle_session(role: u32, time_limit_ms: Option<i32>) {
                 None,
             )
         });
-        Spi::run(&format!("SET ROLE {}", pgrx::spi::quote_identifier(&name))).expect("SET ROLE");
+        Spi::run(&format!("SET ROLE {}", pgrx::spi::quote_identifier(&name))).or_internal("SET ROLE");
     })
 }
 
@@ -126,7 +127,7 @@ fn run_suite(opts: &Options) {
                         notes = pg_catalog.concat_ws('; ', notes, $3) WHERE run_id = $1",
                 &[run_id.into(), status.into(), format!("{status}: {} ({})", err.message, err.sqlstate()).into()],
             )
-            .expect("record run outcome");
+            .or_internal("record run outcome");
         });
     }
 }
@@ -147,6 +148,6 @@ fn record_failed_start(opts: &Options, launcher: i32, err: &SqlError) {
                 err.message.as_str().into(),
             ],
         )
-        .expect("record the failed start");
+        .or_internal("record the failed start");
     });
 }
