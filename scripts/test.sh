@@ -50,5 +50,5 @@ cluster_start "${opts[@]}"
 psql_pg -q -d postgres -c "CREATE DATABASE $DB"
 psql_pg -q -d "$DB" -c "CREATE EXTENSION pg_perfsuite"
 echo "[test] client tests (pgrx-tests/) against $WORK:$PORT, preloaded: ${preload[*]:-none}"
-PG_PERFSUITE_TEST_HOST=$WORK PG_PERFSUITE_TEST_PORT=$PORT PG_PERFSUITE_TEST_DB=$DB \
+PG_PERFSUITE_TEST_HOST=$WORK PG_PERFSUITE_TEST_PORT=$PORT PG_PERFSUITE_TEST_DB=$DB PG_PERFSUITE_TEST_BINDIR=$BIN \
   cargo test -p pg_perfsuite_client_tests

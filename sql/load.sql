@@ -163,5 +163,9 @@ SELECT pg_catalog.pg_extension_config_dump('perf_load_scripts', 'WHERE NOT built
 SELECT pg_catalog.pg_extension_config_dump('perf_load_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_load_intervals', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_snapshots', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_load_clients', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_load_samples', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_load_statements', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_load_runs_load_id_seq', '');
 REVOKE ALL ON perf_load_scripts, perf_load_runs, perf_load_clients, perf_load_samples, perf_load_statements,
               perf_load_intervals, perf_snapshots FROM PUBLIC;

@@ -185,6 +185,10 @@ SELECT pg_catalog.pg_extension_config_dump('perf_generated_companies', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('performance_test_results', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_tests', 'WHERE NOT builtin');
+-- Their identity sequences too: unmarked, a restored sequence would start again at 1
+-- and the next run would collide with the restored history (23505).
+SELECT pg_catalog.pg_extension_config_dump('perf_runs_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('performance_test_results_result_id_seq', '');
 
 -- Only the extension's functions (and their callers with privileges) write these.
 REVOKE ALL ON perf_runs, performance_test_results, perf_tests, perf_generated_companies FROM PUBLIC;

@@ -22,17 +22,33 @@ fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run these tests through scripts/test.sh"))
 }
 
-/// A connection as `user` to the test database.
-pub fn connect_as(user: &str) -> Client {
+/// Where the test server is: host (socket directory), port, database.
+pub fn server() -> (String, String, String) {
+    (env("PG_PERFSUITE_TEST_HOST"), env("PG_PERFSUITE_TEST_PORT"), env("PG_PERFSUITE_TEST_DB"))
+}
+
+/// The server's bin directory (pg_dump, pg_restore of the same version).
+pub fn bindir() -> String {
+    env("PG_PERFSUITE_TEST_BINDIR")
+}
+
+/// A connection as `user` to database `db` of the test server.
+pub fn connect_to(db: &str, user: &str) -> Client {
+    let (host, port, _) = server();
     let mut c = Config::new()
-        .host(&env("PG_PERFSUITE_TEST_HOST"))
-        .port(env("PG_PERFSUITE_TEST_PORT").parse().expect("PG_PERFSUITE_TEST_PORT is a port number"))
-        .dbname(&env("PG_PERFSUITE_TEST_DB"))
+        .host(&host)
+        .port(port.parse().expect("PG_PERFSUITE_TEST_PORT is a port number"))
+        .dbname(db)
         .user(user)
         .connect(NoTls)
-        .unwrap_or_else(|e| panic!("connect as {user}: {e}"));
+        .unwrap_or_else(|e| panic!("connect to {db} as {user}: {e}"));
     c.batch_execute("SET client_min_messages = warning").unwrap();
     c
+}
+
+/// A connection as `user` to the test database.
+pub fn connect_as(user: &str) -> Client {
+    connect_to(&server().2, user)
 }
 
 /// A committing connection holding the serialization lock, with `schema` created
