@@ -25,20 +25,31 @@ fn tool(name: &str, args: &[&str]) {
 
 #[test]
 fn history_survives_dump_and_restore() {
-    let mut a = connect("dump_src");
-    committed_environment(&mut a, "dump_src");
-    a.query("SELECT * FROM perf_run('1.%', target_schema => 'dump_src', iterations => 2)", &[]).unwrap();
+    // A database of its own: the whole of it is dumped, and nothing of other tests
+    // (or pg_cron, which lives only in the test database) comes along.
+    let _serialized = connect("dump_unused");
+    let mut admin = second();
+    for db in ["dump_src", "dump_copy"] {
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    }
+    admin.batch_execute("CREATE DATABASE dump_src").unwrap();
+    let mut a = connect_to("dump_src", "postgres");
+    a.batch_execute(
+        "CREATE EXTENSION pg_perfsuite;
+         DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+             CREATE EXTENSION pg_trgm; END IF; END $$;
+         CREATE SCHEMA sut",
+    )
+    .unwrap();
+    a.query("SELECT * FROM perf_run('1.2', target_schema => 'sut', iterations => 1)", &[]).unwrap();
+    a.query("SELECT * FROM perf_run('1.%', target_schema => 'sut', iterations => 2)", &[]).unwrap();
     let original: String = a.query_one(HISTORY, &[]).unwrap().get(0);
+    drop(a);
 
     let file = std::env::temp_dir().join(format!("pg_perfsuite_dump_{}.dump", std::process::id()));
     let file_s = file.to_string_lossy().to_string();
-    let (_, _, db) = server();
-    // The extension's schema and the schema under test (other tests' schemas and
-    // pg_cron, which exists only in its own database, stay out).
-    tool("pg_dump", &["-Fc", "-n", "public", "-n", "dump_src", "-d", &db, "-f", &file_s]);
-    let mut b = second();
-    b.batch_execute("DROP DATABASE IF EXISTS dump_copy").unwrap();
-    b.batch_execute("CREATE DATABASE dump_copy").unwrap();
+    tool("pg_dump", &["-Fc", "-d", "dump_src", "-f", &file_s]);
+    admin.batch_execute("CREATE DATABASE dump_copy").unwrap();
     tool("pg_restore", &["-d", "dump_copy", &file_s]);
     let _ = std::fs::remove_file(&file);
 
@@ -48,8 +59,7 @@ fn history_survives_dump_and_restore() {
     // The next run gets new ids after the restored ones, and the report and the
     // comparison read the restored history.
     let before: i64 = copy.query_one("SELECT max(run_id) FROM perf_runs", &[]).unwrap().get(0);
-    let rows =
-        copy.query("SELECT status FROM perf_run('1.2', target_schema => 'dump_src', iterations => 1)", &[]).unwrap();
+    let rows = copy.query("SELECT status FROM perf_run('1.2', target_schema => 'sut', iterations => 1)", &[]).unwrap();
     assert_eq!(rows.len(), 1);
     let after: i64 = copy.query_one("SELECT max(run_id) FROM perf_runs", &[]).unwrap().get(0);
     assert!(after > before, "{after} after {before}");
@@ -58,6 +68,7 @@ fn history_survives_dump_and_restore() {
     let compared = copy.query("SELECT * FROM perf_compare()", &[]).unwrap();
     assert!(!compared.is_empty(), "perf_compare found no earlier run to compare with");
     drop(copy);
-    b.batch_execute("DROP DATABASE dump_copy").unwrap();
-    a.batch_execute("DROP SCHEMA dump_src CASCADE").unwrap();
+    for db in ["dump_src", "dump_copy"] {
+        admin.batch_execute(&format!("DROP DATABASE {db}")).unwrap();
+    }
 }
