@@ -1,6 +1,40 @@
 -- pg_perfsuite's own tables: runs, results, and the scenario registry.
 -- They belong to the extension; pg_extension_config_dump makes pg_dump keep their rows.
 
+-- A database where the plan was tried by hand already has the plan's results table and
+-- maybe its PL/pgSQL helpers. CREATE TABLE would fail on the table without saying what
+-- to do, and leftover helpers would make calls ambiguous: refuse, naming exactly what
+-- to rename or drop. Nothing of the user's is changed.
+DO $guard$
+DECLARE
+    found text;
+BEGIN
+    SELECT pg_catalog.string_agg(what, ', ' ORDER BY what) INTO found FROM (
+        SELECT 'table ' || c.oid::pg_catalog.regclass::text AS what
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::pg_catalog.regnamespace
+           AND c.relname IN ('performance_test_results', 'perf_runs', 'perf_tests', 'perf_generated_companies',
+                             'perf_load_scripts', 'perf_load_runs', 'perf_load_clients', 'perf_load_samples',
+                             'perf_load_statements', 'perf_load_intervals', 'perf_snapshots')
+        UNION ALL
+        SELECT 'function ' || p.oid::pg_catalog.regprocedure::text
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = '@extschema@'::pg_catalog.regnamespace
+           AND p.proname IN ('generate_test_customers', 'log_performance_test')) x;
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '42P07',
+            MESSAGE = pg_catalog.format('schema %s already has %s (from running the test plan by hand?); pg_perfsuite creates objects of these names and changed nothing',
+                                        '@extschema@', found),
+            HINT = 'Keep your results under another name and drop the hand-made helpers, e.g. '
+                   'ALTER TABLE performance_test_results RENAME TO performance_test_results_manual; '
+                   'DROP FUNCTION generate_test_customers(uuid, integer, uuid); '
+                   'DROP FUNCTION log_performance_test(varchar, varchar, numeric, integer, text); '
+                   'then CREATE EXTENSION pg_perfsuite again.';
+    END IF;
+END
+$guard$;
+
 -- One row per perf_run_all() / perf_run() call.
 CREATE TABLE perf_runs (
     run_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

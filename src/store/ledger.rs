@@ -1,11 +1,13 @@
-//! The ledger of generated companies (`perf_generated_companies`): reading it. Only
-//! the SECURITY DEFINER functions of api::ledger write it.
+//! The ledger of generated companies (`perf_generated_companies`). Reading it, and
+//! the bodies of the only two functions that write it (api::ledger, SECURITY DEFINER).
 
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use crate::errors::raise;
-use crate::errors::OrInternal;
+use pgrx::spi::quote_identifier;
+
+use crate::errors::{raise, OrInternal};
+use crate::pg::catalog::own_schema_q;
 use crate::sut::ownership::has_companies;
 
 /// One entry: a company pg_perfsuite generated, and the role that generated it.
@@ -77,4 +79,79 @@ pub fn refuse_foreign_data(schema: &str, allowed: bool) {
             Some("Run it in a throwaway database or another schema (target_schema => 'perf_sut'), or opt in with SET pg_perfsuite.allow_existing_data = on. Its writes touch only the plan's own companies (11111111-…, aaaaaaaa-…), never yours."),
         );
     }
+}
+
+/// The companies table of `schema`, refused unless reading it as the extension owner
+/// runs nobody else's code: an ordinary table, and no row-level security policy that
+/// would be evaluated with the owner's rights.
+fn companies_table(schema: &str) -> String {
+    let safe = Spi::get_one_with_args::<bool>(
+        "SELECT c.relkind IN ('r', 'p') \
+                AND (NOT c.relrowsecurity OR r.rolsuper OR r.rolbypassrls) \
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, \
+                pg_catalog.pg_roles r \
+          WHERE n.nspname = $1 AND c.relname = 'companies' AND r.rolname = current_user",
+        &[schema.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false);
+    if !safe {
+        raise(
+            Code::ERRCODE_WRONG_OBJECT_TYPE,
+            format!("schema \"{schema}\" has no ordinary companies table the ledger can check"),
+            None,
+        );
+    }
+    format!("{}.companies", quote_identifier(schema))
+}
+
+/// Record that the calling transaction generated `company` in `schema` (the body of
+/// the SECURITY DEFINER perf_ledger_record): only a row this transaction wrote, and
+/// the role that called in as the generator.
+pub fn record_generated(schema: &str, company: pgrx::Uuid) -> bool {
+    let table = companies_table(schema);
+    let (rows, xmin) = Spi::get_two_with_args::<i64, i64>(
+        &format!("SELECT pg_catalog.count(*), pg_catalog.min(xmin::text::int8) FROM {table} WHERE id = $1"),
+        &[company.into()],
+    )
+    .unwrap_or((None, None));
+    let ours = xmin.is_some_and(|x| crate::pg::xact::is_current_transaction_id(x as u32));
+    if rows != Some(1) || !ours {
+        raise(
+            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("company {company} in schema \"{schema}\" was not created by this transaction; only companies pg_perfsuite generates are recorded"),
+            None,
+        );
+    }
+    let generated_by = crate::pg::roles::outer_user();
+    Spi::get_one_with_args::<bool>(
+        &format!(
+            "WITH ins AS (INSERT INTO {}.perf_generated_companies (target_schema, company_id, created_by) \
+                          SELECT $1, $2, r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = $3 \
+                          ON CONFLICT DO NOTHING RETURNING 1) \
+             SELECT EXISTS (SELECT 1 FROM ins)",
+            own_schema_q()
+        ),
+        &[schema.into(), company.into(), generated_by.into()],
+    )
+    .or_internal("ledger insert")
+    .unwrap_or(false)
+}
+
+/// Forget the entries of `schema` whose company no longer exists there (the body of
+/// perf_ledger_forget).
+pub fn forget_gone(schema: &str) -> i64 {
+    let table = companies_table(schema);
+    Spi::get_one_with_args::<i64>(
+        &format!(
+            "WITH d AS (DELETE FROM {}.perf_generated_companies g WHERE g.target_schema = $1 \
+                          AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.id = g.company_id) RETURNING 1) \
+             SELECT pg_catalog.count(*) FROM d",
+            own_schema_q()
+        ),
+        &[schema.into()],
+    )
+    .or_internal("ledger delete")
+    .unwrap_or(0)
 }

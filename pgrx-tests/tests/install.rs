@@ -1,0 +1,56 @@
+//! Installing into a database where the plan was tried by hand: its results table and
+//! PL/pgSQL helpers are there already. CREATE EXTENSION refuses, naming each and what
+//! to run, and changes nothing; after doing what the HINT says, it installs and the
+//! hand-made results are still there under their new name.
+
+use pg_perfsuite_client_tests::*;
+
+const BY_HAND: &str = "
+CREATE TABLE performance_test_results (
+    id SERIAL PRIMARY KEY, test_name VARCHAR(100), test_timestamp TIMESTAMPTZ DEFAULT NOW(),
+    query_type VARCHAR(50), execution_time_ms NUMERIC, rows_returned INTEGER,
+    cache_hit_ratio NUMERIC, notes TEXT);
+INSERT INTO performance_test_results (test_name, query_type, execution_time_ms, rows_returned)
+VALUES ('manual list check', 'select', 12.5, 50);
+CREATE FUNCTION generate_test_customers(p_company_id UUID, p_count INTEGER, p_user_id UUID)
+RETURNS void LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
+CREATE FUNCTION log_performance_test(p_test_name VARCHAR, p_query_type VARCHAR, p_execution_time_ms NUMERIC,
+                                     p_rows_returned INTEGER, p_notes TEXT DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;";
+
+#[test]
+fn a_database_where_the_plan_was_tried_by_hand() {
+    let _serialized = connect("install_unused");
+    let mut admin = second();
+    admin.batch_execute("DROP DATABASE IF EXISTS by_hand").unwrap();
+    admin.batch_execute("CREATE DATABASE by_hand").unwrap();
+    let mut c = connect_to("by_hand", "postgres");
+    c.batch_execute(BY_HAND).unwrap();
+    let e = c.batch_execute("CREATE EXTENSION pg_perfsuite").unwrap_err();
+    assert_eq!(sqlstate(&e), "42P07", "{e}");
+    let db = e.as_db_error().unwrap();
+    for named in [
+        "table performance_test_results",
+        "function generate_test_customers(uuid,integer,uuid)",
+        "function log_performance_test(character varying,character varying,numeric,integer,text)",
+    ] {
+        assert!(db.message().contains(named), "{named} not named: {}", db.message());
+    }
+    let hint = db.hint().unwrap_or_default().to_string();
+    assert!(hint.contains("ALTER TABLE performance_test_results RENAME TO"), "{hint}");
+    let ext: i64 = c.query_one("SELECT count(*) FROM pg_extension WHERE extname = 'pg_perfsuite'", &[]).unwrap().get(0);
+    assert_eq!(ext, 0);
+    // Doing what the HINT says.
+    c.batch_execute(
+        "ALTER TABLE performance_test_results RENAME TO performance_test_results_manual;
+         DROP FUNCTION generate_test_customers(uuid, integer, uuid);
+         DROP FUNCTION log_performance_test(varchar, varchar, numeric, integer, text);
+         CREATE EXTENSION pg_perfsuite",
+    )
+    .unwrap();
+    let kept: i64 = c.query_one("SELECT count(*) FROM performance_test_results_manual", &[]).unwrap().get(0);
+    assert_eq!(kept, 1);
+    c.batch_execute("SELECT log_performance_test('after install', 'select', 1.5, 1)").unwrap();
+    drop(c);
+    admin.batch_execute("DROP DATABASE by_hand").unwrap();
+}
