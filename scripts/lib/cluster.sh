@@ -38,4 +38,11 @@ cluster_start() {
   as_pg "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -o "$opts" start >/dev/null
 }
 
-psql_pg() { as_pg "$BIN/psql" -h "$WORK" -p "$PORT" -U postgres -X -v ON_ERROR_STOP=1 "$@"; }
+# The PostgreSQL 17 wheel's psql crashes at start (even --version); any newer-or-older
+# psql speaks to the server for what these scripts do, so fall back to Debian's.
+PSQL=$BIN/psql
+if ! as_pg "$PSQL" --version >/dev/null 2>&1; then
+  PSQL=/usr/lib/postgresql/15/bin/psql
+fi
+
+psql_pg() { as_pg "$PSQL" -h "$WORK" -p "$PORT" -U postgres -X -v ON_ERROR_STOP=1 "$@"; }

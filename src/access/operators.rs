@@ -12,8 +12,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
-use crate::errors::OrInternal;
-use crate::errors::{bad_argument, raise, required};
+use crate::errors::{bad_argument, raise, required, OrInternal};
 use crate::sut::install::{ensure_tenant_role, role_exists, TENANT_ROLE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,7 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use crate::errors::OrInternal;
-use crate::errors::{bad_argument, raise, required};
+use crate::errors::{bad_argument, raise, required, OrInternal};
 use crate::generate::seed::refresh_metrics;
 use crate::generate::writer::{self, Request};
 use crate::sut::{self, Target};

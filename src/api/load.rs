@@ -4,8 +4,7 @@
 use pgrx::prelude::*;
 use std::time::Duration;
 
-use crate::errors::OrInternal;
-use crate::errors::{bad_argument, required};
+use crate::errors::{bad_argument, required, OrInternal};
 use crate::load::coordinator::{self, LoadOptions};
 
 fn millis(v: Option<pgrx::datum::Interval>, arg: &str) -> Duration {

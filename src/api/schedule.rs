@@ -2,8 +2,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_literal;
 use pgrx::PgSqlErrorCode as Code;
 
-use crate::errors::OrInternal;
-use crate::errors::{raise, required};
+use crate::errors::{raise, required, OrInternal};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 
 /// pg_cron must be preloaded and created in this database; say exactly what is missing.

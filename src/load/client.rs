@@ -11,8 +11,7 @@ use rand::SeedableRng;
 use std::time::{Duration, Instant};
 
 use super::script::{self, Statement};
-use crate::errors::OrInternal;
-use crate::errors::{bad_argument, raise, SqlError};
+use crate::errors::{bad_argument, raise, OrInternal, SqlError};
 use crate::pg::catalog::{extension_schema_q, own_schema_q};
 use crate::store::load as store;
 use pgrx::PgSqlErrorCode as Code;

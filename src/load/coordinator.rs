@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::monitor::{self, Snapshot};
 use super::script;
-use crate::errors::OrInternal;
-use crate::errors::{bad_argument, raise};
+use crate::errors::{bad_argument, raise, OrInternal};
 use crate::pg::job::Job;
 use crate::pg::roles::{self, Decision};
 use crate::pg::{bgworker as launch, signals};

@@ -6,8 +6,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 use super::job::{pack_oids, Job};
-use crate::errors::raise;
-use crate::errors::OrInternal;
+use crate::errors::{raise, OrInternal};
 
 /// The role a worker should SET ROLE to: the caller's current role when it differs
 /// from the session's login role (a worker can only connect as a login role).

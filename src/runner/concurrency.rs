@@ -9,8 +9,7 @@ use pgrx::bgworkers::DynamicBackgroundWorker;
 use pgrx::prelude::*;
 use std::time::{Duration, Instant};
 
-use crate::errors::OrInternal;
-use crate::errors::SqlError;
+use crate::errors::{OrInternal, SqlError};
 use crate::pg::bgworker::start;
 use crate::pg::job::Job;
 use crate::pg::latch::nap;

@@ -6,8 +6,7 @@
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
-use crate::errors::OrInternal;
-use crate::errors::SqlError;
+use crate::errors::{OrInternal, SqlError};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::context;
 use crate::suite::model::RunAs;

@@ -1,7 +1,6 @@
 //! Running one registry test and judging it.
 
-use crate::errors::OrInternal;
-use crate::errors::SqlError;
+use crate::errors::{OrInternal, SqlError};
 use crate::explain::PlanFacts;
 use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};

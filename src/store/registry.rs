@@ -3,8 +3,7 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use crate::errors::raise;
-use crate::errors::OrInternal;
+use crate::errors::{raise, OrInternal};
 use crate::suite::model::{normalize_sql, Kind, RunAs, TestDef};
 use crate::suite::stats::Statistic;
 

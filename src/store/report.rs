@@ -4,8 +4,7 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use crate::errors::raise;
-use crate::errors::OrInternal;
+use crate::errors::{raise, OrInternal};
 use crate::report::model::ReportData;
 
 const LOAD: &str = include_str!("../../sql/queries/report.sql");

@@ -322,3 +322,32 @@ pub fn log_result(
     )
     .unwrap_or_else(|e| crate::errors::internal("recording the result", e));
 }
+
+/// A run that stopped (cancelled or failed): its status, and why, added to its notes.
+pub fn end_run(run_id: i64, status: &str, note: &str) {
+    Spi::run_with_args(
+        "UPDATE perf_runs SET status = $2, finished_at = pg_catalog.clock_timestamp(), current_test = NULL, \
+                notes = pg_catalog.concat_ws('; ', notes, $3) WHERE run_id = $1",
+        &[run_id.into(), status.into(), note.into()],
+    )
+    .or_internal("recording the run's end");
+}
+
+/// A run its worker refused before the first test: a row of its own with the error's
+/// SQLSTATE and message, which the waiting caller raises (runner::follow).
+pub fn failed_before_start(pattern: &str, schema: &str, status: &str, launcher: i32, err: &crate::errors::SqlError) {
+    Spi::run_with_args(
+        "INSERT INTO perf_runs (pattern, target_schema, status, finished_at, launcher_pid, tests_total, \
+                                error_sqlstate, error_message, notes) \
+         VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, 0, $5, $6, $3 || ' before its first test: ' || $6)",
+        &[
+            pattern.into(),
+            schema.into(),
+            status.into(),
+            launcher.into(),
+            err.sqlstate().as_str().into(),
+            err.message.as_str().into(),
+        ],
+    )
+    .or_internal("recording the failed start");
+}

@@ -5,8 +5,7 @@ use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
 use super::columns::{self, Presence};
-use crate::errors::OrInternal;
-use crate::errors::{raise, required};
+use crate::errors::{raise, required, OrInternal};
 
 const REFERENCE_SCHEMA: &str = include_str!("../../sql/reference_schema.sql");
 

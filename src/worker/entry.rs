@@ -4,13 +4,13 @@ use pgrx::bgworkers::BackgroundWorker;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-use crate::errors::OrInternal;
-use crate::errors::SqlError;
+use crate::errors::{OrInternal, SqlError};
 use crate::pg::job::{unpack_oids, Flags, Job};
 use crate::pg::signals;
 use crate::runner::concurrency;
 use crate::runner::mode::Mode;
 use crate::runner::run::{self, Options};
+use crate::store::runs;
 
 #[pg_guard]
 #[no_mangle]
@@ -121,33 +121,12 @@ fn run_suite(opts: &Options) {
     .execute();
     if let Some(err) = failure {
         let status = if err.is_cancel() { "cancelled" } else { "failed" };
-        Mode::Worker.step(|| {
-            Spi::run_with_args(
-                "UPDATE perf_runs SET status = $2, finished_at = pg_catalog.clock_timestamp(), current_test = NULL, \
-                        notes = pg_catalog.concat_ws('; ', notes, $3) WHERE run_id = $1",
-                &[run_id.into(), status.into(), format!("{status}: {} ({})", err.message, err.sqlstate()).into()],
-            )
-            .or_internal("record run outcome");
-        });
+        let note = format!("{status}: {} ({})", err.message, err.sqlstate());
+        Mode::Worker.step(|| runs::end_run(run_id, status, &note));
     }
 }
 
 fn record_failed_start(opts: &Options, launcher: i32, err: &SqlError) {
     let status = if err.is_cancel() { "cancelled" } else { "failed" };
-    Mode::Worker.step(|| {
-        Spi::run_with_args(
-            "INSERT INTO perf_runs (pattern, target_schema, status, finished_at, launcher_pid, tests_total, \
-                                    error_sqlstate, error_message, notes) \
-             VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, 0, $5, $6, $3 || ' before its first test: ' || $6)",
-            &[
-                opts.pattern.into(),
-                opts.target_schema.into(),
-                status.into(),
-                launcher.into(),
-                err.sqlstate().as_str().into(),
-                err.message.as_str().into(),
-            ],
-        )
-        .or_internal("record the failed start");
-    });
+    Mode::Worker.step(|| runs::failed_before_start(opts.pattern, opts.target_schema, status, launcher, err));
 }
