@@ -87,9 +87,9 @@ BEGIN
            AND c.execution_time_ms IS NOT NULL AND b.execution_time_ms IS NOT NULL
     )
     SELECT p.test_id::text, p.test_name::varchar, p.statistic::text, p.before, p.after, p.pct,
-           CASE WHEN pg_catalog.abs(p.pct) < threshold_pct THEN 'unchanged (' || p.pct || ' %)'
-                WHEN p.pct < 0 THEN -p.pct || ' % faster'
-                ELSE p.pct || ' % slower' END,
+           CASE WHEN pg_catalog.abs(p.pct) < threshold_pct THEN 'unchanged (' || p.pct::text || ' %)'
+                WHEN p.pct < 0 THEN (-p.pct)::text || ' % faster'
+                ELSE p.pct::text || ' % slower' END,
            p.pct >= threshold_pct
       FROM pairs p
      ORDER BY p.test_id;

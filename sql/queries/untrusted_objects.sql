@@ -5,7 +5,9 @@
 -- so a superuser caller is not "a member of everyone" here), superusers, and
 -- pg_database_owner when the database's owner is trusted.
 -- What is checked: the schema itself; every relation in it; every function and operator
--- in the search_path schemas; and every function, wherever it lives, that a trigger,
+-- in the search_path schemas; every operator in pg_perfsuite's own schema (its SQL's
+-- functions are schema-qualified, its operators are not); and every function, wherever
+-- it lives, that a trigger,
 -- policy, column default, constraint, rule or index of those relations calls.
 WITH RECURSIVE mine(role) AS (
     SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
@@ -24,6 +26,10 @@ WITH RECURSIVE mine(role) AS (
     SELECT oid, nspname, nspowner FROM pg_catalog.pg_namespace WHERE nspname = $1
 ), path AS (
     SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY ($2)
+), own AS (
+    -- pg_perfsuite's own schema is on its functions' search_path: an operator planted
+    -- there with a better-matching signature could be picked by the extension's SQL.
+    SELECT extnamespace AS oid FROM pg_catalog.pg_extension WHERE extname = 'pg_perfsuite'
 ), rels AS (
     SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relnamespace IN (SELECT oid FROM target)
 ), users_of_functions(classid, objid, what) AS (
@@ -54,7 +60,7 @@ WITH RECURSIVE mine(role) AS (
       FROM pg_catalog.pg_proc p WHERE p.pronamespace IN (SELECT oid FROM path)
     UNION ALL
     SELECT 'operator ' || o.oid::pg_catalog.regoperator::text, o.oprowner
-      FROM pg_catalog.pg_operator o WHERE o.oprnamespace IN (SELECT oid FROM path)
+      FROM pg_catalog.pg_operator o WHERE o.oprnamespace IN (SELECT oid FROM path UNION SELECT oid FROM own)
     UNION ALL
     SELECT 'function ' || p.oid::pg_catalog.regprocedure::text || ' (called by ' || u.what || ')', p.proowner
       FROM users_of_functions u

@@ -51,7 +51,7 @@ pub fn write(req: &Request) -> Counts {
     let conversations_sql = format!(
         "INSERT INTO {} (company_id, user_id, customer_id, customer_name, session_id, interaction_number, \
          user_message, ai_response, created_at) \
-         SELECT $1, $2, u.cid, u.name, 'session_' || u.cid || '_' || u.n, u.n, 'Test question about ' || u.topic, $3, \
+         SELECT $1, $2, u.cid, u.name, 'session_' || u.cid::text || '_' || u.n::text, u.n, 'Test question about ' || u.topic, $3, \
                 pg_catalog.now() - pg_catalog.make_interval(secs => u.ago) \
          FROM ROWS FROM (pg_catalog.unnest($4::uuid[]), pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::int4[]), pg_catalog.unnest($7::text[]), pg_catalog.unnest($8::float8[])) AS u(cid, name, n, topic, ago)",
         t.rel("VC Usage")

@@ -43,7 +43,7 @@ pub fn next_load_id() -> i64 {
 pub fn reap_stale_clients() {
     Spi::run(
         "UPDATE perf_load_clients c SET status = 'aborted', updated_at = pg_catalog.clock_timestamp(), \
-                error = coalesce(error, 'its process (PID ' || pid || ') ended before the client finished') \
+                error = coalesce(error, 'its process (PID ' || pid::text || ') ended before the client finished') \
           WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
                                                      WHERE a.pid = c.pid AND a.backend_type = 'pg_perfsuite')",
     )
@@ -133,9 +133,9 @@ pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
     reap_stale_clients();
     let errors = Spi::get_one_with_args::<String>(
         "SELECT pg_catalog.concat_ws('; ', \
-                    (SELECT pg_catalog.string_agg('client ' || client || ': ' || error, '; ' ORDER BY client) \
+                    (SELECT pg_catalog.string_agg('client ' || client::text || ': ' || error, '; ' ORDER BY client) \
                        FROM perf_load_clients WHERE load_id = $1 AND error IS NOT NULL), \
-                    (SELECT nullif(pg_catalog.count(*) FILTER (WHERE status = 'finished'), $2) || ' of ' || $2 \
+                    (SELECT nullif(pg_catalog.count(*) FILTER (WHERE status = 'finished'), $2)::text || ' of ' || $2::text \
                             || ' clients finished; the others stopped early (see the server log)' \
                        FROM perf_load_clients WHERE load_id = $1))",
         &[load_id.into(), (r.clients as i64).into()],

@@ -53,7 +53,7 @@ pub fn mark_current_test(run_id: i64, test_id: &str) {
 pub fn reap_stale_runs() {
     Spi::run(
         "UPDATE perf_runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp(), current_test = NULL, \
-                notes = pg_catalog.concat_ws('; ', notes, 'its process (PID ' || backend_pid || ') ended before the run finished') \
+                notes = pg_catalog.concat_ws('; ', notes, 'its process (PID ' || backend_pid::text || ') ended before the run finished') \
           WHERE status = 'running' AND backend_pid <> pg_catalog.pg_backend_pid() \
             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a \
                              WHERE a.pid = r.backend_pid AND a.backend_start IS NOT DISTINCT FROM r.backend_start)",

@@ -122,7 +122,7 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
             Spi::run_with_args(
                 &format!(
                     "INSERT INTO {} (company_id, customer_name, created_by_user_id) \
-                     SELECT $1::uuid, 'Delete Test Customer ' || i, $2::uuid FROM pg_catalog.generate_series(1, 100) i",
+                     SELECT $1::uuid, 'Delete Test Customer ' || i::text, $2::uuid FROM pg_catalog.generate_series(1, 100) i",
                     target.rel("customers")
                 ),
                 &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],

@@ -137,6 +137,36 @@ mod tests {
         assert_eq!(flags("sec_shadow"), "false/false/false/false");
     }
 
+    /// The extension's SQL qualifies its functions but not its operators: an operator
+    /// planted in the extension's own schema with a better-matching signature (text ||
+    /// integer, where pg_catalog has only text || anynonarray) is refused before a run,
+    /// and with the superuser's opt-in it is still never called (the extension's SQL casts
+    /// to text first).
+    #[pg_test]
+    fn an_operator_planted_in_the_extensions_schema_is_refused_and_never_called() {
+        serialize_runs();
+        let own =
+            one::<String>("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_perfsuite'");
+        run(&format!(
+            "CREATE ROLE sec_opplant NOLOGIN; GRANT CREATE, USAGE ON SCHEMA {own} TO sec_opplant;
+             CREATE TABLE public.sec_op_calls (n int); GRANT INSERT ON public.sec_op_calls TO PUBLIC;
+             CREATE SCHEMA sec_op;
+             SET ROLE sec_opplant;
+             CREATE FUNCTION {own}.sec_concat(text, integer) RETURNS text LANGUAGE plpgsql AS $f$
+               BEGIN INSERT INTO public.sec_op_calls VALUES (1); ALTER ROLE sec_opplant CREATEDB; RETURN $1 || $2::text; END $f$;
+             CREATE OPERATOR {own}.|| (LEFTARG = text, RIGHTARG = integer, FUNCTION = {own}.sec_concat);
+             RESET ROLE"
+        ));
+        let e =
+            refused("SELECT * FROM perf_run('1.1', target_schema => 'sec_op', iterations => 1, background => false)");
+        assert_eq!(e.sqlstate(), "42501", "{e:?}");
+        assert!(e.message.contains("operator") && e.message.contains("sec_opplant"), "{}", e.message);
+        run("SET LOCAL pg_perfsuite.trust_schema_owners = on");
+        run("SELECT * FROM perf_run('1.1', target_schema => 'sec_op', iterations => 1, background => false)");
+        assert_eq!(one::<i64>("SELECT count(*) FROM public.sec_op_calls"), 0, "the planted operator was called");
+        assert_eq!(flags("sec_opplant"), "false/false/false/false");
+    }
+
     /// A schema whose code belongs to a role the caller is not a member of is refused
     /// before anything runs (its trigger functions would run with the caller's rights);
     /// only a superuser can opt in.
