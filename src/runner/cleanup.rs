@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 use crate::errors::OrInternal;
 use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
+use crate::runner::context;
 use crate::store::ledger;
 use crate::sut::ownership::{delete_tenant_rows, Companies, TENANT_TABLES};
 use crate::sut::Target;
@@ -39,19 +40,11 @@ pub fn cleanup(target: &Target) -> Vec<(String, i64)> {
         // its rights do not reach every row, nothing of that group is deleted.
         let n_ids = ids.len();
         let deleted = in_subtransaction(OnSuccess::Commit, || {
-            let saved = Spi::get_one::<String>("SELECT pg_catalog.current_setting('role')").ok().flatten();
-            if let Some(role) = &switch_to {
-                Spi::run_with_args("SELECT pg_catalog.set_config('role', $1, true)", &[role.as_str().into()])
-                    .or_internal("SET ROLE");
+            let delete = || delete_tenant_rows(target, &Companies::These(ids), true);
+            match &switch_to {
+                Some(role) => context::as_role(role, delete),
+                None => delete(),
             }
-            let rows = delete_tenant_rows(target, &Companies::These(ids), true);
-            // A setting made in a released subtransaction outlives it: put the role back.
-            if switch_to.is_some() {
-                let saved = saved.unwrap_or_else(|| "none".into());
-                Spi::run_with_args("SELECT pg_catalog.set_config('role', $1, true)", &[saved.as_str().into()])
-                    .or_internal("RESET ROLE");
-            }
-            rows
         });
         match deleted {
             Ok(rows) => {

@@ -71,11 +71,8 @@ fn wait_for_hold(worker: &DynamicBackgroundWorker, pid: i32) -> Option<i64> {
 pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlError> {
     let lock_timeout_ms = t.target_ms.unwrap_or(1000.0).round().max(1.0) as i32;
     let job = Job::Hold { test_id: t.test_id.clone(), schema: target.schema.clone(), role: as_role };
-    if !lock::try_acquire(Key::Handshake, Mode::Exclusive, Scope::Session) {
-        // Only a run holds it, and runs exclude each other: a leftover of this process.
-        lock::release(Key::Handshake, Mode::Exclusive, Scope::Session);
-        lock::acquire(Key::Handshake, Mode::Exclusive, Scope::Session);
-    }
+    // Only a run takes it, and runs exclude each other, so this does not wait.
+    lock::acquire(Key::Handshake, Mode::Exclusive, Scope::Session);
     let outcome = in_subtransaction(OnSuccess::Commit, || {
         let (worker, pid) = start(&job, &format!("pg_perfsuite {} second session", t.test_id));
         let held = wait_for_hold(&worker, pid);

@@ -47,6 +47,16 @@ pub fn enter(target: &Target, run_as: &RunAs) -> Saved {
     saved
 }
 
+/// Run `f` as `role` (SET LOCAL ROLE), then put the caller's role back: a setting made
+/// in a subtransaction that is released outlives it.
+pub fn as_role<T>(role: &str, f: impl FnOnce() -> T) -> T {
+    let saved = current("role");
+    set_local("role", role);
+    let out = f();
+    set_local("role", if saved.is_empty() { "none" } else { &saved });
+    out
+}
+
 impl Saved {
     pub fn restore(self) {
         // Role first: the tenant may not be allowed to change the others back.

@@ -158,7 +158,6 @@ pub fn check(schema: &str, trust: bool) {
     refuse_system_schema(schema);
     check_schema_exists(schema);
     refuse_untrusted_objects(schema, trust);
-    trgm_status();
     match columns::presence(&relations_present(schema)) {
         Presence::All => check_columns(schema),
         Presence::Partial(present, missing) => refuse_partial(schema, &present, &missing),
