@@ -4,6 +4,8 @@
 #   1. unit tests and #[pg_test]s (in a real server): cargo pgrx test
 #   2. client-driven tests (pgrx-tests/: background workers, pg_cron, roles that log
 #      in, cancellation) against a throwaway cluster with the extension installed.
+#   3. the upgrade from the released version (scripts/test-upgrade.sh): history kept,
+#      catalog equal to a fresh install.
 #   scripts/test.sh            # PostgreSQL 15
 # Set-up is done first by scripts/setup.sh (idempotent).
 set -euo pipefail
@@ -52,3 +54,9 @@ psql_pg -q -d "$DB" -c "CREATE EXTENSION pg_perfsuite"
 echo "[test] client tests (pgrx-tests/) against $WORK:$PORT, preloaded: ${preload[*]:-none}"
 PG_PERFSUITE_TEST_HOST=$WORK PG_PERFSUITE_TEST_PORT=$PORT PG_PERFSUITE_TEST_DB=$DB PG_PERFSUITE_TEST_BINDIR=$BIN \
   cargo test -p pg_perfsuite_client_tests
+
+cluster_stop
+trap - EXIT
+
+# Last, because it installs the released library for a while (and this one again after).
+scripts/test-upgrade.sh

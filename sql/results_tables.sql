@@ -77,8 +77,11 @@ CREATE TABLE perf_runs (
     -- Why a run failed before it could start (a background worker's own error), so
     -- the caller can raise it with its SQLSTATE.
     error_sqlstate  text,
-    error_message   text
+    error_message   text,
+    -- The run later runs are compared with (perf_set_baseline); one per schema.
+    pinned_baseline boolean NOT NULL DEFAULT false
 );
+CREATE UNIQUE INDEX perf_runs_one_baseline ON perf_runs (target_schema) WHERE pinned_baseline;
 
 -- The plan's results table: its seven columns first, in its order, then what a run records.
 CREATE TABLE performance_test_results (
@@ -116,7 +119,8 @@ CREATE TABLE performance_test_results (
     actual_value        numeric,
     error_sqlstate      text,
     error_message       text,
-    plan                jsonb       -- EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output
+    plan                jsonb,      -- EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output
+    samples_ms          double precision[]  -- every timed iteration, in order: perf_compare's statistics
 );
 CREATE INDEX performance_test_results_run ON performance_test_results (run_id, test_id);
 CREATE INDEX performance_test_results_time ON performance_test_results (test_timestamp);

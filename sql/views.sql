@@ -46,52 +46,47 @@ AS $$
      ORDER BY test_name, query_type
 $$;
 
--- Run history: each timed test of one run against another (by default the latest run
--- against the completed run before it over the same tests and schema).
-CREATE FUNCTION perf_compare(run bigint DEFAULT NULL, baseline bigint DEFAULT NULL,
-                             threshold_pct numeric DEFAULT 10)
-RETURNS TABLE (test_id text, test_name varchar, statistic text, baseline_ms numeric, current_ms numeric,
-               change_pct numeric, change text, regression boolean)
-LANGUAGE plpgsql STABLE
+-- A pinned baseline: the run perf_compare() and the report compare later runs of its
+-- schema with, until another is pinned or it is cleared. One per schema (a partial
+-- unique index says so); only a completed run qualifies.
+CREATE FUNCTION perf_set_baseline(run bigint)
+RETURNS TABLE (pinned_run bigint, target_schema text, replaced_run bigint)
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    r perf_runs;
+    old bigint;
 BEGIN
-    -- A run that does not exist is an error, not an empty comparison.
-    IF run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM perf_runs r WHERE r.run_id = run) THEN
+    IF run IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'run must not be NULL',
+              HINT = 'perf_clear_baseline(target_schema) unpins a schema''s baseline.';
+    END IF;
+    SELECT * INTO r FROM perf_runs p WHERE p.run_id = run FOR UPDATE;
+    IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('run %s does not exist', run),
               HINT = 'SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs.';
     END IF;
-    IF baseline IS NOT NULL AND NOT EXISTS (SELECT 1 FROM perf_runs r WHERE r.run_id = baseline) THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('baseline run %s does not exist', baseline),
-              HINT = 'SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs.';
-    END IF;
-    IF threshold_pct IS NULL OR threshold_pct = 'NaN'::numeric OR threshold_pct < 0 THEN
+    IF r.status <> 'completed' THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
-              MESSAGE = pg_catalog.format('threshold_pct must be a number of at least 0 (got %s)', coalesce(threshold_pct::text, 'NULL'));
+              MESSAGE = pg_catalog.format('run %s is %s; only a completed run can be a baseline', run, r.status);
     END IF;
-    RETURN QUERY
-    WITH cur AS (
-        SELECT * FROM perf_runs WHERE run_id = coalesce(run, (SELECT pg_catalog.max(run_id) FROM perf_runs))
-    ), base AS (
-        SELECT coalesce(baseline, (SELECT p.run_id FROM perf_runs p, cur
-                                    WHERE p.run_id < cur.run_id AND p.status = 'completed'
-                                      AND p.pattern = cur.pattern AND p.target_schema = cur.target_schema
-                                    ORDER BY p.run_id DESC LIMIT 1)) AS run_id
-    ), pairs AS (
-        SELECT c.test_id, c.test_name, c.statistic, b.execution_time_ms AS before, c.execution_time_ms AS after,
-               pg_catalog.round((c.execution_time_ms - b.execution_time_ms) / nullif(b.execution_time_ms, 0) * 100, 1) AS pct
-          FROM performance_test_results c
-          JOIN performance_test_results b ON b.test_id = c.test_id AND b.run_id = (SELECT run_id FROM base)
-         WHERE c.run_id = (SELECT run_id FROM cur) AND c.target_ms IS NOT NULL
-           AND c.execution_time_ms IS NOT NULL AND b.execution_time_ms IS NOT NULL
-    )
-    SELECT p.test_id::text, p.test_name::varchar, p.statistic::text, p.before, p.after, p.pct,
-           CASE WHEN pg_catalog.abs(p.pct) < threshold_pct THEN 'unchanged (' || p.pct::text || ' %)'
-                WHEN p.pct < 0 THEN (-p.pct)::text || ' % faster'
-                ELSE p.pct::text || ' % slower' END,
-           p.pct >= threshold_pct
-      FROM pairs p
-     ORDER BY p.test_id;
+    UPDATE perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema = r.target_schema AND p.run_id <> run
+    RETURNING p.run_id INTO old;
+    UPDATE perf_runs p SET pinned_baseline = true WHERE p.run_id = run;
+    RETURN QUERY SELECT run, r.target_schema, old;
 END
+$$;
+
+-- Unpin a schema's baseline: perf_compare() goes back to comparing with the previous run.
+CREATE FUNCTION perf_clear_baseline(target_schema text DEFAULT 'public')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    UPDATE perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema = perf_clear_baseline.target_schema
+    RETURNING p.run_id
 $$;

@@ -3,10 +3,13 @@
 WITH r AS (
     SELECT * FROM perf_runs WHERE run_id = coalesce($1, (SELECT pg_catalog.max(run_id) FROM perf_runs))
 ), prev AS (
-    SELECT p.run_id, p.started_at FROM perf_runs p, r
-     WHERE p.run_id < r.run_id AND p.status = 'completed'
-       AND p.pattern = r.pattern AND p.target_schema = r.target_schema
-     ORDER BY p.run_id DESC LIMIT 1
+    -- The baseline pinned for the run's schema (perf_set_baseline), else the run before.
+    SELECT p.run_id, p.started_at, p.pinned_baseline FROM perf_runs p, r
+     WHERE p.run_id <> r.run_id
+       AND (p.pinned_baseline AND p.target_schema = r.target_schema
+            OR p.run_id < r.run_id AND p.status = 'completed'
+               AND p.pattern = r.pattern AND p.target_schema = r.target_schema)
+     ORDER BY p.pinned_baseline DESC, p.run_id DESC LIMIT 1
 ), recent AS (
     SELECT p.run_id FROM perf_runs p, r
      WHERE p.run_id <= r.run_id AND p.status = 'completed'
@@ -45,13 +48,16 @@ SELECT pg_catalog.jsonb_build_object(
             'shared_hit_blocks', x.shared_hit_blocks, 'shared_read_blocks', x.shared_read_blocks,
             'temp_blocks', x.temp_blocks, 'work_mem_kb', x.work_mem_kb, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
             'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan,
-            'sql', coalesce(t.explain_sql, t.sql), 'author', t.author)
+            'sql', coalesce(t.explain_sql, t.sql), 'author', t.author, 'samples_ms', coalesce(x.samples_ms, '{}'))
             ORDER BY x.result_id), '[]')
             FROM performance_test_results x LEFT JOIN perf_tests t USING (test_id)
            WHERE x.run_id = (SELECT run_id FROM r)),
   'previous', (SELECT pg_catalog.jsonb_build_object('run_id', p.run_id, 'started_at', p.started_at::text,
             'measured', coalesce((SELECT pg_catalog.jsonb_object_agg(test_id, execution_time_ms) FROM performance_test_results
-                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms IS NOT NULL), '{}'))
+                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms IS NOT NULL), '{}'),
+            'samples', coalesce((SELECT pg_catalog.jsonb_object_agg(test_id, samples_ms) FROM performance_test_results
+                                  WHERE run_id = p.run_id AND test_id IS NOT NULL AND samples_ms IS NOT NULL), '{}'),
+            'pinned', p.pinned_baseline)
             FROM prev p),
   'history', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('run_id', h.run_id, 'test_id', h.test_id,
                                                             'measured_ms', h.execution_time_ms) ORDER BY h.run_id), '[]')

@@ -3,6 +3,7 @@
 use pgrx::prelude::*;
 
 use crate::errors::{bad_argument, required};
+use crate::suite::noise;
 use crate::report::{self, target, Format};
 use crate::store;
 
@@ -18,4 +19,82 @@ fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&s
     target::metrics_freshness(&mut data);
     target::hypothetical_indexes(&mut data);
     report::render(&data, fmt)
+}
+
+/// Each timed test of `run` (default: the latest) against `baseline` (default: the
+/// run pinned with perf_set_baseline for the run's schema, else the previous completed
+/// run over the same tests and schema), judged over both runs' per-iteration samples:
+/// `regressed`, `improved` or `within noise`, with the effect size and its confidence.
+/// `threshold_pct` is the smallest change of the median worth flagging.
+#[pg_extern(stable)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[allow(clippy::type_complexity)]
+fn perf_compare(
+    run: default!(Option<i64>, "NULL"),
+    baseline: default!(Option<i64>, "NULL"),
+    threshold_pct: default!(Option<f64>, "10"),
+) -> TableIterator<
+    'static,
+    (
+        name!(test_id, String),
+        name!(test_name, String),
+        name!(statistic, Option<String>),
+        name!(baseline_ms, f64),
+        name!(current_ms, f64),
+        name!(change_pct, Option<f64>),
+        name!(change, String),
+        name!(regression, bool),
+        name!(verdict, String),
+        name!(median_ratio, Option<f64>),
+        name!(ratio_low, Option<f64>),
+        name!(ratio_high, Option<f64>),
+        name!(p_value, Option<f64>),
+        name!(cliffs_delta, Option<f64>),
+        name!(method, String),
+        name!(baseline_run, i64),
+        name!(current_run, i64),
+    ),
+> {
+    let threshold = match threshold_pct {
+        Some(t) if t.is_finite() && (0.0..=1000.0).contains(&t) => t / 100.0,
+        other => bad_argument(
+            format!(
+                "threshold_pct must be a number from 0 to 1000 (got {})",
+                other.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into())
+            ),
+            Some("It is the smallest change of a test's median, in percent, that counts as a regression."),
+        ),
+    };
+    let rows: Vec<_> = store::compare::pairs(run, baseline)
+        .into_iter()
+        .map(|p| {
+            let j = noise::judge(&p.baseline_samples, &p.current_samples, (p.baseline_ms, p.current_ms), threshold);
+            let pct = (p.baseline_ms > 0.0).then(|| round(100.0 * (p.current_ms - p.baseline_ms) / p.baseline_ms, 1));
+            (
+                p.test_id,
+                p.test_name,
+                p.statistic,
+                p.baseline_ms,
+                p.current_ms,
+                pct,
+                j.describe(),
+                j.movement == noise::Movement::Regressed,
+                j.movement.as_str().to_string(),
+                j.ratio.is_finite().then(|| round(j.ratio, 3)),
+                j.ratio_low.map(|v| round(v, 3)),
+                j.ratio_high.map(|v| round(v, 3)),
+                j.p_value,
+                j.cliffs_delta.map(|v| round(v, 3)),
+                j.method,
+                p.baseline_run,
+                p.current_run,
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (v * f).round() / f
 }

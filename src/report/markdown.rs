@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::advice::Recommendation;
 use super::model::{Monitoring, ReportData, ResultRow, Verdict};
 use super::summary::{self, fmt_ms, fmt_num};
+use crate::suite::noise;
 
 /// Markdown table cells must not contain pipes or newlines.
 fn cell(s: &str) -> String {
@@ -113,17 +114,23 @@ fn executive_summary(o: &mut String, data: &ReportData) {
         let regressions: Vec<_> = changes.iter().filter(|c| c.regression).collect();
         let _ = writeln!(
             o,
-            "- Against run {}: {} of {} timed tests regressed by {} % or more{}",
+            "- Against run {}{}: {} of {} timed tests regressed beyond noise (samples differ at p < {}, median {} % slower or more){}",
             prev.run_id,
+            if prev.pinned { " (pinned baseline)" } else { "" },
             regressions.len(),
             changes.len(),
-            (summary::CHANGE_THRESHOLD * 100.0) as i64,
+            noise::ALPHA,
+            (noise::DEFAULT_THRESHOLD * 100.0) as i64,
             if regressions.is_empty() {
                 String::new()
             } else {
                 format!(
-                    " ({})",
-                    regressions.iter().map(|c| format!("{} {}", c.test_id, c.line)).collect::<Vec<_>>().join(", ")
+                    ": {}",
+                    regressions
+                        .iter()
+                        .map(|c| format!("{} {}", c.test_id, c.detail.as_deref().unwrap_or(&c.line)))
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 )
             }
         );

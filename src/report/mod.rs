@@ -119,6 +119,7 @@ mod tests {
                 run_id: 6,
                 started_at: None,
                 measured: [("1.1".to_string(), 50.0), ("2.1".to_string(), 2.0)].into_iter().collect(),
+                ..Default::default()
             }),
             ..Default::default()
         }

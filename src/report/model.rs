@@ -124,6 +124,9 @@ pub struct ResultRow {
     /// left out of the JSON report (it stays in performance_test_results.plan).
     #[serde(skip_serializing)]
     pub plan: Option<Value>,
+    /// Every timed iteration, for the noise-aware comparison with the previous run.
+    #[serde(skip_serializing)]
+    pub samples_ms: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -134,6 +137,11 @@ pub struct PreviousRun {
     /// test_id → the figure its verdict was made on.
     #[serde(default)]
     pub measured: BTreeMap<String, f64>,
+    /// test_id → its timed iterations.
+    #[serde(default, skip_serializing)]
+    pub samples: BTreeMap<String, Vec<f64>>,
+    /// Pinned with perf_set_baseline rather than simply the run before.
+    pub pinned: bool,
 }
 
 /// Facts read from the database when the report is made.

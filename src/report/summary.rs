@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::model::{ReportData, ResultRow, Verdict};
+use crate::suite::noise::{self, Movement};
 
 /// A change beyond this share of the previous figure counts as a regression or improvement.
 pub const CHANGE_THRESHOLD: f64 = 0.10;
@@ -58,6 +59,10 @@ pub struct Change {
     pub change_pct: f64,
     pub regression: bool,
     pub line: String,
+    /// Judged over the samples of both runs (vs the previous run only).
+    pub movement: Option<Movement>,
+    /// The evidence: median ratio, its interval, the p-value.
+    pub detail: Option<String>,
 }
 
 /// `after` against `before`: "40.0 % faster", "12.5 % slower", "unchanged"; at twice
@@ -80,16 +85,30 @@ pub fn change(test_id: &str, before: f64, after: f64) -> Change {
         change_pct: pct,
         regression: pct >= CHANGE_THRESHOLD * 100.0,
         line,
+        movement: None,
+        detail: None,
     }
 }
 
-/// Per timed test, this run against the previous one.
+/// Per timed test, this run against the previous (or pinned) run, judged over both
+/// runs' samples (suite::noise): the line reads "+25.0 %, regressed".
 pub fn vs_previous(data: &ReportData) -> Vec<Change> {
     let Some(prev) = &data.previous else { return vec![] };
     data.results
         .iter()
         .filter(|r| r.target_ms.is_some())
-        .filter_map(|r| Some(change(&r.test_id, *prev.measured.get(&r.test_id)?, r.measured_ms?)))
+        .filter_map(|r| {
+            let (before, after) = (*prev.measured.get(&r.test_id)?, r.measured_ms?);
+            let mut c = change(&r.test_id, before, after);
+            let empty = Vec::new();
+            let before_samples = prev.samples.get(&r.test_id).unwrap_or(&empty);
+            let j = noise::judge(before_samples, &r.samples_ms, (before, after), noise::DEFAULT_THRESHOLD);
+            c.regression = j.movement == Movement::Regressed;
+            c.line = format!("{:+.1} %, {}", c.change_pct, j.movement.as_str());
+            c.movement = Some(j.movement);
+            c.detail = Some(j.describe());
+            Some(c)
+        })
         .collect()
 }
 

@@ -171,6 +171,7 @@ fn run_count(t: &TestDef, target: &Target) -> Result<Option<f64>, SqlError> {
 fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
     let summary = Summary::of(&m.samples_ms).or_internal("at least one iteration");
     result.set_timing(&summary, t.statistic);
+    result.samples_ms = Some(m.samples_ms.iter().copied().map(ms).collect());
     result.rows_returned = Some(m.rows);
     let per = t.records.map(f64::from).unwrap_or(1.0);
     let measured = summary.statistic(t.statistic) / per;

@@ -3,6 +3,7 @@
 //! (ledger), load tests (load), what a report is built from (report). Above the domain (it reads and
 //! writes its types), below orchestration.
 
+pub mod compare;
 pub mod ledger;
 pub mod load;
 pub mod registry;

@@ -24,7 +24,7 @@ const SETTINGS: &[&str] = &[
 const RESULT_COLUMNS: &str = "test_name, test_timestamp, query_type, execution_time_ms, rows_returned, cache_hit_ratio, \
     notes, run_id, test_id, status, statistic, target_ms, acceptable_ms, iterations, min_ms, avg_ms, p50_ms, \
     p95_ms, p99_ms, max_ms, stddev_ms, planning_ms, explain_ms, shared_hit_blocks, shared_read_blocks, \
-    temp_blocks, work_mem_kb, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan";
+    temp_blocks, work_mem_kb, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan, samples_ms";
 
 pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid: Option<i32>) -> i64 {
     let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();

@@ -3,6 +3,7 @@
 
 pub mod assertions;
 pub mod model;
+pub mod noise;
 pub mod result;
 pub mod setup;
 pub mod stats;

@@ -45,6 +45,8 @@ pub struct TestResult {
     pub error_sqlstate: Option<String>,
     pub error_message: Option<String>,
     pub plan: Option<serde_json::Value>,
+    /// Every timed iteration (ms, in order), for perf_compare's statistical test.
+    pub samples_ms: Option<Vec<f64>>,
     #[serde(skip)]
     pub verdict: Option<Verdict>,
 }

@@ -20,6 +20,12 @@ pub fn run(sql: &str) {
     Spi::run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// Run `sql`, expecting an error; returns it (with its SQLSTATE).
+pub fn refused(sql: &str) -> crate::errors::SqlError {
+    use crate::pg::subxact::{in_subtransaction, OnSuccess};
+    in_subtransaction(OnSuccess::Rollback, || run(sql)).expect_err(sql)
+}
+
 /// Test sessions run in parallel in one database, and a second concurrent run is
 /// refused by design, and tests that install the reference schema or grant roles change
 /// shared catalog rows (the tenant role, schema ACLs) that they would otherwise deadlock

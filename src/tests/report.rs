@@ -3,7 +3,7 @@
 
 #[pgrx::pg_schema]
 mod tests {
-    use crate::tests::{one, run};
+    use crate::tests::{one, refused, run};
     use pgrx::prelude::*;
 
     /// Two completed runs over the same tests; the second has every verdict and a plan
@@ -116,14 +116,95 @@ mod tests {
         let only =
             one::<i64>(&format!("SELECT test_runs FROM perf_summary(run => {id}) WHERE test_name = 'fx search'"));
         assert_eq!(only, 1);
-        let line =
-            one::<String>(&format!("SELECT change || '|' || regression FROM perf_compare({id}) WHERE test_id = '1.1'"));
-        assert_eq!(line, "300.0 % slower|true");
+        // The fixture keeps no samples (as results recorded by 0.1.0): the threshold
+        // decides, and the row says so.
+        let line = one::<String>(&format!(
+            "SELECT verdict || '|' || regression || '|' || change_pct || '|' || method \
+               FROM perf_compare({id}) WHERE test_id = '1.1'"
+        ));
+        assert_eq!(line, "regressed|true|300|threshold only: 0 + 0 samples (a test needs 5 per run)");
         let reverse = one::<String>(&format!(
-            "SELECT change || '|' || regression FROM perf_compare({}, baseline => {id}) WHERE test_id = '1.1'",
+            "SELECT verdict || '|' || regression || '|' || baseline_run FROM perf_compare({}, baseline => {id}) WHERE test_id = '1.1'",
             id - 1
         ));
-        assert_eq!(reverse, "75.0 % faster|false");
+        assert_eq!(reverse, format!("improved|false|{id}"));
+    }
+
+    /// Three completed runs of schema noise_fixture with 20 samples per timed test:
+    /// 1.1 jitters around 2 ms in every run; 2.1 doubles in the second and third.
+    fn runs_with_samples() -> (i64, i64, i64) {
+        crate::tests::serialize_runs();
+        let mut ids = Vec::new();
+        for (k, search_ms) in [(0, 2.0), (1, 4.0), (2, 4.0)] {
+            let id = one::<i64>(
+                "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start) \
+                 VALUES ('%', 'noise_fixture', 'completed', 'PASS', now()) RETURNING run_id",
+            );
+            // Jitter of a few percent that differs per run, like a real machine's.
+            run(&format!(
+                "INSERT INTO performance_test_results (run_id, test_id, test_name, status, target_ms, execution_time_ms, statistic, samples_ms)
+                 SELECT {id}, t, t, 'PASS', 50, pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY v), 'p95', pg_catalog.array_agg(v)
+                   FROM (SELECT t, CASE t WHEN '1.1' THEN 2.0 ELSE {search_ms} END * (0.95 + ((i * 7 + {k} * 3) % 20) / 200.0) AS v
+                           FROM pg_catalog.generate_series(1, 20) i, (VALUES ('1.1'), ('2.1')) x(t)) s
+                  GROUP BY t"
+            ));
+            ids.push(id);
+        }
+        (ids[0], ids[1], ids[2])
+    }
+
+    fn compared(sql: &str) -> Vec<(String, String, i64)> {
+        Spi::connect(|c| {
+            c.select(sql, None, &[])
+                .unwrap()
+                .map(|r| (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap(), r.get(3).unwrap().unwrap()))
+                .collect()
+        })
+    }
+
+    #[pg_test]
+    fn compare_judges_samples_and_follows_a_pinned_baseline() {
+        let (a, b, c) = runs_with_samples();
+        let rows = compared(&format!("SELECT test_id, verdict, baseline_run FROM perf_compare({b})"));
+        assert_eq!(rows, vec![("1.1".into(), "within noise".into(), a), ("2.1".into(), "regressed".into(), a)]);
+        let (p, low, method) = Spi::get_three::<f64, f64, String>(&format!(
+            "SELECT p_value, ratio_low, method FROM perf_compare({b}) WHERE test_id = '2.1'"
+        ))
+        .unwrap();
+        assert!(p.unwrap() < 0.001 && low.unwrap() > 1.8, "{p:?} {low:?}");
+        assert_eq!(method.unwrap(), "Mann-Whitney U over 20 + 20 samples");
+        // By default c is compared with b (the run before): nothing moved.
+        let rows = compared(&format!("SELECT test_id, verdict, baseline_run FROM perf_compare({c})"));
+        assert_eq!(rows, vec![("1.1".into(), "within noise".into(), b), ("2.1".into(), "within noise".into(), b)]);
+        // Pinned, a stays the reference until cleared.
+        let pinned = one::<String>(&format!("SELECT pinned_run || '|' || coalesce(replaced_run::text, '-') FROM perf_set_baseline({a})"));
+        assert_eq!(pinned, format!("{a}|-"));
+        let rows = compared(&format!("SELECT test_id, verdict, baseline_run FROM perf_compare({c})"));
+        assert_eq!(rows[1], ("2.1".into(), "regressed".into(), a));
+        let md = one::<String>(&format!("SELECT perf_report({c})"));
+        assert!(md.contains(&format!("Against run {a} (pinned baseline): 1 of 2 timed tests regressed beyond noise")), "{md}");
+        assert!(md.contains("2.1 regressed: median x2."), "{md}");
+        // Pinning another run replaces it; clearing goes back to the run before.
+        let replaced = one::<i64>(&format!("SELECT replaced_run FROM perf_set_baseline({b})"));
+        assert_eq!(replaced, a);
+        assert_eq!(one::<i64>("SELECT perf_clear_baseline('noise_fixture')"), b);
+        let rows = compared(&format!("SELECT test_id, verdict, baseline_run FROM perf_compare({c})"));
+        assert_eq!(rows[1].2, b);
+    }
+
+    #[pg_test]
+    fn set_baseline_refuses_what_cannot_be_a_baseline() {
+        let (a, _, _) = runs_with_samples();
+        let e = refused("SELECT * FROM perf_set_baseline(NULL)");
+        assert_eq!((e.sqlstate().as_str(), e.message.as_str()), ("22004", "run must not be NULL"));
+        let e = refused("SELECT * FROM perf_set_baseline(999999)");
+        assert_eq!((e.sqlstate().as_str(), e.message.as_str()), ("22023", "run 999999 does not exist"));
+        run(&format!("UPDATE perf_runs SET status = 'failed' WHERE run_id = {a}"));
+        let e = refused(&format!("SELECT * FROM perf_set_baseline({a})"));
+        assert_eq!(e.sqlstate(), "22023");
+        assert!(e.message.contains("only a completed run can be a baseline"), "{e:?}");
+        let e = refused("SELECT * FROM perf_compare(threshold_pct => -1)");
+        assert!(e.message.contains("threshold_pct must be a number from 0 to 1000"), "{e:?}");
     }
 
     #[cfg(feature = "pg15")]

@@ -256,6 +256,11 @@ mod tests {
         serialize_runs();
         let with_index = statuses("SELECT * FROM perf_run('4.2', iterations => 2, background => false)");
         assert_eq!(with_index[0].1, "PASS", "{:?}", with_index[0]);
+        // Every timed iteration is kept for perf_compare.
+        let kept = crate::tests::one::<i32>(
+            "SELECT pg_catalog.array_length(samples_ms, 1) FROM performance_test_results ORDER BY result_id DESC LIMIT 1",
+        );
+        assert_eq!(kept, 2);
         run("DROP INDEX idx_customers_not_deleted");
         let without = statuses("SELECT * FROM perf_run('4.2', iterations => 2, background => false)");
         assert_eq!(without[0].1, "FAIL");

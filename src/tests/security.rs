@@ -4,15 +4,8 @@
 
 #[pgrx::pg_schema]
 mod tests {
-    use crate::errors::SqlError;
-    use crate::pg::subxact::{in_subtransaction, OnSuccess};
-    use crate::tests::{one, run, serialize_runs};
+    use crate::tests::{one, refused, run, serialize_runs};
     use pgrx::prelude::*;
-
-    /// Run `sql`, expecting an error; returns it.
-    fn refused(sql: &str) -> SqlError {
-        in_subtransaction(OnSuccess::Rollback, || run(sql)).expect_err(sql)
-    }
 
     /// A role that is not a superuser, made an operator (NOLOGIN: the test SETs ROLE to it).
     fn operator(role: &str) {

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# ALTER EXTENSION pg_perfsuite UPDATE, tested the way a DBA lives it:
+#   1. build the released 0.1.0 library from this repository's history (the commit
+#      below) and install it with the 0.1.0 install script kept in sql/;
+#   2. in a throwaway cluster: CREATE EXTENSION pg_perfsuite VERSION '0.1.0', add a test
+#      of one's own, run part of the plan;
+#   3. install this checkout's library and scripts, ALTER EXTENSION pg_perfsuite UPDATE;
+#   4. prove that (a) every row of every pg_perfsuite table survived, (b) the catalog
+#      equals a fresh install of the new version, object by object
+#      (scripts/sql/extension_catalog.sql), (c) runs, perf_compare and perf_report work.
+# Run by scripts/test.sh after the other tests (it swaps the installed library).
+#   scripts/test-upgrade.sh                      # PostgreSQL 15
+#   PG_PERFSUITE_PG=pg17 scripts/test-upgrade.sh # a version registered with cargo pgrx init
+# Every later version adds its line to UPGRADES and its sql/pg_perfsuite--A--B.sql.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The released version, and the commit it was released from.
+RELEASED=0.1.0
+RELEASED_COMMIT=442d64b37ae55e95897275d3bf44dc9d478b561c
+CURRENT=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+
+PG=${PG_PERFSUITE_PG:-pg15}
+PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
+PG_CONFIG=$(sed -n "s/^$PG = \"\(.*\)\"$/\1/p" "$PGRX_HOME/config.toml")
+[[ -x $PG_CONFIG ]] || { echo "[upgrade] no pg_config for $PG in $PGRX_HOME/config.toml" >&2; exit 1; }
+export PG_CONFIG
+source scripts/lib/cluster.sh
+LIBDIR=$($PG_CONFIG --pkglibdir)
+EXTDIR=$($PG_CONFIG --sharedir)/extension
+
+# 1. The released library, built from history (a clone made with --depth cannot do this).
+if ! git cat-file -e "$RELEASED_COMMIT^{commit}" 2>/dev/null; then
+  echo "[upgrade] commit $RELEASED_COMMIT ($RELEASED) is not in this clone: clone without --depth" >&2
+  exit 1
+fi
+OLD=target/released-$RELEASED
+rm -rf "$OLD/src" "$OLD/package"
+mkdir -p "$OLD/src"
+git archive "$RELEASED_COMMIT" | tar -x -C "$OLD/src"
+echo "[upgrade] building $RELEASED from $RELEASED_COMMIT for $PG"
+(cd "$OLD/src" && CARGO_TARGET_DIR=$PWD/../target cargo pgrx package --debug --pg-config "$PG_CONFIG" \
+   --out-dir "$PWD/../package" >/dev/null)
+built=$OLD/package$EXTDIR/pg_perfsuite--$RELEASED.sql
+kept=sql/pg_perfsuite--$RELEASED.sql
+# pgrx orders independent items as its dependency graph yields them: compare as line sets.
+if ! diff <(sort "$kept") <(sort "$built") >/dev/null; then
+  echo "[upgrade] $kept is not what $RELEASED_COMMIT generates:" >&2
+  diff <(sort "$kept") <(sort "$built") | head -20 >&2
+  exit 1
+fi
+
+install -m 755 "$OLD/package$LIBDIR/pg_perfsuite.so" "$LIBDIR/pg_perfsuite.so"
+install -m 644 "$OLD/package$EXTDIR/pg_perfsuite.control" "$EXTDIR/pg_perfsuite.control"
+install -m 644 "$kept" "$EXTDIR/pg_perfsuite--$RELEASED.sql"
+
+# 2. A database living on the released version.
+cluster_start max_worker_processes=16
+q() { psql_pg -d "$1" -Atq -c "SET client_min_messages = warning" -c "$2"; }
+psql_pg -q -d postgres -c "CREATE DATABASE upgraded" -c "CREATE DATABASE fresh"
+q upgraded "CREATE EXTENSION pg_perfsuite VERSION '$RELEASED' CASCADE" >/dev/null
+[[ $(q upgraded "SELECT extversion FROM pg_extension WHERE extname = 'pg_perfsuite'") == "$RELEASED" ]]
+q upgraded "INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations)
+            VALUES ('site.1', 9, 'our own list query', 'timed_query',
+                    'SELECT id FROM customers WHERE deleted_at IS NULL ORDER BY created_at DESC LIMIT 20', 100, 10)" >/dev/null
+echo "[upgrade] $RELEASED: perf_run('1.%') and the site's own test"
+q upgraded "SELECT count(*) FROM perf_run('1.%')" >/dev/null
+q upgraded "SELECT count(*) FROM perf_run('site.%')" >/dev/null
+
+# Every row of every table of the extension, as JSON, in a stable order; the columns a
+# later version adds are left out so the rows can be compared across the update.
+TABLES=$(q upgraded "SELECT string_agg(c.oid::regclass::text, ' ' ORDER BY c.relname)
+                       FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+                      WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind = 'r'
+                        AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_perfsuite')")
+ADDED="'{pinned_baseline,samples_ms}'::text[]"
+history() {
+  for t in $TABLES; do
+    q upgraded "SELECT '$t ' || (to_jsonb(x) - $ADDED)::text FROM $t x ORDER BY (to_jsonb(x) - $ADDED)::text"
+  done
+}
+before=$(history)
+runs_before=$(q upgraded "SELECT count(*) FROM perf_runs")
+[[ $runs_before -ge 2 ]] || { echo "[upgrade] expected two runs on $RELEASED, found $runs_before" >&2; exit 1; }
+
+# 3. The new library and scripts, as a package upgrade puts them; then the update.
+echo "[upgrade] installing $CURRENT and ALTER EXTENSION pg_perfsuite UPDATE"
+PERF_PROFILE=dev install_extension
+q upgraded "ALTER EXTENSION pg_perfsuite UPDATE" >/dev/null
+[[ $(q upgraded "SELECT extversion FROM pg_extension WHERE extname = 'pg_perfsuite'") == "$CURRENT" ]]
+q fresh "CREATE EXTENSION pg_perfsuite CASCADE" >/dev/null
+
+# 4a. History and the site's own test survived, row for row.
+after=$(history)
+if [[ $before != "$after" ]]; then
+  echo "[upgrade] FAIL: rows changed across the update" >&2
+  diff <(echo "$before") <(echo "$after") | head -20 >&2
+  exit 1
+fi
+echo "[upgrade] (a) $(echo "$before" | wc -l) rows in $(echo $TABLES | wc -w) tables unchanged by the update"
+
+# 4b. The updated catalog is a fresh install's.
+psql_pg -d fresh -At -f scripts/sql/extension_catalog.sql > "$WORK/fresh.catalog"
+psql_pg -d upgraded -At -f scripts/sql/extension_catalog.sql > "$WORK/upgraded.catalog"
+facts=$(wc -l < "$WORK/fresh.catalog")
+(( facts > 100 )) || { echo "[upgrade] FAIL: only $facts catalog facts read" >&2; exit 1; }
+if ! diff "$WORK/fresh.catalog" "$WORK/upgraded.catalog" > "$WORK/catalog.diff"; then
+  echo "[upgrade] FAIL: the updated catalog differs from a fresh $CURRENT install (< fresh, > upgraded):" >&2
+  cat "$WORK/catalog.diff" >&2
+  exit 1
+fi
+echo "[upgrade] (b) catalog of the updated database = fresh $CURRENT install ($facts facts)"
+
+# 4c. Life goes on: a run, the comparison with the 0.1.0 run, the report.
+q upgraded "SELECT count(*) FROM perf_run('1.%')" >/dev/null
+status=$(q upgraded "SELECT status FROM perf_runs ORDER BY run_id DESC LIMIT 1")
+[[ $status == completed ]] || { echo "[upgrade] FAIL: the first run after the update is $status" >&2; exit 1; }
+compared=$(q upgraded "SELECT count(*) FROM perf_compare() WHERE method LIKE 'threshold only%'")
+[[ $compared -ge 1 ]] || { echo "[upgrade] FAIL: perf_compare found no 0.1.0 results to compare with" >&2; exit 1; }
+q upgraded "SELECT perf_report()" | grep -q "Against run" || { echo "[upgrade] FAIL: report" >&2; exit 1; }
+[[ $(q upgraded "SELECT count(*) FROM perf_tests WHERE test_id = 'site.1' AND NOT builtin") == 1 ]]
+echo "[upgrade] (c) a run after the update completed; perf_compare and perf_report read the $RELEASED history"
+echo "[upgrade] PASS: $RELEASED -> $CURRENT on $PG"

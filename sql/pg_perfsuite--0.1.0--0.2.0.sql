@@ -1,0 +1,86 @@
+-- pg_perfsuite 0.1.0 -> 0.2.0, run by ALTER EXTENSION pg_perfsuite UPDATE.
+-- Keeps every run, result and user-added test; after it the catalog equals a fresh
+-- 0.2.0 install (scripts/test-upgrade.sh compares the two, object by object).
+\echo Use "ALTER EXTENSION pg_perfsuite UPDATE TO '0.2.0'" to load this file. \quit
+
+-- Noise-aware comparison: every timed iteration is kept, and a run can be pinned as
+-- the baseline later runs are compared with. Results recorded by 0.1.0 have no
+-- samples; perf_compare says "threshold only" for them.
+ALTER TABLE perf_runs ADD COLUMN pinned_baseline boolean NOT NULL DEFAULT false;
+CREATE UNIQUE INDEX perf_runs_one_baseline ON perf_runs (target_schema) WHERE pinned_baseline;
+ALTER TABLE performance_test_results ADD COLUMN samples_ms double precision[];
+
+-- perf_compare moves from PL/pgSQL to Rust (the statistics) and returns more columns.
+DROP FUNCTION perf_compare(bigint, bigint, numeric);
+CREATE  FUNCTION "perf_compare"(
+	"run" bigint DEFAULT NULL, /* Option < i64 > */
+	"baseline" bigint DEFAULT NULL, /* Option < i64 > */
+	"threshold_pct" double precision DEFAULT 10 /* Option < f64 > */
+) RETURNS TABLE (
+	"test_id" TEXT,  /* String */
+	"test_name" TEXT,  /* String */
+	"statistic" TEXT,  /* Option < String > */
+	"baseline_ms" double precision,  /* f64 */
+	"current_ms" double precision,  /* f64 */
+	"change_pct" double precision,  /* Option < f64 > */
+	"change" TEXT,  /* String */
+	"regression" bool,  /* bool */
+	"verdict" TEXT,  /* String */
+	"median_ratio" double precision,  /* Option < f64 > */
+	"ratio_low" double precision,  /* Option < f64 > */
+	"ratio_high" double precision,  /* Option < f64 > */
+	"p_value" double precision,  /* Option < f64 > */
+	"cliffs_delta" double precision,  /* Option < f64 > */
+	"method" TEXT,  /* String */
+	"baseline_run" bigint,  /* i64 */
+	"current_run" bigint  /* i64 */
+)
+STABLE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_compare_wrapper';
+
+-- A pinned baseline: the run perf_compare() and the report compare later runs of its
+-- schema with, until another is pinned or it is cleared. One per schema (a partial
+-- unique index says so); only a completed run qualifies.
+CREATE FUNCTION perf_set_baseline(run bigint)
+RETURNS TABLE (pinned_run bigint, target_schema text, replaced_run bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    r perf_runs;
+    old bigint;
+BEGIN
+    IF run IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'run must not be NULL',
+              HINT = 'perf_clear_baseline(target_schema) unpins a schema''s baseline.';
+    END IF;
+    SELECT * INTO r FROM perf_runs p WHERE p.run_id = run FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('run %s does not exist', run),
+              HINT = 'SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs.';
+    END IF;
+    IF r.status <> 'completed' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+              MESSAGE = pg_catalog.format('run %s is %s; only a completed run can be a baseline', run, r.status);
+    END IF;
+    UPDATE perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema = r.target_schema AND p.run_id <> run
+    RETURNING p.run_id INTO old;
+    UPDATE perf_runs p SET pinned_baseline = true WHERE p.run_id = run;
+    RETURN QUERY SELECT run, r.target_schema, old;
+END
+$$;
+
+-- Unpin a schema's baseline: perf_compare() goes back to comparing with the previous run.
+CREATE FUNCTION perf_clear_baseline(target_schema text DEFAULT 'public')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    UPDATE perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema = perf_clear_baseline.target_schema
+    RETURNING p.run_id
+$$;

@@ -1,0 +1,25 @@
+-- The timed tests of one run next to the same tests of its baseline, with every
+-- iteration's sample. $1: the run (NULL: the latest); $2: the baseline (NULL: the
+-- run pinned for the run's schema with perf_set_baseline, else the previous completed
+-- run over the same tests and schema).
+WITH cur AS (
+    SELECT run_id, pattern, target_schema FROM perf_runs
+     WHERE run_id = coalesce($1, (SELECT pg_catalog.max(run_id) FROM perf_runs))
+), base AS (
+    SELECT coalesce($2,
+                    (SELECT p.run_id FROM perf_runs p, cur
+                      WHERE p.pinned_baseline AND p.target_schema = cur.target_schema AND p.run_id <> cur.run_id),
+                    (SELECT p.run_id FROM perf_runs p, cur
+                      WHERE p.run_id < cur.run_id AND p.status = 'completed'
+                        AND p.pattern = cur.pattern AND p.target_schema = cur.target_schema
+                      ORDER BY p.run_id DESC LIMIT 1)) AS run_id
+)
+SELECT c.test_id, c.test_name::text, c.statistic,
+       b.execution_time_ms::float8, c.execution_time_ms::float8,
+       coalesce(b.samples_ms, '{}'), coalesce(c.samples_ms, '{}'),
+       b.run_id, c.run_id
+  FROM performance_test_results c
+  JOIN performance_test_results b ON b.test_id = c.test_id AND b.run_id = (SELECT run_id FROM base)
+ WHERE c.run_id = (SELECT run_id FROM cur) AND c.target_ms IS NOT NULL
+   AND c.execution_time_ms IS NOT NULL AND b.execution_time_ms IS NOT NULL
+ ORDER BY c.test_id

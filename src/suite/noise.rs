@@ -1,0 +1,327 @@
+//! Is a change between two runs of a test real, or noise? Decided over the per-iteration
+//! samples each run keeps, never over one figure per run.
+//!
+//! The method, and what it assumes (docs/regressions.md says the same for DBAs):
+//! - **Test:** Mann-Whitney U, two-sided, normal approximation with tie and continuity
+//!   corrections. It assumes nothing about the shape of the timings (latencies are
+//!   skewed and have outliers) but treats the iterations of a run as independent draws;
+//!   iterations that share a cache state are not quite that, which is one reason for the
+//!   effect threshold below.
+//! - **Effect size:** the ratio of medians (after / before), with a 95 % bootstrap
+//!   percentile interval (2,000 resamples of each run, a fixed seed so the same samples
+//!   always give the same interval), and Cliff's delta (the share of pairs where the
+//!   new run is slower minus the share where it is faster).
+//! - **Verdict:** `regressed` when the samples differ (p < 0.01) *and* the median moved
+//!   by more than the threshold (default 10 %) in the slower direction; `improved` the
+//!   other way (ratio below 1 / (1 + threshold)); otherwise `within noise`. A run-wide
+//!   slowdown of the machine moves every sample of a run together, so significance alone
+//!   would flag it; the threshold is the smallest change worth an alarm.
+//! - Fewer than [`MIN_SAMPLES`] samples on either side: no test; the verdict falls back
+//!   to the threshold on the recorded figures and says so.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::stats::percentile_cont;
+
+/// Below this many samples per run the normal approximation of U is not trusted.
+pub const MIN_SAMPLES: usize = 5;
+/// Significance level of the two-sided test.
+pub const ALPHA: f64 = 0.01;
+/// The smallest change in the median worth flagging, unless the caller picks another.
+pub const DEFAULT_THRESHOLD: f64 = 0.10;
+const BOOTSTRAP_RESAMPLES: usize = 2000;
+const BOOTSTRAP_SEED: u64 = 0x5eed_9e2f;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Movement {
+    Regressed,
+    Improved,
+    WithinNoise,
+}
+
+impl Movement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Movement::Regressed => "regressed",
+            Movement::Improved => "improved",
+            Movement::WithinNoise => "within noise",
+        }
+    }
+}
+
+/// What the samples say about one test between two runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judgement {
+    pub movement: Movement,
+    /// Median after / median before (or the recorded figures' ratio without samples).
+    pub ratio: f64,
+    /// 95 % bootstrap interval of `ratio`; `None` without samples.
+    pub ratio_low: Option<f64>,
+    pub ratio_high: Option<f64>,
+    /// Two-sided Mann-Whitney p-value; `None` without samples.
+    pub p_value: Option<f64>,
+    /// Cliff's delta in [-1, 1]: positive means the new run is slower.
+    pub cliffs_delta: Option<f64>,
+    /// "Mann-Whitney U over 20 + 20 samples" or why the threshold alone decided.
+    pub method: String,
+}
+
+/// Judge `after` against `before`. `figures` are the runs' recorded statistics, used
+/// when either side has too few samples.
+pub fn judge(before: &[f64], after: &[f64], figures: (f64, f64), threshold: f64) -> Judgement {
+    let clean = |s: &[f64]| s.iter().copied().filter(|x| x.is_finite()).collect::<Vec<_>>();
+    let (before, after) = (clean(before), clean(after));
+    if before.len() < MIN_SAMPLES || after.len() < MIN_SAMPLES {
+        let ratio = ratio_of(figures.0, figures.1);
+        return Judgement {
+            movement: by_threshold(ratio, threshold, true),
+            ratio,
+            ratio_low: None,
+            ratio_high: None,
+            p_value: None,
+            cliffs_delta: None,
+            method: format!(
+                "threshold only: {} + {} samples (a test needs {MIN_SAMPLES} per run)",
+                before.len(),
+                after.len()
+            ),
+        };
+    }
+    let u = mann_whitney(&before, &after);
+    let ratio = ratio_of(median(&before), median(&after));
+    let (low, high) = bootstrap_ratio_interval(&before, &after);
+    Judgement {
+        movement: by_threshold(ratio, threshold, u.p_value < ALPHA),
+        ratio,
+        ratio_low: Some(low),
+        ratio_high: Some(high),
+        p_value: Some(u.p_value),
+        cliffs_delta: Some(u.cliffs_delta),
+        method: format!("Mann-Whitney U over {} + {} samples", before.len(), after.len()),
+    }
+}
+
+impl Judgement {
+    /// One line for people: "regressed: median x2.31 (95 % CI 2.10-2.55), p < 0.001".
+    pub fn describe(&self) -> String {
+        let ratio = format!("median x{:.2}", self.ratio);
+        match (self.p_value, self.ratio_low, self.ratio_high) {
+            (Some(p), Some(lo), Some(hi)) => {
+                let p = if p < 0.001 { "p < 0.001".to_string() } else { format!("p = {p:.3}") };
+                format!("{}: {ratio} (95 % CI {lo:.2}-{hi:.2}), {p}", self.movement.as_str())
+            }
+            _ => format!("{}: x{:.2} ({})", self.movement.as_str(), self.ratio, self.method),
+        }
+    }
+}
+
+fn by_threshold(ratio: f64, threshold: f64, significant: bool) -> Movement {
+    if significant && ratio > 1.0 + threshold {
+        Movement::Regressed
+    } else if significant && ratio < 1.0 / (1.0 + threshold) {
+        Movement::Improved
+    } else {
+        Movement::WithinNoise
+    }
+}
+
+/// after / before; two zero figures are "no change", a zero before is treated as tiny.
+fn ratio_of(before: f64, after: f64) -> f64 {
+    if before <= 0.0 {
+        if after <= 0.0 {
+            1.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        after / before
+    }
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    percentile_cont(&sorted, 0.5)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MannWhitney {
+    /// U of `after`: pairs where after > before, ties counting half.
+    pub u_after: f64,
+    pub p_value: f64,
+    pub cliffs_delta: f64,
+}
+
+/// Two-sided Mann-Whitney U test with average ranks for ties, the tie-corrected
+/// variance and a continuity correction.
+pub fn mann_whitney(before: &[f64], after: &[f64]) -> MannWhitney {
+    let (n1, n2) = (before.len() as f64, after.len() as f64);
+    let mut all: Vec<(f64, bool)> =
+        before.iter().map(|&x| (x, false)).chain(after.iter().map(|&x| (x, true))).collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = all.len();
+    let (mut rank_sum_after, mut tie_term) = (0.0, 0.0);
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        // Positions i..=j share the average of ranks i+1..=j+1.
+        let rank = (i + j + 2) as f64 / 2.0;
+        let t = (j - i + 1) as f64;
+        tie_term += t * t * t - t;
+        rank_sum_after += rank * all[i..=j].iter().filter(|(_, a)| *a).count() as f64;
+        i = j + 1;
+    }
+    let u_after = rank_sum_after - n2 * (n2 + 1.0) / 2.0;
+    let mean = n1 * n2 / 2.0;
+    let total = n1 + n2;
+    let variance = n1 * n2 / 12.0 * ((total + 1.0) - tie_term / (total * (total - 1.0)));
+    let p_value = if variance <= 0.0 {
+        1.0
+    } else {
+        let diff = u_after - mean;
+        let corrected = (diff.abs() - 0.5).max(0.0);
+        erfc(corrected / variance.sqrt() / std::f64::consts::SQRT_2).min(1.0)
+    };
+    MannWhitney { u_after, p_value, cliffs_delta: 2.0 * u_after / (n1 * n2) - 1.0 }
+}
+
+/// 95 % percentile interval of median(after) / median(before) over bootstrap resamples.
+fn bootstrap_ratio_interval(before: &[f64], after: &[f64]) -> (f64, f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let mut resample = |s: &[f64], buf: &mut Vec<f64>| {
+        buf.clear();
+        buf.extend((0..s.len()).map(|_| s[rng.random_range(0..s.len())]));
+        buf.sort_by(f64::total_cmp);
+        percentile_cont(buf, 0.5)
+    };
+    let (mut a, mut b) = (Vec::with_capacity(before.len()), Vec::with_capacity(after.len()));
+    let mut ratios: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            let mb = resample(before, &mut a);
+            ratio_of(mb, resample(after, &mut b))
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    (percentile_cont(&ratios, 0.025), percentile_cont(&ratios, 0.975))
+}
+
+/// Complementary error function, Numerical Recipes' Chebyshev fit (`erfcc`): fractional
+/// error below 1.2e-7 everywhere, plenty for a p-value compared with 0.01.
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spread(center: f64, n: usize) -> Vec<f64> {
+        // Deterministic jitter of ±5 % around center.
+        (0..n).map(|i| center * (0.95 + 0.1 * ((i * 7 % n) as f64 / n as f64))).collect()
+    }
+
+    #[test]
+    fn erfc_matches_known_values() {
+        assert!((erfc(0.0) - 1.0).abs() < 1e-7);
+        assert!((erfc(1.0) - 0.157_299_207).abs() < 1e-7);
+        assert!((erfc(2.0) - 0.004_677_735).abs() < 1e-8);
+        assert!((erfc(-1.0) - 1.842_700_793).abs() < 1e-7);
+    }
+
+    #[test]
+    fn mann_whitney_matches_a_worked_example() {
+        // No overlap: U = 25 of 25, z = (12.5 - 0.5) / sqrt(25/12 * 11) = 2.5067,
+        // two-sided p = erfc(z / sqrt 2) = 0.012186 (the asymptotic, continuity-corrected test).
+        let r = mann_whitney(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0]);
+        assert_eq!(r.u_after, 25.0);
+        assert!((r.p_value - 0.012_186).abs() < 1e-5, "{}", r.p_value);
+        assert_eq!(r.cliffs_delta, 1.0);
+        // Identical samples: no evidence of a difference.
+        let same = mann_whitney(&[1.0, 1.0, 1.0], &[1.0, 1.0, 1.0]);
+        assert_eq!(same.p_value, 1.0);
+        assert_eq!(same.cliffs_delta, 0.0);
+    }
+
+    #[test]
+    fn same_distribution_is_within_noise() {
+        let j = judge(&spread(2.0, 20), &spread(2.0, 20), (2.1, 2.1), DEFAULT_THRESHOLD);
+        assert_eq!(j.movement, Movement::WithinNoise);
+        assert!(j.p_value.unwrap() > 0.5);
+        assert!(j.ratio_low.unwrap() <= 1.0 && j.ratio_high.unwrap() >= 1.0);
+    }
+
+    #[test]
+    fn a_doubling_is_a_regression_and_a_halving_an_improvement() {
+        let j = judge(&spread(2.0, 20), &spread(4.0, 20), (2.1, 4.2), DEFAULT_THRESHOLD);
+        assert_eq!(j.movement, Movement::Regressed);
+        assert!(j.p_value.unwrap() < 1e-6);
+        assert!(j.ratio_low.unwrap() > 1.8 && j.ratio_high.unwrap() < 2.2, "{j:?}");
+        assert_eq!(j.cliffs_delta, Some(1.0));
+        let j = judge(&spread(4.0, 20), &spread(2.0, 20), (4.2, 2.1), DEFAULT_THRESHOLD);
+        assert_eq!(j.movement, Movement::Improved);
+    }
+
+    #[test]
+    fn a_significant_shift_below_the_threshold_is_noise() {
+        // Every sample 5 % slower: real by the test, too small to flag at 10 %.
+        let before = spread(2.0, 20);
+        let after: Vec<f64> = before.iter().map(|x| x * 1.05 + 0.001).collect();
+        let j = judge(&before, &after, (2.1, 2.2), DEFAULT_THRESHOLD);
+        assert_eq!(j.movement, Movement::WithinNoise);
+        // ...and flagged when the caller asks for 2 %.
+        assert_eq!(judge(&before, &after, (2.1, 2.2), 0.02).movement, Movement::Regressed);
+    }
+
+    #[test]
+    fn one_outlier_does_not_make_a_regression() {
+        let before = spread(2.0, 20);
+        let mut after = spread(2.0, 20);
+        after[3] = 200.0;
+        assert_eq!(judge(&before, &after, (2.1, 60.0), DEFAULT_THRESHOLD).movement, Movement::WithinNoise);
+    }
+
+    #[test]
+    fn too_few_samples_fall_back_to_the_threshold_and_say_so() {
+        let j = judge(&[1.0, 2.0], &[], (2.0, 3.0), DEFAULT_THRESHOLD);
+        assert_eq!(j.movement, Movement::Regressed);
+        assert_eq!(j.p_value, None);
+        assert!(j.method.starts_with("threshold only"), "{}", j.method);
+        assert_eq!(judge(&[], &[], (2.0, 2.1), DEFAULT_THRESHOLD).movement, Movement::WithinNoise);
+    }
+
+    #[test]
+    fn descriptions_name_the_verdict_and_the_evidence() {
+        let j = judge(&spread(2.0, 20), &spread(4.0, 20), (2.1, 4.2), DEFAULT_THRESHOLD);
+        let d = j.describe();
+        assert!(d.starts_with("regressed: median x2.0"), "{d}");
+        assert!(d.contains("95 % CI") && d.ends_with("p < 0.001"), "{d}");
+        let d = judge(&[], &[], (2.0, 2.1), DEFAULT_THRESHOLD).describe();
+        assert!(d.starts_with("within noise: x1.05 (threshold only"), "{d}");
+    }
+
+    #[test]
+    fn the_interval_is_reproducible() {
+        let (a, b) = (spread(3.0, 20), spread(3.3, 20));
+        assert_eq!(bootstrap_ratio_interval(&a, &b), bootstrap_ratio_interval(&a, &b));
+    }
+}
