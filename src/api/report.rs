@@ -3,9 +3,9 @@
 use pgrx::prelude::*;
 
 use crate::errors::{bad_argument, required};
-use crate::suite::noise;
 use crate::report::{self, target, Format};
 use crate::store;
+use crate::suite::noise;
 
 /// A run's report: the plan's Reporting Template (markdown), or 'json', 'tap', 'html'.
 /// Defaults to the latest run.

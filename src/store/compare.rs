@@ -23,9 +23,10 @@ pub struct Pair {
 
 fn require_run(run: Option<i64>, what: &str) {
     let Some(id) = run else { return };
-    let exists = Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM perf_runs WHERE run_id = $1)", &[id.into()])
-        .or_internal("look up a run")
-        .unwrap_or(false);
+    let exists =
+        Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM perf_runs WHERE run_id = $1)", &[id.into()])
+            .or_internal("look up a run")
+            .unwrap_or(false);
     if !exists {
         bad_argument(
             format!("{what} {id} does not exist"),

@@ -177,12 +177,17 @@ mod tests {
         let rows = compared(&format!("SELECT test_id, verdict, baseline_run FROM perf_compare({c})"));
         assert_eq!(rows, vec![("1.1".into(), "within noise".into(), b), ("2.1".into(), "within noise".into(), b)]);
         // Pinned, a stays the reference until cleared.
-        let pinned = one::<String>(&format!("SELECT pinned_run || '|' || coalesce(replaced_run::text, '-') FROM perf_set_baseline({a})"));
+        let pinned = one::<String>(&format!(
+            "SELECT pinned_run || '|' || coalesce(replaced_run::text, '-') FROM perf_set_baseline({a})"
+        ));
         assert_eq!(pinned, format!("{a}|-"));
         let rows = compared(&format!("SELECT test_id, verdict, baseline_run FROM perf_compare({c})"));
         assert_eq!(rows[1], ("2.1".into(), "regressed".into(), a));
         let md = one::<String>(&format!("SELECT perf_report({c})"));
-        assert!(md.contains(&format!("Against run {a} (pinned baseline): 1 of 2 timed tests regressed beyond noise")), "{md}");
+        assert!(
+            md.contains(&format!("Against run {a} (pinned baseline): 1 of 2 timed tests regressed beyond noise")),
+            "{md}"
+        );
         assert!(md.contains("2.1 regressed: median x2."), "{md}");
         // Pinning another run replaces it; clearing goes back to the run before.
         let replaced = one::<i64>(&format!("SELECT replaced_run FROM perf_set_baseline({b})"));
