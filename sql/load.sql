@@ -90,7 +90,7 @@ CREATE TABLE perf_load_samples (
     load_id     bigint NOT NULL,
     client      integer NOT NULL,
     txn         bigint NOT NULL,
-    offset_ms   float8 NOT NULL,    -- start, from the client's start
+    offset_ms   float8 NOT NULL,    -- start, from the load test's start (ramp-up delay included)
     latency_ms  float8 NOT NULL,
     ok          boolean NOT NULL
 );
@@ -112,6 +112,7 @@ CREATE TABLE perf_load_intervals (
     tps         float8 NOT NULL,
     lat_avg_ms  float8,
     lat_p95_ms  float8,
+    active_clients integer,         -- clients that started a transaction in this second (ramp-up)
     PRIMARY KEY (load_id, second)
 );
 -- Monitoring samples taken while a load test runs.

@@ -84,3 +84,35 @@ AS $$
      WHERE p.pinned_baseline AND p.target_schema = perf_clear_baseline.target_schema
     RETURNING p.run_id
 $$;
+
+-- Load tests: one time line for all clients (offsets count from the load test's start,
+-- so a ramp-up shows), and how many clients were active in each second.
+ALTER TABLE perf_load_intervals ADD COLUMN active_clients integer;
+
+-- The plan's load-test shapes by name (perf_load_preset('jmeter')).
+CREATE  FUNCTION "perf_load_preset"(
+	"preset" TEXT DEFAULT 'jmeter', /* Option < & str > */
+	"target_schema" TEXT DEFAULT 'public', /* Option < & str > */
+	"latency_limit_ms" double precision DEFAULT NULL /* Option < f64 > */
+) RETURNS TABLE (
+	"load_id" bigint,  /* i64 */
+	"clients" INT,  /* i32 */
+	"transactions" bigint,  /* i64 */
+	"failed" bigint,  /* i64 */
+	"tps" double precision,  /* Option < f64 > */
+	"lat_avg_ms" double precision,  /* Option < f64 > */
+	"lat_p50_ms" double precision,  /* Option < f64 > */
+	"lat_p95_ms" double precision,  /* Option < f64 > */
+	"lat_p99_ms" double precision,  /* Option < f64 > */
+	"lat_max_ms" double precision,  /* Option < f64 > */
+	"over_limit_pct" double precision  /* Option < f64 > */
+)
+VOLATILE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_load_preset_wrapper';
+
+-- Like every function that writes, not for PUBLIC (perf_grant_operator grants them).
+REVOKE EXECUTE ON FUNCTION perf_load_preset(text, text, double precision) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_set_baseline(bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_clear_baseline(text) FROM PUBLIC;

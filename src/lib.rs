@@ -66,6 +66,9 @@ REVOKE EXECUTE ON FUNCTION perf_grant_operator(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_revoke_operator(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_ledger_record(text, uuid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_ledger_forget(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_load_preset(text, text, double precision) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_set_baseline(bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_clear_baseline(text) FROM PUBLIC;
 "#,
     name = "privileges",
     finalize

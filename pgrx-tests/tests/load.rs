@@ -101,7 +101,8 @@ fn load_test_runs_clients_and_records_percentiles() {
     let err = a.query("SELECT * FROM perf_load_test(clients => 500, target_schema => 'bg_load')", &[]).unwrap_err();
     let db = err.as_db_error().unwrap();
     assert_eq!(db.code().code(), "53400");
-    assert!(db.message().contains("free background-worker slots"), "{}", db.message());
+    assert!(db.message().starts_with("the load test needs 500 background-worker slots"), "{}", db.message());
+    assert!(db.hint().unwrap_or("").starts_with("Set max_worker_processes to at least 5"), "{:?}", db.hint());
     a.batch_execute("DELETE FROM perf_load_scripts WHERE name = 'flaky'").unwrap();
 }
 
@@ -127,4 +128,67 @@ fn cancelling_a_load_test_stops_every_client() {
             .get(0);
         (alive == 0).then_some(())
     });
+}
+
+#[test]
+fn ramp_up_starts_clients_staggered_on_one_time_line() {
+    let mut a = connect("bg_ramp");
+    committed_environment(&mut a, "bg_ramp");
+    // 4 clients over 2 s: they start 0, 0.5, 1 and 1.5 s in, and all stop at 3 s.
+    let load_id: i64 = a
+        .query_one(
+            "SELECT load_id FROM perf_load_test(clients => 4, duration => '3 seconds', ramp_up => '2 seconds', \
+                    rate => 40, script => 'plan-list', target_schema => 'bg_ramp')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let first: Vec<f64> = a
+        .query(
+            "SELECT min(offset_ms) FROM perf_load_samples WHERE load_id = $1 GROUP BY client ORDER BY client",
+            &[&load_id],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(first.len(), 4, "{first:?}");
+    for (c, ms) in first.iter().enumerate() {
+        let planned = 500.0 * c as f64;
+        assert!(*ms >= planned && *ms < planned + 400.0, "client {c} first transaction at {ms} ms: {first:?}");
+    }
+    let last: f64 =
+        a.query_one("SELECT max(offset_ms) FROM perf_load_samples WHERE load_id = $1", &[&load_id]).unwrap().get(0);
+    assert!(last < 3200.0, "the duration ends for every client at once: last start at {last} ms");
+    // Per second: the active clients grow during the ramp-up.
+    let active: Vec<i32> = a
+        .query("SELECT active_clients FROM perf_load_intervals WHERE load_id = $1 ORDER BY second", &[&load_id])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(active.first(), Some(&2), "{active:?}");
+    assert_eq!(active.iter().max(), Some(&4), "{active:?}");
+}
+
+#[test]
+fn the_jmeter_preset_says_what_max_worker_processes_it_needs() {
+    let mut a = connect("bg_preset");
+    committed_environment(&mut a, "bg_preset");
+    // The client-test cluster has max_worker_processes = 24: short of 50 clients.
+    let err = a.query("SELECT * FROM perf_load_preset('jmeter', 'bg_preset')", &[]).unwrap_err();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "53400", "{}", db.message());
+    assert!(db.message().starts_with("the jmeter preset needs 50 background-worker slots"), "{}", db.message());
+    assert!(db.message().contains("max_worker_processes = 24"), "{}", db.message());
+    let hint = db.hint().unwrap_or("");
+    assert!(hint.starts_with("Set max_worker_processes to at least 5") && hint.contains("restart"), "{hint}");
+    let started: i64 = a
+        .query_one("SELECT count(*) FROM perf_load_runs WHERE script = 'plan-list' AND clients = 50", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(started, 0, "nothing was recorded");
+    let err = a.query("SELECT * FROM perf_load_preset('gatling', 'bg_preset')", &[]).unwrap_err();
+    let db = err.as_db_error().unwrap();
+    assert_eq!((db.code().code(), db.message()), ("22023", "preset must be one of jmeter, pgbench, not \"gatling\""));
 }

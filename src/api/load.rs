@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::errors::{bad_argument, required, OrInternal};
 use crate::load::coordinator::{self, LoadOptions};
+use crate::load::preset;
 
 fn millis(v: Option<pgrx::datum::Interval>, arg: &str) -> Duration {
     let Some(iv) = v else { return Duration::ZERO };
@@ -59,6 +60,10 @@ fn check_timing(clients: i32, transactions: i32, duration: Duration, ramp_up: Du
     }
 }
 
+/// The summary row perf_load_test and perf_load_preset return.
+type SummaryRow =
+    (i64, i32, i64, i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+
 /// Run a load test: `clients` background workers each running `script` as one
 /// transaction, `transactions` times (or for `duration`), with an optional ramp-up;
 /// prints a progress line per second; returns the summary (also in perf_load_runs).
@@ -101,34 +106,84 @@ fn perf_load_test(
     if duration.is_some() && duration_ms.is_zero() {
         bad_argument("duration must be longer than 0", None);
     }
-    let limit = required(latency_limit_ms, "latency_limit_ms");
-    if !(limit.is_finite() && limit > 0.0) {
-        bad_argument(format!("latency_limit_ms must be a number greater than 0 (got {limit})"), None);
-    }
-    let schema = required(target_schema, "target_schema");
-    crate::sut::install::check(schema, crate::gucs::trust_schema_owners());
-    crate::runner::follow::require_read_committed();
-    let ramp_up = millis(ramp_up, "ramp_up");
     let rate = rate.inspect(|&r| {
         if !(r.is_finite() && r > 0.0 && r <= 1_000_000.0) {
             bad_argument(format!("rate must be between 0 and 1000000 transactions per second (got {r})"), None);
         }
     });
-    check_timing(clients, transactions, duration_ms, ramp_up, rate);
     let opts = LoadOptions {
         script: required(script, "script"),
-        target_schema: schema,
+        target_schema: required(target_schema, "target_schema"),
         clients,
         transactions,
         duration: duration_ms,
-        ramp_up,
+        ramp_up: millis(ramp_up, "ramp_up"),
         rate,
-        latency_limit_ms: limit,
+        latency_limit_ms: required(latency_limit_ms, "latency_limit_ms"),
         run_id: None,
     };
-    let out = coordinator::run(&opts);
+    TableIterator::once(load_test(&opts))
+}
+
+/// Run one of the plan's load-test shapes by name: 'jmeter' (its JMeter thread group:
+/// 50 clients started over 10 s, 300 s, each response under 100 ms) or 'pgbench' (10
+/// clients x 100 transactions). `latency_limit_ms` overrides the preset's assertion.
+#[pg_extern(volatile)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[allow(clippy::type_complexity)]
+fn perf_load_preset(
+    preset: default!(Option<&str>, "'jmeter'"),
+    target_schema: default!(Option<&str>, "'public'"),
+    latency_limit_ms: default!(Option<f64>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(load_id, i64),
+        name!(clients, i32),
+        name!(transactions, i64),
+        name!(failed, i64),
+        name!(tps, Option<f64>),
+        name!(lat_avg_ms, Option<f64>),
+        name!(lat_p50_ms, Option<f64>),
+        name!(lat_p95_ms, Option<f64>),
+        name!(lat_p99_ms, Option<f64>),
+        name!(lat_max_ms, Option<f64>),
+        name!(over_limit_pct, Option<f64>),
+    ),
+> {
+    let name = required(preset, "preset");
+    let Some(p) = preset::find(name) else {
+        bad_argument(format!("preset must be one of {}, not \"{name}\"", preset::names()), None)
+    };
+    // The preset's size is the point: say what the server needs rather than shrink it.
+    coordinator::require_slots(p.clients, &format!("the {} preset", p.name));
+    let opts = LoadOptions {
+        script: p.script,
+        target_schema: required(target_schema, "target_schema"),
+        clients: p.clients,
+        transactions: p.transactions,
+        duration: p.duration,
+        ramp_up: p.ramp_up,
+        rate: None,
+        latency_limit_ms: latency_limit_ms.unwrap_or(p.latency_limit_ms),
+        run_id: None,
+    };
+    notice!("load preset {}: {}", p.name, p.description);
+    TableIterator::once(load_test(&opts))
+}
+
+/// Checks shared by both entry points, the run, and its summary row.
+fn load_test(opts: &LoadOptions) -> SummaryRow {
+    let limit = opts.latency_limit_ms;
+    if !(limit.is_finite() && limit > 0.0) {
+        bad_argument(format!("latency_limit_ms must be a number greater than 0 (got {limit})"), None);
+    }
+    crate::sut::install::check(opts.target_schema, crate::gucs::trust_schema_owners());
+    crate::runner::follow::require_read_committed();
+    check_timing(opts.clients, opts.transactions, opts.duration, opts.ramp_up, opts.rate);
+    let out = coordinator::run(opts);
     let r = crate::store::load::summary(out.load_id);
-    let row = (
+    (
         out.load_id,
         r.clients,
         r.transactions,
@@ -140,8 +195,7 @@ fn perf_load_test(
         r.p99_ms,
         r.max_ms,
         r.over_limit_pct,
-    );
-    TableIterator::new(std::iter::once(row))
+    )
 }
 
 /// Background-worker slots free now (max_worker_processes minus the workers running):

@@ -123,6 +123,10 @@ fn one_transaction(
 }
 
 pub fn run(job: &ClientJob) {
+    // The load test's clock: every client is launched at its start (within a few ms of
+    // each other), so offsets from here put all clients on one time line (per-second
+    // intervals show the ramp-up) and a duration ends for all at once, as in JMeter.
+    let launched = Instant::now();
     BackgroundWorker::transaction(|| set_search_path(job.schema));
     let (statements, values) = BackgroundWorker::transaction(|| load_script(job.script_name));
     let prepared = BackgroundWorker::transaction(|| prepare(&statements));
@@ -133,7 +137,7 @@ pub fn run(job: &ClientJob) {
     // Variables drawn from a seeded generator: a rerun draws the same sequence.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64((job.load_id as u64) << 16 | job.client as u64);
     let started = Instant::now();
-    let deadline = started + job.duration;
+    let deadline = launched + job.duration;
     let out_of_time = || job.transactions == 0 && Instant::now() >= deadline;
     let mut samples: Vec<Sample> = Vec::new();
     let mut per_statement = vec![(0i64, 0f64); statements.len()];
@@ -156,7 +160,7 @@ pub fn run(job: &ClientJob) {
             .map(|s| script::pick(&s.vars, &values, &mut rng).unwrap_or_else(|e| bad_argument(e, None)))
             .collect();
         let t0 = Instant::now();
-        let offset_ms = (t0 - started).as_secs_f64() * 1000.0;
+        let offset_ms = (t0 - launched).as_secs_f64() * 1000.0;
         let outcome = one_transaction(&prepared, &args, &mut per_statement);
         let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
         samples.push(Sample { offset_ms, latency_ms, ok: outcome.is_none() });

@@ -31,28 +31,40 @@ pub struct LoadOptions<'a> {
     pub run_id: Option<i64>,
 }
 
+/// 53400 unless `clients` background workers can start now, naming the
+/// max_worker_processes that would let them (the workers running now plus these).
+pub fn require_slots(clients: i32, what: &str) {
+    let free = launch::free_worker_slots().max(0);
+    if i64::from(clients) <= free {
+        return;
+    }
+    let max = Spi::get_one::<i32>("SELECT pg_catalog.current_setting('max_worker_processes')::int")
+        .or_internal("max_worker_processes")
+        .unwrap_or(0);
+    let running = i64::from(max) - free;
+    raise(
+        Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+        format!(
+            "{what} needs {clients} background-worker slots for its clients, and {free} are free \
+             (max_worker_processes = {max}, {running} workers running)"
+        ),
+        Some(&format!(
+            "Set max_worker_processes to at least {} in postgresql.conf and restart the server, or use fewer clients.",
+            running + i64::from(clients)
+        )),
+    );
+}
+
 /// Every refusal happens here, before any worker starts. Returns the role the clients
 /// run the script as (0: this session's own), decided by who wrote the script.
 pub fn check(opts: &LoadOptions) -> u32 {
     if !opts.latency_limit_ms.is_finite() || opts.latency_limit_ms <= 0.0 {
         bad_argument(format!("latency_limit_ms must be a number greater than 0 (got {})", opts.latency_limit_ms), None);
     }
-    let free = launch::free_worker_slots();
-    if opts.clients < 1 || opts.clients as i64 > free.max(0) {
-        raise(
-            if opts.clients < 1 {
-                Code::ERRCODE_INVALID_PARAMETER_VALUE
-            } else {
-                Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED
-            },
-            format!(
-                "clients must be between 1 and {} (the free background-worker slots), got {}",
-                free.max(0),
-                opts.clients
-            ),
-            Some("Each client is a background worker: raise max_worker_processes (restart needed) for more clients."),
-        );
+    if opts.clients < 1 {
+        bad_argument(format!("clients must be at least 1 (got {})", opts.clients), None);
     }
+    require_slots(opts.clients, "the load test");
     let Some(store::Script { text, variables: values, author }) = store::script(opts.script) else {
         bad_argument(
             format!("script \"{}\" does not exist", opts.script),

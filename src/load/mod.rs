@@ -4,5 +4,6 @@
 pub mod client;
 pub mod coordinator;
 pub mod monitor;
+pub mod preset;
 pub mod script;
 pub mod suite;

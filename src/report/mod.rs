@@ -174,7 +174,7 @@ mod tests {
         assert!(md.contains("Critical Issues: 1.1 test 1.1 (FAIL); 1.2 test 1.2 (ERROR)"), "{md}");
         assert!(md.contains("| Customer List | 1.1 | <50 ms | 75.0 ms | FAIL |"), "{md}");
         assert!(
-            md.contains("| 1.1 | test 1.1 | p95 | 50.0 | - | 75.0 | - | 75.0 | - | FAIL | 50.0 % slower |"),
+            md.contains("| 1.1 | test 1.1 | p95 | 50.0 | - | 75.0 | - | 75.0 | - | FAIL | +50.0 %, regressed |"),
             "{md}"
         );
         assert!(md.contains("Against run 6: 1 of 2 timed tests regressed"), "{md}");

@@ -173,9 +173,9 @@ pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
     )
     .or_internal("perf_load_runs");
     Spi::run_with_args(
-        "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms) \
+        "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms, active_clients) \
          SELECT $1, pg_catalog.floor(offset_ms / 1000)::int AS s, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), pg_catalog.count(*), pg_catalog.avg(latency_ms), \
-                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) \
+                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.count(DISTINCT client) \
            FROM perf_load_samples WHERE load_id = $1 GROUP BY s",
         &[load_id.into()],
     )

@@ -54,7 +54,7 @@ mod tests {
         assert!(md.contains("| Customer Search | 2.1 | <30 ms | 40.0 ms | WARN |"), "{md}");
         assert!(
             md.contains(
-                "| 1.1 | Customer list pagination | p95 | 50.0 | - | 80.0 | 60.0 | 80.0 | - | FAIL | 300.0 % slower |"
+                "| 1.1 | Customer list pagination | p95 | 50.0 | - | 80.0 | 60.0 | 80.0 | - | FAIL | +300.0 %, regressed |"
             ),
             "{md}"
         );

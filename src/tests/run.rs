@@ -40,6 +40,9 @@ mod tests {
             "log_performance_test(text,text,numeric,integer,text)",
             "perf_grant_operator(text)",
             "perf_revoke_operator(text)",
+            "perf_load_preset(text,text,double precision)",
+            "perf_set_baseline(bigint)",
+            "perf_clear_baseline(text)",
         ] {
             run("CREATE ROLE perf_nobody NOLOGIN");
             assert!(
