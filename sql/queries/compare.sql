@@ -1,5 +1,6 @@
 -- The timed tests of one run next to the same tests of its baseline, with every
--- iteration's sample. $1: the run (NULL: the latest); $2: the baseline (NULL: the
+-- iteration's sample, and the test's history: its median (or, without samples, its
+-- recorded figure) in up to 10 earlier completed runs of the schema, oldest first. $1: the run (NULL: the latest); $2: the baseline (NULL: the
 -- run pinned for the run's schema with perf_set_baseline, else the previous completed
 -- run over the same tests and schema).
 WITH cur AS (
@@ -17,7 +18,15 @@ WITH cur AS (
 SELECT c.test_id, c.test_name::text, c.statistic,
        b.execution_time_ms::float8, c.execution_time_ms::float8,
        coalesce(b.samples_ms, '{}'), coalesce(c.samples_ms, '{}'),
-       b.run_id, c.run_id
+       b.run_id, c.run_id,
+       (SELECT coalesce(pg_catalog.array_agg(h.figure ORDER BY h.run_id), '{}')
+          FROM (SELECT x.run_id,
+                       coalesce((SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY s)
+                                   FROM pg_catalog.unnest(x.samples_ms) AS s), x.execution_time_ms::float8) AS figure
+                  FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id
+                 WHERE x.test_id = c.test_id AND x.run_id < c.run_id AND p.status = 'completed'
+                   AND p.target_schema = (SELECT target_schema FROM cur) AND x.execution_time_ms IS NOT NULL
+                 ORDER BY x.run_id DESC LIMIT 10) h)
   FROM performance_test_results c
   JOIN performance_test_results b ON b.test_id = c.test_id AND b.run_id = (SELECT run_id FROM base)
  WHERE c.run_id = (SELECT run_id FROM cur) AND c.target_ms IS NOT NULL

@@ -48,7 +48,8 @@ SELECT pg_catalog.jsonb_build_object(
             'shared_hit_blocks', x.shared_hit_blocks, 'shared_read_blocks', x.shared_read_blocks,
             'temp_blocks', x.temp_blocks, 'work_mem_kb', x.work_mem_kb, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
             'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan,
-            'sql', coalesce(t.explain_sql, t.sql), 'author', t.author, 'samples_ms', coalesce(x.samples_ms, '{}'))
+            'sql', coalesce(t.explain_sql, t.sql), 'author', t.author, 'samples_ms', coalesce(x.samples_ms, '{}'),
+            'cold_ms', x.cold_ms, 'evicted', x.evicted)
             ORDER BY x.result_id), '[]')
             FROM performance_test_results x LEFT JOIN perf_tests t USING (test_id)
            WHERE x.run_id = (SELECT run_id FROM r)),
@@ -57,7 +58,21 @@ SELECT pg_catalog.jsonb_build_object(
                                    WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms IS NOT NULL), '{}'),
             'samples', coalesce((SELECT pg_catalog.jsonb_object_agg(test_id, samples_ms) FROM performance_test_results
                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND samples_ms IS NOT NULL), '{}'),
-            'pinned', p.pinned_baseline)
+            'pinned', p.pinned_baseline,
+            -- Per test, its median (or figure) in up to 10 completed runs before this
+            -- one: what its noise band is learned from (suite::noise).
+            'noise_history', coalesce((
+                SELECT pg_catalog.jsonb_object_agg(t.test_id, t.figures) FROM (
+                    SELECT h.test_id, pg_catalog.jsonb_agg(h.figure ORDER BY h.run_id) AS figures
+                      FROM (SELECT x.test_id, x.run_id,
+                                   coalesce((SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY s)
+                                               FROM pg_catalog.unnest(x.samples_ms) AS s), x.execution_time_ms::float8) AS figure,
+                                   pg_catalog.row_number() OVER (PARTITION BY x.test_id ORDER BY x.run_id DESC) AS n
+                              FROM performance_test_results x JOIN perf_runs q ON q.run_id = x.run_id, r
+                             WHERE x.run_id < r.run_id AND q.status = 'completed' AND q.target_schema = r.target_schema
+                               AND x.test_id IS NOT NULL AND x.execution_time_ms IS NOT NULL) h
+                     WHERE h.n <= 10
+                     GROUP BY h.test_id) t), '{}'))
             FROM prev p),
   'history', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('run_id', h.run_id, 'test_id', h.test_id,
                                                             'measured_ms', h.execution_time_ms) ORDER BY h.run_id), '[]')

@@ -25,7 +25,8 @@ fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&s
 /// run pinned with perf_set_baseline for the run's schema, else the previous completed
 /// run over the same tests and schema), judged over both runs' per-iteration samples:
 /// `regressed`, `improved` or `within noise`, with the effect size and its confidence.
-/// `threshold_pct` is the smallest change of the median worth flagging.
+/// `threshold_pct` and `min_change_ms` are the smallest change of the median worth
+/// flagging, relative and absolute (docs/regressions.md).
 #[pg_extern(stable)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
 #[allow(clippy::type_complexity)]
@@ -33,6 +34,7 @@ fn perf_compare(
     run: default!(Option<i64>, "NULL"),
     baseline: default!(Option<i64>, "NULL"),
     threshold_pct: default!(Option<f64>, "10"),
+    min_change_ms: default!(Option<f64>, "0.1"),
 ) -> TableIterator<
     'static,
     (
@@ -50,6 +52,7 @@ fn perf_compare(
         name!(ratio_high, Option<f64>),
         name!(p_value, Option<f64>),
         name!(cliffs_delta, Option<f64>),
+        name!(noise_band_pct, f64),
         name!(method, String),
         name!(baseline_run, i64),
         name!(current_run, i64),
@@ -65,10 +68,22 @@ fn perf_compare(
             Some("It is the smallest change of a test's median, in percent, that counts as a regression."),
         ),
     };
+    let min_change_ms = match min_change_ms {
+        Some(m) if m.is_finite() && m >= 0.0 => m,
+        other => bad_argument(
+            format!(
+                "min_change_ms must be a number of at least 0 (got {})",
+                other.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into())
+            ),
+            None,
+        ),
+    };
+    let bar = noise::Bar { threshold, min_change_ms };
     let rows: Vec<_> = store::compare::pairs(run, baseline)
         .into_iter()
         .map(|p| {
-            let j = noise::judge(&p.baseline_samples, &p.current_samples, (p.baseline_ms, p.current_ms), threshold);
+            let j =
+                noise::judge(&p.baseline_samples, &p.current_samples, (p.baseline_ms, p.current_ms), &p.history, bar);
             let pct = (p.baseline_ms > 0.0).then(|| round(100.0 * (p.current_ms - p.baseline_ms) / p.baseline_ms, 1));
             (
                 p.test_id,
@@ -85,6 +100,7 @@ fn perf_compare(
                 j.ratio_high.map(|v| round(v, 3)),
                 j.p_value,
                 j.cliffs_delta.map(|v| round(v, 3)),
+                round(100.0 * j.band, 1),
                 j.method,
                 p.baseline_run,
                 p.current_run,

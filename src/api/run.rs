@@ -38,6 +38,7 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
             allow_existing_data: opts.allow_existing_data,
             keep_data: opts.keep_data,
             trust_schema_owners: opts.trust_schema_owners,
+            cold_cache: opts.cold_cache,
         }
         .bits(),
     };
@@ -74,6 +75,7 @@ fn options<'a>(
         allow_existing_data: gucs::allow_existing_data(),
         keep_data: gucs::keep_data(),
         trust_schema_owners: gucs::trust_schema_owners(),
+        cold_cache: gucs::cold_cache(),
     }
 }
 

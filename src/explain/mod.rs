@@ -287,6 +287,34 @@ pub fn seq_scan_nodes(plan: &Value) -> Vec<SeqScan> {
     out
 }
 
+/// Every table and index the plan reads ("Relation Name", "Index Name"), in the order
+/// first met, each once: what a cold-cache measurement evicts.
+pub fn touched_relations(plan: &Value) -> Vec<String> {
+    fn walk(node: &Value, out: &mut Vec<String>) {
+        for key in ["Relation Name", "Index Name"] {
+            if let Some(name) = node.get(key).and_then(Value::as_str) {
+                if !out.iter().any(|n| n == name) {
+                    out.push(name.to_string());
+                }
+            }
+        }
+        if let Some(Value::Array(children)) = node.get("Plans") {
+            for c in children {
+                walk(c, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let statements: Vec<&Value> = match plan {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    for p in statements.iter().filter_map(|s| s.get("Plan")) {
+        walk(p, &mut out);
+    }
+    out
+}
+
 /// The estimated total cost of the first statement's top plan node (EXPLAIN without
 /// ANALYZE gives estimates only); 0 when there is none.
 pub fn total_cost(plan: &Value) -> f64 {
@@ -371,5 +399,18 @@ mod tests {
         );
         let no_buffers = PlanFacts::from_json_text(r#"[{"Plan": {"Node Type": "Result"}}]"#).unwrap();
         assert_eq!(no_buffers.cache_hit_ratio(), None);
+    }
+
+    #[test]
+    fn touched_relations_lists_tables_and_indexes_once() {
+        let plan: Value = serde_json::from_str(
+            r#"[{"Plan": {"Node Type": "Nested Loop", "Plans": [
+                {"Node Type": "Index Scan", "Relation Name": "customers", "Index Name": "idx_a"},
+                {"Node Type": "Bitmap Heap Scan", "Relation Name": "customers", "Plans": [
+                    {"Node Type": "Bitmap Index Scan", "Index Name": "idx_b"}]},
+                {"Node Type": "Seq Scan", "Relation Name": "customer_metrics"}]}}]"#,
+        )
+        .unwrap();
+        assert_eq!(touched_relations(&plan), vec!["customers", "idx_a", "idx_b", "customer_metrics"]);
     }
 }

@@ -32,6 +32,7 @@ pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
         run_id: Some(run_id),
     };
     let out = coordinator::run(&opts);
+    crate::store::load::tag_snapshots(out.load_id, &t.test_id);
     Outcome { load_id: out.load_id, clients, wanted }
 }
 

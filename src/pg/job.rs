@@ -76,15 +76,24 @@ pub struct Flags {
     pub allow_existing_data: bool,
     pub keep_data: bool,
     pub trust_schema_owners: bool,
+    pub cold_cache: bool,
 }
 
 impl Flags {
     pub fn bits(self) -> u8 {
-        (self.allow_existing_data as u8) | (self.keep_data as u8) << 1 | (self.trust_schema_owners as u8) << 2
+        (self.allow_existing_data as u8)
+            | (self.keep_data as u8) << 1
+            | (self.trust_schema_owners as u8) << 2
+            | (self.cold_cache as u8) << 3
     }
 
     pub fn from_bits(b: u8) -> Flags {
-        Flags { allow_existing_data: b & 1 != 0, keep_data: b & 2 != 0, trust_schema_owners: b & 4 != 0 }
+        Flags {
+            allow_existing_data: b & 1 != 0,
+            keep_data: b & 2 != 0,
+            trust_schema_owners: b & 4 != 0,
+            cold_cache: b & 8 != 0,
+        }
     }
 }
 
@@ -152,11 +161,12 @@ mod tests {
 
     #[test]
     fn flags_round_trip() {
-        for bits in 0..8u8 {
+        for bits in 0..16u8 {
             let f = Flags {
                 allow_existing_data: bits & 1 != 0,
                 keep_data: bits & 2 != 0,
                 trust_schema_owners: bits & 4 != 0,
+                cold_cache: bits & 8 != 0,
             };
             assert_eq!(Flags::from_bits(f.bits()), f);
         }

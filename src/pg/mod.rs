@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod job;
 pub mod latch;
 pub mod lock;
+pub mod oscache;
 pub mod roles;
 pub mod signals;
 pub mod subxact;

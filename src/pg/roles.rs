@@ -61,6 +61,12 @@ pub fn outer_user() -> pgrx::pg_sys::Oid {
     unsafe { pgrx::pg_sys::GetOuterUserId() }
 }
 
+/// Whether the current role (after SET ROLE) is a superuser.
+pub fn is_superuser() -> bool {
+    // SAFETY: superuser() reads the current user's catalog entry; no preconditions.
+    unsafe { pgrx::pg_sys::superuser() }
+}
+
 /// The OID of a role, for a background worker that must SET ROLE to it.
 pub fn role_oid(name: &str) -> Option<u32> {
     Spi::get_one_with_args::<i64>("SELECT oid::int8 FROM pg_catalog.pg_roles WHERE rolname = $1::name", &[name.into()])

@@ -22,6 +22,7 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     executive_summary(&mut o, data);
     criteria(&mut o, data);
     detailed_results(&mut o, data);
+    cold_cache(&mut o, data);
     checks(&mut o, data);
     checklist(&mut o, data);
     findings(&mut o, data);
@@ -114,13 +115,14 @@ fn executive_summary(o: &mut String, data: &ReportData) {
         let regressions: Vec<_> = changes.iter().filter(|c| c.regression).collect();
         let _ = writeln!(
             o,
-            "- Against run {}{}: {} of {} timed tests regressed beyond noise (samples differ at p < {}, median {} % slower or more){}",
+            "- Against run {}{}: {} of {} timed tests regressed beyond noise (samples differ at p < {}; median slower by more than the test's noise band, at least {} %, and by {} ms or more){}",
             prev.run_id,
             if prev.pinned { " (pinned baseline)" } else { "" },
             regressions.len(),
             changes.len(),
             noise::ALPHA,
             (noise::DEFAULT_THRESHOLD * 100.0) as i64,
+            noise::DEFAULT_MIN_CHANGE_MS,
             if regressions.is_empty() {
                 String::new()
             } else {
@@ -181,6 +183,54 @@ fn detailed_results(o: &mut String, data: &ReportData) {
             prev
         );
     }
+}
+
+/// Warm and cold figures side by side, when the run made cold ones
+/// (pg_perfsuite.cold_cache); the cache line of the environment says why not otherwise.
+fn cold_cache(o: &mut String, data: &ReportData) {
+    let cold: Vec<&ResultRow> = data.results.iter().filter(|r| r.cold_ms.is_some()).collect();
+    if cold.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n### Cold cache\n");
+    let _ = writeln!(o, "| Test | Statistic | Warm | Cold | Cold / warm | Evicted before each cold run |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    for r in cold {
+        let ratio = match (r.measured_ms, r.cold_ms) {
+            (Some(w), Some(c)) if w > 0.0 => format!("{:.1}x", c / w),
+            _ => "-".into(),
+        };
+        let evicted = r.evicted.as_ref().map(describe_eviction).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {ratio} | {} |",
+            r.test_id,
+            r.statistic.as_deref().unwrap_or("-"),
+            opt_ms(r.measured_ms),
+            opt_ms(r.cold_ms),
+            cell(&evicted)
+        );
+    }
+}
+
+/// "customers, idx_a: 120 shared buffers (0 left), OS pages 300 -> 0 of 310".
+fn describe_eviction(e: &serde_json::Value) -> String {
+    let n = |k: &str| e.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let os = |k: &str| e.get("os").and_then(|o| o.get(k)).and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let relations: Vec<&str> = e
+        .get("relations")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    format!(
+        "{}: {} shared buffers ({} left), OS pages {} -> {} of {}",
+        relations.join(", "),
+        n("shared_buffers_evicted"),
+        n("shared_buffers_left"),
+        os("resident_before"),
+        os("resident_after"),
+        os("pages")
+    )
 }
 
 /// Counts, leaks and other checks that compare a number.

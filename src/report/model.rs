@@ -127,6 +127,9 @@ pub struct ResultRow {
     /// Every timed iteration, for the noise-aware comparison with the previous run.
     #[serde(skip_serializing)]
     pub samples_ms: Vec<f64>,
+    /// The cold-cache figure and what was evicted for it (pg_perfsuite.cold_cache).
+    pub cold_ms: Option<f64>,
+    pub evicted: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -142,6 +145,9 @@ pub struct PreviousRun {
     pub samples: BTreeMap<String, Vec<f64>>,
     /// Pinned with perf_set_baseline rather than simply the run before.
     pub pinned: bool,
+    /// test_id → its median (or figure) in earlier runs: its noise band's history.
+    #[serde(default, skip_serializing)]
+    pub noise_history: BTreeMap<String, Vec<f64>>,
 }
 
 /// Facts read from the database when the report is made.

@@ -102,7 +102,8 @@ pub fn vs_previous(data: &ReportData) -> Vec<Change> {
             let mut c = change(&r.test_id, before, after);
             let empty = Vec::new();
             let before_samples = prev.samples.get(&r.test_id).unwrap_or(&empty);
-            let j = noise::judge(before_samples, &r.samples_ms, (before, after), noise::DEFAULT_THRESHOLD);
+            let history = prev.noise_history.get(&r.test_id).unwrap_or(&empty);
+            let j = noise::judge(before_samples, &r.samples_ms, (before, after), history, noise::Bar::default());
             c.regression = j.movement == Movement::Regressed;
             c.line = format!("{:+.1} %, {}", c.change_pct, j.movement.as_str());
             c.movement = Some(j.movement);

@@ -3,12 +3,14 @@
 //! per-test time limit, and the caller's side of a background run (follow).
 
 pub mod cleanup;
+pub mod cold;
 pub mod concurrency;
 pub mod context;
 pub mod follow;
 pub mod isolation;
 pub mod lock;
 pub mod mode;
+pub mod observe;
 pub mod run;
 pub mod test;
 pub mod timed;

@@ -12,7 +12,8 @@ use pgrx::prelude::*;
 use crate::errors::SqlError;
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::mode::Mode;
-use crate::runner::{lock, test, timelimit};
+use crate::runner::test::RunSetting;
+use crate::runner::{cold, lock, observe, test, timelimit};
 use crate::store::{registry, runs as record};
 use crate::suite::model::{Kind, TestDef};
 use crate::suite::result::TestResult;
@@ -30,6 +31,8 @@ pub struct Options<'a> {
     pub keep_data: bool,
     /// pg_perfsuite.trust_schema_owners of the caller (superuser-only).
     pub trust_schema_owners: bool,
+    /// pg_perfsuite.cold_cache of the caller: also measure timed queries cold.
+    pub cold_cache: bool,
 }
 
 /// Checks that need no lock and change nothing; the caller runs them before a worker
@@ -47,6 +50,9 @@ pub fn precheck(opts: &Options) -> Vec<TestDef> {
             format!("no enabled test matches pattern \"{}\"", opts.pattern),
             Some("Patterns are LIKE patterns on perf_tests.test_id, e.g. '1.%' or '2.1'; see SELECT test_id, name, enabled FROM perf_tests."),
         );
+    }
+    if opts.cold_cache {
+        cold::require_superuser();
     }
     sut::install::check(opts.target_schema, opts.trust_schema_owners);
     crate::store::ledger::refuse_foreign_data(opts.target_schema, opts.allow_existing_data);
@@ -82,11 +88,18 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
         }
         built
     });
-    // Then the plan's pre-test checklist, in its order: data generated, then statistics
-    // reset, so pg_stat_statements sees the tests and not the data generation.
-    mode.step(|| record::pre_test_checklist(run_id));
+    // Then the plan's pre-test checklist, in its order: data generated, caches (warm,
+    // or cold where the server can evict them), statistics reset, so
+    // pg_stat_statements sees the tests and not the data generation.
+    let evictor = mode.step(|| {
+        let (evictor, cache_state) = cache_plan(opts.cold_cache);
+        record::pre_test_checklist(run_id, &cache_state);
+        evictor
+    });
+    let setting = RunSetting { run_id, target, iterations: opts.iterations, mode, cold: evictor };
     let mut scenario = None;
     let mut setup_error: Option<SqlError> = None;
+    let run_started = std::time::Instant::now();
     for t in tests {
         let result = mode.step(|| {
             record::mark_current_test(run_id, &t.test_id);
@@ -100,8 +113,10 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
                     prepared(&what, &mut notes, || setup::prepare(t.scenario, target))
                 });
             }
-            let result = one_test(run_id, t, target, opts, mode, setup_error.as_ref(), &results);
+            let probe = observe::Probe::start();
+            let result = one_test(t, &setting, setup_error.as_ref(), &results);
             record::insert_result(&result);
+            crate::store::load::insert_snapshot(None, Some(run_id), Some(&t.test_id), &probe.finish(run_started));
             if mode == Mode::Session {
                 notice!("{} {}: {}", result.status, result.test_name, result.notes.as_deref().unwrap_or(""));
             }
@@ -109,8 +124,69 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
         });
         results.push(result);
     }
+    // The plan's "During Test Checklist" thresholds, judged over every test's samples.
+    if !tests.is_empty() {
+        mode.step(|| {
+            let samples = crate::store::load::run_samples(run_id);
+            let cpu: Vec<_> = samples.iter().map(|(t, c, _)| (t.clone(), *c)).collect();
+            let mem: Vec<_> = samples.iter().map(|(t, _, m)| (t.clone(), *m)).collect();
+            for r in [
+                observe::threshold_result(
+                    run_id,
+                    "M.cpu",
+                    "CPU usage",
+                    observe::CPU_LIMIT_PCT,
+                    &observe::peak(&cpu, observe::CPU_LIMIT_PCT),
+                ),
+                observe::threshold_result(
+                    run_id,
+                    "M.memory",
+                    "Memory usage",
+                    observe::MEMORY_LIMIT_PCT,
+                    &observe::peak(&mem, observe::MEMORY_LIMIT_PCT),
+                ),
+            ] {
+                record::insert_result(&r);
+                results.push(r);
+            }
+        });
+    }
     finish(run_id, target, opts, mode, &results, &notes);
     results
+}
+
+/// How this run treats caches, and the checklist's line saying so. Warm unless cold
+/// figures were asked for and the server can evict shared buffers; never "cold" when
+/// it cannot.
+fn cache_plan(cold_requested: bool) -> (Option<cold::Evictor>, String) {
+    const WARM: &str = "warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache";
+    if !cold_requested {
+        return (
+            None,
+            format!("{WARM} (SET pg_perfsuite.cold_cache = on adds cold figures where the server can evict)"),
+        );
+    }
+    match cold::detect() {
+        cold::Capability::Cold(ev) => {
+            let how = match &ev {
+                cold::Evictor::PerRelation { .. } => "pg_buffercache_evict_relation",
+                cold::Evictor::PerBuffer { .. } => "pg_buffercache_evict per buffer",
+            };
+            (
+                Some(ev),
+                format!(
+                    "warm and cold: verdicts on the warm figures; each timed query is also run up to {} times cold, \
+                     its plan's tables and indexes evicted before each run from shared buffers ({how}) and the OS \
+                     page cache (posix_fadvise DONTNEED), what was evicted recorded in performance_test_results.evicted",
+                    cold::MAX_COLD_ITERATIONS
+                ),
+            )
+        }
+        cold::Capability::Impossible(why) => {
+            warning!("pg_perfsuite.cold_cache: no cold figures in this run: {why}");
+            (None, format!("{WARM}; cold figures were asked for (pg_perfsuite.cold_cache) but cannot be made: {why}; no figure of this run is cold"))
+        }
+    }
 }
 
 /// Run a preparation step in a subtransaction of its own; its note (if any) is kept,
@@ -132,24 +208,16 @@ fn prepared(what: &str, notes: &mut Vec<String>, step: impl FnOnce() -> String) 
 /// the whole test in a subtransaction of its own, so whatever escapes it (its time
 /// limit firing anywhere, an error outside its measured part) ends this test as ERROR
 /// and the run goes on. Then compared with the earlier test it names, if any.
-fn one_test(
-    run_id: i64,
-    t: &TestDef,
-    target: &sut::Target,
-    opts: &Options,
-    mode: Mode,
-    setup_error: Option<&SqlError>,
-    earlier: &[TestResult],
-) -> TestResult {
+fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earlier: &[TestResult]) -> TestResult {
     let as_error = |e: &SqlError| {
-        let mut r = TestResult::for_test(run_id, t);
+        let mut r = TestResult::for_test(run.run_id, t);
         r.set_error(&e.sqlstate(), &e.message);
         r
     };
     let mut result = match setup_error {
         Some(e) => as_error(e),
-        None => timelimit::with_test_time_limit(mode == Mode::Worker, || {
-            in_subtransaction(OnSuccess::Commit, || test::run_test(run_id, t, target, opts.iterations, mode))
+        None => timelimit::with_test_time_limit(run.mode == Mode::Worker, || {
+            in_subtransaction(OnSuccess::Commit, || test::run_test(t, run))
         })
         .unwrap_or_else(|e| as_error(&e)),
     };

@@ -5,7 +5,7 @@ use crate::explain::PlanFacts;
 use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::mode::Mode;
-use crate::runner::{concurrency, context, isolation, timed};
+use crate::runner::{cold, concurrency, context, isolation, timed};
 use crate::suite::assertions;
 use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
@@ -14,9 +14,22 @@ use crate::suite::verdict::{time_band, Verdict};
 use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
 
+/// What every test of a run shares.
+pub struct RunSetting<'a> {
+    pub run_id: i64,
+    pub target: &'a Target,
+    /// perf_run's iterations argument (None: each test's own).
+    pub iterations: Option<i32>,
+    pub mode: Mode,
+    /// Set when the run makes cold-cache figures (pg_perfsuite.cold_cache).
+    pub cold: Option<cold::Evictor>,
+}
+
 /// Run `t` and return its judged result. Errors inside the test become an ERROR
 /// result; cancellation propagates.
-pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i32>, mode: Mode) -> TestResult {
+pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
+    let (run_id, target, iterations, mode, cold) =
+        (run.run_id, run.target, run.iterations, run.mode, run.cold.as_ref());
     let mut result = TestResult::for_test(run_id, t);
     if let Some(ext) = t.requires_extension.as_deref().filter(|e| !extension_installed(e)) {
         result.set_verdict(Verdict::Skip);
@@ -55,7 +68,13 @@ pub fn run_test(run_id: i64, t: &TestDef, target: &Target, iterations: Option<i3
     };
     let iterations = iterations.unwrap_or(t.iterations).max(1);
     let outcome = match t.kind {
-        Kind::TimedQuery => run_timed_query(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
+        Kind::TimedQuery => run_timed_query(t, target, iterations).map(|m| {
+            let relations = m.plan.as_ref().map(crate::explain::touched_relations).unwrap_or_default();
+            judge_timed(&mut result, t, m);
+            if let Some(ev) = cold {
+                measure_cold(&mut result, ev, t, target, &relations, iterations);
+            }
+        }),
         Kind::SingleTenant => run_single_tenant(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
         Kind::Dml => run_dml(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
         Kind::CountCheck => run_count(t, target).map(|v| judge_count(&mut result, t, v)),
@@ -166,6 +185,45 @@ fn run_count(t: &TestDef, target: &Target) -> Result<Option<f64>, SqlError> {
         }
         timed::scalar(&t.sql)
     })
+}
+
+/// Cold figures beside the warm ones; a failure to make them is a note, not an error
+/// of the test (its warm verdict stands).
+fn measure_cold(
+    result: &mut TestResult,
+    ev: &cold::Evictor,
+    t: &TestDef,
+    target: &Target,
+    relations: &[String],
+    iterations: i32,
+) {
+    let note = match cold::measure(ev, t, target, relations, iterations) {
+        Ok(c) => {
+            let summary = Summary::of(&c.samples_ms).or_internal("at least one cold execution");
+            let figure = ms(summary.statistic(t.statistic));
+            let e = &c.eviction;
+            result.cold_ms = Some(figure);
+            result.cold_samples_ms = Some(c.samples_ms.iter().copied().map(ms).collect());
+            result.evicted = serde_json::to_value(e).ok();
+            format!(
+                "cold: {} {figure} ms over {} runs, each after evicting {} ({} shared buffers, {} left; OS pages resident {} -> {} of {}){}",
+                t.statistic.name(),
+                c.samples_ms.len(),
+                e.relations.join(", "),
+                e.shared_buffers_evicted,
+                e.shared_buffers_left,
+                e.os.resident_before,
+                e.os.resident_after,
+                e.os.pages,
+                if e.problems.is_empty() { String::new() } else { format!("; not evicted: {}", e.problems.join("; ")) }
+            )
+        }
+        Err(e) => format!("no cold figure: {}", e.message),
+    };
+    result.notes = Some(match result.notes.take() {
+        Some(n) if !n.is_empty() => format!("{n}; {note}"),
+        _ => note,
+    });
 }
 
 fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {

@@ -19,6 +19,8 @@ pub struct Pair {
     pub current_samples: Vec<f64>,
     pub baseline_run: i64,
     pub current_run: i64,
+    /// The test's median (or figure) in up to 10 earlier runs, oldest first.
+    pub history: Vec<f64>,
 }
 
 fn require_run(run: Option<i64>, what: &str) {
@@ -53,6 +55,7 @@ pub fn pairs(run: Option<i64>, baseline: Option<i64>) -> Vec<Pair> {
                     current_samples: samples(r.get::<Vec<Option<f64>>>(7)?),
                     baseline_run: r.get::<i64>(8)?.unwrap_or_default(),
                     current_run: r.get::<i64>(9)?.unwrap_or_default(),
+                    history: samples(r.get::<Vec<Option<f64>>>(10)?),
                 })
             })
             .collect::<Result<Vec<_>, pgrx::spi::Error>>()

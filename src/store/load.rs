@@ -181,27 +181,54 @@ pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
     )
     .or_internal("perf_load_intervals");
     for s in snapshots {
-        Spi::run_with_args(
-            "INSERT INTO perf_snapshots (load_id, run_id, offset_ms, slow_queries, lock_waits, cache_hit_ratio, cpu_busy_pct, mem_used_pct, \
-                    connections, blocks_read_per_s, disk_read_kbs, disk_write_kbs) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            &[
-                load_id.into(),
-                r.run_id.into(),
-                s.offset_ms.into(),
-                s.slow_queries.into(),
-                s.lock_waits.into(),
-                s.cache_hit_ratio.into(),
-                s.cpu_busy_pct.into(),
-                s.mem_used_pct.into(),
-                s.connections.into(),
-                s.blocks_read_per_s.into(),
-                s.disk_read_kbs.into(),
-                s.disk_write_kbs.into(),
-            ],
-        )
-        .or_internal("perf_snapshots");
+        insert_snapshot(Some(load_id), r.run_id, None, s);
     }
+}
+
+/// One monitoring sample: of a load test (once a second), or of one test of a run.
+pub fn insert_snapshot(load_id: Option<i64>, run_id: Option<i64>, test_id: Option<&str>, s: &Snapshot) {
+    Spi::run_with_args(
+        "INSERT INTO perf_snapshots (load_id, run_id, test_id, offset_ms, slow_queries, lock_waits, cache_hit_ratio, \
+                cpu_busy_pct, mem_used_pct, connections, blocks_read_per_s, disk_read_kbs, disk_write_kbs) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        &[
+            load_id.into(),
+            run_id.into(),
+            test_id.into(),
+            s.offset_ms.into(),
+            s.slow_queries.into(),
+            s.lock_waits.into(),
+            s.cache_hit_ratio.into(),
+            s.cpu_busy_pct.into(),
+            s.mem_used_pct.into(),
+            s.connections.into(),
+            s.blocks_read_per_s.into(),
+            s.disk_read_kbs.into(),
+            s.disk_write_kbs.into(),
+        ],
+    )
+    .or_internal("perf_snapshots");
+}
+
+/// Tie a load test's samples to the test of the run it served.
+pub fn tag_snapshots(load_id: i64, test_id: &str) {
+    Spi::run_with_args("UPDATE perf_snapshots SET test_id = $2 WHERE load_id = $1", &[load_id.into(), test_id.into()])
+        .or_internal("tag perf_snapshots");
+}
+
+/// (test_id, CPU %, memory %) of every sample of a run, for the plan's thresholds.
+pub fn run_samples(run_id: i64) -> Vec<(String, Option<f64>, Option<f64>)> {
+    Spi::connect(|c| {
+        c.select(
+            "SELECT coalesce(test_id, '?'), cpu_busy_pct::float8, mem_used_pct::float8 FROM perf_snapshots \
+              WHERE run_id = $1 ORDER BY taken_at",
+            None,
+            &[run_id.into()],
+        )?
+        .map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<f64>(2)?, r.get::<f64>(3)?)))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .or_internal("read perf_snapshots")
 }
 
 /// A load test's summary row.

@@ -24,7 +24,8 @@ const SETTINGS: &[&str] = &[
 const RESULT_COLUMNS: &str = "test_name, test_timestamp, query_type, execution_time_ms, rows_returned, cache_hit_ratio, \
     notes, run_id, test_id, status, statistic, target_ms, acceptable_ms, iterations, min_ms, avg_ms, p50_ms, \
     p95_ms, p99_ms, max_ms, stddev_ms, planning_ms, explain_ms, shared_hit_blocks, shared_read_blocks, \
-    temp_blocks, work_mem_kb, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan, samples_ms";
+    temp_blocks, work_mem_kb, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan, samples_ms, \
+    cold_ms, cold_samples_ms, evicted";
 
 pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid: Option<i32>) -> i64 {
     let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
@@ -98,7 +99,7 @@ pub fn index_bytes(target: &Target) -> i64 {
 /// The pre-test checklist, as far as a server can do it: reset pg_stat_statements when
 /// it is installed and the caller may; say honestly that caches are warm; count free
 /// background-worker slots. Recorded in the run row.
-pub fn pre_test_checklist(run_id: i64) {
+pub fn pre_test_checklist(run_id: i64, cache_state: &str) {
     // Only this database's entries are reset (userid 0 = any, dbid = this database,
     // queryid 0 = any): other databases' statistics are not ours to clear.
     let stat_statements = Spi::get_one::<String>(
@@ -126,11 +127,8 @@ pub fn pre_test_checklist(run_id: i64) {
     }
     let free_slots = crate::pg::bgworker::free_worker_slots();
     Spi::run_with_args(
-        "UPDATE perf_runs SET stat_statements = $2, \
-                cache_state = 'warm: every timed test runs its warm-up executions before timing; DISCARD ALL does not evict shared buffers or the OS cache, so cold-cache figures would need a restart', \
-                worker_slots_free = $3 \
-          WHERE run_id = $1",
-        &[run_id.into(), stat_statements.into(), free_slots.into()],
+        "UPDATE perf_runs SET stat_statements = $2, cache_state = $4, worker_slots_free = $3 WHERE run_id = $1",
+        &[run_id.into(), stat_statements.into(), free_slots.into(), cache_state.into()],
     )
     .or_internal("record pre-test checklist");
 }

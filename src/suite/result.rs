@@ -47,6 +47,11 @@ pub struct TestResult {
     pub plan: Option<serde_json::Value>,
     /// Every timed iteration (ms, in order), for perf_compare's statistical test.
     pub samples_ms: Option<Vec<f64>>,
+    /// Cold-cache figure (the test's statistic over its cold executions), when made.
+    pub cold_ms: Option<f64>,
+    pub cold_samples_ms: Option<Vec<f64>>,
+    /// What was evicted before the cold executions (runner::cold::Eviction).
+    pub evicted: Option<serde_json::Value>,
     #[serde(skip)]
     pub verdict: Option<Verdict>,
 }

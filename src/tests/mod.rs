@@ -1,6 +1,7 @@
 //! Tests that need a real server (`cargo pgrx test`). Pure logic is tested beside it.
 //! Each #[pg_test] runs in its own transaction, rolled back at the end.
 
+mod cache;
 mod cleanup;
 mod generate;
 mod grants;

@@ -122,7 +122,10 @@ mod tests {
             "SELECT verdict || '|' || regression || '|' || change_pct || '|' || method \
                FROM perf_compare({id}) WHERE test_id = '1.1'"
         ));
-        assert_eq!(line, "regressed|true|300|threshold only: 0 + 0 samples (a test needs 5 per run)");
+        assert_eq!(
+            line,
+            "regressed|true|300|figures only: 0 + 0 samples (a test needs 5 per run); band 50 % (fewer than 3 earlier runs to learn it from)"
+        );
         let reverse = one::<String>(&format!(
             "SELECT verdict || '|' || regression || '|' || baseline_run FROM perf_compare({}, baseline => {id}) WHERE test_id = '1.1'",
             id - 1

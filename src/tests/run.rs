@@ -106,13 +106,20 @@ mod tests {
                 "R.keys-synced",
                 "R.metrics-refresh",
                 "R.trigger-chain",
-                "L.1"
+                "L.1",
+                "M.cpu",
+                "M.memory"
             ]
         );
         // A server without pg_trgm (PostgreSQL 16 from the pgserver wheel) skips fuzzy
         // search, saying why; everywhere else every test has a verdict.
         let trgm = one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')");
         for (id, status, notes) in rows.iter().filter(|r| r.0 != "5.4") {
+            if id.starts_with("M.") {
+                // The plan's monitoring thresholds: a verdict on the machine, never a failure.
+                assert!(["PASS", "WARN"].contains(&status.as_str()), "{id}: {status} {notes}");
+                continue;
+            }
             if id == "L.1" {
                 // Load clients are other sessions: in the caller's transaction, SKIP with the reason.
                 assert_eq!(status, "SKIP", "{notes}");
@@ -149,7 +156,17 @@ mod tests {
         // Recorded: one result per test, timings ordered, plans kept (REFRESH MATERIALIZED
         // VIEW cannot be EXPLAINed), the run summarised.
         let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs WHERE backend_pid = pg_backend_pid()");
-        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")), 30);
+        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")), 32);
+        // Every test was monitored: one sample each, tied to it, with the machine's figures.
+        assert_eq!(
+            one::<i64>(&format!(
+                "SELECT count(DISTINCT test_id) FROM perf_snapshots WHERE run_id = {run_id} \
+                    AND mem_used_pct BETWEEN 0 AND 100 AND connections >= 1"
+            )),
+            30
+        );
+        // CPU is a rate over the test: a test shorter than a clock tick has none.
+        assert!(one::<i64>(&format!("SELECT count(cpu_busy_pct) FROM perf_snapshots WHERE run_id = {run_id}")) > 0);
         assert_eq!(one::<i64>(&format!(
             "SELECT count(*) FROM performance_test_results WHERE run_id = {run_id} AND statistic IS NOT NULL AND status <> 'SKIP' \
              AND test_id <> 'R.metrics-refresh' \
@@ -163,7 +180,7 @@ mod tests {
         );
         assert_eq!(one::<String>(&format!(
             "SELECT status || '/' || tests_total || '/' || (tests_passed + tests_warned + tests_failed) FROM perf_runs WHERE run_id = {run_id}"
-        )), format!("completed/30/{}", if trgm { 28 } else { 26 }));
+        )), format!("completed/32/{}", if trgm { 30 } else { 28 }));
         // The pre-test checklist and risk facts are recorded with the run.
         assert_eq!(one::<String>(&format!(
             "SELECT stat_statements || '/' || (cache_state LIKE 'warm:%') || '/' || (worker_slots_free > 0) \
@@ -190,7 +207,7 @@ mod tests {
         assert!(!trgm || rows.iter().any(|r| r.0 == "2.1-tenant" && r.2.contains("x test 2.1")));
         // A second run reuses the generated data and recreates what tests change.
         let again = statuses("SELECT * FROM perf_run('3.%', iterations => 1, background => false)");
-        assert!(again.iter().all(|r| r.1 == "PASS" || r.0 == "3.1"), "{again:?}");
+        assert!(again.iter().all(|r| r.1 == "PASS" || r.0 == "3.1" || r.0.starts_with("M.")), "{again:?}");
         assert_eq!(one::<i64>("SELECT count(*) FROM customers WHERE company_id = '11111111-1111-1111-1111-111111111111' AND customer_name LIKE 'Test Customer %'"), 1000);
     }
 

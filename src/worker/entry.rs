@@ -36,6 +36,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 allow_existing_data: flags.allow_existing_data,
                 keep_data: flags.keep_data,
                 trust_schema_owners: flags.trust_schema_owners,
+                cold_cache: flags.cold_cache,
             })
         }
         Job::LoadClient { load_id, client, script, schema, transactions, duration_ms, delay_ms, pace_us, role } => {
