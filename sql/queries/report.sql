@@ -74,6 +74,13 @@ SELECT pg_catalog.jsonb_build_object(
                      WHERE h.n <= 10
                      GROUP BY h.test_id) t), '{}'))
             FROM prev p),
+  'monitor', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                 'test_id', s.test_id, 'scenario', t.scenario, 'offset_ms', s.offset_ms, 'cpu_pct', s.cpu_busy_pct,
+                 'mem_pct', s.mem_used_pct, 'lock_waits', s.lock_waits, 'slow_queries', s.slow_queries,
+                 'connections', s.connections, 'disk_read_kbs', s.disk_read_kbs, 'disk_write_kbs', s.disk_write_kbs)
+                 ORDER BY s.taken_at), '[]')
+            FROM perf_snapshots s LEFT JOIN perf_tests t USING (test_id)
+           WHERE s.run_id = (SELECT run_id FROM r) AND s.test_id IS NOT NULL),
   'history', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('run_id', h.run_id, 'test_id', h.test_id,
                                                             'measured_ms', h.execution_time_ms) ORDER BY h.run_id), '[]')
             FROM performance_test_results h

@@ -202,6 +202,58 @@ fn trend_chart(o: &mut String, data: &ReportData) {
     o.push_str("</svg>\n");
 }
 
+/// CPU and memory over the run, one point per monitoring sample (each names its test),
+/// with the plan's limits (CPU 80 %, memory 90 %) as dashed lines.
+fn monitor_chart(o: &mut String, data: &ReportData) {
+    let points = &data.monitor;
+    if points.len() < 2 {
+        return;
+    }
+    let (w, h, top) = (W, 140.0, 10.0);
+    let step = (w - 40.0) / (points.len() - 1) as f64;
+    let x = |i: usize| 30.0 + i as f64 * step;
+    let y = |pct: f64| top + (100.0 - pct.clamp(0.0, 100.0)) * 1.1;
+    hln!(o, "<h2>Machine during the run</h2><p class=\"muted\">blue: CPU busy % over each test; grey: memory used %; dashed: the plan's limits (CPU 80 %, memory 90 %). Hover a point for its test.</p>");
+    h!(o, "<svg id=\"monitor\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">");
+    for (limit, colour) in [(80.0, "#4a78b5"), (90.0, "#888")] {
+        h!(
+            o,
+            "<line x1=\"30\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{}\" stroke-dasharray=\"3,3\"/>",
+            w - 10.0,
+            y(limit),
+            y(limit),
+            colour
+        );
+    }
+    h!(o, "<text x=\"0\" y=\"{:.1}\">100%</text><text x=\"0\" y=\"{:.1}\">0%</text>", y(100.0) + 4.0, y(0.0));
+    for (series, colour, get) in [
+        ("cpu", "#4a78b5", (|p: &crate::report::model::MonitorPoint| p.cpu_pct) as fn(&_) -> Option<f64>),
+        ("memory", "#888", |p| p.mem_pct),
+    ] {
+        let line: Vec<String> =
+            points.iter().enumerate().filter_map(|(i, p)| get(p).map(|v| format!("{:.1},{:.1}", x(i), y(v)))).collect();
+        h!(o, "<polyline class=\"{}\" fill=\"none\" stroke=\"{}\" points=\"{}\"/>", series, colour, line.join(" "));
+        for (i, p) in points.iter().enumerate() {
+            if let Some(v) = get(p) {
+                h!(
+                    o,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"{}\" data-test=\"{}\" data-{}=\"{:.1}\"><title>{}: {} {:.0} %</title></circle>",
+                    x(i),
+                    y(v),
+                    colour,
+                    p.test_id,
+                    series,
+                    v,
+                    p.test_id,
+                    series,
+                    v
+                );
+            }
+        }
+    }
+    o.push_str("</svg>\n");
+}
+
 pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     let run = &data.run;
     let c = summary::counts(&data.results);
@@ -250,6 +302,7 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     o.push_str("</table>\n");
     latency_chart(&mut o, data);
     trend_chart(&mut o, data);
+    monitor_chart(&mut o, data);
     hln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th></tr>");
     for r in &data.results {
         hln!(
@@ -316,6 +369,14 @@ mod tests {
         data.run.overall = Some(EVIL.into());
         data.history =
             (1..=3).map(|k| HistoryPoint { run_id: k, test_id: format!("1.1{EVIL}"), measured_ms: k as f64 }).collect();
+        data.monitor = (1..=3)
+            .map(|k| crate::report::model::MonitorPoint {
+                test_id: format!("{k}{EVIL}"),
+                cpu_pct: Some(30.0 * k as f64),
+                mem_pct: Some(20.0),
+                ..Default::default()
+            })
+            .collect();
         let recs = vec![Recommendation {
             kind: "error",
             test_id: Some(EVIL.into()),
@@ -329,6 +390,7 @@ mod tests {
         assert!(!page.contains("\"'>"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(page.contains("<svg id=\"latency\""), "the charts were drawn");
+        assert!(page.contains("<svg id=\"monitor\"") && page.contains("data-cpu=\"90.0\""), "{page}");
     }
 
     #[test]

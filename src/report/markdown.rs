@@ -185,6 +185,37 @@ fn detailed_results(o: &mut String, data: &ReportData) {
     }
 }
 
+/// The plan's "During Test Checklist" for every scenario: peaks of each test's sample
+/// (CPU and disk as rates over the test, the rest when it ended).
+fn monitoring_per_scenario(o: &mut String, data: &ReportData) {
+    let peaks = summary::scenario_peaks(&data.monitor);
+    if peaks.is_empty() {
+        return;
+    }
+    let pct = |v: Option<f64>| v.map(|v| format!("{v:.0} %")).unwrap_or_else(|| "-".into());
+    let num = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    let kbs = |v: Option<f64>| v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "-".into());
+    let _ = writeln!(o, "- Monitoring per scenario (peaks; plan: CPU < 80 %, memory < 90 %):\n");
+    let _ = writeln!(o, "  | Scenario | Samples | CPU | Memory | Lock waits | Slow queries | Connections | Disk read kB/s | Disk write kB/s |");
+    let _ = writeln!(o, "  |---|---|---|---|---|---|---|---|---|");
+    for p in peaks {
+        let _ = writeln!(
+            o,
+            "  | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            p.scenario.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+            p.samples,
+            pct(p.cpu_pct),
+            pct(p.mem_pct),
+            num(p.lock_waits),
+            num(p.slow_queries),
+            num(p.connections),
+            kbs(p.disk_read_kbs),
+            kbs(p.disk_write_kbs)
+        );
+    }
+    let _ = writeln!(o);
+}
+
 /// Warm and cold figures side by side, when the run made cold ones
 /// (pg_perfsuite.cold_cache); the cache line of the environment says why not otherwise.
 fn cold_cache(o: &mut String, data: &ReportData) {
@@ -290,6 +321,7 @@ fn checklist(o: &mut String, data: &ReportData) {
     if let Some(m) = &run.monitoring {
         monitoring(o, m);
     }
+    monitoring_per_scenario(o, data);
     if let Some(r) = data.results.iter().find(|r| r.test_id == "R.metrics-refresh") {
         let _ = writeln!(
             o,

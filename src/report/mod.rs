@@ -118,7 +118,7 @@ mod tests {
             previous: Some(PreviousRun {
                 run_id: 6,
                 started_at: None,
-                measured: [("1.1".to_string(), 50.0), ("2.1".to_string(), 2.0)].into_iter().collect(),
+                measured: [("1.1".to_string(), 30.0), ("2.1".to_string(), 2.0)].into_iter().collect(),
                 ..Default::default()
             }),
             ..Default::default()
@@ -174,7 +174,7 @@ mod tests {
         assert!(md.contains("Critical Issues: 1.1 test 1.1 (FAIL); 1.2 test 1.2 (ERROR)"), "{md}");
         assert!(md.contains("| Customer List | 1.1 | <50 ms | 75.0 ms | FAIL |"), "{md}");
         assert!(
-            md.contains("| 1.1 | test 1.1 | p95 | 50.0 | - | 75.0 | - | 75.0 | - | FAIL | +50.0 %, regressed |"),
+            md.contains("| 1.1 | test 1.1 | p95 | 50.0 | - | 75.0 | - | 75.0 | - | FAIL | +150.0 %, regressed |"),
             "{md}"
         );
         assert!(md.contains("Against run 6: 1 of 2 timed tests regressed"), "{md}");

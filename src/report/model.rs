@@ -21,6 +21,24 @@ pub struct ReportData {
     /// p95 trend per test over recent runs (oldest first), for charts.
     #[serde(default)]
     pub history: Vec<HistoryPoint>,
+    /// The run's monitoring samples, in time order, each tied to its test.
+    #[serde(default)]
+    pub monitor: Vec<MonitorPoint>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MonitorPoint {
+    pub test_id: String,
+    pub scenario: Option<i32>,
+    pub offset_ms: Option<f64>,
+    pub cpu_pct: Option<f64>,
+    pub mem_pct: Option<f64>,
+    pub lock_waits: Option<i64>,
+    pub slow_queries: Option<i64>,
+    pub connections: Option<i64>,
+    pub disk_read_kbs: Option<f64>,
+    pub disk_write_kbs: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::model::{ReportData, ResultRow, Verdict};
+use super::model::{MonitorPoint, ReportData, ResultRow, Verdict};
 use crate::suite::noise::{self, Movement};
 
 /// A change beyond this share of the previous figure counts as a regression or improvement.
@@ -220,5 +220,72 @@ mod tests {
         assert_eq!((c[0].target.as_str(), c[0].actual.as_str(), c[0].status), ("<50 ms", "3.46 ms", Verdict::Pass));
         assert_eq!((c[1].target.as_str(), c[1].actual.as_str()), ("<10 ms per record", "12.3 ms per record"));
         assert_eq!((c[2].actual.as_str(), c[2].status), ("3 leaks", Verdict::Fail));
+    }
+}
+
+/// The peaks of one scenario's monitoring samples.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ScenarioPeak {
+    /// None: samples of tests not in the registry.
+    pub scenario: Option<i32>,
+    pub samples: usize,
+    pub cpu_pct: Option<f64>,
+    pub mem_pct: Option<f64>,
+    pub lock_waits: Option<i64>,
+    pub slow_queries: Option<i64>,
+    pub connections: Option<i64>,
+    pub disk_read_kbs: Option<f64>,
+    pub disk_write_kbs: Option<f64>,
+}
+
+/// Per scenario (in the order first met), the highest value of each monitored figure.
+pub fn scenario_peaks(points: &[MonitorPoint]) -> Vec<ScenarioPeak> {
+    fn max_f(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+        match (a, b) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        }
+    }
+    let mut out: Vec<ScenarioPeak> = Vec::new();
+    for p in points {
+        let i = match out.iter().position(|s| s.scenario == p.scenario) {
+            Some(i) => i,
+            None => {
+                out.push(ScenarioPeak { scenario: p.scenario, ..ScenarioPeak::default() });
+                out.len() - 1
+            }
+        };
+        let s = &mut out[i];
+        s.samples += 1;
+        s.cpu_pct = max_f(s.cpu_pct, p.cpu_pct);
+        s.mem_pct = max_f(s.mem_pct, p.mem_pct);
+        s.lock_waits = s.lock_waits.max(p.lock_waits);
+        s.slow_queries = s.slow_queries.max(p.slow_queries);
+        s.connections = s.connections.max(p.connections);
+        s.disk_read_kbs = max_f(s.disk_read_kbs, p.disk_read_kbs);
+        s.disk_write_kbs = max_f(s.disk_write_kbs, p.disk_write_kbs);
+    }
+    out
+}
+
+#[cfg(test)]
+mod peak_tests {
+    use super::*;
+
+    #[test]
+    fn peaks_are_per_scenario() {
+        let p = |scenario, cpu, waits| MonitorPoint {
+            scenario: Some(scenario),
+            cpu_pct: cpu,
+            lock_waits: Some(waits),
+            ..MonitorPoint::default()
+        };
+        let peaks = scenario_peaks(&[p(1, Some(10.0), 0), p(1, Some(40.0), 2), p(5, None, 1), p(5, Some(95.0), 0)]);
+        assert_eq!(peaks.len(), 2);
+        assert_eq!(
+            (peaks[0].scenario, peaks[0].samples, peaks[0].cpu_pct, peaks[0].lock_waits),
+            (Some(1), 2, Some(40.0), Some(2))
+        );
+        assert_eq!((peaks[1].cpu_pct, peaks[1].lock_waits), (Some(95.0), Some(1)));
     }
 }
