@@ -59,7 +59,12 @@ fn history_survives_dump_and_restore() {
     // The next run gets new ids after the restored ones, and the report and the
     // comparison read the restored history.
     let before: i64 = copy.query_one("SELECT max(run_id) FROM perf_runs", &[]).unwrap().get(0);
-    let rows = copy.query("SELECT status FROM perf_run('1.2', target_schema => 'sut', iterations => 1)", &[]).unwrap();
+    let rows = copy
+        .query(
+            "SELECT status FROM perf_run('1.2', target_schema => 'sut', iterations => 1) WHERE test_id NOT LIKE 'M.%'",
+            &[],
+        )
+        .unwrap();
     assert_eq!(rows.len(), 1);
     let after: i64 = copy.query_one("SELECT max(run_id) FROM perf_runs", &[]).unwrap().get(0);
     assert!(after > before, "{after} after {before}");

@@ -175,7 +175,10 @@ mod tests {
         ))
         .unwrap();
         assert!(p.unwrap() < 0.001 && low.unwrap() > 1.8, "{p:?} {low:?}");
-        assert_eq!(method.unwrap(), "Mann-Whitney U over 20 + 20 samples");
+        assert_eq!(
+            method.unwrap(),
+            "Mann-Whitney U over 20 + 20 samples; band 50 % (fewer than 3 earlier runs to learn it from)"
+        );
         // By default c is compared with b (the run before): nothing moved.
         let rows = compared(&format!("SELECT test_id, verdict, baseline_run FROM perf_compare({c})"));
         assert_eq!(rows, vec![("1.1".into(), "within noise".into(), b), ("2.1".into(), "within noise".into(), b)]);
