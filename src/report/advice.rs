@@ -37,6 +37,7 @@ pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
             seq_scans(r, &data.health, &mut out);
         }
         trigger(r, &mut out);
+        isolation(r, &mut out);
         rls_leakproof(r, data, &mut out);
         work_mem(r, data.run.settings.get("work_mem").map(String::as_str), &mut out);
     }
@@ -185,20 +186,32 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
     if !is_trigger_test || !matches!(r.status, Verdict::Fail | Verdict::Warn) {
         return;
     }
+    // Every trigger the measured statement fired, costliest first, with its share of
+    // the statement's time: the one to work on is named, with its measured cost.
     let slowest = r
         .plan
         .as_ref()
         .and_then(|p| crate::explain::PlanFacts::from_json(p).ok())
-        .and_then(|f| {
-            f.triggers.into_iter().max_by(|a, b| a.time_ms.total_cmp(&b.time_ms)).map(|t| {
-                format!(
-                    "; slowest trigger {} on {}: {} calls, {:.3} ms each",
-                    t.name,
-                    t.relation,
-                    t.calls,
-                    t.ms_per_call()
-                )
-            })
+        .map(|f| {
+            let mut ts = f.triggers;
+            ts.sort_by(|a, b| b.time_ms.total_cmp(&a.time_ms));
+            ts.iter()
+                .map(|t| {
+                    let share = f
+                        .execution_ms
+                        .filter(|e| *e > 0.0)
+                        .map(|e| format!(", {:.0} % of the statement", 100.0 * t.time_ms / e))
+                        .unwrap_or_default();
+                    format!(
+                        "; trigger {} on {}: {} calls, {:.3} ms each, {:.1} ms in all{share}",
+                        t.name,
+                        t.relation,
+                        t.calls,
+                        t.ms_per_call(),
+                        t.time_ms
+                    )
+                })
+                .collect::<String>()
         })
         .unwrap_or_default();
     out.push(Recommendation {
@@ -218,6 +231,46 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
                  4. optimize the trigger function's lookups (each needs an index); 5. consider a queue-based approach."
             .into(),
     });
+}
+
+/// A failed isolation sweep: one recommendation per table that leaked, naming the table
+/// and what lets the rows through (row-level security off, or the policies in force,
+/// which PostgreSQL combines with OR when they are permissive).
+fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    if r.kind.as_deref() != Some("isolation_sweep") || r.status != Verdict::Fail {
+        return;
+    }
+    let Some(notes) = r.notes.as_deref() else { return };
+    let notes = notes.split_once(" leaks: ").map(|(_, rest)| rest).unwrap_or(notes);
+    for finding in notes.split("; ") {
+        let Some((table, problem)) = finding.split_once(": ") else { continue };
+        let action = if problem.starts_with("row-level security is not enabled") {
+            format!(
+                "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; and give it a policy that limits rows to the tenant's \
+                 company, e.g. CREATE POLICY tenant_isolation ON {table} USING (company_id = <the tenant's company>)."
+            )
+        } else if problem.contains("(policies for SELECT: none)") {
+            format!(
+                "{table} has row-level security but no policy for SELECT reaches the tenant: check that the tenant role \
+                 does not own the table or have BYPASSRLS, or use ALTER TABLE {table} FORCE ROW LEVEL SECURITY."
+            )
+        } else if problem.contains("rows of other companies") {
+            format!(
+                "Permissive policies are combined with OR, so one that does not restrict company_id (USING (true), or a \
+                 test on another column) opens {table} to every tenant: rewrite it to compare company_id with the \
+                 tenant's company (and deleted_at IS NULL where rows are soft-deleted), or add that test AS RESTRICTIVE."
+            )
+        } else {
+            continue;
+        };
+        out.push(Recommendation {
+            kind: "isolation",
+            test_id: Some(r.test_id.clone()),
+            evidence: format!("test {}: {finding}", r.test_id),
+            index_ddl: None,
+            action,
+        });
+    }
 }
 
 /// A sort or hash of the test's plan that did not fit in work_mem and went to disk:
@@ -443,5 +496,41 @@ mod tests {
         data.health.active_customers = Some(10);
         let kinds: Vec<_> = recommend(&data).iter().map(|r| r.kind).collect();
         assert_eq!(kinds, vec!["trigger", "error", "plan_assertion", "stale_metrics"]);
+    }
+
+    #[test]
+    fn a_leaking_table_is_named_with_what_lets_rows_through() {
+        let mut sweep = row("5.3-all-tables", Verdict::Fail);
+        sweep.kind = Some("isolation_sweep".into());
+        sweep.notes = Some(
+            "7 leaks: customers: 5 rows of other companies or soft-deleted visible (policies for SELECT: \
+             open_all PERMISSIVE to public USING (true), tenant_read PERMISSIVE to public USING ((company_id = x))); \
+             customer_events: row-level security is not enabled; no other company's rows to hide in: tags"
+                .into(),
+        );
+        let data = ReportData { results: vec![sweep], ..Default::default() };
+        let recs = recommend(&data);
+        assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["isolation", "isolation"]);
+        assert!(recs[0].evidence.contains("customers: 5 rows") && recs[0].evidence.contains("open_all PERMISSIVE"));
+        assert!(recs[0].action.contains("combined with OR") && recs[0].action.contains("opens customers"));
+        assert!(recs[1].action.starts_with("ALTER TABLE customer_events ENABLE ROW LEVEL SECURITY"), "{:?}", recs[1]);
+    }
+
+    #[test]
+    fn trigger_advice_names_every_trigger_with_its_cost() {
+        let mut trig = row("3.1", Verdict::Fail);
+        trig.kind = Some("dml".into());
+        trig.query_type = Some("insert_trigger".into());
+        trig.measured_ms = Some(2.0);
+        trig.target_ms = Some(1.0);
+        trig.plan = Some(serde_json::json!([{"Plan": {"Node Type": "ModifyTable"}, "Execution Time": 100.0,
+            "Triggers": [{"Trigger Name": "cheap", "Relation": "VC Usage", "Calls": 100, "Time": 5.0},
+                         {"Trigger Name": "vc_usage_sync_customer", "Relation": "VC Usage", "Calls": 100, "Time": 80.0}]}]));
+        let data = ReportData { results: vec![trig], ..Default::default() };
+        let e = &recommend(&data)[0].evidence;
+        assert!(
+            e.contains("trigger vc_usage_sync_customer on VC Usage: 100 calls, 0.800 ms each, 80.0 ms in all, 80 % of the statement; trigger cheap"),
+            "{e}"
+        );
     }
 }

@@ -84,6 +84,21 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
         .collect()
 }
 
+/// The policies that decide what a SELECT on the table sees, as "name PERMISSIVE USING
+/// (expr)", or "none": what a DBA must look at when tenant rows leak.
+fn read_policies(target: &Target, table: &str) -> String {
+    let listed = Spi::get_one_with_args::<String>(
+        "SELECT pg_catalog.string_agg(pg_catalog.format('%s %s to %s USING (%s)', policyname, permissive, \
+                                                         pg_catalog.array_to_string(roles, ','), coalesce(qual, 'true')), \
+                                      ', ' ORDER BY policyname) \
+           FROM pg_catalog.pg_policies \
+          WHERE schemaname = $1 AND tablename = $2 AND cmd IN ('SELECT', 'ALL')",
+        &[target.schema.as_str().into(), table.into()],
+    )
+    .or_internal("pg_policies");
+    listed.unwrap_or_else(|| "none".into())
+}
+
 /// Sweep every tenant table as the tenant of `company`.
 pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
     let tables = tenant_tables(target, company);
@@ -113,7 +128,11 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
         let (visible, leaked) = (visible.unwrap_or(0), leaked.unwrap_or(0));
         if leaked > 0 {
             out.leaks += leaked;
-            out.findings.push(format!("{}: {leaked} rows of other companies or soft-deleted visible", t.name));
+            out.findings.push(format!(
+                "{}: {leaked} rows of other companies or soft-deleted visible (policies for SELECT: {})",
+                t.name,
+                read_policies(target, &t.name)
+            ));
         }
         if t.foreign_rows == 0 {
             out.not_exercised.push(t.name.clone());

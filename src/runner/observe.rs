@@ -18,6 +18,9 @@ use crate::suite::verdict::Verdict;
 /// perf_slow_queries, the plan's slow-query monitor).
 const SLOW_MS: f64 = 100.0;
 
+/// Verdict rows each run ends with (M.cpu, M.memory).
+pub const THRESHOLD_ROWS: i32 = 2;
+
 /// The plan's "During Test Checklist" thresholds.
 pub const CPU_LIMIT_PCT: f64 = 80.0;
 pub const MEMORY_LIMIT_PCT: f64 = 90.0;

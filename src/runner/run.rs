@@ -70,7 +70,9 @@ pub fn begin(opts: &Options, mode: Mode, launcher_pid: Option<i32>) -> (i64, Vec
             Mode::Worker => lock::acquire_run_lock_session(),
         }
         let target = sut::ensure_schema(Some(opts.target_schema), opts.trust_schema_owners);
-        let run_id = record::start_run(&target, opts.pattern, tests.len() as i32, launcher_pid);
+        // The monitoring thresholds' verdict rows end every run: they count as tests.
+        let total = tests.len() as i32 + observe::THRESHOLD_ROWS;
+        let run_id = record::start_run(&target, opts.pattern, total, launcher_pid);
         notice!("pg_perfsuite run {run_id}: {} tests against schema \"{}\"", tests.len(), target.schema);
         (run_id, tests, target)
     })

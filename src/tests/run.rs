@@ -254,6 +254,21 @@ mod tests {
             "{}",
             after[0].2
         );
+        // A permissive policy that does not restrict the company opens a table even with
+        // RLS on: the finding names the table and the policy, the report says what to do.
+        run("ALTER TABLE customer_events ENABLE ROW LEVEL SECURITY");
+        run("CREATE POLICY open_all ON customers FOR SELECT USING (true)");
+        let open =
+            statuses("SELECT * FROM perf_run('5.3-all-tables', background => false) WHERE test_id NOT LIKE 'M.%'");
+        assert_eq!(open[0].1, "FAIL");
+        assert!(
+            open[0].2.contains("customers: ") && open[0].2.contains("open_all PERMISSIVE to public USING (true)"),
+            "{}",
+            open[0].2
+        );
+        let md = one::<String>("SELECT perf_report()");
+        assert!(md.contains("**isolation**: test 5.3-all-tables: customers:"), "{md}");
+        assert!(md.contains("combined with OR"), "{md}");
     }
 
     #[pg_test]
