@@ -42,7 +42,12 @@ WHERE c.company_id = :company_id::uuid
 ORDER BY c.created_at DESC
 LIMIT 50;$s$,
  jsonb_build_object('company_id', (SELECT jsonb_agg('aaaaaaaa-aaaa-aaaa-aaaa-' || lpad(i::text, 12, '0')) FROM generate_series(1, 10) i)),
- 'The customer-list request alone (what the plan''s JMeter thread group calls), for servers without pg_trgm.', true);
+ 'The customer-list request alone (what the plan''s JMeter thread group calls), for servers without pg_trgm.', true),
+('plan-write', $s$INSERT INTO "VC Usage" (company_id, user_id, session_id, customer_email, customer_name, user_message)
+VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222',
+        'load_write_' || :n, 'load-write-' || :n || '@example.test', 'Load Write Customer ' || :n, 'hello');$s$,
+ jsonb_build_object('n', (SELECT jsonb_agg(i::text) FROM generate_series(1, 50) i)),
+ 'Chat conversations arriving without customer_id (the auto-sync trigger finds or creates the customer), 50 people drawn at random: the plan''s trigger cascade under load.', true);
 
 CREATE SEQUENCE perf_load_runs_load_id_seq;
 

@@ -99,6 +99,56 @@ ALTER TABLE perf_load_intervals ADD COLUMN active_clients integer;
 -- Whole-run monitoring: every test of a run is sampled, and each sample names its test.
 ALTER TABLE perf_snapshots ADD COLUMN test_id text;
 
+-- 5.4-same: two sessions on the same hot rows, the wait measured. A site's own test
+-- of that id is kept (and this one then not added).
+ALTER TABLE perf_tests ADD COLUMN hold_ms integer CHECK (hold_ms BETWEEN 1 AND 60000);
+-- 5.4-same: the plan's risk factor "lock contention on hot records". Both sessions
+-- update the same ten customers of company 1; the second session ends its transaction
+-- after hold_ms, and this one's wait for those rows is measured: PASS within target_ms
+-- beyond the other's transaction, WARN within acceptable_ms, FAIL (blocked) after.
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, acceptable_ms, hold_ms, iterations,
+                        warmup, builtin, description, sql, concurrent_sql) VALUES
+('5.4-same', 5, 'Concurrent updates of the same hot rows wait their turn', 'concurrency', 'concurrency', 100, 500, 200, 1, 0, true,
+ 'Two sessions update the same ten customers; the second session holds them for hold_ms; the wait beyond that is judged.',
+$q$UPDATE customers SET customer_notes = 'Company 1 update (second session)'
+WHERE id IN (SELECT id FROM customers
+             WHERE company_id = 'aaaaaaaa-aaaa-aaaa-aaaa-000000000001' AND deleted_at IS NULL
+             ORDER BY id LIMIT 10)$q$,
+$q$UPDATE customers SET customer_notes = 'Company 1 update'
+WHERE id IN (SELECT id FROM customers
+             WHERE company_id = 'aaaaaaaa-aaaa-aaaa-aaaa-000000000001' AND deleted_at IS NULL
+             ORDER BY id LIMIT 10)$q$)
+ON CONFLICT (test_id) DO NOTHING;
+
+-- The write load (the plan's "trigger cascade under load"): its script and tests.
+INSERT INTO perf_load_scripts (name, script, variables, description, builtin) VALUES
+('plan-write', $s$INSERT INTO "VC Usage" (company_id, user_id, session_id, customer_email, customer_name, user_message)
+VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222',
+        'load_write_' || :n, 'load-write-' || :n || '@example.test', 'Load Write Customer ' || :n, 'hello');$s$,
+ jsonb_build_object('n', (SELECT jsonb_agg(i::text) FROM generate_series(1, 50) i)),
+ 'Chat conversations arriving without customer_id (the auto-sync trigger finds or creates the customer), 50 people drawn at random: the plan''s trigger cascade under load.', true)
+ON CONFLICT (name) DO NOTHING;
+-- L.2: the plan's risk factor "trigger cascade under load": 10 clients insert chat
+-- conversations without customer_id, so every insert runs the auto-sync trigger (find
+-- the customer by email or create it), for 50 people drawn at random; two clients often
+-- bring the same new person at once. L.2-dedup then checks the trigger's promise under
+-- that concurrency: one live customer per person.
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, clients, iterations, warmup,
+                        builtin, description, sql) VALUES
+('L.2', 7, 'Load test: auto-sync trigger under concurrent writes (10 clients x 50)', 'load', 'load_write', 100, 10, 50, 0, true,
+ 'Clients are background workers (perf_load_test, script plan-write); verdict on p95 per insert, FAIL on any failed insert.',
+ 'plan-write')
+ON CONFLICT (test_id) DO NOTHING;
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, expected_value, iterations, warmup, builtin,
+                        description, sql) VALUES
+('L.2-dedup', 7, 'No duplicate customers from concurrent auto-sync', 'count_check', 'integrity', 0, 1, 0, true,
+ 'People the write load created more than one live customer for (expected 0).',
+$q$SELECT count(*) FROM (SELECT pg_catalog.lower(customer_email) FROM customers
+                         WHERE company_id = '11111111-1111-1111-1111-111111111111'
+                           AND customer_email LIKE 'load-write-%' AND deleted_at IS NULL
+                         GROUP BY 1 HAVING count(*) > 1) d$q$)
+ON CONFLICT (test_id) DO NOTHING;
+
 -- The plan's load-test shapes by name (perf_load_preset('jmeter')).
 CREATE  FUNCTION "perf_load_preset"(
 	"preset" TEXT DEFAULT 'jmeter', /* Option < & str > */

@@ -175,6 +175,9 @@ CREATE TABLE perf_tests (
     -- taken from the writer. The runner runs the SQL with the rights of a role the
     -- author may act as, or refuses it (42501).
     author          name NOT NULL DEFAULT current_user,
+    -- concurrency: the second session lets go of its locks after this long, and the
+    -- wait for them is measured (5.4-same); NULL: it holds them until this session is done
+    hold_ms         integer CHECK (hold_ms BETWEEN 1 AND 60000),
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms >= target_ms),
     CHECK (run_as = 'owner' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind <> 'single_tenant' OR tenant_company IS NOT NULL),

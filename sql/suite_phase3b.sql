@@ -256,6 +256,23 @@ WHERE id IN (SELECT id FROM customers
              WHERE company_id = 'aaaaaaaa-aaaa-aaaa-aaaa-000000000001' AND deleted_at IS NULL
              ORDER BY id LIMIT 10)$q$);
 
+-- 5.4-same: the plan's risk factor "lock contention on hot records". Both sessions
+-- update the same ten customers of company 1; the second session ends its transaction
+-- after hold_ms, and this one's wait for those rows is measured: PASS within target_ms
+-- beyond the other's transaction, WARN within acceptable_ms, FAIL (blocked) after.
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, acceptable_ms, hold_ms, iterations,
+                        warmup, builtin, description, sql, concurrent_sql) VALUES
+('5.4-same', 5, 'Concurrent updates of the same hot rows wait their turn', 'concurrency', 'concurrency', 100, 500, 200, 1, 0, true,
+ 'Two sessions update the same ten customers; the second session holds them for hold_ms; the wait beyond that is judged.',
+$q$UPDATE customers SET customer_notes = 'Company 1 update (second session)'
+WHERE id IN (SELECT id FROM customers
+             WHERE company_id = 'aaaaaaaa-aaaa-aaaa-aaaa-000000000001' AND deleted_at IS NULL
+             ORDER BY id LIMIT 10)$q$,
+$q$UPDATE customers SET customer_notes = 'Company 1 update'
+WHERE id IN (SELECT id FROM customers
+             WHERE company_id = 'aaaaaaaa-aaaa-aaaa-aaaa-000000000001' AND deleted_at IS NULL
+             ORDER BY id LIMIT 10)$q$);
+
 -- Fuzzy search needs pg_trgm: on a server without it (PostgreSQL 16 from the pgserver
 -- wheel) these tests are SKIP with that reason, never silently passed.
 UPDATE perf_tests SET requires_extension = 'pg_trgm' WHERE test_id IN ('2.1', '2.1-tenant');

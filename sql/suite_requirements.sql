@@ -71,3 +71,22 @@ INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, cl
 ('L.1', 7, 'Load test: the plan''s pgbench run (10 clients x 100)', 'load', 'load', 100, 10, 100, 0, 'pg_trgm', true,
  'Clients are background workers (perf_load_test); the company is drawn from the ten tenants per transaction.',
  'plan');
+
+-- L.2: the plan's risk factor "trigger cascade under load": 10 clients insert chat
+-- conversations without customer_id, so every insert runs the auto-sync trigger (find
+-- the customer by email or create it), for 50 people drawn at random; two clients often
+-- bring the same new person at once. L.2-dedup then checks the trigger's promise under
+-- that concurrency: one live customer per person.
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, clients, iterations, warmup,
+                        builtin, description, sql) VALUES
+('L.2', 7, 'Load test: auto-sync trigger under concurrent writes (10 clients x 50)', 'load', 'load_write', 100, 10, 50, 0, true,
+ 'Clients are background workers (perf_load_test, script plan-write); verdict on p95 per insert, FAIL on any failed insert.',
+ 'plan-write');
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, expected_value, iterations, warmup, builtin,
+                        description, sql) VALUES
+('L.2-dedup', 7, 'No duplicate customers from concurrent auto-sync', 'count_check', 'integrity', 0, 1, 0, true,
+ 'People the write load created more than one live customer for (expected 0).',
+$q$SELECT count(*) FROM (SELECT pg_catalog.lower(customer_email) FROM customers
+                         WHERE company_id = '11111111-1111-1111-1111-111111111111'
+                           AND customer_email LIKE 'load-write-%' AND deleted_at IS NULL
+                         GROUP BY 1 HAVING count(*) > 1) d$q$);

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 #[test]
 fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
     let mut a = connect("bg_full");
-    // A copy of 5.4 where both sessions update the same ten customers: must report blocking.
+    // A copy of 5.4 where both sessions update the same ten customers and the second
+    // never lets go: must report blocking.
     a.batch_execute(
-        "DELETE FROM perf_tests WHERE test_id = '5.4-same';
+        "DELETE FROM perf_tests WHERE test_id = '5.4-block';
          INSERT INTO perf_tests (test_id, scenario, name, kind, target_ms, sql, concurrent_sql)
-         SELECT '5.4-same', 5, 'same company (must block)', 'concurrency', 500, concurrent_sql, concurrent_sql
+         SELECT '5.4-block', 5, 'same company (must block)', 'concurrency', 500, concurrent_sql, concurrent_sql
            FROM perf_tests WHERE test_id = '5.4'",
     )
     .unwrap();
@@ -37,8 +38,8 @@ fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
         (s != "running").then_some((s, d, t))
     });
     assert_eq!(status, "completed");
-    // The plan's 30 tests, the extra 5.4-same, and the two monitoring thresholds.
-    assert_eq!((done, total), (33, 33));
+    // The plan's 33 tests, the extra 5.4-block, and the two monitoring thresholds.
+    assert_eq!((done, total), (36, 36));
     assert!(seen_partial, "progress was never visible mid-run");
     let results: Vec<(String, String, String)> = b
         .query(
@@ -51,12 +52,25 @@ fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
         .collect();
     // Remove the extra registry row before asserting, so a failure here cannot leak
     // it into other tests' runs.
-    a.batch_execute("DELETE FROM perf_tests WHERE test_id = '5.4-same'").unwrap();
+    a.batch_execute("DELETE FROM perf_tests WHERE test_id = '5.4-block'").unwrap();
     let get = |id: &str| results.iter().find(|r| r.0 == id).unwrap_or_else(|| panic!("{id} missing"));
     assert_eq!(get("5.4").1, "PASS", "{}", get("5.4").2);
     assert!(get("5.4").2.contains("held 10 updated rows"), "{}", get("5.4").2);
-    assert_eq!(get("5.4-same").1, "FAIL", "{}", get("5.4-same").2);
-    assert!(get("5.4-same").2.starts_with("blocked"), "{}", get("5.4-same").2);
+    assert_eq!(get("5.4-block").1, "FAIL", "{}", get("5.4-block").2);
+    assert!(get("5.4-block").2.starts_with("blocked"), "{}", get("5.4-block").2);
+    // The same hot rows, released after 200 ms: the wait is measured, and it is the
+    // other transaction's length (plus a little), not a block.
+    let same = get("5.4-same");
+    assert!(["PASS", "WARN"].contains(&same.1.as_str()), "{}", same.2);
+    assert!(same.2.starts_with("waited its turn: finished in "), "{}", same.2);
+    let waited: f64 = b
+        .query_one(
+            "SELECT execution_time_ms::float8 FROM performance_test_results WHERE run_id = $1 AND test_id = '5.4-same'",
+            &[&run_id],
+        )
+        .unwrap()
+        .get(0);
+    assert!((100.0..800.0).contains(&waited), "waited {waited} ms for a 200 ms transaction");
     // The plan's load test ran with real clients and has a verdict and its figures
     // (SKIP, with the reason, on a server without pg_trgm).
     let (_, l1, l1_notes) = get("L.1");
@@ -67,15 +81,29 @@ fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
     if trgm {
         assert!(["PASS", "WARN", "FAIL"].contains(&l1.as_str()), "{l1} {l1_notes}");
         assert!(l1_notes.starts_with("load test ") && l1_notes.contains(" x 100 transactions"), "{l1_notes}");
-        let load_rows: i64 =
-            b.query_one("SELECT count(*) FROM perf_load_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
-        assert_eq!(load_rows, 1);
     } else {
         assert_eq!(
             (l1.as_str(), l1_notes.as_str()),
             ("SKIP", "SKIP: needs the pg_trgm extension, which this server does not have")
         );
     }
+    // The write load: every insert ran the auto-sync trigger, concurrently, and no
+    // person got two customers.
+    let (_, l2, l2_notes) = get("L.2");
+    assert!(["PASS", "WARN", "FAIL"].contains(&l2.as_str()), "{l2} {l2_notes}");
+    assert!(l2_notes.contains(" x 50 transactions"), "{l2_notes}");
+    let load_rows: i64 =
+        b.query_one("SELECT count(*) FROM perf_load_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+    assert_eq!(load_rows, if trgm { 2 } else { 1 });
+    let created: i64 = b
+        .query_one(
+            "SELECT count(*) FROM bg_full.customers WHERE customer_email LIKE 'load-write-%' AND source = 'chat'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!((1..=50).contains(&created), "{created} customers for 50 people");
+    assert_eq!(get("L.2-dedup").1, "PASS", "{}", get("L.2-dedup").2);
 }
 
 #[test]

@@ -1,9 +1,17 @@
 //! Test 5.4: two sessions updating at once must not block each other. The second
 //! session is a background worker ("hold"): it runs the test's `concurrent_sql` first,
 //! keeps its transaction (and row locks) open, and waits on a handshake lock that this
-//! session holds (one no SQL can take, so no other role can stall the test). This session then runs the test's `sql` under
-//! `lock_timeout`, releases the handshake, and both commit. Any wait on the other
-//! session's locks ends in a lock timeout: never a hang.
+//! session holds (one no SQL can take, so no other role can stall the test). This
+//! session then runs the test's `sql` under `lock_timeout`, releases the handshake, and
+//! both commit. Any wait on the other session's locks ends in a lock timeout: never a
+//! hang.
+//!
+//! 5.4-same (the plan's "lock contention on hot records"): both sessions update the
+//! same rows, and the test has `hold_ms`. The second session then stops waiting for
+//! the handshake after `hold_ms` (its own lock_timeout) and commits, like a real
+//! transaction that ends; this session's statement waits for those rows, and the wait
+//! is measured. Its lock_timeout is `hold_ms` plus the acceptable band, so a wait that
+//! outlasts the other transaction is still a block, never a hang.
 
 use pgrx::bgworkers::DynamicBackgroundWorker;
 use pgrx::prelude::*;
@@ -24,7 +32,8 @@ use crate::sut::Target;
 const HOLD_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum Outcome {
-    /// This session's statement finished after `elapsed_ms`.
+    /// This session's statement finished after `elapsed_ms` (with `hold_ms`, that
+    /// includes its wait for the other session's transaction).
     NoWait { elapsed_ms: f64, other_pid: i32, other_rows: i64 },
     /// It waited for the other session's locks until `lock_timeout_ms`.
     Blocked { lock_timeout_ms: i32, other_pid: i32 },
@@ -69,7 +78,8 @@ fn wait_for_hold(worker: &DynamicBackgroundWorker, pid: i32) -> Option<i64> {
 /// one subtransaction, so a per-test time limit or any error ends this test as an
 /// ERROR result and the run goes on.
 pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlError> {
-    let lock_timeout_ms = t.target_ms.unwrap_or(1000.0).round().max(1.0) as i32;
+    let band_ms = t.acceptable_ms.or(t.target_ms).unwrap_or(1000.0).round().max(1.0) as i32;
+    let lock_timeout_ms = t.hold_ms.map_or(band_ms, |hold| hold + band_ms);
     let job = Job::Hold { test_id: t.test_id.clone(), schema: target.schema.clone(), role: as_role };
     // Only a run takes it, and runs exclude each other, so this does not wait.
     lock::acquire(Key::Handshake, Mode::Exclusive, Scope::Session);
@@ -107,7 +117,7 @@ pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlErr
 /// locked, hold them until the handshake lock is released, commit.
 pub fn hold(test_id: &str, schema: &str) {
     crate::runner::mode::Mode::Worker.step(|| {
-        let sql = crate::store::registry::concurrent_sql(test_id).unwrap_or_else(|| {
+        let (sql, hold_ms) = crate::store::registry::concurrent_sql(test_id).unwrap_or_else(|| {
             crate::errors::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                 format!("test {test_id} has no concurrent_sql (or is not committed)"),
@@ -129,7 +139,21 @@ pub fn hold(test_id: &str, schema: &str) {
             Err(e) => e.raise(),
         };
         Spi::run(&format!("SET application_name = 'pg_perfsuite hold {test_id} rows={rows}'")).or_internal("application_name");
-        // Wait (interruptibly, under lock_timeout) until the first session releases it.
-        lock::acquire(Key::Handshake, Mode::Share, Scope::Transaction);
+        match hold_ms {
+            // Wait (interruptibly, under lock_timeout) until the first session releases it.
+            None => lock::acquire(Key::Handshake, Mode::Share, Scope::Transaction),
+            // A transaction that ends on its own: after hold_ms the wait gives up (its
+            // lock_timeout) and the row locks go with the commit.
+            Some(hold) => {
+                Spi::run(&format!("SET LOCAL lock_timeout = {}", hold.max(1))).or_internal("lock_timeout");
+                match in_subtransaction(OnSuccess::Commit, || {
+                    lock::acquire(Key::Handshake, Mode::Share, Scope::Transaction)
+                }) {
+                    Ok(()) => {}
+                    Err(e) if e.code == pgrx::PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE => {}
+                    Err(e) => e.raise(),
+                }
+            }
+        }
     })
 }

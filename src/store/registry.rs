@@ -13,7 +13,7 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
         let table = c.select(
             "SELECT test_id, scenario, name, kind, query_type, coalesce(sql, ''), setup_sql, explain_sql, statistic, \
                     target_ms::float8, acceptable_ms::float8, records, expected_value::float8, commit_last, \
-                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients, author::text \
+                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients, author::text, hold_ms \
                FROM perf_tests \
               WHERE enabled AND test_id LIKE $1 \
               ORDER BY scenario, test_id COLLATE \"C\"",
@@ -60,6 +60,7 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
                 clients: row.get(23)?,
                 tenant_company: row.get(18)?,
                 author: row.get(24)?.unwrap_or_default(),
+                hold_ms: row.get(25)?,
                 test_id,
             });
         }
@@ -68,8 +69,18 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
     .or_internal("reading perf_tests")
 }
 
-/// What test `test_id`'s second session runs (5.4's `concurrent_sql`).
-pub fn concurrent_sql(test_id: &str) -> Option<String> {
-    Spi::get_one_with_args::<String>("SELECT concurrent_sql FROM perf_tests WHERE test_id = $1", &[test_id.into()])
-        .unwrap_or_else(|e| crate::errors::internal("reading perf_tests", e))
+/// What test `test_id`'s second session runs (5.4's `concurrent_sql`) and how long it
+/// holds its locks (None: until the first session is done).
+pub fn concurrent_sql(test_id: &str) -> Option<(String, Option<i32>)> {
+    Spi::connect(|c| {
+        let rows =
+            c.select("SELECT concurrent_sql, hold_ms FROM perf_tests WHERE test_id = $1", Some(1), &[test_id.into()])?;
+        let mut found = None;
+        for r in rows {
+            let hold = r.get::<i32>(2)?;
+            found = r.get::<String>(1)?.map(|sql| (sql, hold));
+        }
+        Ok::<_, pgrx::spi::Error>(found)
+    })
+    .unwrap_or_else(|e| crate::errors::internal("reading perf_tests", e))
 }

@@ -14,7 +14,10 @@ pub enum Kind {
     /// As the tenant, every tenant table shows only the tenant's live rows.
     IsolationSweep,
     /// Two sessions at once (5.4): `sql` here while a second session holds the locks
-    /// of `concurrent_sql`; FAIL when this one waits for the other.
+    /// of `concurrent_sql`; FAIL when this one waits for the other. With `hold_ms`
+    /// (5.4-same: the same hot rows) the other session lets go after that long and the
+    /// wait is measured: FAIL only when it outlasts the other's transaction by more
+    /// than the acceptable band.
     Concurrency,
     /// The plan's load test: `clients` background workers run the load script named in
     /// `sql`, `iterations` transactions each; verdict on p95 against the latency limit.
@@ -84,6 +87,9 @@ pub struct TestDef {
     pub requires_extension: Option<String>,
     /// Load tests: concurrent clients.
     pub clients: Option<i32>,
+    /// Concurrency tests: how long the second session holds its locks before it lets
+    /// go (None: until this session is done, so any wait is a block).
+    pub hold_ms: Option<i32>,
     /// The company a tenant test runs as, or the one a single_tenant test keeps.
     pub tenant_company: Option<String>,
     /// The role that last wrote the test's SQL (stamped by the registry's trigger).

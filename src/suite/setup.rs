@@ -130,6 +130,19 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
             .or_internal("delete-test customers");
             format!("100 delete-test customers inserted ({removed} of an earlier run removed)")
         }
+        7 => {
+            // What an earlier run's write load (L.2) created: its conversations first.
+            Spi::run_with_args(
+                &format!(
+                    "DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'load\\_write\\_%'",
+                    target.rel("VC Usage")
+                ),
+                &[LOAD_TEST_COMPANY.into()],
+            )
+            .or_internal("delete write-load conversations");
+            let removed = delete_customers(target, LOAD_TEST_COMPANY, "Load Write Customer %");
+            format!("{removed} write-load customers of an earlier run removed")
+        }
         _ => return String::new(),
     };
     analyze(target);
