@@ -275,16 +275,20 @@ pub fn seq_scan_nodes(plan: &Value) -> Vec<SeqScan> {
         }
     }
     let mut out = Vec::new();
+    for p in top_plans(plan) {
+        walk(p, &mut out);
+    }
+    out
+}
+
+/// The top plan node of each statement of an EXPLAIN (FORMAT JSON) document (an array
+/// of statements, or one statement).
+fn top_plans(plan: &Value) -> Vec<&Value> {
     let statements: Vec<&Value> = match plan {
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
     };
-    for s in statements {
-        if let Some(p) = s.get("Plan") {
-            walk(p, &mut out);
-        }
-    }
-    out
+    statements.into_iter().filter_map(|s| s.get("Plan")).collect()
 }
 
 /// Every table and index the plan reads ("Relation Name", "Index Name"), in the order
@@ -305,11 +309,7 @@ pub fn touched_relations(plan: &Value) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    let statements: Vec<&Value> = match plan {
-        Value::Array(a) => a.iter().collect(),
-        other => vec![other],
-    };
-    for p in statements.iter().filter_map(|s| s.get("Plan")) {
+    for p in top_plans(plan) {
         walk(p, &mut out);
     }
     out

@@ -62,8 +62,10 @@ pub fn detect() -> Capability {
         ));
     }
     let installed = || {
-        Spi::get_one::<String>("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_buffercache'")
-            .or_internal("pg_buffercache version")
+        Spi::get_one::<String>(
+            "SELECT (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_buffercache')",
+        )
+        .or_internal("pg_buffercache version")
     };
     if installed().is_none() {
         let available = Spi::get_one::<bool>(
