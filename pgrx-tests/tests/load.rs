@@ -190,5 +190,8 @@ fn the_jmeter_preset_says_what_max_worker_processes_it_needs() {
     assert_eq!(started, 0, "nothing was recorded");
     let err = a.query("SELECT * FROM perf_load_preset('gatling', 'bg_preset')", &[]).unwrap_err();
     let db = err.as_db_error().unwrap();
-    assert_eq!((db.code().code(), db.message()), ("22023", "preset must be one of jmeter, pgbench, not \"gatling\""));
+    assert_eq!(
+        (db.code().code(), db.message()),
+        ("22023", "preset must be one of jmeter, pgbench, write, not \"gatling\"")
+    );
 }

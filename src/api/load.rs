@@ -126,8 +126,9 @@ fn perf_load_test(
 }
 
 /// Run one of the plan's load-test shapes by name: 'jmeter' (its JMeter thread group:
-/// 50 clients started over 10 s, 300 s, each response under 100 ms) or 'pgbench' (10
-/// clients x 100 transactions). `latency_limit_ms` overrides the preset's assertion.
+/// 50 clients started over 10 s, 300 s, each response under 100 ms), 'pgbench' (10
+/// clients x 100 transactions) or 'write' (the auto-sync trigger under 10 concurrent
+/// writers). `latency_limit_ms` overrides the preset's assertion.
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
 #[allow(clippy::type_complexity)]

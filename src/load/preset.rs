@@ -41,6 +41,17 @@ pub const PRESETS: &[Preset] = &[
         script: "plan",
         latency_limit_ms: 100.0,
     },
+    // The plan's risk factor "trigger cascade under load" (test L.2 in a run).
+    Preset {
+        name: "write",
+        description: "the auto-sync trigger under concurrent writes: 10 clients, 50 chat conversations each without customer_id, 50 people drawn at random",
+        clients: 10,
+        transactions: 50,
+        duration: Duration::ZERO,
+        ramp_up: Duration::ZERO,
+        script: "plan-write",
+        latency_limit_ms: 100.0,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {
@@ -68,6 +79,6 @@ mod tests {
     #[test]
     fn unknown_names_are_none_and_names_lists_all() {
         assert!(find("gatling").is_none());
-        assert_eq!(names(), "jmeter, pgbench");
+        assert_eq!(names(), "jmeter, pgbench, write");
     }
 }

@@ -9,7 +9,7 @@ use crate::explain::seq_scan_nodes;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
     /// Short kind, stable for tools: seq_scan, cache, trigger, rls_leakproof, stale_metrics,
-    /// plan_assertion, work_mem, error.
+    /// plan_assertion, work_mem, error, isolation, lock_contention, duplicates, machine.
     pub kind: &'static str,
     pub test_id: Option<String>,
     pub evidence: String,
@@ -38,6 +38,9 @@ pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
         }
         trigger(r, &mut out);
         isolation(r, &mut out);
+        contention(r, &mut out);
+        duplicates(r, &mut out);
+        saturated(r, &mut out);
         rls_leakproof(r, data, &mut out);
         work_mem(r, data.run.settings.get("work_mem").map(String::as_str), &mut out);
     }
@@ -271,6 +274,60 @@ fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
             action,
         });
     }
+}
+
+/// A concurrency test that waited past its band: two sessions fought over row locks.
+fn contention(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    if r.kind.as_deref() != Some("concurrency") || !matches!(r.status, Verdict::Fail | Verdict::Warn) {
+        return;
+    }
+    out.push(Recommendation {
+        kind: "lock_contention",
+        test_id: Some(r.test_id.clone()),
+        evidence: format!("test {} ({}): {}", r.test_id, r.status, r.notes.as_deref().unwrap_or("")),
+        index_ddl: None,
+        action: "Updates of different tenants must not touch the same rows: check that both statements filter by \
+                 company_id through an index (a slow statement holds its row locks longer). For the same hot rows, \
+                 keep the transactions short, lock rows in one order (ORDER BY id) so two sessions cannot deadlock, \
+                 and let queue-like work skip busy rows (FOR UPDATE SKIP LOCKED)."
+            .into(),
+    });
+}
+
+/// A duplicate-customer check that failed: the dedup promise of the auto-sync trigger
+/// (or of the data) does not hold.
+fn duplicates(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    let is_dedup = r.test_id.starts_with("R.dedup") || r.test_id == "L.2-dedup";
+    if !is_dedup || r.status != Verdict::Fail {
+        return;
+    }
+    out.push(Recommendation {
+        kind: "duplicates",
+        test_id: Some(r.test_id.clone()),
+        evidence: format!("test {}: {}", r.test_id, r.notes.as_deref().unwrap_or("")),
+        index_ddl: None,
+        action: "One person got several live customers. Make the auto-sync trigger serialize on the person (the \
+                 reference trigger takes a transaction advisory lock on company + email or phone before it looks the \
+                 customer up) and back it with a unique index, e.g. ON customers (company_id, lower(customer_email)) \
+                 WHERE deleted_at IS NULL."
+            .into(),
+    });
+}
+
+/// The plan's monitoring limits were crossed: the named tests ran on a saturated machine.
+fn saturated(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    if r.query_type.as_deref() != Some("monitor") || r.status != Verdict::Warn {
+        return;
+    }
+    out.push(Recommendation {
+        kind: "machine",
+        test_id: Some(r.test_id.clone()),
+        evidence: format!("{}: {}", r.name, r.notes.as_deref().unwrap_or("")),
+        index_ddl: None,
+        action: "Read those tests' timings as taken under saturation: compare with a run on an idle machine, give the \
+                 server more CPU or memory, or run the load tests with fewer clients."
+            .into(),
+    });
 }
 
 /// A sort or hash of the test's plan that did not fit in work_mem and went to disk:
@@ -532,5 +589,23 @@ mod tests {
             e.contains("trigger vc_usage_sync_customer on VC Usage: 100 calls, 0.800 ms each, 80.0 ms in all, 80 % of the statement; trigger cheap"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn blocking_duplicates_and_saturation_each_get_their_advice() {
+        let mut blocked = row("5.4", Verdict::Fail);
+        blocked.kind = Some("concurrency".into());
+        blocked.notes =
+            Some("blocked: waited 1000 ms (lock_timeout) for locks held by the second session (PID 7)".into());
+        let mut dup = row("L.2-dedup", Verdict::Fail);
+        dup.notes = Some("2, expected 0".into());
+        let mut cpu = row("M.cpu", Verdict::Warn);
+        cpu.query_type = Some("monitor".into());
+        cpu.notes = Some("peak 100.0 % (plan: < 80 %) during L.1".into());
+        let data = ReportData { results: vec![blocked, dup, cpu], ..Default::default() };
+        let recs = recommend(&data);
+        assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["lock_contention", "duplicates", "machine"]);
+        assert!(recs[0].evidence.contains("waited 1000 ms"), "{:?}", recs[0]);
+        assert!(recs[2].evidence.contains("during L.1"), "{:?}", recs[2]);
     }
 }

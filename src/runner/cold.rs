@@ -78,8 +78,14 @@ pub fn detect() -> Capability {
                 "this server has no pg_buffercache extension (PostgreSQL contrib) to evict shared buffers with".into(),
             );
         }
-        Spi::run("CREATE EXTENSION pg_buffercache").or_internal("CREATE EXTENSION pg_buffercache");
-        notice!("pg_buffercache installed for cold-cache figures (DROP EXTENSION pg_buffercache removes it)");
+        // Into pg_perfsuite's own schema: the search_path here starts with pg_catalog,
+        // where an extension may not put its objects.
+        let schema_q = crate::pg::catalog::own_schema_q();
+        Spi::run(&format!("CREATE EXTENSION pg_buffercache WITH SCHEMA {schema_q}"))
+            .or_internal("CREATE EXTENSION pg_buffercache");
+        notice!(
+            "pg_buffercache installed in schema {schema_q} for cold-cache figures (DROP EXTENSION pg_buffercache removes it)"
+        );
     }
     let v = installed().unwrap_or_default();
     let schema_q = crate::pg::catalog::extension_schema_q("pg_buffercache").unwrap_or_default();

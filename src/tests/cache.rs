@@ -20,7 +20,7 @@ mod tests {
         run("SELECT * FROM perf_run('1.1', iterations => 3, background => false)");
         let state = one::<String>("SELECT cache_state FROM perf_runs ORDER BY run_id DESC LIMIT 1");
         let (cold, notes) = Spi::get_two::<f64, String>(
-            "SELECT cold_ms::float8, notes FROM performance_test_results ORDER BY result_id DESC LIMIT 1",
+            "SELECT cold_ms::float8, notes FROM performance_test_results WHERE test_id = '1.1' ORDER BY result_id DESC LIMIT 1",
         )
         .unwrap();
         let notes = notes.unwrap();
@@ -30,7 +30,7 @@ mod tests {
             let (evicted, left, relations) = Spi::get_three::<i64, i64, bool>(
                 "SELECT (evicted->>'shared_buffers_evicted')::int8, (evicted->>'shared_buffers_left')::int8, \
                         evicted->'relations' ? 'customers' \
-                   FROM performance_test_results ORDER BY result_id DESC LIMIT 1",
+                   FROM performance_test_results WHERE test_id = '1.1' ORDER BY result_id DESC LIMIT 1",
             )
             .unwrap();
             // The warm run left the list query's pages in shared buffers: they were
@@ -40,7 +40,7 @@ mod tests {
             assert_eq!(relations, Some(true), "{notes}");
             assert!(notes.contains("cold: p95"), "{notes}");
             let samples = one::<i32>(
-                "SELECT array_length(cold_samples_ms, 1) FROM performance_test_results ORDER BY result_id DESC LIMIT 1",
+                "SELECT array_length(cold_samples_ms, 1) FROM performance_test_results WHERE test_id = '1.1' ORDER BY result_id DESC LIMIT 1",
             );
             assert_eq!(samples, 3);
             let md = one::<String>("SELECT perf_report()");
@@ -60,7 +60,7 @@ mod tests {
         let state = one::<String>("SELECT cache_state FROM perf_runs ORDER BY run_id DESC LIMIT 1");
         assert!(state.starts_with("warm:") && state.contains("pg_perfsuite.cold_cache = on"), "{state}");
         assert!(one::<bool>(
-            "SELECT cold_ms IS NULL AND evicted IS NULL FROM performance_test_results ORDER BY result_id DESC LIMIT 1"
+            "SELECT cold_ms IS NULL AND evicted IS NULL FROM performance_test_results WHERE test_id = '1.1' ORDER BY result_id DESC LIMIT 1"
         ));
     }
 
