@@ -18,6 +18,10 @@ use crate::suite::verdict::Verdict;
 /// perf_slow_queries, the plan's slow-query monitor).
 const SLOW_MS: f64 = 100.0;
 
+/// CPU is judged over at least this many clock ticks (all CPUs together; 100 per
+/// second per CPU): over a shorter test the figure is a tick or two, so 0 or 100 %.
+const MIN_CPU_TICKS: u64 = 100;
+
 /// Verdict rows each run ends with (M.cpu, M.memory).
 pub const THRESHOLD_ROWS: i32 = 2;
 
@@ -55,7 +59,7 @@ impl Probe {
             lock_waits: db.lock_waits,
             cache_hit_ratio: db.cache_hit_ratio,
             cpu_busy_pct: match (self.cpu, cpu_now) {
-                (Some(a), Some(b)) => monitor::cpu_busy_pct(a, b),
+                (Some(a), Some(b)) if b.1.saturating_sub(a.1) >= MIN_CPU_TICKS => monitor::cpu_busy_pct(a, b),
                 _ => None,
             },
             mem_used_pct: monitor::read_mem_used_pct(),
