@@ -29,7 +29,11 @@ source scripts/lib/cluster.sh
 LIBDIR=$($PG_CONFIG --pkglibdir)
 EXTDIR=$($PG_CONFIG --sharedir)/extension
 
-# 1. The released library, built from history (a clone made with --depth cannot do this).
+# 1. The released library, built from history. A shallow clone lacks the commit: fetch
+# it from the clone's origin if there is one.
+if ! git cat-file -e "$RELEASED_COMMIT^{commit}" 2>/dev/null; then
+  git fetch --quiet --unshallow 2>/dev/null || git fetch --quiet origin "$RELEASED_COMMIT" 2>/dev/null || true
+fi
 if ! git cat-file -e "$RELEASED_COMMIT^{commit}" 2>/dev/null; then
   echo "[upgrade] commit $RELEASED_COMMIT ($RELEASED) is not in this clone: clone without --depth" >&2
   exit 1
