@@ -106,7 +106,12 @@ pub fn threshold_result(run_id: i64, test_id: &str, what: &str, limit: f64, p: &
         ..TestResult::default()
     };
     let (verdict, note) = match p.peak {
-        None => (Verdict::Skip, format!("SKIP: {what} cannot be read on this system")),
+        None => (
+            Verdict::Skip,
+            format!(
+                "SKIP: no {what} figure: no test lasted long enough to measure it, or this system does not show it"
+            ),
+        ),
         Some(v) if p.over.is_empty() => (Verdict::Pass, format!("peak {v:.1} % < {limit} %")),
         Some(v) => (
             Verdict::Warn,
