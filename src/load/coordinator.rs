@@ -156,9 +156,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
 /// One line per second, like `pgbench -P 1`, until every client has stopped.
 fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker, i32)], snapshots: &mut Vec<Snapshot>) {
     let start = Instant::now();
-    let mut cpu_before = monitor::read_cpu();
-    let mut disk_before = monitor::read_disk_kb();
-    let mut blocks_before = monitor::sample_database(opts.latency_limit_ms).blocks_read;
+    let mut before = monitor::Counters::read(&monitor::sample_database(opts.latency_limit_ms));
     let mut last_done = 0i64;
     let mut last_tick = Instant::now();
     loop {
@@ -169,27 +167,9 @@ fn follow(opts: &LoadOptions, load_id: i64, workers: &[(DynamicBackgroundWorker,
             let secs = last_tick.elapsed().as_secs_f64();
             let db = monitor::sample_database(opts.latency_limit_ms);
             let (slow, waits) = (db.slow_queries, db.lock_waits);
-            let cpu_now = monitor::read_cpu();
-            let disk_now = monitor::read_disk_kb();
-            let cpu = match (cpu_before, cpu_now) {
-                (Some(a), Some(b)) => monitor::cpu_busy_pct(a, b),
-                _ => None,
-            };
-            cpu_before = cpu_now;
-            let snap = Snapshot {
-                offset_ms: start.elapsed().as_secs_f64() * 1000.0,
-                slow_queries: slow,
-                lock_waits: waits,
-                cache_hit_ratio: db.cache_hit_ratio,
-                cpu_busy_pct: cpu,
-                mem_used_pct: monitor::read_mem_used_pct(),
-                connections: db.connections,
-                blocks_read_per_s: monitor::per_second(blocks_before, db.blocks_read, secs),
-                disk_read_kbs: monitor::per_second(disk_before.map(|d| d.0), disk_now.map(|d| d.0), secs),
-                disk_write_kbs: monitor::per_second(disk_before.map(|d| d.1), disk_now.map(|d| d.1), secs),
-            };
-            disk_before = disk_now;
-            blocks_before = db.blocks_read;
+            let now = monitor::Counters::read(&db);
+            let snap = before.sample_until(&now, &db, start.elapsed().as_secs_f64() * 1000.0);
+            before = now;
             notice!(
                 "progress: {:.1} s, {:.1} tps, {done} done, {failed} failed, {slow} slow queries, {waits} lock waits, cpu {}",
                 start.elapsed().as_secs_f64(),

@@ -7,6 +7,7 @@
 use crate::errors::OrInternal;
 pub use crate::store::load::Snapshot;
 use pgrx::prelude::*;
+use std::time::Instant;
 
 /// Busy and total jiffies from the first line of /proc/stat ("cpu  user nice system idle iowait ...").
 pub fn parse_proc_stat(text: &str) -> Option<(u64, u64)> {
@@ -29,10 +30,48 @@ pub fn parse_meminfo(text: &str) -> Option<f64> {
     (total > 0.0).then(|| (1.0 - available / total) * 100.0)
 }
 
-/// CPU busy % between two /proc/stat readings.
+/// CPU is measured over at least this many clock ticks (all CPUs together; 100 per
+/// second per CPU): over a shorter interval the figure is a tick or two, so 0 or 100 %.
+const MIN_CPU_TICKS: u64 = 100;
+
+/// CPU busy % between two /proc/stat readings; None over too short an interval.
 pub fn cpu_busy_pct(before: (u64, u64), after: (u64, u64)) -> Option<f64> {
     let (busy, total) = (after.0.checked_sub(before.0)?, after.1.checked_sub(before.1)?);
-    (total > 0).then(|| busy as f64 / total as f64 * 100.0)
+    (total >= MIN_CPU_TICKS).then(|| busy as f64 / total as f64 * 100.0)
+}
+
+/// The machine's and this database's cumulative counters at one moment: two readings
+/// make a monitoring sample of the interval between them.
+pub struct Counters {
+    at: Instant,
+    cpu: Option<(u64, u64)>,
+    disk: Option<(u64, u64)>,
+    blocks: Option<u64>,
+}
+
+impl Counters {
+    /// Read now; `db` is a database sample taken now (it carries the block reads).
+    pub fn read(db: &DbSample) -> Counters {
+        Counters { at: Instant::now(), cpu: read_cpu(), disk: read_disk_kb(), blocks: db.blocks_read }
+    }
+
+    /// The sample of the interval from `self` to `now` (`db` read with `now`): CPU and
+    /// disk as rates over it, the rest as `db` and /proc/meminfo say at its end.
+    pub fn sample_until(&self, now: &Counters, db: &DbSample, offset_ms: f64) -> Snapshot {
+        let secs = now.at.duration_since(self.at).as_secs_f64();
+        Snapshot {
+            offset_ms,
+            slow_queries: db.slow_queries,
+            lock_waits: db.lock_waits,
+            cache_hit_ratio: db.cache_hit_ratio,
+            cpu_busy_pct: self.cpu.zip(now.cpu).and_then(|(a, b)| cpu_busy_pct(a, b)),
+            mem_used_pct: read_mem_used_pct(),
+            connections: db.connections,
+            blocks_read_per_s: per_second(self.blocks, db.blocks_read, secs),
+            disk_read_kbs: per_second(self.disk.map(|d| d.0), now.disk.map(|d| d.0), secs),
+            disk_write_kbs: per_second(self.disk.map(|d| d.1), now.disk.map(|d| d.1), secs),
+        }
+    }
 }
 
 pub fn read_cpu() -> Option<(u64, u64)> {
@@ -113,6 +152,8 @@ mod tests {
         assert_eq!(a, (150, 1000));
         let b = parse_proc_stat("cpu  200 0 100 850 50 0 0 0 0 0\n").unwrap();
         assert_eq!(cpu_busy_pct(a, b), Some(75.0));
+        let blink = parse_proc_stat("cpu  101 0 50 800 50 0 0 0 0 0\n").unwrap();
+        assert_eq!(cpu_busy_pct(a, blink), None, "one tick is not a measurement");
         assert_eq!(parse_meminfo("MemTotal:  1000 kB\nMemFree: 10 kB\nMemAvailable:  250 kB\n"), Some(75.0));
         assert!(parse_proc_stat("nonsense").is_none());
         let v = parse_vmstat("nr_free_pages 10\npgpgin 1000\npgpgout 5000\npgpgin_extra 7\n").unwrap();

@@ -9,25 +9,25 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use serde::Serialize;
-use std::time::Instant;
 
 use crate::errors::{raise, OrInternal, SqlError};
 use crate::pg::oscache::{self, Dropped};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
-use crate::runner::context;
+use crate::runner::{context, timed};
 use crate::suite::model::TestDef;
 use crate::sut::Target;
 
 /// At most this many cold executions per test: each one evicts and re-reads its data.
 pub const MAX_COLD_ITERATIONS: i32 = 10;
 
-/// How shared buffers are evicted on this server.
+/// How shared buffers are evicted on this server: pg_buffercache's functions, in the
+/// schema `schema_q` (quoted).
 #[derive(Debug, Clone)]
-pub enum Evictor {
-    /// pg_buffercache 1.6 (PostgreSQL 18): pg_buffercache_evict_relation(regclass).
-    PerRelation { schema_q: String },
-    /// pg_buffercache 1.5 (PostgreSQL 17): pg_buffercache_evict(bufferid) per buffer.
-    PerBuffer { schema_q: String },
+pub struct Evictor {
+    pub schema_q: String,
+    /// pg_buffercache 1.6 (PostgreSQL 18) has pg_buffercache_evict_relation(regclass);
+    /// 1.5 (PostgreSQL 17) only pg_buffercache_evict(bufferid), called per buffer.
+    pub per_relation: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -93,8 +93,8 @@ pub fn detect() -> Capability {
         "1.0" | "1.1" | "1.2" | "1.3" | "1.4" => Capability::Impossible(format!(
             "pg_buffercache {v} has no evict function; ALTER EXTENSION pg_buffercache UPDATE brings it"
         )),
-        "1.5" => Capability::Cold(Evictor::PerBuffer { schema_q }),
-        _ => Capability::Cold(Evictor::PerRelation { schema_q }),
+        "1.5" => Capability::Cold(Evictor { schema_q, per_relation: false }),
+        _ => Capability::Cold(Evictor { schema_q, per_relation: true }),
     }
 }
 
@@ -123,28 +123,19 @@ fn evict(ev: &Evictor, target: &Target, names: &[String]) -> Eviction {
             out.problems.push(format!("{name}: not a relation of schema {}", target.schema));
             continue;
         };
-        let evicted = match ev {
-            Evictor::PerRelation { schema_q } => Spi::get_one_with_args::<i32>(
-                &format!("SELECT buffers_evicted FROM {schema_q}.pg_buffercache_evict_relation($1)"),
-                &[oid.into()],
+        let schema_q = &ev.schema_q;
+        let evict_sql = if ev.per_relation {
+            format!("SELECT buffers_evicted::int8 FROM {schema_q}.pg_buffercache_evict_relation($1)")
+        } else {
+            format!(
+                "SELECT pg_catalog.count(*) FILTER (WHERE {schema_q}.pg_buffercache_evict(b.bufferid)) \
+                   FROM {schema_q}.pg_buffercache b {BUFFERS_OF}"
             )
-            .map(|n| i64::from(n.unwrap_or(0))),
-            Evictor::PerBuffer { schema_q } => Spi::get_one_with_args::<i64>(
-                &format!(
-                    "SELECT pg_catalog.count(*) FILTER (WHERE {schema_q}.pg_buffercache_evict(b.bufferid)) \
-                       FROM {schema_q}.pg_buffercache b {BUFFERS_OF}"
-                ),
-                &[oid.into()],
-            )
-            .map(Option::unwrap_or_default),
         };
-        match evicted {
-            Ok(n) => out.shared_buffers_evicted += n,
+        match Spi::get_one_with_args::<i64>(&evict_sql, &[oid.into()]) {
+            Ok(n) => out.shared_buffers_evicted += n.unwrap_or(0),
             Err(e) => out.problems.push(format!("{name}: shared buffers not evicted: {e}")),
         }
-        let schema_q = match ev {
-            Evictor::PerRelation { schema_q } | Evictor::PerBuffer { schema_q } => schema_q,
-        };
         out.shared_buffers_left += Spi::get_one_with_args::<i64>(
             &format!("SELECT pg_catalog.count(*) FROM {schema_q}.pg_buffercache b {BUFFERS_OF}"),
             &[oid.into()],
@@ -189,10 +180,7 @@ pub fn measure(
             let e = evict(ev, target, relations);
             first.get_or_insert(e);
             let saved = context::enter(target, &t.run_as);
-            let start = Instant::now();
-            Spi::connect(|c| c.select(&t.sql, None, &[]).map(|r| r.len()))
-                .unwrap_or_else(|e| crate::errors::internal("running a test statement", e));
-            samples_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+            samples_ms.push(timed::time_statement(None, &t.sql).0);
             saved.restore();
             pgrx::check_for_interrupts!();
         }

@@ -3,8 +3,9 @@
 //! and its thresholds (CPU < 80 %, memory < 90 %) as verdict rows.
 //!
 //! Each test is bracketed by a probe: CPU and disk figures are rates over the test's
-//! own duration (from /proc counters read before and after), memory, connections, lock
-//! waits and slow queries are read when it ends. A load test also samples once a second
+//! own duration (from /proc counters read before and after; CPU only when the test was
+//! long enough to measure it), memory, connections, lock waits and slow queries are
+//! read when it ends. A load test also samples once a second
 //! while it runs (load::coordinator); those samples are tied to its test too.
 
 use std::time::Instant;
@@ -18,10 +19,6 @@ use crate::suite::verdict::Verdict;
 /// perf_slow_queries, the plan's slow-query monitor).
 const SLOW_MS: f64 = 100.0;
 
-/// CPU is judged over at least this many clock ticks (all CPUs together; 100 per
-/// second per CPU): over a shorter test the figure is a tick or two, so 0 or 100 %.
-const MIN_CPU_TICKS: u64 = 100;
-
 /// Verdict rows each run ends with (M.cpu, M.memory).
 pub const THRESHOLD_ROWS: i32 = 2;
 
@@ -29,46 +26,16 @@ pub const THRESHOLD_ROWS: i32 = 2;
 pub const CPU_LIMIT_PCT: f64 = 80.0;
 pub const MEMORY_LIMIT_PCT: f64 = 90.0;
 
-/// Counters at the start of one test.
-pub struct Probe {
-    started: Instant,
-    cpu: Option<(u64, u64)>,
-    disk: Option<(u64, u64)>,
-    blocks: Option<u64>,
+/// The counters at the start of one test.
+pub fn probe() -> monitor::Counters {
+    monitor::Counters::read(&monitor::sample_database(SLOW_MS))
 }
 
-impl Probe {
-    pub fn start() -> Probe {
-        Probe {
-            started: Instant::now(),
-            cpu: monitor::read_cpu(),
-            disk: monitor::read_disk_kb(),
-            blocks: monitor::sample_database(SLOW_MS).blocks_read,
-        }
-    }
-
-    /// The test's snapshot; `offset_ms` is when it ended, from the run's start.
-    pub fn finish(self, run_started: Instant) -> Snapshot {
-        let secs = self.started.elapsed().as_secs_f64();
-        let db = monitor::sample_database(SLOW_MS);
-        let cpu_now = monitor::read_cpu();
-        let disk_now = monitor::read_disk_kb();
-        Snapshot {
-            offset_ms: run_started.elapsed().as_secs_f64() * 1000.0,
-            slow_queries: db.slow_queries,
-            lock_waits: db.lock_waits,
-            cache_hit_ratio: db.cache_hit_ratio,
-            cpu_busy_pct: match (self.cpu, cpu_now) {
-                (Some(a), Some(b)) if b.1.saturating_sub(a.1) >= MIN_CPU_TICKS => monitor::cpu_busy_pct(a, b),
-                _ => None,
-            },
-            mem_used_pct: monitor::read_mem_used_pct(),
-            connections: db.connections,
-            blocks_read_per_s: monitor::per_second(self.blocks, db.blocks_read, secs),
-            disk_read_kbs: monitor::per_second(self.disk.map(|d| d.0), disk_now.map(|d| d.0), secs),
-            disk_write_kbs: monitor::per_second(self.disk.map(|d| d.1), disk_now.map(|d| d.1), secs),
-        }
-    }
+/// The test's sample, from its probe to now; `offset_ms` is when it ended, from the
+/// run's start.
+pub fn sample_since(probe: &monitor::Counters, run_started: Instant) -> Snapshot {
+    let db = monitor::sample_database(SLOW_MS);
+    probe.sample_until(&monitor::Counters::read(&db), &db, run_started.elapsed().as_secs_f64() * 1000.0)
 }
 
 /// The peak of one figure over a run's snapshots, and the tests during which it went

@@ -115,10 +115,15 @@ pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Opti
                     prepared(&what, &mut notes, || setup::prepare(t.scenario, target))
                 });
             }
-            let probe = observe::Probe::start();
+            let probe = observe::probe();
             let result = one_test(t, &setting, setup_error.as_ref(), &results);
             record::insert_result(&result);
-            crate::store::load::insert_snapshot(None, Some(run_id), Some(&t.test_id), &probe.finish(run_started));
+            crate::store::load::insert_snapshot(
+                None,
+                Some(run_id),
+                Some(&t.test_id),
+                &observe::sample_since(&probe, run_started),
+            );
             if mode == Mode::Session {
                 notice!("{} {}: {}", result.status, result.test_name, result.notes.as_deref().unwrap_or(""));
             }
@@ -170,10 +175,7 @@ fn cache_plan(cold_requested: bool) -> (Option<cold::Evictor>, String) {
     }
     match cold::detect() {
         cold::Capability::Cold(ev) => {
-            let how = match &ev {
-                cold::Evictor::PerRelation { .. } => "pg_buffercache_evict_relation",
-                cold::Evictor::PerBuffer { .. } => "pg_buffercache_evict per buffer",
-            };
+            let how = if ev.per_relation { "pg_buffercache_evict_relation" } else { "pg_buffercache_evict per buffer" };
             (
                 Some(ev),
                 format!(
@@ -225,7 +227,7 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
     };
     if let Some(other) = &t.compare_to {
         if let Some(note) = compare_note(&result, other, earlier) {
-            result.notes = Some(format!("{}; {note}", result.notes.unwrap_or_default()));
+            result.add_note(&note);
         }
         if t.kind == Kind::SingleTenant {
             judge_degradation(&mut result, other, earlier);

@@ -220,10 +220,7 @@ fn measure_cold(
         }
         Err(e) => format!("no cold figure: {}", e.message),
     };
-    result.notes = Some(match result.notes.take() {
-        Some(n) if !n.is_empty() => format!("{n}; {note}"),
-        _ => note,
-    });
+    result.add_note(&note);
 }
 
 fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {

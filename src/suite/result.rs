@@ -74,6 +74,14 @@ impl TestResult {
         }
     }
 
+    /// Append a sentence to the notes ("a; b").
+    pub fn add_note(&mut self, note: &str) {
+        self.notes = Some(match self.notes.take() {
+            Some(n) if !n.is_empty() => format!("{n}; {note}"),
+            _ => note.to_string(),
+        });
+    }
+
     pub fn set_verdict(&mut self, v: Verdict) {
         self.status = v.as_str().to_string();
         self.verdict = Some(v);
