@@ -176,3 +176,74 @@ AS 'MODULE_PATHNAME', 'perf_load_preset_wrapper';
 REVOKE EXECUTE ON FUNCTION perf_load_preset(text, text, double precision) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_set_baseline(bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_clear_baseline(text) FROM PUBLIC;
+
+-- A scale for the plan's environment: perf_run_all and perf_run take `scale` (last, so
+-- calls written for 0.1.0 mean the same), and each run records it. A function's
+-- arguments cannot change in place, so both are created anew. Grants made in an update
+-- script would count as the extension's own (pg_init_privs) and vanish on dump and
+-- restore, so roles that could execute the old ones are named in a WARNING instead:
+-- re-run perf_grant_operator for them (it also grants the functions 0.2.0 adds).
+ALTER TABLE perf_runs ADD COLUMN scale double precision NOT NULL DEFAULT 1;
+DO $upgrade$
+DECLARE
+    grantees text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT a.grantee::pg_catalog.regrole::text, ', ')
+      INTO grantees
+      FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid IN ('perf_run_all(text, integer, bigint, boolean, boolean)'::pg_catalog.regprocedure,
+                     'perf_run(text, text, integer, bigint, boolean, boolean)'::pg_catalog.regprocedure)
+       AND a.grantee <> 0 AND a.grantee <> p.proowner;
+    IF grantees IS NOT NULL THEN
+        RAISE WARNING 'pg_perfsuite 0.2.0: perf_run_all and perf_run have a new argument (scale); % could execute the old ones', grantees
+            USING HINT = 'Run SELECT perf_grant_operator(role) again for each of them: it grants the new functions too.';
+    END IF;
+END
+$upgrade$;
+DROP FUNCTION perf_run_all(text, integer, bigint, boolean, boolean);
+DROP FUNCTION perf_run(text, text, integer, bigint, boolean, boolean);
+CREATE  FUNCTION "perf_run_all"(
+	"target_schema" TEXT DEFAULT 'public', /* Option < & str > */
+	"iterations" INT DEFAULT NULL, /* Option < i32 > */
+	"seed" bigint DEFAULT 42, /* Option < i64 > */
+	"background" bool DEFAULT NULL, /* Option < bool > */
+	"wait" bool DEFAULT true, /* Option < bool > */
+	"scale" double precision DEFAULT 1 /* Option < f64 > */
+) RETURNS TABLE (
+	"run_id" bigint,  /* Option < i64 > */
+	"test_id" TEXT,  /* Option < String > */
+	"name" TEXT,  /* Option < String > */
+	"statistic" TEXT,  /* Option < String > */
+	"target_ms" double precision,  /* Option < f64 > */
+	"measured_ms" double precision,  /* Option < f64 > */
+	"status" TEXT,  /* Option < String > */
+	"notes" TEXT  /* Option < String > */
+)
+VOLATILE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_run_all_wrapper';
+CREATE  FUNCTION "perf_run"(
+	"pattern" TEXT, /* Option < & str > */
+	"target_schema" TEXT DEFAULT 'public', /* Option < & str > */
+	"iterations" INT DEFAULT NULL, /* Option < i32 > */
+	"seed" bigint DEFAULT 42, /* Option < i64 > */
+	"background" bool DEFAULT NULL, /* Option < bool > */
+	"wait" bool DEFAULT true, /* Option < bool > */
+	"scale" double precision DEFAULT 1 /* Option < f64 > */
+) RETURNS TABLE (
+	"run_id" bigint,  /* Option < i64 > */
+	"test_id" TEXT,  /* Option < String > */
+	"name" TEXT,  /* Option < String > */
+	"statistic" TEXT,  /* Option < String > */
+	"target_ms" double precision,  /* Option < f64 > */
+	"measured_ms" double precision,  /* Option < f64 > */
+	"status" TEXT,  /* Option < String > */
+	"notes" TEXT  /* Option < String > */
+)
+VOLATILE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_run_wrapper';
+REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;

@@ -79,7 +79,9 @@ CREATE TABLE perf_runs (
     error_sqlstate  text,
     error_message   text,
     -- The run later runs are compared with (perf_set_baseline); one per schema.
-    pinned_baseline boolean NOT NULL DEFAULT false
+    pinned_baseline boolean NOT NULL DEFAULT false,
+    -- The plan's environment at this multiple of its volume (perf_run_all(scale => N)).
+    scale           double precision NOT NULL DEFAULT 1
 );
 CREATE UNIQUE INDEX perf_runs_one_baseline ON perf_runs (target_schema) WHERE pinned_baseline;
 

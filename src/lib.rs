@@ -55,8 +55,8 @@ extension_sql!(
 REVOKE EXECUTE ON FUNCTION perf_install_schema(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION log_performance_test(text, text, numeric, integer, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION generate_test_customers(uuid, integer, uuid, bigint, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint, boolean, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint, boolean, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_schedule(text, text, text, text, integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_unschedule(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;

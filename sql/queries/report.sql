@@ -22,7 +22,7 @@ SELECT pg_catalog.jsonb_build_object(
   'run', (SELECT pg_catalog.jsonb_build_object(
             'run_id', run_id, 'started_at', pg_catalog.date_trunc('second', started_at)::text,
             'finished_at', pg_catalog.date_trunc('second', finished_at)::text, 'status', status, 'overall', overall,
-            'pattern', pattern, 'target_schema', target_schema, 'run_by', run_by, 'origin', origin,
+            'pattern', pattern, 'target_schema', target_schema, 'run_by', run_by, 'origin', origin, 'scale', scale,
             'pg_version', pg_version, 'settings', coalesce(settings, '{}'), 'data_volume', coalesce(data_volume, '{}'),
             'database', pg_catalog.current_database(),
             'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(pg_catalog.current_database())),

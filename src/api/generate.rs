@@ -137,7 +137,13 @@ fn perf_generate(
     }
     let target = sut::ensure_schema(target_schema, crate::gucs::trust_schema_owners());
     refuse_tenants_with_data(&target, companies);
-    let f = crate::generate::tenants::fill(&target, companies, per_company, seed as u64, false);
+    let (f, bulk) = crate::generate::bulk::load(&target, || {
+        crate::generate::tenants::fill(&target, companies, per_company, seed as u64, false)
+    });
+    crate::generate::seed::refresh_metrics(&target);
+    if let Some(b) = bulk {
+        notice!("{}", b.describe());
+    }
     let keys = Spi::get_one_with_args::<i64>(
         &format!(
             "SELECT pg_catalog.count(*) FROM {} k JOIN {} c ON c.id = k.customer_id \

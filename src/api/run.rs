@@ -15,9 +15,9 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
     let background = background.unwrap_or_else(gucs::background_default);
     let wait_for_it = wait_for_it.unwrap_or(true);
     if !background {
-        let (run_id, tests, target) = run::begin(opts, Mode::Session, None);
-        run::execute(run_id, &tests, &target, opts, Mode::Session);
-        return rows_of_run(run_id);
+        let begun = run::begin(opts, Mode::Session, None);
+        run::execute(&begun, opts, Mode::Session);
+        return rows_of_run(begun.run_id);
     }
     // Everything that can be refused is refused here, before a worker exists. Nothing
     // is written here: the worker would wait for this transaction's row locks while
@@ -41,6 +41,7 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
             cold_cache: opts.cold_cache,
         }
         .bits(),
+        scale: opts.scale,
     };
     let (worker, pid) = launch::start(&job, "pg_perfsuite run");
     let run_id = wait::await_run_id(&worker, pid);
@@ -66,6 +67,7 @@ fn options<'a>(
     pattern: &'a str,
     iterations: Option<i32>,
     seed: Option<i64>,
+    scale: Option<f64>,
 ) -> Options<'a> {
     Options {
         target_schema: crate::errors::required(target_schema, "target_schema"),
@@ -76,11 +78,12 @@ fn options<'a>(
         keep_data: gucs::keep_data(),
         trust_schema_owners: gucs::trust_schema_owners(),
         cold_cache: gucs::cold_cache(),
+        scale: crate::errors::required(scale, "scale"),
     }
 }
 
 /// Run the whole Phase 3B plan: install the reference schema if absent, build the
-/// plan's test environment, prepare each scenario, run every enabled test, record and
+/// plan's test environment (at `scale` times the plan's volume), prepare each scenario, run every enabled test, record and
 /// return the verdicts. By default in a background worker that commits each step
 /// (results survive failures; other sessions see progress) while this call waits.
 #[pg_extern(volatile)]
@@ -93,6 +96,7 @@ fn perf_run_all(
     seed: default!(Option<i64>, "42"),
     background: default!(Option<bool>, "NULL"),
     wait: default!(Option<bool>, "true"),
+    scale: default!(Option<f64>, "1"),
 ) -> TableIterator<
     'static,
     (
@@ -107,7 +111,7 @@ fn perf_run_all(
     ),
 > {
     let pattern = "%";
-    TableIterator::new(start(&options(target_schema, pattern, iterations, seed), background, wait))
+    TableIterator::new(start(&options(target_schema, pattern, iterations, seed, scale), background, wait))
 }
 
 /// Run the tests whose id matches a LIKE pattern ('1.%' for scenario 1, '2.1' for one test).
@@ -122,6 +126,7 @@ fn perf_run(
     seed: default!(Option<i64>, "42"),
     background: default!(Option<bool>, "NULL"),
     wait: default!(Option<bool>, "true"),
+    scale: default!(Option<f64>, "1"),
 ) -> TableIterator<
     'static,
     (
@@ -136,5 +141,5 @@ fn perf_run(
     ),
 > {
     let pattern = crate::errors::required(pattern, "pattern");
-    TableIterator::new(start(&options(target_schema, pattern, iterations, seed), background, wait))
+    TableIterator::new(start(&options(target_schema, pattern, iterations, seed, scale), background, wait))
 }

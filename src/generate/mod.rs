@@ -1,7 +1,8 @@
-//! Test-data generation: the random model (pure Rust), the bulk writer and its
-//! once-per-batch foreign-key checks (SPI), company/user seeding, and many tenants at
+//! Test-data generation: the random model (pure Rust), the batched writer and its
+//! once-per-batch foreign-key checks (SPI), the bulk load of an empty schema, company/user seeding, and many tenants at
 //! once.
 
+pub mod bulk;
 pub mod fk_batch;
 pub mod model;
 pub mod seed;

@@ -1,6 +1,7 @@
 //! Many tenants at once (scenario 5 and beyond): the plan's company and user UUID
-//! patterns, each tenant filled by the batched writer, `customer_metrics` refreshed once
-//! at the end instead of once per tenant (docs/plan-corrections.md).
+//! patterns, each tenant filled by the batched writer. Callers refresh
+//! `customer_metrics` once when all is written, not once per tenant
+//! (docs/plan-corrections.md).
 
 use pgrx::prelude::*;
 use std::time::Instant;
@@ -70,7 +71,6 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
         notice!("tenant {i}/{companies}: {} customers for company {company}", c.customers);
     }
     if tenants_filled > 0 {
-        super::seed::refresh_metrics(target);
         notice!("foreign keys of generated rows: {}", children.describe());
     }
     Filled { counts, tenants_filled, elapsed_ms: start.elapsed().as_secs_f64() * 1000.0 }

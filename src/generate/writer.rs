@@ -145,6 +145,7 @@ impl Children {
         [("\"VC Usage\"", &self.conversations), ("customer_events", &self.events)]
             .iter()
             .map(|(table, d)| match d {
+                Ok(checks) if checks.is_empty() => format!("{table}: none to check while writing"),
                 Ok(_) => format!("{table}: once per batch"),
                 Err(why) => format!("{table}: per row ({why})"),
             })
@@ -164,9 +165,12 @@ fn insert_child(
     mode: &Result<Vec<BatchCheck>, String>,
     parents: impl Fn(&str) -> Vec<pgrx::Uuid>,
 ) -> Result<(), pgrx::spi::Error> {
-    let Ok(checks) = mode else {
-        c.update(sql, None, &args)?;
-        return Ok(());
+    let checks = match mode {
+        Ok(checks) if !checks.is_empty() => checks,
+        _ => {
+            c.update(sql, None, &args)?;
+            return Ok(());
+        }
     };
     // Transaction-local, and put back right after the statement (to what the caller
     // had); an error in between aborts the (sub)transaction, which restores it too.

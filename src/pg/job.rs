@@ -32,6 +32,9 @@ pub enum Job {
         /// the caller's other settings, as `Flags::bits`
         #[serde(rename = "f")]
         flags: u8,
+        /// the plan's environment at this multiple of its volume
+        #[serde(rename = "x", default = "one")]
+        scale: f64,
     },
     /// Test 5.4's second session: run the concurrent statement of test `test_id` in
     /// `schema` as `role`, then hold its locks until the handshake lock is released.
@@ -68,6 +71,10 @@ pub enum Job {
         #[serde(rename = "u")]
         role: u32,
     },
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Boolean settings of the caller that a background run honours.
@@ -137,6 +144,7 @@ mod tests {
             role: 16384,
             time_limit_ms: 300_000,
             flags: 3,
+            scale: 100.0,
         };
         let text = j.encode().unwrap();
         assert!(text.len() <= MAX_EXTRA, "{text}");
@@ -155,6 +163,7 @@ mod tests {
             role: u32::MAX,
             time_limit_ms: 0,
             flags: 0,
+            scale: 0.05,
         };
         assert!(j.encode().unwrap_err().contains("more than the 127"));
     }

@@ -266,13 +266,14 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     hln!(o, "<h1>Performance Test Report — run {}</h1>", run.run_id);
     hln!(
         o,
-        "<p><b>Test Date</b>: {} &nbsp; <b>Environment</b>: {} ({}, {}) &nbsp; <b>Data Volume</b>: {} customers, {} conversations</p>",
+        "<p><b>Test Date</b>: {} &nbsp; <b>Environment</b>: {} ({}, {}) &nbsp; <b>Data Volume</b>: {} customers, {} conversations (scale {})</p>",
         run.started_at.as_deref().unwrap_or("-"),
         run.pg_version,
         run.database,
         run.database_size,
         run.data_volume.get("customers").copied().unwrap_or(0),
-        run.data_volume.get("VC Usage").copied().unwrap_or(0)
+        run.data_volume.get("VC Usage").copied().unwrap_or(0),
+        run.scale.unwrap_or(1.0)
     );
     let overall = run.overall.as_deref().unwrap_or(&run.status);
     hln!(

@@ -49,12 +49,13 @@ fn header(o: &mut String, data: &ReportData) {
     );
     let _ = writeln!(
         o,
-        "**Data Volume**: {} customers, {} conversations ({} companies, {} matching keys, {} events)  ",
+        "**Data Volume**: {} customers, {} conversations ({} companies, {} matching keys, {} events) at scale {} of the plan's volume (targets unchanged)  ",
         vol("customers"),
         vol("VC Usage"),
         vol("companies"),
         vol("customer_matching_keys"),
-        vol("customer_events")
+        vol("customer_events"),
+        run.scale.unwrap_or(1.0)
     );
     let _ = writeln!(
         o,

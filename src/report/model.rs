@@ -53,6 +53,8 @@ pub struct RunInfo {
     pub target_schema: String,
     pub run_by: String,
     pub origin: Option<String>,
+    /// The environment's multiple of the plan's volume (perf_run_all(scale => N)).
+    pub scale: Option<f64>,
     pub pg_version: String,
     #[serde(default)]
     pub settings: BTreeMap<String, String>,

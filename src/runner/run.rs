@@ -33,6 +33,8 @@ pub struct Options<'a> {
     pub trust_schema_owners: bool,
     /// pg_perfsuite.cold_cache of the caller: also measure timed queries cold.
     pub cold_cache: bool,
+    /// The plan's environment at this multiple of its volume (1: the plan's).
+    pub scale: f64,
 }
 
 /// Checks that need no lock and change nothing; the caller runs them before a worker
@@ -43,6 +45,7 @@ pub fn precheck(opts: &Options) -> Vec<TestDef> {
             crate::errors::bad_argument(format!("iterations must be between 1 and 100000 (got {n})"), None);
         }
     }
+    setup::check_scale(opts.scale);
     let tests = registry::load(opts.pattern);
     if tests.is_empty() {
         crate::errors::raise(
@@ -59,9 +62,16 @@ pub fn precheck(opts: &Options) -> Vec<TestDef> {
     tests
 }
 
+/// A run that has begun: its row, its tests, its schema.
+pub struct Begun {
+    pub run_id: i64,
+    pub tests: Vec<TestDef>,
+    pub target: sut::Target,
+}
+
 /// Start a run: reap dead runs, take the run lock, install or check the schema,
-/// write the run row. Returns the run id and the tests to run.
-pub fn begin(opts: &Options, mode: Mode, launcher_pid: Option<i32>) -> (i64, Vec<TestDef>, sut::Target) {
+/// write the run row.
+pub fn begin(opts: &Options, mode: Mode, launcher_pid: Option<i32>) -> Begun {
     mode.step(|| {
         record::reap_stale_runs();
         let tests = precheck(opts);
@@ -70,21 +80,28 @@ pub fn begin(opts: &Options, mode: Mode, launcher_pid: Option<i32>) -> (i64, Vec
             Mode::Worker => lock::acquire_run_lock_session(),
         }
         let target = sut::ensure_schema(Some(opts.target_schema), opts.trust_schema_owners);
+        setup::refuse_other_scale(&target, opts.scale);
         // The monitoring thresholds' verdict rows end every run: they count as tests.
         let total = tests.len() as i32 + observe::THRESHOLD_ROWS;
-        let run_id = record::start_run(&target, opts.pattern, total, launcher_pid);
-        notice!("pg_perfsuite run {run_id}: {} tests against schema \"{}\"", tests.len(), target.schema);
-        (run_id, tests, target)
+        let run_id = record::start_run(&target, opts.pattern, total, launcher_pid, opts.scale);
+        notice!(
+            "pg_perfsuite run {run_id}: {} tests against schema \"{}\" at scale {}",
+            tests.len(),
+            target.schema,
+            opts.scale
+        );
+        Begun { run_id, tests, target }
     })
 }
 
 /// Everything after `begin`: environment, scenarios, tests, the run's summary.
-pub fn execute(run_id: i64, tests: &[TestDef], target: &sut::Target, opts: &Options, mode: Mode) -> Vec<TestResult> {
+pub fn execute(begun: &Begun, opts: &Options, mode: Mode) -> Vec<TestResult> {
+    let Begun { run_id, ref tests, ref target } = *begun;
     let mut results: Vec<TestResult> = Vec::with_capacity(tests.len());
     let mut notes = Vec::new();
     // The plan's test environment first; if it cannot be built, no test can run.
     let env_error = mode.step(|| {
-        let built = prepared("environment setup", &mut notes, || setup::environment(target, opts.seed));
+        let built = prepared("environment setup", &mut notes, || setup::environment(target, opts.seed, opts.scale));
         if built.is_none() {
             record::record_index_bytes(run_id, "index_bytes_start", record::index_bytes(target));
         }

@@ -27,17 +27,17 @@ const RESULT_COLUMNS: &str = "test_name, test_timestamp, query_type, execution_t
     temp_blocks, work_mem_kb, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan, samples_ms, \
     cold_ms, cold_samples_ms, evicted";
 
-pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid: Option<i32>) -> i64 {
+pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid: Option<i32>, scale: f64) -> i64 {
     let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
     Spi::get_one_with_args::<i64>(
-        "INSERT INTO perf_runs (pattern, target_schema, settings, tests_total, launcher_pid, origin, backend_start) \
-         SELECT $1, $2, pg_catalog.jsonb_object_agg(name, pg_catalog.current_setting(name)), $4, $5, \
+        "INSERT INTO perf_runs (pattern, target_schema, settings, tests_total, launcher_pid, scale, origin, backend_start) \
+         SELECT $1, $2, pg_catalog.jsonb_object_agg(name, pg_catalog.current_setting(name)), $4, $5, $6, \
                 coalesce((SELECT coalesce(nullif(application_name, ''), backend_type) \
                             FROM pg_catalog.pg_stat_activity WHERE pid = $5), pg_catalog.current_setting('application_name')), \
                 (SELECT backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()) \
            FROM pg_catalog.pg_settings WHERE name = ANY($3) \
          RETURNING run_id",
-        &[pattern.into(), target.schema.as_str().into(), settings.into(), tests_total.into(), launcher_pid.into()],
+        &[pattern.into(), target.schema.as_str().into(), settings.into(), tests_total.into(), launcher_pid.into(), scale.into()],
     )
     .or_internal("insert perf_runs")
     .or_internal("run_id")

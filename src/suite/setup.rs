@@ -6,8 +6,8 @@ use pgrx::prelude::*;
 
 use crate::errors::OrInternal;
 use crate::generate::seed::{analyze, customer_count, ensure_company, refresh_metrics, uuid};
-use crate::generate::tenants;
 use crate::generate::writer::{self, Request};
+use crate::generate::{bulk, tenants};
 use crate::sut::Target;
 
 /// Scenario 1's company and user ("Load Test Company").
@@ -40,27 +40,28 @@ fn delete_customers(target: &Target, company: &str, name_like: &str) -> i64 {
     .unwrap_or(0)
 }
 
-/// Scenario 1's data: the Load Test Company with its 1000 customers.
-fn load_test_company(target: &Target, seed: u64) -> String {
+/// Scenario 1's data: the Load Test Company with its customers (1000 at scale 1).
+/// Returns its note and whether customers were generated.
+fn load_test_company(target: &Target, seed: u64, customers: i64) -> (String, bool) {
     ensure_company(target, LOAD_TEST_COMPANY, "Load Test Company", LOAD_TEST_USER, "loadtest@example.com");
     let existing = customer_count(target, LOAD_TEST_COMPANY);
     if existing > 0 {
-        return format!("using the {existing} customers company {LOAD_TEST_COMPANY} already has");
+        return (format!("using the {existing} customers company {LOAD_TEST_COMPANY} already has"), false);
     }
     let counts = writer::write(&Request {
         target,
         company_id: uuid(LOAD_TEST_COMPANY),
         user_id: uuid(LOAD_TEST_USER),
-        count: LOAD_TEST_CUSTOMERS,
+        count: customers,
         seed,
         progress_notices: false,
         children: &writer::Children::plan(target),
     });
-    refresh_metrics(target);
-    format!(
+    let note = format!(
         "generated {} customers, {} conversations, {} events for company {LOAD_TEST_COMPANY} (seed {seed})",
         counts.customers, counts.conversations, counts.events
-    )
+    );
+    (note, true)
 }
 
 /// The four searchable customers of scenario 2, added once.
@@ -87,16 +88,72 @@ fn searchable_customers(target: &Target) -> String {
     format!("{added} of the 4 searchable customers added")
 }
 
+/// Smallest and largest `scale` of a run: 10 to 500,000 customers per company.
+pub const MIN_SCALE: f64 = 0.01;
+pub const MAX_SCALE: f64 = 500.0;
+
+/// Customers per company at `scale` (the plan's 1000 at scale 1).
+pub fn customers_per_company(scale: f64) -> i64 {
+    (LOAD_TEST_CUSTOMERS as f64 * scale).round() as i64
+}
+
+/// Refuse a scale outside [MIN_SCALE, MAX_SCALE] (22023, naming the argument).
+pub fn check_scale(scale: f64) {
+    if !(MIN_SCALE..=MAX_SCALE).contains(&scale) {
+        crate::errors::bad_argument(
+            format!("scale must be between {MIN_SCALE} and {MAX_SCALE} (got {scale})"),
+            Some("scale multiplies the plan's environment: 1 is its 10 tenants and Load Test Company of 1000 customers each; 100 is 100,000 customers each."),
+        );
+    }
+}
+
+/// Customers per company of the tenants already in `target` (tenant 1's count), None
+/// when there are none. Tests never change tenants' customer counts.
+fn existing_per_company(target: &Target) -> Option<i64> {
+    let n = customer_count(target, &tenants::company_id(1));
+    (n > 0).then_some(n)
+}
+
+/// Refuse a run whose scale differs from that of the tenants kept in `target` from an
+/// earlier run (pg_perfsuite.keep_data): their customer counts would not be the scale's.
+pub fn refuse_other_scale(target: &Target, scale: f64) {
+    let per_company = customers_per_company(scale);
+    if let Some(existing) = existing_per_company(target).filter(|n| *n != per_company) {
+        crate::errors::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!(
+                "the tenants in schema \"{}\" have {existing} customers each (scale {}), this run asks for {per_company} (scale {scale})",
+                target.schema,
+                existing as f64 / LOAD_TEST_CUSTOMERS as f64
+            ),
+            Some(&format!(
+                "Run at the scale of the data kept from an earlier run, or remove it first with SELECT * FROM perf_cleanup({}).",
+                pgrx::spi::quote_literal(&target.schema)
+            )),
+        );
+    }
+}
+
 /// The plan's "Test Environment Requirements", built before any scenario runs: 10+
 /// companies and 10,000+ customers (scenario 5's ten tenants of 1000) beside scenario
-/// 1's Load Test Company. Without them every table is one company's, and the planner
-/// rightly scans whole tables where the plan expects index scans (4.2).
-pub fn environment(target: &Target, seed: u64) -> String {
-    let load = load_test_company(target, seed);
-    let f = tenants::fill(target, TENANTS, LOAD_TEST_CUSTOMERS as i32, seed, true);
+/// 1's Load Test Company, every company `scale` times larger. Without them every table
+/// is one company's, and the planner rightly scans whole tables where the plan expects
+/// index scans (4.2). Into the reference schema as pg_perfsuite installs it, empty, the
+/// rows are bulk-loaded before the indexes and foreign keys (generate::bulk).
+pub fn environment(target: &Target, seed: u64, scale: f64) -> String {
+    let per_company = customers_per_company(scale);
+    let ((load, f, generated), bulk) = bulk::load(target, || {
+        let (load, generated) = load_test_company(target, seed, per_company);
+        let f = tenants::fill(target, TENANTS, per_company as i32, seed, true);
+        (load, f, generated)
+    });
+    if generated || f.tenants_filled > 0 {
+        refresh_metrics(target);
+    }
     analyze(target);
+    let how = bulk.map(|b| format!("; {}", b.describe())).unwrap_or_default();
     format!(
-        "environment: {load}; {} of {TENANTS} tenants generated ({} customers, {} conversations, {} events in {:.0} ms)",
+        "environment at scale {scale}: {load}; {} of {TENANTS} tenants generated ({} customers, {} conversations, {} events in {:.0} ms){how}",
         f.tenants_filled, f.counts.customers, f.counts.conversations, f.counts.events, f.elapsed_ms
     )
 }

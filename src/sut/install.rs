@@ -42,6 +42,29 @@ impl Target {
     }
 }
 
+/// The reference schema's trigger functions as the installer writes them into
+/// `schema_q`: (name, body) where body is what pg_proc.prosrc holds. A schema whose
+/// triggers are exactly these behaves as pg_perfsuite installed it.
+pub fn reference_trigger_functions(schema_q: &str) -> Vec<(String, String)> {
+    reference_functions(REFERENCE_SCHEMA)
+        .into_iter()
+        .map(|(name, body)| (name.to_string(), body.replace("@schema@", schema_q)))
+        .collect()
+}
+
+/// `CREATE FUNCTION @schema@.name() RETURNS trigger ... AS $fn$body$fn$;` of `sql`.
+fn reference_functions(sql: &str) -> Vec<(&str, &str)> {
+    sql.split("CREATE FUNCTION @schema@.")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once("()")?;
+            let (_, rest) = rest.split_once("$fn$")?;
+            let (body, _) = rest.split_once("$fn$")?;
+            Some((name, body))
+        })
+        .collect()
+}
+
 /// Check that `schema` exists; raise 3F000 otherwise.
 fn check_schema_exists(schema: &str) {
     let exists = Spi::get_one_with_args::<bool>(
@@ -301,4 +324,27 @@ fn check_columns(schema: &str) {
 /// The target for a run: installs the reference schema when absent, else checks it.
 pub fn ensure_schema(schema: Option<&str>, trust: bool) -> Target {
     install_schema(schema, trust).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_reference_trigger_functions() {
+        let f = reference_trigger_functions("\"s\"");
+        let names: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "customers_keys_after_insert",
+                "customers_keys_after_update",
+                "matching_keys_direct_insert",
+                "vc_usage_sync_customer"
+            ]
+        );
+        assert!(f[0].1.starts_with("\nBEGIN\n") && f[0].1.ends_with("END\n"), "{:?}", f[0].1);
+        assert!(f[0].1.contains("INSERT INTO \"s\".customer_matching_keys"));
+        assert!(!f.iter().any(|(_, b)| b.contains("@schema@")));
+    }
 }

@@ -7,6 +7,7 @@ mod generate;
 mod grants;
 mod report;
 mod run;
+mod scale;
 mod schema;
 mod security;
 

@@ -28,8 +28,8 @@ mod tests {
         // schemas' ACLs): tests that change them take turns, or they deadlock.
         crate::tests::serialize_runs();
         for f in [
-            "perf_run_all(text,integer,bigint,boolean,boolean)",
-            "perf_run(text,text,integer,bigint,boolean,boolean)",
+            "perf_run_all(text,integer,bigint,boolean,boolean,double precision)",
+            "perf_run(text,text,integer,bigint,boolean,boolean,double precision)",
             "perf_schedule(text,text,text,text,integer)",
             "perf_unschedule(text)",
             "perf_install_schema(text)",

@@ -25,7 +25,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
     let job = Job::decode(BackgroundWorker::get_extra())
         .unwrap_or_else(|e| crate::errors::internal("reading the worker's job", e));
     match job {
-        Job::Run { schema, pattern, iterations, seed, role, time_limit_ms, flags } => {
+        Job::Run { schema, pattern, iterations, seed, role, time_limit_ms, flags, scale } => {
             settle_session(role, Some(time_limit_ms));
             let flags = Flags::from_bits(flags);
             run_suite(&Options {
@@ -37,6 +37,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 keep_data: flags.keep_data,
                 trust_schema_owners: flags.trust_schema_owners,
                 cold_cache: flags.cold_cache,
+                scale,
             })
         }
         Job::LoadClient { load_id, client, script, schema, transactions, duration_ms, delay_ms, pace_us, role } => {
@@ -106,12 +107,12 @@ fn run_suite(opts: &Options) {
             Err(SqlError::from_caught(&e))
         })
         .execute();
-    let (run_id, tests, target) = match begun {
+    let begun = match begun {
         Ok(b) => b,
         Err(err) => return record_failed_start(opts, launcher, &err),
     };
     let failure = PgTryBuilder::new(|| {
-        run::execute(run_id, &tests, &target, opts, Mode::Worker);
+        run::execute(&begun, opts, Mode::Worker);
         None
     })
     .catch_others(|e| {
@@ -123,7 +124,7 @@ fn run_suite(opts: &Options) {
     if let Some(err) = failure {
         let status = if err.is_cancel() { "cancelled" } else { "failed" };
         let note = format!("{status}: {} ({})", err.message, err.sqlstate());
-        Mode::Worker.step(|| runs::end_run(run_id, status, &note));
+        Mode::Worker.step(|| runs::end_run(begun.run_id, status, &note));
     }
 }
 
