@@ -59,7 +59,7 @@ CREATE TABLE perf_load_runs (
     script          text NOT NULL,
     clients         integer NOT NULL,
     transactions_per_client integer NOT NULL,   -- 0: duration-bound
-    duration_ms     bigint NOT NULL,
+    duration_ms     bigint NOT NULL,            -- its length; with transactions_per_client, a cap (0: none)
     ramp_up_ms      bigint NOT NULL,
     latency_limit_ms numeric NOT NULL,          -- the JMeter duration assertion
     transactions    bigint,

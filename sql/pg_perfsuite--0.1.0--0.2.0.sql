@@ -247,3 +247,59 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'perf_run_wrapper';
 REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;
+
+-- Count checks whose expected value is a company's generated customers scale with the run.
+ALTER TABLE perf_tests ADD COLUMN expected_scales boolean NOT NULL DEFAULT false;
+UPDATE perf_tests SET expected_scales = true WHERE test_id IN ('5.1', 'R.trigger-chain') AND builtin;
+
+-- Scaling sweeps (perf_scaling, perf_scaling_report).
+CREATE TABLE perf_scaling_sweeps (
+    sweep_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at     timestamptz,
+    target_schema   text NOT NULL,
+    pattern         text NOT NULL,
+    scales          double precision[] NOT NULL,
+    -- the volume (customers in the schema) each test is extrapolated to
+    at_customers    bigint NOT NULL CHECK (at_customers > 0),
+    run_ids         bigint[] NOT NULL DEFAULT '{}',
+    run_by          name NOT NULL DEFAULT current_user
+);
+SELECT pg_catalog.pg_extension_config_dump('perf_scaling_sweeps', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_scaling_sweeps_sweep_id_seq', '');
+REVOKE ALL ON perf_scaling_sweeps FROM PUBLIC;
+
+CREATE  FUNCTION "perf_scaling"(
+	"scales" double precision[] DEFAULT '{1,10,100}', /* :: std :: option :: Option < Vec < Option < f64 > > > */
+	"target_schema" TEXT DEFAULT 'public', /* Option < & str > */
+	"pattern" TEXT DEFAULT '%', /* Option < & str > */
+	"at_customers" bigint DEFAULT NULL, /* Option < i64 > */
+	"iterations" INT DEFAULT NULL, /* Option < i32 > */
+	"background" bool DEFAULT NULL /* Option < bool > */
+) RETURNS TABLE (
+	"sweep_id" bigint,  /* i64 */
+	"test_id" TEXT,  /* String */
+	"name" TEXT,  /* String */
+	"statistic" TEXT,  /* Option < String > */
+	"target_ms" double precision,  /* Option < f64 > */
+	"slope" double precision,  /* Option < f64 > */
+	"r2" double precision,  /* Option < f64 > */
+	"growth" TEXT,  /* Option < String > */
+	"flagged" bool,  /* bool */
+	"extrapolated_ms" double precision,  /* Option < f64 > */
+	"reaches_target_at" double precision,  /* Option < f64 > */
+	"note" TEXT  /* String */
+)
+VOLATILE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_scaling_wrapper';
+CREATE  FUNCTION "perf_scaling_report"(
+	"sweep_id" bigint DEFAULT NULL, /* Option < i64 > */
+	"format" TEXT DEFAULT 'markdown' /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_scaling_report_wrapper';
+REVOKE EXECUTE ON FUNCTION perf_scaling(double precision[], text, text, bigint, integer, boolean) FROM PUBLIC;

@@ -180,6 +180,9 @@ CREATE TABLE perf_tests (
     -- concurrency: the second session lets go of its locks after this long, and the
     -- wait for them is measured (5.4-same); NULL: it holds them until this session is done
     hold_ms         integer CHECK (hold_ms BETWEEN 1 AND 60000),
+    -- count checks: expected_value is the count at the plan's volume (scale 1) and is
+    -- multiplied by the run's scale (a count of one company's generated customers)
+    expected_scales boolean NOT NULL DEFAULT false,
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms >= target_ms),
     CHECK (run_as = 'owner' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind <> 'single_tenant' OR tenant_company IS NOT NULL),

@@ -48,6 +48,7 @@ extension_sql_file!("../sql/suite_phase3b.sql", name = "suite_phase3b", requires
 extension_sql_file!("../sql/suite_requirements.sql", name = "suite_requirements", requires = ["suite_phase3b"]);
 extension_sql_file!("../sql/load.sql", name = "load", requires = ["results_tables"]);
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["results_tables"]);
+extension_sql_file!("../sql/scaling.sql", name = "scaling", requires = ["results_tables"]);
 
 // Functions that write data are not for PUBLIC: a DBA grants them to whoever may run tests.
 extension_sql!(
@@ -68,6 +69,7 @@ REVOKE EXECUTE ON FUNCTION perf_ledger_record(text, uuid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_ledger_forget(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_load_preset(text, text, double precision) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_set_baseline(bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_scaling(double precision[], text, text, bigint, integer, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_clear_baseline(text) FROM PUBLIC;
 "#,
     name = "privileges",

@@ -9,5 +9,6 @@ pub mod load;
 pub mod log;
 pub mod report;
 pub mod run;
+pub mod scaling;
 pub mod schedule;
 pub mod schema;

@@ -10,8 +10,8 @@ use crate::runner::run::{self, Options};
 
 use crate::store::runs::{rows_of_run, RunRow as Row};
 
-/// Shared body of perf_run_all / perf_run.
-fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) -> Vec<Row> {
+/// Shared body of perf_run_all / perf_run (and each run of perf_scaling).
+pub(crate) fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) -> Vec<Row> {
     let background = background.unwrap_or_else(gucs::background_default);
     let wait_for_it = wait_for_it.unwrap_or(true);
     if !background {
@@ -39,6 +39,7 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
             keep_data: opts.keep_data,
             trust_schema_owners: opts.trust_schema_owners,
             cold_cache: opts.cold_cache,
+            timed_only: opts.timed_only,
         }
         .bits(),
         scale: opts.scale,
@@ -62,7 +63,7 @@ fn start(opts: &Options, background: Option<bool>, wait_for_it: Option<bool>) ->
 }
 
 /// A run's options from the SQL arguments and the caller's pg_perfsuite settings.
-fn options<'a>(
+pub(crate) fn options<'a>(
     target_schema: Option<&'a str>,
     pattern: &'a str,
     iterations: Option<i32>,
@@ -78,6 +79,7 @@ fn options<'a>(
         keep_data: gucs::keep_data(),
         trust_schema_owners: gucs::trust_schema_owners(),
         cold_cache: gucs::cold_cache(),
+        timed_only: false,
         scale: crate::errors::required(scale, "scale"),
     }
 }

@@ -90,14 +90,21 @@ pub struct Report {
     pub rows_ms: f64,
     pub keys_ms: f64,
     pub rebuild_ms: f64,
+    /// The slowest objects to rebuild: (name, ms), slowest first.
+    pub slowest: Vec<(String, f64)>,
 }
 
 impl Report {
     pub fn describe(&self) -> String {
         format!(
             "bulk load into the freshly installed schema: rows {:.0} ms, {} matching keys in one statement {:.0} ms, \
-             {} indexes, keys and foreign keys rebuilt and validated after loading {:.0} ms",
-            self.rows_ms, self.keys_written, self.keys_ms, self.objects, self.rebuild_ms
+             {} indexes, keys and foreign keys rebuilt and validated after loading {:.0} ms (slowest: {})",
+            self.rows_ms,
+            self.keys_written,
+            self.keys_ms,
+            self.objects,
+            self.rebuild_ms,
+            self.slowest.iter().map(|(n, ms)| format!("{n} {ms:.0} ms")).collect::<Vec<_>>().join(", ")
         )
     }
 }
@@ -167,11 +174,17 @@ pub fn load<T>(target: &Target, write: impl FnOnce() -> T) -> (T, Option<Report>
     report.keys_ms = ms(started);
     pgrx::check_for_interrupts!();
     let started = Instant::now();
-    for statement in &put_back {
+    let mut took = Vec::with_capacity(objects.len());
+    for (o, statement) in objects.iter().zip(&put_back) {
+        let one = Instant::now();
         Spi::run(statement).or_internal("rebuilding an index or constraint");
+        took.push((o.name_q.clone(), ms(one)));
         pgrx::check_for_interrupts!();
     }
     report.rebuild_ms = ms(started);
+    took.sort_by(|a, b| b.1.total_cmp(&a.1));
+    took.truncate(3);
+    report.slowest = took;
     (written, Some(report))
 }
 

@@ -23,7 +23,8 @@ pub struct ClientJob<'a> {
     pub script_name: &'a str,
     /// The schema holding the tables under test.
     pub schema: &'a str,
-    /// Transactions to run; 0 means run until `duration`.
+    /// Transactions to run; 0 means run until `duration` (which, when set, also caps a
+    /// transaction count).
     pub transactions: i32,
     pub duration: Duration,
     /// Wait this long before the first transaction (ramp-up).
@@ -138,7 +139,8 @@ pub fn run(job: &ClientJob) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64((job.load_id as u64) << 16 | job.client as u64);
     let started = Instant::now();
     let deadline = launched + job.duration;
-    let out_of_time = || job.transactions == 0 && Instant::now() >= deadline;
+    // With a transaction count, a duration (when set) caps the test.
+    let out_of_time = || !job.duration.is_zero() && Instant::now() >= deadline;
     let mut samples: Vec<Sample> = Vec::new();
     let mut per_statement = vec![(0i64, 0f64); statements.len()];
     let mut failed = 0i64;

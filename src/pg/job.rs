@@ -84,6 +84,8 @@ pub struct Flags {
     pub keep_data: bool,
     pub trust_schema_owners: bool,
     pub cold_cache: bool,
+    /// Only the timed tests (a scaling sweep's runs).
+    pub timed_only: bool,
 }
 
 impl Flags {
@@ -92,6 +94,7 @@ impl Flags {
             | (self.keep_data as u8) << 1
             | (self.trust_schema_owners as u8) << 2
             | (self.cold_cache as u8) << 3
+            | (self.timed_only as u8) << 4
     }
 
     pub fn from_bits(b: u8) -> Flags {
@@ -100,6 +103,7 @@ impl Flags {
             keep_data: b & 2 != 0,
             trust_schema_owners: b & 4 != 0,
             cold_cache: b & 8 != 0,
+            timed_only: b & 16 != 0,
         }
     }
 }
@@ -170,12 +174,13 @@ mod tests {
 
     #[test]
     fn flags_round_trip() {
-        for bits in 0..16u8 {
+        for bits in 0..32u8 {
             let f = Flags {
                 allow_existing_data: bits & 1 != 0,
                 keep_data: bits & 2 != 0,
                 trust_schema_owners: bits & 4 != 0,
                 cold_cache: bits & 8 != 0,
+                timed_only: bits & 16 != 0,
             };
             assert_eq!(Flags::from_bits(f.bits()), f);
         }

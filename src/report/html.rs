@@ -254,6 +254,120 @@ fn monitor_chart(o: &mut String, data: &ReportData) {
     o.push_str("</svg>\n");
 }
 
+/// A scaling sweep as a page: what breaks first, a log-log chart of every test's figure
+/// against the customers in the schema (flagged tests in red, a line per test), and
+/// the table of slopes, fits and extrapolations.
+pub fn scaling_page(r: &super::scaling::SweepReport) -> String {
+    use crate::suite::scaling::human;
+    let mut o = String::new();
+    hln!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pg_perfsuite scaling sweep {}</title><style>{CSS}</style></head><body>",
+        r.sweep_id
+    );
+    hln!(o, "<h1>Scaling sweep {}</h1>", r.sweep_id);
+    let scales: Vec<String> = r.scales.iter().map(|s| s.to_string()).collect();
+    hln!(
+        o,
+        "<p>Schema {}, scales {} of the plan's volume; extrapolated to {} customers.</p>",
+        r.target_schema,
+        scales.join(", "),
+        human(r.at_customers)
+    );
+    let flagged: Vec<&str> = r.flagged().map(|(s, _)| s.test_id.as_str()).collect();
+    hln!(
+        o,
+        "<p id=\"breaks-first\"><b>What breaks first</b>: {}</p>",
+        if flagged.is_empty() {
+            "no test grows in proportion to the data".to_string()
+        } else {
+            format!("{} (grows in proportion to the data)", flagged.join(", "))
+        }
+    );
+    loglog_chart(&mut o, r);
+    hln!(o, "<table><tr><th>Test</th><th>Name</th><th>Target (ms)</th><th>Slope</th><th>r²</th><th>Growth</th><th>At {} (ms)</th><th>Notes</th></tr>", human(r.at_customers));
+    for (s, v) in &r.tests {
+        hln!(
+            o,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if v.flagged { "FAIL" } else { "" },
+            s.test_id,
+            s.name,
+            s.target_ms.map(fmt_ms).unwrap_or_else(|| "-".into()),
+            v.fit.map(|f| format!("{:.2}", f.slope)).unwrap_or_else(|| "-".into()),
+            v.fit.map(|f| format!("{:.2}", f.r2)).unwrap_or_else(|| "-".into()),
+            v.growth.map(|g| g.label()).unwrap_or("-"),
+            v.extrapolated_ms.map(fmt_ms).unwrap_or_else(|| "-".into()),
+            v.note
+        );
+    }
+    hln!(o, "</table></body></html>");
+    o
+}
+
+/// log10(figure) against log10(customers): a slope of 1 on this chart is linear growth.
+fn loglog_chart(o: &mut String, r: &super::scaling::SweepReport) {
+    let points: Vec<(f64, f64)> = r
+        .tests
+        .iter()
+        .flat_map(|(s, _)| s.points.iter())
+        .filter(|p| p.customers > 0.0 && p.ms > 0.0)
+        .map(|p| (p.customers.log10(), p.ms.log10()))
+        .collect();
+    if points.is_empty() {
+        return;
+    }
+    let (x0, x1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y0, y1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (x0, x1, y0, y1) = (x0.floor(), x1.ceil().max(x0.floor() + 1.0), y0.floor(), y1.ceil().max(y0.floor() + 1.0));
+    let (w, h, left, right, top, bottom) = (720.0, 380.0, 50.0, 110.0, 10.0, 30.0);
+    let px = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
+    let py = |y: f64| top + (y1 - y) / (y1 - y0) * (h - top - bottom);
+    h!(o, "<svg id=\"loglog\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">");
+    let mut e = x0;
+    while e <= x1 {
+        h!(o, "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{top}\" y2=\"{:.1}\" stroke=\"#eee\"/>", px(e), px(e), h - bottom);
+        h!(
+            o,
+            "<text x=\"{:.1}\" y=\"{:.1}\">{} customers</text>",
+            px(e) - 20.0,
+            h - 10.0,
+            crate::suite::scaling::human(10f64.powf(e))
+        );
+        e += 1.0;
+    }
+    let mut e = y0;
+    while e <= y1 {
+        h!(o, "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#eee\"/>", w - right, py(e), py(e));
+        h!(o, "<text x=\"2\" y=\"{:.1}\">{} ms</text>", py(e) + 4.0, fmt_ms(10f64.powf(e)));
+        e += 1.0;
+    }
+    for (s, v) in &r.tests {
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter(|p| p.customers > 0.0 && p.ms > 0.0)
+            .map(|p| (px(p.customers.log10()), py(p.ms.log10())))
+            .collect();
+        let Some(&(lx, ly)) = pts.last() else { continue };
+        let colour = if v.flagged { "#c33" } else { "#4a78b5" };
+        let line: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+        h!(
+            o,
+            "<g data-test=\"{}\" data-slope=\"{}\" data-flagged=\"{}\"><polyline fill=\"none\" stroke=\"{}\" points=\"{}\"><title>{}: slope {}</title></polyline>",
+            s.test_id,
+            v.fit.map(|f| format!("{:.2}", f.slope)).unwrap_or_default(),
+            v.flagged,
+            colour,
+            line.join(" "),
+            s.test_id,
+            v.fit.map(|f| format!("{:.2}", f.slope)).unwrap_or_else(|| "-".into())
+        );
+        h!(o, "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{}\">{}</text></g>", lx + 4.0, ly + 4.0, colour, s.test_id);
+    }
+    o.push_str("</svg>\n");
+}
+
 pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     let run = &data.run;
     let c = summary::counts(&data.results);
@@ -341,6 +455,17 @@ mod tests {
     const EVIL: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>";
 
     /// Every text field a run can carry holds markup; none of it may survive as markup.
+    #[test]
+    fn scaling_page_draws_the_loglog_chart_and_escapes_names() {
+        let r = crate::report::scaling::tests_sample();
+        let page = scaling_page(&r);
+        assert!(page.contains("<svg id=\"loglog\""), "{page}");
+        assert!(page.contains("data-test=\"1.1\" data-slope=\"1.00\" data-flagged=\"true\""), "{page}");
+        assert!(page.contains("data-test=\"2.2\"") && page.contains("data-flagged=\"false\""), "{page}");
+        assert!(page.contains("test 1.1 | &lt;b&gt;") && !page.contains("<b>Test"), "names escaped");
+        assert!(page.contains("<b>What breaks first</b>: 1.1 (grows in proportion to the data)"), "{page}");
+    }
+
     #[test]
     fn no_field_becomes_markup() {
         let row = |id: &str| ResultRow {

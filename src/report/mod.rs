@@ -3,9 +3,10 @@
 //! `api::report` loads a `ReportData` from the tables and hands it over.
 
 pub mod advice;
-mod html;
+pub(crate) mod html;
 mod markdown;
 pub mod model;
+pub mod scaling;
 pub mod summary;
 mod tap;
 pub mod target;

@@ -35,6 +35,9 @@ pub struct Options<'a> {
     pub cold_cache: bool,
     /// The plan's environment at this multiple of its volume (1: the plan's).
     pub scale: f64,
+    /// Only the timed tests (timed queries, single-tenant and DML timings): a scaling
+    /// sweep's runs.
+    pub timed_only: bool,
 }
 
 /// Checks that need no lock and change nothing; the caller runs them before a worker
@@ -46,7 +49,10 @@ pub fn precheck(opts: &Options) -> Vec<TestDef> {
         }
     }
     setup::check_scale(opts.scale);
-    let tests = registry::load(opts.pattern);
+    let mut tests = registry::load(opts.pattern);
+    if opts.timed_only {
+        tests.retain(|t| t.kind.is_timed());
+    }
     if tests.is_empty() {
         crate::errors::raise(
             pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -115,7 +121,7 @@ pub fn execute(begun: &Begun, opts: &Options, mode: Mode) -> Vec<TestResult> {
         record::pre_test_checklist(run_id, &cache_state);
         evictor
     });
-    let setting = RunSetting { run_id, target, iterations: opts.iterations, mode, cold: evictor };
+    let setting = RunSetting { run_id, target, iterations: opts.iterations, mode, cold: evictor, scale: opts.scale };
     let mut scenario = None;
     let mut setup_error: Option<SqlError> = None;
     let run_started = std::time::Instant::now();

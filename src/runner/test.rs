@@ -23,6 +23,8 @@ pub struct RunSetting<'a> {
     pub mode: Mode,
     /// Set when the run makes cold-cache figures (pg_perfsuite.cold_cache).
     pub cold: Option<cold::Evictor>,
+    /// The run's scale (perf_run_all(scale => N)).
+    pub scale: f64,
 }
 
 /// Run `t` and return its judged result. Errors inside the test become an ERROR
@@ -77,7 +79,7 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
         }),
         Kind::SingleTenant => run_single_tenant(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
         Kind::Dml => run_dml(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
-        Kind::CountCheck => run_count(t, target).map(|v| judge_count(&mut result, t, v)),
+        Kind::CountCheck => run_count(t, target).map(|v| judge_count(&mut result, t, v, run.scale)),
         Kind::IsolationSweep => match &t.run_as {
             RunAs::Tenant(company) => isolation::sweep(target, company).map(|o| judge_sweep(&mut result, o)),
             _ => unreachable!("the registry requires a tenant for isolation sweeps"),
@@ -309,8 +311,9 @@ fn trigger_over_budget(t: &TestDef, trig: &crate::explain::TriggerTime) -> Optio
     })
 }
 
-fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>) {
-    let expected = t.expected_value.or_internal("registry requires expected_value for count checks");
+fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>, scale: f64) {
+    let at_plan_volume = t.expected_value.or_internal("registry requires expected_value for count checks");
+    let expected = if t.expected_scales { (at_plan_volume * scale).round() } else { at_plan_volume };
     result.expected_value = Some(expected);
     result.actual_value = value;
     result.rows_returned = value.map(|v| v as i64);

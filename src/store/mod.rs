@@ -1,6 +1,7 @@
 //! Every query on pg_perfsuite's own tables that is more than a lookup: runs and
 //! results (runs), the test registry (registry), the ledger of generated companies
-//! (ledger), load tests (load), what a report is built from (report). Above the domain (it reads and
+//! (ledger), load tests (load), what a report is built from (report), scaling sweeps
+//! (scaling). Above the domain (it reads and
 //! writes its types), below orchestration.
 
 pub mod compare;
@@ -9,3 +10,4 @@ pub mod load;
 pub mod registry;
 pub mod report;
 pub mod runs;
+pub mod scaling;

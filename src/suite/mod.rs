@@ -5,6 +5,7 @@ pub mod assertions;
 pub mod model;
 pub mod noise;
 pub mod result;
+pub mod scaling;
 pub mod setup;
 pub mod stats;
 pub mod verdict;

@@ -90,10 +90,19 @@ pub struct TestDef {
     /// Concurrency tests: how long the second session holds its locks before it lets
     /// go (None: until this session is done, so any wait is a block).
     pub hold_ms: Option<i32>,
+    /// Count checks: `expected_value` is at the plan's volume, times the run's scale.
+    pub expected_scales: bool,
     /// The company a tenant test runs as, or the one a single_tenant test keeps.
     pub tenant_company: Option<String>,
     /// The role that last wrote the test's SQL (stamped by the registry's trigger).
     pub author: String,
+}
+
+impl Kind {
+    /// Kinds whose result is a time that can grow with the data.
+    pub fn is_timed(self) -> bool {
+        matches!(self, Kind::TimedQuery | Kind::SingleTenant | Kind::Dml)
+    }
 }
 
 impl TestDef {

@@ -43,6 +43,7 @@ mod tests {
             "perf_load_preset(text,text,double precision)",
             "perf_set_baseline(bigint)",
             "perf_clear_baseline(text)",
+            "perf_scaling(double precision[],text,text,bigint,integer,boolean)",
         ] {
             run("CREATE ROLE perf_nobody NOLOGIN");
             assert!(

@@ -127,4 +127,48 @@ mod tests {
         }
         assert_eq!(refused("SELECT * FROM perf_run_all(scale => NULL)").sqlstate(), "22004");
     }
+
+    #[pg_test]
+    fn a_sweep_runs_each_scale_and_fits_each_timed_test() {
+        serialize_runs();
+        run("CREATE SCHEMA sw1");
+        // Every timed test gets a fit over the three volumes (550, 1375 and 2750 customers).
+        assert_eq!(
+            one::<i64>(
+                "SELECT count(*) FILTER (WHERE slope IS NOT NULL AND growth IS NOT NULL AND extrapolated_ms > 0)
+                          FROM perf_scaling('{0.1,0.02,0.05}', 'sw1', '1.%', iterations => 3, background => false)"
+            ),
+            3
+        );
+        // One run per scale, smallest first, each with only timed tests and its data gone.
+        assert_eq!(
+            one::<String>("SELECT string_agg(p.scale::text, ',' ORDER BY p.run_id) FROM perf_scaling_sweeps s JOIN perf_runs p ON p.run_id = ANY (s.run_ids)"),
+            "0.02,0.05,0.1"
+        );
+        assert_eq!(one::<i64>("SELECT count(*) FROM sw1.customers"), 0, "each run cleaned up");
+        assert_eq!(
+            one::<i64>("SELECT count(DISTINCT r.test_id) FROM perf_scaling_sweeps s JOIN performance_test_results r ON r.run_id = ANY (s.run_ids) WHERE r.test_id NOT LIKE 'M.%'"),
+            3,
+            "1.1, 1.2, 1.3: all timed"
+        );
+        let md = one::<String>("SELECT perf_scaling_report()");
+        assert!(md.contains("# Scaling sweep") && md.contains("| 1.1 |") && md.contains("550: "), "{md}");
+        let html = one::<String>("SELECT perf_scaling_report(format => 'html')");
+        assert!(html.contains("<svg id=\"loglog\"") && html.contains("data-test=\"1.2\""), "{html}");
+    }
+
+    #[pg_test]
+    fn sweep_arguments_are_checked() {
+        serialize_runs();
+        let e = refused("SELECT * FROM perf_scaling('{1}')");
+        assert_eq!(e.sqlstate(), "22023");
+        assert!(e.message.contains("scales must hold between 2 and 10 different values (got 1)"), "{}", e.message);
+        let e = refused("SELECT * FROM perf_scaling('{1,1000}')");
+        assert!(e.message.starts_with("scale must be between 0.01 and 500 (got 1000)"), "{}", e.message);
+        assert_eq!(refused("SELECT * FROM perf_scaling('{1,NULL}')").sqlstate(), "22004");
+        let e = refused("SELECT perf_scaling_report(123456)");
+        assert!(e.message.contains("sweep 123456 does not exist"), "{}", e.message);
+        let e = refused("SELECT * FROM perf_scaling('{1,2}', at_customers => 0)");
+        assert!(e.message.contains("at_customers must be at least 1 (got 0)"), "{}", e.message);
+    }
 }

@@ -37,6 +37,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 keep_data: flags.keep_data,
                 trust_schema_owners: flags.trust_schema_owners,
                 cold_cache: flags.cold_cache,
+                timed_only: flags.timed_only,
                 scale,
             })
         }
