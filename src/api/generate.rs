@@ -43,6 +43,7 @@ fn generate_test_customers(
         seed,
         progress_notices: true,
         children: &children,
+        copy: None,
     });
     refresh_metrics(&target);
     notice!("foreign keys of generated rows: {}", children.describe());
@@ -137,8 +138,8 @@ fn perf_generate(
     }
     let target = sut::ensure_schema(target_schema, crate::gucs::trust_schema_owners());
     refuse_tenants_with_data(&target, companies);
-    let (f, bulk) = crate::generate::bulk::load(&target, || {
-        crate::generate::tenants::fill(&target, companies, per_company, seed as u64, false)
+    let (f, bulk) = crate::generate::bulk::load(&target, |copy| {
+        crate::generate::tenants::fill(&target, companies, per_company, seed as u64, false, copy)
     });
     crate::generate::seed::refresh_metrics(&target);
     if let Some(b) = bulk {

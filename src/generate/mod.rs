@@ -3,6 +3,7 @@
 //! once.
 
 pub mod bulk;
+pub mod copy_rows;
 pub mod fk_batch;
 pub mod model;
 pub mod seed;

@@ -38,7 +38,14 @@ pub struct Filled {
 /// Ensure tenants 1..=companies exist (company "Test Company i", its user) and give
 /// `per_company` customers to each; with `only_empty`, tenants that already have
 /// customers are left as they are.
-pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_empty: bool) -> Filled {
+pub fn fill(
+    target: &Target,
+    companies: i32,
+    per_company: i32,
+    seed: u64,
+    only_empty: bool,
+    copy: Option<&super::bulk::CopyInto>,
+) -> Filled {
     let start = Instant::now();
     let mut counts = Counts::default();
     let mut tenants_filled = 0;
@@ -63,6 +70,7 @@ pub fn fill(target: &Target, companies: i32, per_company: i32, seed: u64, only_e
             seed: tenant_seed(seed, i),
             progress_notices: false,
             children: &children,
+            copy,
         });
         counts.customers += c.customers;
         counts.conversations += c.conversations;

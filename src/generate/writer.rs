@@ -33,6 +33,9 @@ pub struct Request<'a> {
     /// How the child tables' foreign keys are checked, read from the catalog once per
     /// call by the caller (`Children::plan`), however many tenants it fills.
     pub children: &'a Children,
+    /// A bulk load's COPY targets (generate::bulk): rows go in through COPY FROM
+    /// instead of INSERT.
+    pub copy: Option<&'a super::bulk::CopyInto>,
 }
 
 /// Generate `count` customers for one company through SPI. Checks for cancellation
@@ -63,36 +66,17 @@ pub fn write(req: &Request) -> Counts {
         t.rel("customer_events")
     );
 
-    let children = req.children;
     let mut model = Model::new(req.seed);
     let mut counts = Counts::default();
     let mut next = 1i64;
     while next <= req.count {
         let last = (next + BATCH - 1).min(req.count);
         let batch: Vec<CustomerRow> = (next..=last).map(|i| model.customer(i)).collect();
-        Spi::connect_mut(|c| {
-            c.update(&customers_sql, None, &customer_args(req, &batch))?;
-            let parents = |column: &str, has_rows: fn(&CustomerRow) -> bool| -> Vec<pgrx::Uuid> {
-                match column {
-                    "company_id" => vec![req.company_id],
-                    "user_id" => vec![req.user_id],
-                    _ => batch.iter().filter(|r| has_rows(r)).map(|r| uuid(&r.id)).collect(),
-                }
-            };
-            insert_child(
-                c,
-                "VC Usage",
-                &conversations_sql,
-                conversation_args(req, &batch),
-                &children.conversations,
-                |col| parents(col, |r| !r.conversations.is_empty()),
-            )?;
-            insert_child(c, "customer_events", &events_sql, event_args(req, &batch), &children.events, |col| {
-                parents(col, |r| !r.events.is_empty())
-            })?;
-            Ok::<_, pgrx::spi::Error>(())
-        })
-        .or_internal("generated rows");
+        if let Some(into) = req.copy {
+            into.write(&batch, req.company_id.as_bytes(), req.user_id.as_bytes());
+        } else {
+            write_batch(req, &batch, [&customers_sql, &conversations_sql, &events_sql]);
+        }
         counts.customers += batch.len() as i64;
         counts.conversations += batch.iter().map(|r| r.conversations.len() as i64).sum::<i64>();
         counts.events += batch.iter().map(|r| r.events.len() as i64).sum::<i64>();
@@ -105,6 +89,34 @@ pub fn write(req: &Request) -> Counts {
         next = last + 1;
     }
     counts
+}
+
+/// One batch through INSERTs: customers, then each child table (see `insert_child`).
+fn write_batch(req: &Request, batch: &[CustomerRow], [customers_sql, conversations_sql, events_sql]: [&str; 3]) {
+    let children = req.children;
+    Spi::connect_mut(|c| {
+        c.update(customers_sql, None, &customer_args(req, batch))?;
+        let parents = |column: &str, has_rows: fn(&CustomerRow) -> bool| -> Vec<pgrx::Uuid> {
+            match column {
+                "company_id" => vec![req.company_id],
+                "user_id" => vec![req.user_id],
+                _ => batch.iter().filter(|r| has_rows(r)).map(|r| uuid(&r.id)).collect(),
+            }
+        };
+        insert_child(
+            c,
+            "VC Usage",
+            conversations_sql,
+            conversation_args(req, batch),
+            &children.conversations,
+            |col| parents(col, |r| !r.conversations.is_empty()),
+        )?;
+        insert_child(c, "customer_events", events_sql, event_args(req, batch), &children.events, |col| {
+            parents(col, |r| !r.events.is_empty())
+        })?;
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .or_internal("generated rows");
 }
 
 /// How each child table's foreign keys are checked: once per batch (the checks to run)

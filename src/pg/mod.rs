@@ -2,11 +2,12 @@
 //! and everything pgrx does not offer in a usable form. Subtransactions and the one
 //! error type, background-worker launch and job encoding, signal handlers, locks that
 //! SQL cannot take, waits that wake on the latch, the statement timer, role and
-//! catalog lookups. Nothing here knows about tests, runs or reports. Every `unsafe`
+//! catalog lookups, COPY FROM fed from memory. Nothing here knows about tests, runs or reports. Every `unsafe`
 //! block in the crate lives here, with a `// SAFETY:` line.
 
 pub mod bgworker;
 pub mod catalog;
+pub mod copy;
 pub mod job;
 pub mod latch;
 pub mod lock;

@@ -42,7 +42,7 @@ fn delete_customers(target: &Target, company: &str, name_like: &str) -> i64 {
 
 /// Scenario 1's data: the Load Test Company with its customers (1000 at scale 1).
 /// Returns its note and whether customers were generated.
-fn load_test_company(target: &Target, seed: u64, customers: i64) -> (String, bool) {
+fn load_test_company(target: &Target, seed: u64, customers: i64, copy: Option<&bulk::CopyInto>) -> (String, bool) {
     ensure_company(target, LOAD_TEST_COMPANY, "Load Test Company", LOAD_TEST_USER, "loadtest@example.com");
     let existing = customer_count(target, LOAD_TEST_COMPANY);
     if existing > 0 {
@@ -56,6 +56,7 @@ fn load_test_company(target: &Target, seed: u64, customers: i64) -> (String, boo
         seed,
         progress_notices: false,
         children: &writer::Children::plan(target),
+        copy,
     });
     let note = format!(
         "generated {} customers, {} conversations, {} events for company {LOAD_TEST_COMPANY} (seed {seed})",
@@ -142,9 +143,9 @@ pub fn refuse_other_scale(target: &Target, scale: f64) {
 /// rows are bulk-loaded before the indexes and foreign keys (generate::bulk).
 pub fn environment(target: &Target, seed: u64, scale: f64) -> String {
     let per_company = customers_per_company(scale);
-    let ((load, f, generated), bulk) = bulk::load(target, || {
-        let (load, generated) = load_test_company(target, seed, per_company);
-        let f = tenants::fill(target, TENANTS, per_company as i32, seed, true);
+    let ((load, f, generated), bulk) = bulk::load(target, |copy| {
+        let (load, generated) = load_test_company(target, seed, per_company, copy);
+        let f = tenants::fill(target, TENANTS, per_company as i32, seed, true, copy);
         (load, f, generated)
     });
     if generated || f.tenants_filled > 0 {

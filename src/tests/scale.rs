@@ -23,15 +23,17 @@ mod tests {
         ))
     }
 
-    /// Everything generated except timestamps and identity ids, keys included in full.
+    /// Everything generated except identity ids, keys included in full. Both paths run in
+    /// one transaction here, so now() and with it every row's time is the same.
     fn content(schema: &str) -> String {
         one::<String>(&format!(
             "SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
                SELECT concat_ws(',', id, company_id, customer_name, customer_email, customer_phone, customer_address,
-                                lifecycle_stage, tags::text, source, created_by_user_id) AS x FROM {schema}.customers
+                                lifecycle_stage, tags::text, source, created_by_user_id, created_at) AS x FROM {schema}.customers
                UNION ALL SELECT concat_ws(',', company_id, user_id, customer_id, customer_name, session_id, interaction_number,
-                                          user_message, ai_response) FROM {schema}.\"VC Usage\"
-               UNION ALL SELECT concat_ws(',', customer_id, company_id, event_type, event_data::text) FROM {schema}.customer_events
+                                          user_message, ai_response, created_at) FROM {schema}.\"VC Usage\"
+               UNION ALL SELECT concat_ws(',', customer_id, company_id, event_type, event_data::text, created_at)
+                           FROM {schema}.customer_events
                UNION ALL SELECT concat_ws(',', 'key', customer_id, company_id, key_type, key_value, normalized_value)
                            FROM {schema}.customer_matching_keys) t"
         ))
