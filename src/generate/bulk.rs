@@ -115,11 +115,11 @@ impl CopyInto {
     /// One batch of one company's customers with their conversations and events.
     pub fn write(&self, rows: &[super::model::CustomerRow], company: &[u8; 16], user: &[u8; 16]) {
         use super::copy_rows::{batch, CONVERSATION_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS};
-        use crate::pg::copy::copy_text;
-        let text = batch(rows, company, user, self.anchor_us);
-        copy_text(self.customers, &CUSTOMER_COLUMNS, text.customers, self.freeze);
-        copy_text(self.conversations, &CONVERSATION_COLUMNS, text.conversations, self.freeze);
-        copy_text(self.events, &EVENT_COLUMNS, text.events, self.freeze);
+        use crate::pg::copy::copy_binary;
+        let s = batch(rows, company, user, self.anchor_us);
+        copy_binary(self.customers, &CUSTOMER_COLUMNS, s.customers, self.freeze);
+        copy_binary(self.conversations, &CONVERSATION_COLUMNS, s.conversations, self.freeze);
+        copy_binary(self.events, &EVENT_COLUMNS, s.events, self.freeze);
     }
 }
 

@@ -1,12 +1,16 @@
-//! The generated rows as COPY's text format (tab-separated columns, `\N` for NULL, one
-//! row per line), for the bulk load's COPY FROM. The same columns and values the
-//! batched writer's INSERTs compute in SQL: times are the anchor (the transaction's
-//! start, what now() returns) minus each row's offset, rounded to the microsecond as
-//! make_interval rounds it.
+//! The generated rows in COPY's binary format, for the bulk load's COPY FROM: each
+//! value in its type's send format, so the server parses nothing (no uuid or timestamp
+//! text to read). The same columns and values the batched writer's INSERTs compute in
+//! SQL: times are the anchor (the transaction's start, what now() returns) minus each
+//! row's offset, rounded to the microsecond as make_interval rounds it.
+//!
+//! Format: the 11-byte signature, flags and header-extension length; per row the field
+//! count, then per field its length (-1: NULL) and bytes; a -1 field count ends the
+//! data. Integers are big-endian; timestamptz is microseconds since 2000-01-01; jsonb is
+//! a version byte and text; text[] is (dimensions, has-nulls, element type, length and
+//! lower bound per dimension, elements).
 
-use std::fmt::Write;
-
-use super::model::{uuid_text, CustomerRow, AI_RESPONSE, EVENT_DATA};
+use super::model::{CustomerRow, AI_RESPONSE, EVENT_DATA};
 
 pub const CUSTOMER_COLUMNS: [&str; 12] = [
     "id",
@@ -35,125 +39,150 @@ pub const CONVERSATION_COLUMNS: [&str; 9] = [
 ];
 pub const EVENT_COLUMNS: [&str; 5] = ["customer_id", "company_id", "event_type", "event_data", "created_at"];
 
-/// One batch's rows for the three tables.
+const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+/// pg_type OID of text, the element type of text[].
+const TEXT_OID: i32 = 25;
+
+/// One batch's rows for the three tables, each a complete COPY stream.
 #[derive(Debug, Default)]
-pub struct Text {
+pub struct Streams {
     pub customers: Vec<u8>,
     pub conversations: Vec<u8>,
     pub events: Vec<u8>,
 }
 
-/// The text of `rows` of one company; `anchor_us` is now() in microseconds since
+/// A COPY binary stream being written.
+struct Stream(Vec<u8>);
+
+impl Stream {
+    fn new(capacity: usize) -> Stream {
+        let mut b = Vec::with_capacity(capacity);
+        b.extend_from_slice(SIGNATURE);
+        b.extend_from_slice(&0i32.to_be_bytes()); // flags
+        b.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+        Stream(b)
+    }
+
+    fn row(&mut self, fields: i16) -> &mut Self {
+        self.0.extend_from_slice(&fields.to_be_bytes());
+        self
+    }
+
+    fn bytes(&mut self, v: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(&(v.len() as i32).to_be_bytes());
+        self.0.extend_from_slice(v);
+        self
+    }
+
+    fn text(&mut self, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(s) => self.bytes(s.as_bytes()),
+            None => {
+                self.0.extend_from_slice(&(-1i32).to_be_bytes());
+                self
+            }
+        }
+    }
+
+    fn int4(&mut self, v: i32) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    fn timestamptz(&mut self, micros_since_2000: i64) -> &mut Self {
+        self.bytes(&micros_since_2000.to_be_bytes())
+    }
+
+    fn jsonb(&mut self, json: &str) -> &mut Self {
+        self.0.extend_from_slice(&(json.len() as i32 + 1).to_be_bytes());
+        self.0.push(1); // jsonb's binary format version
+        self.0.extend_from_slice(json.as_bytes());
+        self
+    }
+
+    /// A one-dimensional text[] from its literal ("{}", "{vip,referral}"; no quoting).
+    fn text_array(&mut self, literal: &str) -> &mut Self {
+        let inner = literal.trim_start_matches('{').trim_end_matches('}');
+        let items: Vec<&str> = if inner.is_empty() { Vec::new() } else { inner.split(',').collect() };
+        let mut a = Vec::with_capacity(20 + items.iter().map(|i| i.len() + 4).sum::<usize>());
+        a.extend_from_slice(&i32::from(!items.is_empty()).to_be_bytes()); // dimensions
+        a.extend_from_slice(&0i32.to_be_bytes()); // has nulls
+        a.extend_from_slice(&TEXT_OID.to_be_bytes());
+        if !items.is_empty() {
+            a.extend_from_slice(&(items.len() as i32).to_be_bytes());
+            a.extend_from_slice(&1i32.to_be_bytes()); // lower bound
+            for i in &items {
+                a.extend_from_slice(&(i.len() as i32).to_be_bytes());
+                a.extend_from_slice(i.as_bytes());
+            }
+        }
+        self.bytes(&a)
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.0.extend_from_slice(&(-1i16).to_be_bytes());
+        self.0
+    }
+}
+
+/// `anchor - make_interval(secs => ago_s)`: make_interval rounds the seconds to whole
+/// microseconds, halves to even (rint).
+pub fn time(anchor_us: i64, ago_s: f64) -> i64 {
+    anchor_us - (ago_s * 1e6).round_ties_even() as i64
+}
+
+/// The streams of `rows` of one company; `anchor_us` is now() in microseconds since
 /// 2000-01-01 UTC.
-pub fn batch(rows: &[CustomerRow], company: &[u8; 16], user: &[u8; 16], anchor_us: i64) -> Text {
-    let (company, user) = (uuid_text(company), uuid_text(user));
-    let mut c = String::with_capacity(rows.len() * 200);
-    let mut v = String::with_capacity(rows.len() * 7 * 180);
-    let mut e = String::with_capacity(rows.len() * 5 * 110);
+pub fn batch(rows: &[CustomerRow], company: &[u8; 16], user: &[u8; 16], anchor_us: i64) -> Streams {
+    let mut c = Stream::new(rows.len() * 220);
+    let mut v = Stream::new(rows.len() * 7 * 190);
+    let mut e = Stream::new(rows.len() * 5 * 90);
+    let mut session = String::with_capacity(64);
+    let mut message = String::with_capacity(48);
     for r in rows {
-        let id = uuid_text(&r.id);
-        line(
-            &mut c,
-            &[
-                Some(&id),
-                Some(&company),
-                Some(&r.name),
-                r.email.as_deref(),
-                r.phone.as_deref(),
-                r.address.as_deref(),
-                Some("active"),
-                Some(r.lifecycle_stage),
-                Some(r.tags),
-                Some(r.source),
-                Some(&user),
-                Some(&timestamp(anchor_us, r.created_ago_s)),
-            ],
-        );
+        c.row(CUSTOMER_COLUMNS.len() as i16)
+            .bytes(&r.id)
+            .bytes(company)
+            .text(Some(&r.name))
+            .text(r.email.as_deref())
+            .text(r.phone.as_deref())
+            .text(r.address.as_deref())
+            .text(Some("active"))
+            .text(Some(r.lifecycle_stage))
+            .text_array(r.tags)
+            .text(Some(r.source))
+            .bytes(user)
+            .timestamptz(time(anchor_us, r.created_ago_s));
+        let id = super::model::uuid_text(&r.id);
         for conv in &r.conversations {
-            line(
-                &mut v,
-                &[
-                    Some(&company),
-                    Some(&user),
-                    Some(&id),
-                    Some(&r.short_name),
-                    Some(&format!("session_{id}_{}", conv.interaction_number)),
-                    Some(&conv.interaction_number.to_string()),
-                    Some(&format!("Test question about {}", conv.topic)),
-                    Some(AI_RESPONSE),
-                    Some(&timestamp(anchor_us, conv.created_ago_s)),
-                ],
-            );
+            session.clear();
+            session.push_str("session_");
+            session.push_str(&id);
+            session.push('_');
+            session.push_str(&conv.interaction_number.to_string());
+            message.clear();
+            message.push_str("Test question about ");
+            message.push_str(conv.topic);
+            v.row(CONVERSATION_COLUMNS.len() as i16)
+                .bytes(company)
+                .bytes(user)
+                .bytes(&r.id)
+                .text(Some(&r.short_name))
+                .text(Some(&session))
+                .int4(conv.interaction_number)
+                .text(Some(&message))
+                .text(Some(AI_RESPONSE))
+                .timestamptz(time(anchor_us, conv.created_ago_s));
         }
         for ev in &r.events {
-            line(
-                &mut e,
-                &[
-                    Some(&id),
-                    Some(&company),
-                    Some(ev.event_type),
-                    Some(EVENT_DATA),
-                    Some(&timestamp(anchor_us, ev.created_ago_s)),
-                ],
-            );
+            e.row(EVENT_COLUMNS.len() as i16)
+                .bytes(&r.id)
+                .bytes(company)
+                .text(Some(ev.event_type))
+                .jsonb(EVENT_DATA)
+                .timestamptz(time(anchor_us, ev.created_ago_s));
         }
     }
-    Text { customers: c.into_bytes(), conversations: v.into_bytes(), events: e.into_bytes() }
-}
-
-/// One row: fields escaped, tab-separated, NULL as `\N`.
-fn line(out: &mut String, fields: &[Option<&str>]) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push('\t');
-        }
-        match f {
-            None => out.push_str("\\N"),
-            Some(text) => escape(out, text),
-        }
-    }
-    out.push('\n');
-}
-
-/// COPY text escapes: backslash, and the characters that end a field or a row.
-fn escape(out: &mut String, text: &str) {
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// `anchor - make_interval(secs => ago_s)` as ISO 8601 text in UTC.
-pub fn timestamp(anchor_us: i64, ago_s: f64) -> String {
-    let us = anchor_us - (ago_s * 1e6).round_ties_even() as i64;
-    const DAY_US: i64 = 86_400_000_000;
-    // Days since 2000-01-01, then since 1970-01-01 (10957 days earlier).
-    let days = us.div_euclid(DAY_US);
-    let in_day = us.rem_euclid(DAY_US);
-    let (y, m, d) = civil_from_days(days + 10_957);
-    let (secs, micros) = (in_day / 1_000_000, in_day % 1_000_000);
-    let mut s = String::with_capacity(32);
-    let _ = write!(s, "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{micros:06}+00", secs / 3600, secs / 60 % 60, secs % 60);
-    s
-}
-
-/// Year, month, day of a count of days since 1970-01-01 (proleptic Gregorian; the
-/// well-known era-based conversion).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    Streams { customers: c.finish(), conversations: v.finish(), events: e.finish() }
 }
 
 #[cfg(test)]
@@ -161,35 +190,81 @@ mod tests {
     use super::*;
     use crate::generate::model::Model;
 
-    #[test]
-    fn timestamps_are_utc_iso_text() {
-        assert_eq!(timestamp(0, 0.0), "2000-01-01 00:00:00.000000+00");
-        assert_eq!(timestamp(0, 1.5), "1999-12-31 23:59:58.500000+00");
-        // 2026-12-02 02:13:31.25 UTC is 849,492,811.25 s after 2000-01-01.
-        assert_eq!(timestamp(849_492_811_250_000, 0.0), "2026-12-02 02:13:31.250000+00");
-        assert_eq!(timestamp(849_492_811_250_000, 86_400.0 * 366.0), "2025-12-01 02:13:31.250000+00");
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    /// Split a stream into rows of fields (None: NULL), checking its framing.
+    fn parse(b: &[u8]) -> Vec<Vec<Option<Vec<u8>>>> {
+        assert_eq!(&b[..11], SIGNATURE);
+        let mut p = 19;
+        let mut rows = Vec::new();
+        loop {
+            let n = i16::from_be_bytes([b[p], b[p + 1]]);
+            p += 2;
+            if n == -1 {
+                assert_eq!(p, b.len(), "trailer ends the stream");
+                return rows;
+            }
+            let mut row = Vec::new();
+            for _ in 0..n {
+                let len = i32::from_be_bytes(b[p..p + 4].try_into().unwrap());
+                p += 4;
+                if len < 0 {
+                    row.push(None);
+                } else {
+                    row.push(Some(b[p..p + len as usize].to_vec()));
+                    p += len as usize;
+                }
+            }
+            rows.push(row);
+        }
     }
 
     #[test]
-    fn rows_are_escaped_with_nulls_and_one_line_each() {
-        let mut s = String::new();
-        line(&mut s, &[Some("a\tb"), None, Some("c\\d\ne")]);
-        assert_eq!(s, "a\\tb\t\\N\tc\\\\d\\ne\n");
+    fn streams_hold_every_row_in_send_format() {
         let rows: Vec<_> = {
             let mut m = Model::new(1);
-            (1..=3).map(|i| m.customer(i)).collect()
+            (1..=20).map(|i| m.customer(i)).collect()
         };
-        let t = batch(&rows, &[1; 16], &[2; 16], 0);
-        let text = String::from_utf8(t.customers).unwrap();
-        assert_eq!(text.lines().count(), 3);
-        assert!(text.lines().all(|l| l.split('\t').count() == CUSTOMER_COLUMNS.len()), "{text}");
-        let conv = String::from_utf8(t.conversations).unwrap();
-        assert_eq!(conv.lines().count(), rows.iter().map(|r| r.conversations.len()).sum::<usize>());
-        assert!(conv.lines().all(|l| l.split('\t').count() == CONVERSATION_COLUMNS.len()));
-        assert!(conv.starts_with("01010101-0101-0101-0101-010101010101\t02020202-"), "{conv}");
-        let ev = String::from_utf8(t.events).unwrap();
-        assert!(ev.lines().all(|l| l.split('\t').count() == EVENT_COLUMNS.len() && l.contains("{\"test\": true}")));
+        let s = batch(&rows, &[1; 16], &[2; 16], 1_000_000);
+        let customers = parse(&s.customers);
+        assert_eq!(customers.len(), 20);
+        assert!(customers.iter().all(|r| r.len() == CUSTOMER_COLUMNS.len()));
+        assert_eq!(customers[0][0].as_deref(), Some(&rows[0].id[..]));
+        assert_eq!(customers[0][2].as_deref(), Some(rows[0].name.as_bytes()));
+        // NULL where the model has no email.
+        for (r, c) in rows.iter().zip(&customers) {
+            assert_eq!(c[3].is_none(), r.email.is_none());
+        }
+        let t = i64::from_be_bytes(customers[0][11].clone().unwrap().try_into().unwrap());
+        assert_eq!(t, time(1_000_000, rows[0].created_ago_s));
+        let conv = parse(&s.conversations);
+        assert_eq!(conv.len(), rows.iter().map(|r| r.conversations.len()).sum::<usize>());
+        let session = String::from_utf8(conv[0][4].clone().unwrap()).unwrap();
+        assert_eq!(session, format!("session_{}_1", crate::generate::model::uuid_text(&rows[0].id)));
+        assert_eq!(conv[0][5].as_deref(), Some(&1i32.to_be_bytes()[..]));
+        let ev = parse(&s.events);
+        assert_eq!(ev[0][3].as_deref().map(|j| j[0]), Some(1), "jsonb version byte");
+    }
+
+    #[test]
+    fn text_arrays_in_binary() {
+        let mut s = Stream(Vec::new());
+        s.text_array("{}");
+        assert_eq!(
+            s.0,
+            [&12i32.to_be_bytes()[..], &0i32.to_be_bytes(), &0i32.to_be_bytes(), &25i32.to_be_bytes()].concat()
+        );
+        let mut s = Stream(Vec::new());
+        s.text_array("{vip,referral}");
+        let body = &s.0[4..];
+        assert_eq!(&body[..4], &1i32.to_be_bytes(), "one dimension");
+        assert_eq!(&body[12..16], &2i32.to_be_bytes(), "two elements");
+        assert_eq!(&body[20..24], &3i32.to_be_bytes());
+        assert_eq!(&body[24..27], b"vip");
+    }
+
+    #[test]
+    fn times_round_like_make_interval() {
+        assert_eq!(time(0, 1.5), -1_500_000);
+        assert_eq!(time(0, 0.0000005), 0, "half a microsecond rounds to even");
+        assert_eq!(time(0, 0.0000015), -2);
     }
 }

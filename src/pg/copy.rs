@@ -1,4 +1,4 @@
-//! Rows into a table through PostgreSQL's own COPY FROM: `BeginCopyFrom` with a data
+//! Rows into a table through PostgreSQL's own COPY FROM (binary format): `BeginCopyFrom` with a data
 //! callback (as file_fdw reads its files), then `CopyFrom`, which buffers rows and
 //! writes them with multi-row inserts through a bulk-insert buffer strategy, and with
 //! FREEZE (rows written frozen, the visibility map set, as `COPY ... FREEZE` does) when
@@ -41,14 +41,13 @@ fn cstring(s: &str) -> CString {
     CString::new(s).or_internal("a name without NUL bytes")
 }
 
-/// COPY `text` (COPY's text format: tab-separated, `\N` for NULL, one row per line)
-/// into `relid`'s `columns`. With `freeze`, the table must have been created or
-/// truncated in the current subtransaction (PostgreSQL checks and errors otherwise).
-/// Returns the rows copied.
-pub fn copy_text(relid: pg_sys::Oid, columns: &[&str], text: Vec<u8>, freeze: bool) -> u64 {
-    INPUT.with(|input| *input.borrow_mut() = (text, 0));
+/// COPY `data` (a complete stream in COPY's binary format) into `relid`'s `columns`.
+/// With `freeze`, the table must have been created or truncated in the current
+/// subtransaction (PostgreSQL checks and errors otherwise). Returns the rows copied.
+pub fn copy_binary(relid: pg_sys::Oid, columns: &[&str], data: Vec<u8>, freeze: bool) -> u64 {
+    INPUT.with(|input| *input.borrow_mut() = (data, 0));
     let names: Vec<CString> = columns.iter().map(|c| cstring(c)).collect();
-    let freeze_name = cstring("freeze");
+    let (freeze_name, format_name, binary) = (cstring("freeze"), cstring("format"), cstring("binary"));
     // Everything COPY allocates lives in a context of its own, deleted afterwards, so
     // thousands of calls keep the backend's memory flat.
     let copied = unsafe {
@@ -76,7 +75,12 @@ pub fn copy_text(relid: pg_sys::Oid, columns: &[&str], text: Vec<u8>, freeze: bo
                 let node = pg_sys::makeString(pg_sys::pstrdup(n.as_ptr()));
                 attnames = pg_sys::lappend(attnames, node.cast());
             }
-            let mut options: *mut pg_sys::List = std::ptr::null_mut();
+            let format = pg_sys::makeDefElem(
+                pg_sys::pstrdup(format_name.as_ptr()),
+                pg_sys::makeString(pg_sys::pstrdup(binary.as_ptr())).cast(),
+                -1,
+            );
+            let mut options = pg_sys::lappend(std::ptr::null_mut(), format.cast());
             if freeze {
                 // A DefElem without an argument is `true` (defGetBoolean).
                 let opt = pg_sys::makeDefElem(pg_sys::pstrdup(freeze_name.as_ptr()), std::ptr::null_mut(), -1);
