@@ -19,7 +19,7 @@ pub struct Outcome {
 /// left: at a scale where the script's statements take seconds, the plan's 100
 /// transactions per client would hold the run for an hour to confirm a FAIL the first
 /// minute already shows. The note says when it stopped and how far it got.
-pub const TIME_CAP: Duration = Duration::from_secs(60);
+pub const TIME_CAP: Duration = Duration::from_secs(30);
 
 /// Run the test's load with as many of its clients as there are free worker slots
 /// (leaving one), so a default max_worker_processes still runs it; the note says so.

@@ -161,20 +161,30 @@ fn run_dml(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measu
     let total = t.warmup.max(0) + iterations;
     let mut samples_ms = Vec::with_capacity(iterations as usize);
     let mut rows = 0;
+    let budget = timed::Budget::start();
+    let mut last = std::time::Duration::ZERO;
     for i in 0..total {
-        let keep = t.commit_last && i == total - 1;
+        // The budget may end the test after this iteration: then it is the last one,
+        // the one a commit_last test keeps.
+        let timed_after = samples_ms.len() + usize::from(i >= t.warmup);
+        let last_one = i == total - 1 || (i >= t.warmup && budget.next_is_last(timed_after, last));
+        let keep = t.commit_last && last_one;
         let (elapsed, n) = in_subtransaction(if keep { OnSuccess::Commit } else { OnSuccess::Rollback }, || {
             let saved = context::enter(target, &t.run_as);
             let measured = timed::time_statement(t.setup_sql.as_deref(), &t.sql);
             saved.restore();
             measured
         })?;
+        last = std::time::Duration::from_secs_f64(elapsed / 1000.0);
         if i >= t.warmup {
             samples_ms.push(elapsed);
             rows = n;
         }
+        if last_one {
+            break;
+        }
     }
-    Ok(timed::Measurement { samples_ms, rows, plan })
+    Ok(timed::Measurement { samples_ms, planned: iterations.max(0) as usize, rows, plan })
 }
 
 /// A count check, after its optional setup_sql; always rolled back, so a check that
@@ -286,8 +296,18 @@ fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
     let broken = if broken.is_empty() { String::new() } else { format!("{}; ", broken.join("; ")) };
     // A multi-statement DML test reports the last statement's count (0 for a REFRESH).
     let rows = if t.kind == Kind::TimedQuery || m.rows > 0 { format!("; {} rows", m.rows) } else { String::new() };
+    let budget = if m.samples_ms.len() < m.planned {
+        format!(
+            " (stopped after {} of {} iterations: the {} s time budget per test was spent)",
+            m.samples_ms.len(),
+            m.planned,
+            timed::TIME_BUDGET.as_secs()
+        )
+    } else {
+        String::new()
+    };
     result.notes = Some(format!(
-        "{broken}{} {measured:.3} ms{unit}{bands} over {} runs, min {:.3} max {:.3}{rows}; {plan_note}",
+        "{broken}{} {measured:.3} ms{unit}{bands} over {} runs{budget}, min {:.3} max {:.3}{rows}; {plan_note}",
         t.statistic.name(),
         summary.n,
         summary.min / per,

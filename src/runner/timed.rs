@@ -2,12 +2,47 @@
 //! whose per-node timing inflates short queries; EXPLAIN runs once, for plan facts.
 
 use pgrx::prelude::*;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a timed test may keep iterating: once this much time has gone into it
+/// (warm-up included) and it has MIN_SAMPLES, it stops, and its note says how many of
+/// its iterations it ran. At the plan's volume every test finishes well inside it; at
+/// 100 times that volume a REFRESH of customer_metrics takes seconds, and the plan's
+/// iteration counts would hold a run for many minutes to add little.
+pub const TIME_BUDGET: Duration = Duration::from_secs(10);
+/// Fewest timed executions a test stops at for the budget: a median and a spread.
+pub const MIN_SAMPLES: usize = 3;
+
+/// The budget of one test, from its first execution.
+pub struct Budget {
+    started: Instant,
+    limit: Duration,
+}
+
+impl Budget {
+    pub fn start() -> Budget {
+        Budget { started: Instant::now(), limit: TIME_BUDGET }
+    }
+
+    /// Whether another execution taking about as long as the last one would end past
+    /// the budget, with enough samples taken to stop after it.
+    pub fn next_is_last(&self, samples_after_next: usize, last: Duration) -> bool {
+        samples_after_next >= MIN_SAMPLES && self.started.elapsed() + last >= self.limit
+    }
+
+    /// Whether to stop now, with `samples` taken.
+    pub fn spent(&self, samples: usize) -> bool {
+        samples >= MIN_SAMPLES && self.started.elapsed() >= self.limit
+    }
+}
 
 /// Raw output of a timed query.
 pub struct Measurement {
     /// Milliseconds per timed execution.
     pub samples_ms: Vec<f64>,
+    /// The iterations asked for (more than `samples_ms` holds when the budget ended
+    /// the test early).
+    pub planned: usize,
     /// Rows the query returned or changed (last execution).
     pub rows: i64,
     /// EXPLAIN's JSON document, when it could be taken.
@@ -29,8 +64,9 @@ pub fn explain_analyze(sql: &str) -> Option<serde_json::Value> {
 }
 
 /// Read query: `warmup` untimed then `iterations` timed executions of one prepared
-/// statement, then EXPLAIN ANALYZE once.
+/// statement (fewer when the time budget runs out), then EXPLAIN ANALYZE once.
 pub fn measure_query(sql: &str, warmup: i32, iterations: i32) -> Measurement {
+    let budget = Budget::start();
     let (samples_ms, rows) = Spi::connect(|client| {
         let stmt = client.prepare(sql, &[])?;
         let run_once = || -> Result<i64, pgrx::spi::Error> {
@@ -51,11 +87,14 @@ pub fn measure_query(sql: &str, warmup: i32, iterations: i32) -> Measurement {
             rows = run_once()?;
             samples.push(start.elapsed().as_secs_f64() * 1000.0);
             pgrx::check_for_interrupts!();
+            if budget.spent(samples.len()) {
+                break;
+            }
         }
         Ok::<_, pgrx::spi::Error>((samples, rows))
     })
     .unwrap_or_else(|e| spi_error(e));
-    Measurement { samples_ms, rows, plan: explain_analyze(sql) }
+    Measurement { samples_ms, planned: iterations.max(0) as usize, rows, plan: explain_analyze(sql) }
 }
 
 /// Run `setup` (untimed) then time `sql` once; returns (ms, rows processed by the last
