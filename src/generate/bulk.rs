@@ -90,7 +90,8 @@ pub struct CopyInto {
     conversations: pgrx::pg_sys::Oid,
     events: pgrx::pg_sys::Oid,
     freeze: bool,
-    anchor_us: i64,
+    /// now(), in microseconds since 2000-01-01: the rows' times are offsets from it.
+    pub anchor_us: i64,
 }
 
 impl CopyInto {
@@ -112,11 +113,10 @@ impl CopyInto {
         }
     }
 
-    /// One batch of one company's customers with their conversations and events.
-    pub fn write(&self, rows: &[super::model::CustomerRow], company: &[u8; 16], user: &[u8; 16]) {
-        use super::copy_rows::{batch, CONVERSATION_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS};
+    /// One batch of customers with their conversations and events (copy_rows::batch).
+    pub fn load(&self, s: super::copy_rows::Streams) {
+        use super::copy_rows::{CONVERSATION_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS};
         use crate::pg::copy::copy_binary;
-        let s = batch(rows, company, user, self.anchor_us);
         copy_binary(self.customers, &CUSTOMER_COLUMNS, s.customers, self.freeze);
         copy_binary(self.conversations, &CONVERSATION_COLUMNS, s.conversations, self.freeze);
         copy_binary(self.events, &EVENT_COLUMNS, s.events, self.freeze);

@@ -72,9 +72,7 @@ pub fn fill(
             children: &children,
             copy,
         });
-        counts.customers += c.customers;
-        counts.conversations += c.conversations;
-        counts.events += c.events;
+        counts.add(&c);
         tenants_filled += 1;
         notice!("tenant {i}/{companies}: {} customers for company {company}", c.customers);
     }

@@ -21,6 +21,22 @@ pub struct Counts {
     pub events: i64,
 }
 
+impl Counts {
+    fn of(batch: &[CustomerRow]) -> Counts {
+        Counts {
+            customers: batch.len() as i64,
+            conversations: batch.iter().map(|r| r.conversations.len() as i64).sum(),
+            events: batch.iter().map(|r| r.events.len() as i64).sum(),
+        }
+    }
+
+    pub fn add(&mut self, other: &Counts) {
+        self.customers += other.customers;
+        self.conversations += other.conversations;
+        self.events += other.events;
+    }
+}
+
 /// The parameters of one generation call.
 pub struct Request<'a> {
     pub target: &'a Target,
@@ -41,6 +57,9 @@ pub struct Request<'a> {
 /// Generate `count` customers for one company through SPI. Checks for cancellation
 /// after every batch. Does not refresh `customer_metrics` (callers decide when).
 pub fn write(req: &Request) -> Counts {
+    if let Some(into) = req.copy {
+        return write_by_copy(req, into);
+    }
     let t = req.target;
     let customers_sql = format!(
         "INSERT INTO {} (id, company_id, customer_name, customer_email, customer_phone, customer_address, \
@@ -72,14 +91,8 @@ pub fn write(req: &Request) -> Counts {
     while next <= req.count {
         let last = (next + BATCH - 1).min(req.count);
         let batch: Vec<CustomerRow> = (next..=last).map(|i| model.customer(i)).collect();
-        if let Some(into) = req.copy {
-            into.write(&batch, req.company_id.as_bytes(), req.user_id.as_bytes());
-        } else {
-            write_batch(req, &batch, [&customers_sql, &conversations_sql, &events_sql]);
-        }
-        counts.customers += batch.len() as i64;
-        counts.conversations += batch.iter().map(|r| r.conversations.len() as i64).sum::<i64>();
-        counts.events += batch.iter().map(|r| r.events.len() as i64).sum::<i64>();
+        write_batch(req, &batch, [&customers_sql, &conversations_sql, &events_sql]);
+        counts.add(&Counts::of(&batch));
         if req.progress_notices {
             for hundred in (next + 99) / 100..=last / 100 {
                 notice!("Generated {} customers", hundred * 100);
@@ -89,6 +102,39 @@ pub fn write(req: &Request) -> Counts {
         next = last + 1;
     }
     counts
+}
+
+/// A bulk load's rows: a helper thread runs the model and encodes each batch for COPY
+/// (pure Rust, no PostgreSQL call) while this backend copies the previous batch, so the
+/// two halves of the work share the machine's cores. The channel holds two batches:
+/// memory stays flat. Should COPY fail (or the query be cancelled), the unwinding drops
+/// the receiver, the helper's next send fails and it ends before the scope returns.
+fn write_by_copy(req: &Request, into: &super::bulk::CopyInto) -> Counts {
+    let (seed, count, anchor) = (req.seed, req.count, into.anchor_us);
+    let (company, user) = (*req.company_id.as_bytes(), *req.user_id.as_bytes());
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(super::copy_rows::Streams, Counts)>(2);
+        crate::pg::threads::spawn_quiet(scope, move || {
+            let mut model = Model::new(seed);
+            let mut next = 1i64;
+            while next <= count {
+                let last = (next + BATCH - 1).min(count);
+                let batch: Vec<CustomerRow> = (next..=last).map(|i| model.customer(i)).collect();
+                let streams = super::copy_rows::batch(&batch, &company, &user, anchor);
+                if tx.send((streams, Counts::of(&batch))).is_err() {
+                    return;
+                }
+                next = last + 1;
+            }
+        });
+        let mut counts = Counts::default();
+        for (streams, c) in rx {
+            into.load(streams);
+            counts.add(&c);
+            pgrx::check_for_interrupts!();
+        }
+        counts
+    })
 }
 
 /// One batch through INSERTs: customers, then each child table (see `insert_child`).

@@ -2,7 +2,7 @@
 //! and everything pgrx does not offer in a usable form. Subtransactions and the one
 //! error type, background-worker launch and job encoding, signal handlers, locks that
 //! SQL cannot take, waits that wake on the latch, the statement timer, role and
-//! catalog lookups, COPY FROM fed from memory. Nothing here knows about tests, runs or reports. Every `unsafe`
+//! catalog lookups, COPY FROM fed from memory, helper threads kept out of signal handling. Nothing here knows about tests, runs or reports. Every `unsafe`
 //! block in the crate lives here, with a `// SAFETY:` line.
 
 pub mod bgworker;
@@ -15,5 +15,6 @@ pub mod oscache;
 pub mod roles;
 pub mod signals;
 pub mod subxact;
+pub mod threads;
 pub mod timeout;
 pub mod xact;

@@ -121,15 +121,22 @@ fn extension_installed(name: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// The query with only `tenant_company`'s data in the tables (others deleted, children
-/// first, statistics refreshed), all rolled back.
+/// The query with only `tenant_company`'s data in the tables (a superuser's run puts
+/// that tenant's rows back into the truncated tables where nothing else references
+/// them, others delete everyone else's, children first; statistics refreshed), all
+/// rolled back.
 fn run_single_tenant(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
-    use crate::sut::ownership::{delete_tenant_rows, Companies};
+    use crate::sut::ownership::{delete_tenant_rows, keep_only_tenant_by_truncate, truncatable, Companies};
     in_subtransaction(OnSuccess::Rollback, || {
         let keep = t.tenant_company.as_deref().unwrap_or_else(|| {
             crate::errors::bad_argument(format!("test {}: a single_tenant test needs tenant_company", t.test_id), None)
         });
-        delete_tenant_rows(target, &Companies::AllBut(crate::generate::seed::uuid(keep)), false);
+        let company = crate::generate::seed::uuid(keep);
+        if crate::pg::roles::is_superuser() && truncatable(target) {
+            keep_only_tenant_by_truncate(target, company);
+        } else {
+            delete_tenant_rows(target, &Companies::AllBut(company), false);
+        }
         crate::generate::seed::refresh_metrics(target);
         crate::generate::seed::analyze(target);
         context::enter(target, &t.run_as);

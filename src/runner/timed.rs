@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 /// How long a timed test may keep iterating: once this much time has gone into it
 /// (warm-up included) and it has MIN_SAMPLES, it stops, and its note says how many of
-/// its iterations it ran. At the plan's volume every test finishes well inside it; at
-/// 100 times that volume a REFRESH of customer_metrics takes seconds, and the plan's
-/// iteration counts would hold a run for many minutes to add little.
-pub const TIME_BUDGET: Duration = Duration::from_secs(10);
+/// its iterations it ran. A single execution longer than the whole budget is enough on
+/// its own. At the plan's volume every test finishes well inside it; at 100 times that
+/// volume a REFRESH of customer_metrics takes many seconds, and the plan's iteration
+/// counts would hold a run for many minutes to add little.
+pub const TIME_BUDGET: Duration = Duration::from_secs(5);
 /// Fewest timed executions a test stops at for the budget: a median and a spread.
 pub const MIN_SAMPLES: usize = 3;
 
@@ -24,15 +25,19 @@ impl Budget {
         Budget { started: Instant::now(), limit: TIME_BUDGET }
     }
 
+    fn enough(&self, samples: usize, slowest: Duration) -> bool {
+        samples >= MIN_SAMPLES || (samples >= 1 && slowest >= self.limit)
+    }
+
     /// Whether another execution taking about as long as the last one would end past
     /// the budget, with enough samples taken to stop after it.
     pub fn next_is_last(&self, samples_after_next: usize, last: Duration) -> bool {
-        samples_after_next >= MIN_SAMPLES && self.started.elapsed() + last >= self.limit
+        self.enough(samples_after_next, last) && self.started.elapsed() + last >= self.limit
     }
 
-    /// Whether to stop now, with `samples` taken.
-    pub fn spent(&self, samples: usize) -> bool {
-        samples >= MIN_SAMPLES && self.started.elapsed() >= self.limit
+    /// Whether to stop now, `samples` taken, the last one `last` long.
+    pub fn spent(&self, samples: usize, last: Duration) -> bool {
+        self.enough(samples, last) && self.started.elapsed() >= self.limit
     }
 }
 
@@ -85,9 +90,10 @@ pub fn measure_query(sql: &str, warmup: i32, iterations: i32) -> Measurement {
         for _ in 0..iterations {
             let start = Instant::now();
             rows = run_once()?;
-            samples.push(start.elapsed().as_secs_f64() * 1000.0);
+            let took = start.elapsed();
+            samples.push(took.as_secs_f64() * 1000.0);
             pgrx::check_for_interrupts!();
-            if budget.spent(samples.len()) {
+            if budget.spent(samples.len(), took) {
                 break;
             }
         }
@@ -115,4 +121,26 @@ pub fn time_statement(setup: Option<&str>, sql: &str) -> (f64, i64) {
 /// makes PostgreSQL itself reject a query with several columns or rows.
 pub fn scalar(sql: &str) -> Option<f64> {
     Spi::get_one::<f64>(&format!("SELECT (SELECT * FROM ({sql}) AS q)::float8")).unwrap_or_else(|e| spi_error(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(limit_ms: u64) -> Budget {
+        Budget { started: Instant::now(), limit: Duration::from_millis(limit_ms) }
+    }
+
+    #[test]
+    fn the_budget_stops_only_with_enough_samples() {
+        let spent = budget(0);
+        assert!(!spent.spent(2, Duration::ZERO), "fewer than three quick samples: go on");
+        assert!(spent.spent(3, Duration::ZERO));
+        let b = budget(5_000);
+        assert!(!b.spent(3, Duration::from_millis(1)), "time left");
+        // One execution longer than the whole budget is enough on its own.
+        assert!(b.next_is_last(1, Duration::from_secs(6)));
+        assert!(!b.next_is_last(1, Duration::from_secs(1)));
+        assert!(b.next_is_last(3, Duration::from_secs(5)));
+    }
 }

@@ -64,3 +64,58 @@ pub fn delete_tenant_rows(target: &Target, which: &Companies, with_companies: bo
         })
         .collect()
 }
+
+/// Leave only `company`'s rows in the tenant tables below users and companies, the
+/// fast way a superuser may take: its rows are copied aside, the tables truncated
+/// together, the rows put back with triggers and foreign-key checks off (they were
+/// consistent and stay so), the copies dropped. Work in proportion to the one tenant,
+/// where deleting everyone else's rows is work in proportion to all of them (and
+/// leaves the tables full of dead rows). Only inside a subtransaction the caller rolls
+/// back: TRUNCATE is undone with it.
+pub fn keep_only_tenant_by_truncate(target: &Target, company: pgrx::Uuid) {
+    let customers = target.rel("customers");
+    let tables = &TENANT_TABLES[..5];
+    let previous = Spi::get_one::<String>("SELECT pg_catalog.current_setting('session_replication_role')")
+        .or_internal("session_replication_role")
+        .unwrap_or_else(|| "origin".into());
+    for (i, (table, condition)) in tables.iter().enumerate() {
+        Spi::run_with_args(
+            &format!(
+                "CREATE TEMPORARY TABLE pg_perfsuite_keep_{i} ON COMMIT DROP AS SELECT * FROM {} WHERE {}",
+                target.rel(table),
+                condition.replace("{customers}", &customers).replace("{pred}", "= $1")
+            ),
+            &[company.into()],
+        )
+        .or_internal("copy one tenant's rows aside");
+    }
+    let all: Vec<String> = tables.iter().map(|(t, _)| target.rel(t)).collect();
+    Spi::run("SELECT pg_catalog.set_config('session_replication_role', 'replica', true)")
+        .or_internal("session_replication_role");
+    Spi::run(&format!("TRUNCATE {}", all.join(", "))).or_internal("truncate the tenant tables");
+    // Parents first.
+    for (i, (table, _)) in tables.iter().enumerate().rev() {
+        Spi::run(&format!(
+            "INSERT INTO {} OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.pg_perfsuite_keep_{i}",
+            target.rel(table)
+        ))
+        .or_internal("put one tenant's rows back");
+        Spi::run(&format!("DROP TABLE pg_temp.pg_perfsuite_keep_{i}")).or_internal("drop the copy");
+    }
+    Spi::run_with_args("SELECT pg_catalog.set_config('session_replication_role', $1, true)", &[previous.into()])
+        .or_internal("session_replication_role");
+}
+
+/// Whether the tenant tables below users and companies can be truncated together: no
+/// table outside them has a foreign key into them (TRUNCATE would refuse).
+pub fn truncatable(target: &Target) -> bool {
+    let tables: Vec<String> = TENANT_TABLES[..5].iter().map(|(t, _)| target.rel(t)).collect();
+    Spi::get_one_with_args::<bool>(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c \
+          WHERE c.contype = 'f' AND c.confrelid = ANY ($1::pg_catalog.regclass[]::pg_catalog.oid[]) \
+            AND c.conrelid <> ALL ($1::pg_catalog.regclass[]::pg_catalog.oid[]))",
+        &[tables.into()],
+    )
+    .or_internal("foreign keys into the tenant tables")
+    .unwrap_or(false)
+}
