@@ -133,7 +133,8 @@ mod tests {
 
     #[test]
     fn the_budget_stops_only_with_enough_samples() {
-        let spent = budget(0);
+        // Started a second ago with a millisecond to spend: spent.
+        let spent = Budget { started: Instant::now() - Duration::from_secs(1), limit: Duration::from_millis(1) };
         assert!(!spent.spent(2, Duration::ZERO), "fewer than three quick samples: go on");
         assert!(spent.spent(3, Duration::ZERO));
         let b = budget(5_000);

@@ -14,7 +14,7 @@ mod tests {
             run("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
         }
         run("CREATE ROLE perf_op_t NOLOGIN NOSUPERUSER; CREATE SCHEMA opx AUTHORIZATION perf_op_t");
-        assert!(!one::<bool>("SELECT has_function_privilege('perf_op_t', 'perf_run(text,text,integer,bigint,boolean,boolean)', 'EXECUTE')"));
+        assert!(!one::<bool>("SELECT has_function_privilege('perf_op_t', 'perf_run(text,text,integer,bigint,boolean,boolean,double precision)', 'EXECUTE')"));
         let functions =
             one::<i64>("SELECT objects FROM perf_grant_operator('perf_op_t') WHERE granted = 'EXECUTE on functions'");
         assert_eq!(
@@ -45,7 +45,7 @@ mod tests {
             "perf_op_t"
         );
         run("SELECT * FROM perf_revoke_operator('perf_op_t')");
-        assert!(!one::<bool>("SELECT has_function_privilege('perf_op_t', 'perf_run(text,text,integer,bigint,boolean,boolean)', 'EXECUTE')"));
+        assert!(!one::<bool>("SELECT has_function_privilege('perf_op_t', 'perf_run(text,text,integer,bigint,boolean,boolean,double precision)', 'EXECUTE')"));
         assert!(!one::<bool>("SELECT has_table_privilege('perf_op_t', 'perf_runs', 'INSERT')"));
         assert!(!one::<bool>("SELECT pg_has_role('perf_op_t', 'perfsuite_tenant', 'MEMBER')"));
     }

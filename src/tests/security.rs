@@ -351,6 +351,8 @@ b', 'fuzz_target'),
         'integer', jsonb_build_array(NULL, '0', '-1', '2147483647', '-2147483648', '1'),
         'bigint', jsonb_build_array(NULL, '0', '-1', '9223372036854775807', '-9223372036854775808', '999999999'),
         'double precision', jsonb_build_array(NULL, 'NaN', 'Infinity', '-Infinity', '-1', '0', '1e308'),
+        -- scale lists, none of them valid (a valid one would start a sweep)
+        'double precision[]', jsonb_build_array(NULL, '{}', '{NaN,1}', '{1}', '{0,1000}', '{1,NULL}', '{-1,1}'),
         'numeric', jsonb_build_array(NULL, 'NaN', '-1', '0', '1e100'),
         'boolean', jsonb_build_array(NULL, 'true', 'false'),
         'interval', jsonb_build_array(NULL, '-1 day', '0', '1000000 years', '1 microsecond'),
