@@ -14,9 +14,10 @@ LIMIT_S=${PERF_BENCH_LIMIT_S:-300}
 
 install_extension
 # What a server holding 16M rows is given at least: WAL room for the load (no
-# checkpoint every few seconds), shared buffers for the working set, workers for the
+# checkpoint every few seconds), shared buffers for the working set, memory for index
+# builds and foreign-key validation (maintenance_work_mem: sorts of 6M keys fit), workers for the
 # load clients.
-SETTINGS="shared_buffers=512MB max_wal_size=8GB maintenance_work_mem=256MB max_worker_processes=32"
+SETTINGS="shared_buffers=512MB max_wal_size=8GB maintenance_work_mem=1GB max_worker_processes=32"
 cluster_start $SETTINGS
 psql_pg -q -d postgres -c "CREATE DATABASE perf"
 psql_pg -q -d perf -c "CREATE EXTENSION pg_perfsuite CASCADE"
