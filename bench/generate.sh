@@ -7,6 +7,7 @@
 #   3. COPY of exactly the rows the Rust generator wrote (same triggers, FKs, indexes),
 #   4. for reference, the floor: COPY of all those rows, keys included, with every trigger
 #      and per-row foreign-key check off (session_replication_role = replica).
+# (the Rust generator and COPY: median of three, each into a fresh database)
 # Then the growth of the Rust generator at 1x, 10x and 100x that volume (time, rows/s,
 # peak backend memory). Into a freshly installed, empty reference schema (as here) the
 # generator loads rows first and builds indexes and foreign keys after (generate::bulk).
@@ -24,8 +25,12 @@ SCALES=${PERF_BENCH_SCALES:-"1 10 100"}
 
 install_extension
 # autovacuum off: after one generator's big insert it would otherwise analyze that
-# database while the next one is being timed, on the same two cores.
-cluster_start shared_buffers=256MB max_wal_size=4GB autovacuum=off
+# database while the next one is being timed, on the same two cores. The rest is what
+# a server loading 16M rows is given (as bench/scale.sh): WAL room, shared buffers,
+# memory for index builds and foreign-key validation.
+SETTINGS="shared_buffers=512MB max_wal_size=8GB maintenance_work_mem=1GB autovacuum=off"
+cluster_start $SETTINGS
+echo "[bench] $(date -u +%F) $(nproc) CPUs, PostgreSQL $(psql_pg -At -d postgres -c 'SHOW server_version'), $SETTINGS"
 
 now() { date +%s.%N; }
 calc() { python3 -c "print($1)"; }
@@ -86,9 +91,18 @@ read -r t_plpgsql m_plpgsql _ < <(timed_sql bench_plpgsql "DO \$\$ BEGIN FOR i I
   END LOOP; END \$\$")
 echo "PL/pgSQL helper : ${t_plpgsql}s  ($(counts bench_plpgsql))"
 
-new_db bench_rust
-read -r t_rust m_rust _ < <(timed_sql bench_rust "SELECT * FROM perf_generate(10, 1000, 42)")
-echo "Rust generator  : ${t_rust}s  ($(counts bench_rust))"
+# The two sides of the 0.3 target take about a second and three: each is timed three
+# times, each time into a fresh database, and the median kept.
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+rust_times=()
+for i in 1 2 3; do
+  [[ $i -gt 1 ]] && psql_pg -q -d postgres -c "DROP DATABASE bench_rust"
+  new_db bench_rust
+  read -r t m_rust _ < <(timed_sql bench_rust "SELECT * FROM perf_generate(10, 1000, 42)")
+  rust_times+=("$t")
+done
+t_rust=$(median3 "${rust_times[@]}")
+echo "Rust generator  : ${t_rust}s median of ${rust_times[*]}  ($(counts bench_rust))"
 
 # COPY the Rust generator's rows (minus what triggers derive: keys, metrics).
 DUMP="$WORK/dump"; as_pg mkdir -p "$DUMP"
@@ -98,10 +112,16 @@ cols_e="customer_id, company_id, event_type, event_data, created_at"
 cols_k="customer_id, company_id, key_type, key_value, normalized_value"
 psql_pg -q -d bench_rust -c "COPY customers ($cols_c) TO '$DUMP/c'" -c "COPY \"VC Usage\" ($cols_v) TO '$DUMP/v'" -c "COPY customer_events ($cols_e) TO '$DUMP/e'" \
   -c "COPY customer_matching_keys ($cols_k) TO '$DUMP/k'"
-new_db bench_copy
-read -r t_copy m_copy _ < <(timed_sql bench_copy "COPY customers ($cols_c) FROM '$DUMP/c'; COPY \"VC Usage\" ($cols_v) FROM '$DUMP/v';
-  COPY customer_events ($cols_e) FROM '$DUMP/e'; REFRESH MATERIALIZED VIEW customer_metrics")
-echo "COPY same rows  : ${t_copy}s  ($(counts bench_copy))"
+copy_times=()
+for i in 1 2 3; do
+  [[ $i -gt 1 ]] && psql_pg -q -d postgres -c "DROP DATABASE bench_copy"
+  new_db bench_copy
+  read -r t m_copy _ < <(timed_sql bench_copy "COPY customers ($cols_c) FROM '$DUMP/c'; COPY \"VC Usage\" ($cols_v) FROM '$DUMP/v';
+    COPY customer_events ($cols_e) FROM '$DUMP/e'; REFRESH MATERIALIZED VIEW customer_metrics")
+  copy_times+=("$t")
+done
+t_copy=$(median3 "${copy_times[@]}")
+echo "COPY same rows  : ${t_copy}s median of ${copy_times[*]}  ($(counts bench_copy))"
 new_db bench_floor
 read -r t_floor m_floor _ < <(timed_sql bench_floor "SET session_replication_role = replica; COPY customers ($cols_c) FROM '$DUMP/c';
   COPY customer_matching_keys ($cols_k) FROM '$DUMP/k'; COPY \"VC Usage\" ($cols_v) FROM '$DUMP/v';

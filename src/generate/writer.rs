@@ -104,21 +104,27 @@ pub fn write(req: &Request) -> Counts {
     counts
 }
 
+/// Customers per COPY batch: three COPY calls each. Smaller than BATCH so that the two
+/// batches alive at once (one being copied, the next one encoded) stay about a megabyte
+/// each at any scale.
+const COPY_BATCH: i64 = 500;
+
 /// A bulk load's rows: a helper thread runs the model and encodes each batch for COPY
 /// (pure Rust, no PostgreSQL call) while this backend copies the previous batch, so the
-/// two halves of the work share the machine's cores. The channel holds two batches:
-/// memory stays flat. Should COPY fail (or the query be cancelled), the unwinding drops
-/// the receiver, the helper's next send fails and it ends before the scope returns.
+/// two halves of the work share the machine's cores. The channel is a rendezvous: the
+/// helper hands a batch over only when the backend takes it, so memory stays flat.
+/// Should COPY fail (or the query be cancelled), the unwinding drops the receiver, the
+/// helper's next send fails and it ends before the scope returns.
 fn write_by_copy(req: &Request, into: &super::bulk::CopyInto) -> Counts {
     let (seed, count, anchor) = (req.seed, req.count, into.anchor_us);
     let (company, user) = (*req.company_id.as_bytes(), *req.user_id.as_bytes());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(super::copy_rows::Streams, Counts)>(2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(super::copy_rows::Streams, Counts)>(0);
         crate::pg::threads::spawn_quiet(scope, move || {
             let mut model = Model::new(seed);
             let mut next = 1i64;
             while next <= count {
-                let last = (next + BATCH - 1).min(count);
+                let last = (next + COPY_BATCH - 1).min(count);
                 let batch: Vec<CustomerRow> = (next..=last).map(|i| model.customer(i)).collect();
                 let streams = super::copy_rows::batch(&batch, &company, &user, anchor);
                 if tx.send((streams, Counts::of(&batch))).is_err() {
