@@ -38,17 +38,36 @@ pub const CONVERSATION_COLUMNS: [&str; 9] = [
     "created_at",
 ];
 pub const EVENT_COLUMNS: [&str; 5] = ["customer_id", "company_id", "event_type", "event_data", "created_at"];
+pub const KEY_COLUMNS: [&str; 5] = ["customer_id", "company_id", "key_type", "key_value", "normalized_value"];
 
 const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 /// pg_type OID of text, the element type of text[].
 const TEXT_OID: i32 = 25;
 
-/// One batch's rows for the three tables, each a complete COPY stream.
+/// One batch's rows for the four tables, each a complete COPY stream.
 #[derive(Debug, Default)]
 pub struct Streams {
     pub customers: Vec<u8>,
+    pub keys: Vec<u8>,
     pub conversations: Vec<u8>,
     pub events: Vec<u8>,
+}
+
+/// The matching keys the reference schema's customers trigger writes for a new
+/// customer: one per non-NULL name, email and phone, normalized as the trigger does it
+/// (lower(name), lower(btrim(email)), the phone's digits). The model's values are ASCII
+/// letters (no I, whose lower case some locales change), digits and punctuation, for
+/// which Rust's lower case is PostgreSQL's in every locale; a test compares these keys
+/// with the trigger's on the same rows.
+pub fn keys(r: &CustomerRow) -> Vec<(&'static str, &str, String)> {
+    let mut k = vec![("name", r.name.as_str(), r.name.to_lowercase())];
+    if let Some(e) = &r.email {
+        k.push(("email", e.as_str(), e.trim_matches(' ').to_lowercase()));
+    }
+    if let Some(p) = &r.phone {
+        k.push(("phone", p.as_str(), p.chars().filter(|c| c.is_ascii_digit()).collect()));
+    }
+    k
 }
 
 /// A COPY binary stream being written.
@@ -136,6 +155,7 @@ pub fn batch(rows: &[CustomerRow], company: &[u8; 16], user: &[u8; 16], anchor_u
     let mut c = Stream::new(rows.len() * 220);
     let mut v = Stream::new(rows.len() * 7 * 190);
     let mut e = Stream::new(rows.len() * 5 * 90);
+    let mut k = Stream::new(rows.len() * 3 * 110);
     let mut session = String::with_capacity(64);
     let mut message = String::with_capacity(48);
     for r in rows {
@@ -152,6 +172,14 @@ pub fn batch(rows: &[CustomerRow], company: &[u8; 16], user: &[u8; 16], anchor_u
             .text(Some(r.source))
             .bytes(user)
             .timestamptz(time(anchor_us, r.created_ago_s));
+        for (kind, value, normalized) in keys(r) {
+            k.row(KEY_COLUMNS.len() as i16)
+                .bytes(&r.id)
+                .bytes(company)
+                .text(Some(kind))
+                .text(Some(value))
+                .text(Some(&normalized));
+        }
         let id = super::model::uuid_text(&r.id);
         for conv in &r.conversations {
             session.clear();
@@ -182,7 +210,7 @@ pub fn batch(rows: &[CustomerRow], company: &[u8; 16], user: &[u8; 16], anchor_u
                 .timestamptz(time(anchor_us, ev.created_ago_s));
         }
     }
-    Streams { customers: c.finish(), conversations: v.finish(), events: e.finish() }
+    Streams { customers: c.finish(), keys: k.finish(), conversations: v.finish(), events: e.finish() }
 }
 
 #[cfg(test)]
@@ -242,6 +270,25 @@ mod tests {
         assert_eq!(conv[0][5].as_deref(), Some(&1i32.to_be_bytes()[..]));
         let ev = parse(&s.events);
         assert_eq!(ev[0][3].as_deref().map(|j| j[0]), Some(1), "jsonb version byte");
+    }
+
+    #[test]
+    fn keys_are_the_triggers_and_the_model_stays_in_a_safe_alphabet() {
+        let mut m = Model::new(3);
+        for i in 1..=2000 {
+            let r = m.customer(i);
+            for (_, value, normalized) in keys(&r) {
+                assert!(value.is_ascii() && !value.contains('I'), "{value}");
+                assert!(!normalized.chars().any(|c| c.is_ascii_uppercase()));
+            }
+        }
+        let mut r = Model::new(1).customer(5);
+        r.email = Some(" Customer5@Example.com ".into());
+        r.phone = Some("+1555-000-0005".into());
+        let k = keys(&r);
+        assert_eq!(k[0].2, r.name.to_lowercase());
+        assert_eq!(k[1], ("email", " Customer5@Example.com ", "customer5@example.com".to_string()));
+        assert_eq!(k[2], ("phone", "+1555-000-0005", "15550000005".to_string()));
     }
 
     #[test]
