@@ -19,18 +19,16 @@ psql_pg -q -d postgres -c "CREATE DATABASE perf"
 psql_pg -q -d perf -c "CREATE EXTENSION pg_perfsuite CASCADE"
 echo "[bench] $(date -u +%F) $(nproc) CPUs, PostgreSQL $(psql_pg -At -d perf -c 'SHOW server_version')"
 
-psql_pg -q -d perf -c "CREATE SCHEMA bench"
-# sweep N: run a sweep, keep its rows in bench.sweepN, print them.
+# sweep N: run sweep N, print its verdicts.
 sweep() {
-  psql_pg -q -d perf -c "SET client_min_messages = warning" \
-    -c "CREATE TABLE bench.sweep$1 AS SELECT * FROM perf_scaling(scales => '$SCALES')"
+  psql_pg -q -d perf -c "SET client_min_messages = warning" -c "SELECT count(*) FROM perf_scaling(scales => '$SCALES')" >/dev/null
   psql_pg -d perf -P pager=off -c "SELECT test_id, round(slope::numeric, 2) AS slope, round(r2::numeric, 2) AS r2,
       growth, flagged, round(extrapolated_ms::numeric, 2) AS extrapolated_ms, left(note, 160) AS note
-    FROM bench.sweep$1 ORDER BY test_id"
+    FROM perf_scaling_results($1) ORDER BY test_id"
 }
 # flagged N TEST: "flagged|note" of TEST in sweep N.
 flagged() {
-  psql_pg -At -d perf -c "SELECT coalesce((SELECT flagged || '|' || note FROM bench.sweep$1 WHERE test_id = '$2'), 'missing|')"
+  psql_pg -At -d perf -c "SELECT coalesce((SELECT flagged || '|' || note FROM perf_scaling_results($1) WHERE test_id = '$2'), 'missing|')"
 }
 
 echo "== sweep 1: the reference schema as installed =="

@@ -302,4 +302,24 @@ STABLE
 SET search_path TO pg_catalog, @extschema@, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'perf_scaling_report_wrapper';
+CREATE  FUNCTION "perf_scaling_results"(
+	"sweep_id" bigint DEFAULT NULL /* Option < i64 > */
+) RETURNS TABLE (
+	"sweep_id" bigint,  /* i64 */
+	"test_id" TEXT,  /* String */
+	"name" TEXT,  /* String */
+	"statistic" TEXT,  /* Option < String > */
+	"target_ms" double precision,  /* Option < f64 > */
+	"slope" double precision,  /* Option < f64 > */
+	"r2" double precision,  /* Option < f64 > */
+	"growth" TEXT,  /* Option < String > */
+	"flagged" bool,  /* bool */
+	"extrapolated_ms" double precision,  /* Option < f64 > */
+	"reaches_target_at" double precision,  /* Option < f64 > */
+	"note" TEXT  /* String */
+)
+STABLE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_scaling_results_wrapper';
 REVOKE EXECUTE ON FUNCTION perf_scaling(double precision[], text, text, bigint, integer, boolean) FROM PUBLIC;

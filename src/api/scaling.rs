@@ -66,23 +66,75 @@ fn perf_scaling(
         notice!("perf_scaling {sweep_id}: scale {scale} measured in run {run_id}");
     }
     store::finish_sweep(sweep_id);
-    let report = sweep_report(sweep_id, at as f64, target_schema, &scales);
-    TableIterator::new(report.tests.into_iter().map(move |(s, v)| {
-        (
-            sweep_id,
-            s.test_id,
-            s.name,
-            s.statistic,
-            s.target_ms,
-            v.fit.map(|f| f.slope),
-            v.fit.map(|f| f.r2),
-            v.growth.map(|g| g.label().to_string()),
-            v.flagged,
-            v.extrapolated_ms,
-            v.reaches_target_at,
-            v.note,
-        )
-    }))
+    TableIterator::new(verdict_rows(sweep_id, at as f64, target_schema, &scales))
+}
+
+/// A finished sweep's verdicts again, as perf_scaling returned them (the latest sweep
+/// when NULL): read from its runs, nothing is run.
+#[pg_extern(stable)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[allow(clippy::type_complexity)]
+fn perf_scaling_results(
+    sweep_id: default!(Option<i64>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(sweep_id, i64),
+        name!(test_id, String),
+        name!(name, String),
+        name!(statistic, Option<String>),
+        name!(target_ms, Option<f64>),
+        name!(slope, Option<f64>),
+        name!(r2, Option<f64>),
+        name!(growth, Option<String>),
+        name!(flagged, bool),
+        name!(extrapolated_ms, Option<f64>),
+        name!(reaches_target_at, Option<f64>),
+        name!(note, String),
+    ),
+> {
+    let (id, at) = store::sweep(sweep_id);
+    let (schema, scales) = store::sweep_facts(id);
+    TableIterator::new(verdict_rows(id, at as f64, &schema, &scales))
+}
+
+/// One row per test of a sweep: its fit and verdict.
+type VerdictRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    bool,
+    Option<f64>,
+    Option<f64>,
+    String,
+);
+
+fn verdict_rows(sweep_id: i64, at_customers: f64, schema: &str, scales: &[f64]) -> Vec<VerdictRow> {
+    sweep_report(sweep_id, at_customers, schema, scales)
+        .tests
+        .into_iter()
+        .map(|(s, v)| {
+            (
+                sweep_id,
+                s.test_id,
+                s.name,
+                s.statistic,
+                s.target_ms,
+                v.fit.map(|f| f.slope),
+                v.fit.map(|f| f.r2),
+                v.growth.map(|g| g.label().to_string()),
+                v.flagged,
+                v.extrapolated_ms,
+                v.reaches_target_at,
+                v.note,
+            )
+        })
+        .collect()
 }
 
 /// A sweep's report: 'markdown' (default) or 'html' (with a log-log chart of every
