@@ -403,3 +403,30 @@ fn the_time_limit_works_in_every_language() {
         eprintln!("the_time_limit_works_in_every_language: messages are not translated on this server");
     }
 }
+
+/// A sweep makes several background runs from one call, so from one transaction: the
+/// second run's bulk load (its tables empty again after the first run's cleanup) must
+/// not wait for locks the caller took while checking the schema.
+#[test]
+fn a_sweep_of_background_runs_completes() {
+    let mut a = connect("bg_sweep");
+    let rows = a
+        .query(
+            "SELECT test_id, slope, growth FROM perf_scaling('{0.02,0.05}', target_schema => 'bg_sweep',
+                                                            pattern => '1.1', iterations => 3)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let slope: Option<f64> = rows[0].get(1);
+    assert!(slope.is_some_and(f64::is_finite), "{slope:?}");
+    let runs: i64 = a
+        .query_one(
+            "SELECT count(*) FROM perf_runs p JOIN perf_scaling_sweeps s ON p.run_id = ANY (s.run_ids)
+              WHERE s.target_schema = 'bg_sweep' AND p.status = 'completed' AND p.backend_pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(runs, 2, "two runs, each in a background worker");
+}

@@ -22,7 +22,14 @@ pub(crate) fn start(opts: &Options, background: Option<bool>, wait_for_it: Optio
     // Everything that can be refused is refused here, before a worker exists. Nothing
     // is written here: the worker would wait for this transaction's row locks while
     // this transaction waits for the worker (stale runs are reaped by the worker).
-    run::precheck(opts);
+    // The checks read the target schema's tables. They run in a subtransaction rolled
+    // back at once, so that their locks go with it: a worker that alters those tables
+    // (a bulk load does) would otherwise wait for this transaction, which waits for it
+    // (a second run in one transaction, as perf_scaling makes).
+    crate::pg::subxact::in_subtransaction(crate::pg::subxact::OnSuccess::Rollback, || {
+        run::precheck(opts);
+    })
+    .unwrap_or_else(|e| e.raise());
     lock::refuse_if_running();
     if wait_for_it {
         wait::require_read_committed();
