@@ -78,6 +78,8 @@ read -r lp_tps lp_p50 lp_p95 < <(pgbench_run prepared "$LIST_SQL" "$CLIENTS" "$L
 read -r li_tps li_p50 li_p95 < <(perf_run bench-list-one-company "$CLIENTS" "$LIST_TXNS")
 
 read -r ap_tps ap_p50 ap_p95 < <(pgbench_run prepared "$PWD/bench/baseline/pgbench_customer_load_prepared.sql" 1 1000 -R 100)
+# One client, back to back: the statements' own time with nothing else running.
+read -r solo_tps _ _ < <(perf_run bench-one-company 1 1000)
 read -r ai_tps ai_p50 ai_p95 < <(perf_run bench-one-company 1 1000 100)
 
 echo
@@ -103,15 +105,18 @@ psql_pg -At -d bench -c "SELECT r.clients || ' client(s): ' || string_agg('state
                            FROM perf_load_runs r JOIN perf_load_statement_stats s USING (load_id)
                           WHERE r.script = 'bench-one-company' GROUP BY r.load_id, r.clients ORDER BY r.load_id"
 echo
-# The statements' own time per transaction, measured with one client (no queueing):
-# the floor of CPU a transaction costs whoever sends it.
+# The statements' own time per transaction, from the one-client back-to-back run (no
+# queueing, no pacing): the CPU a transaction costs whoever sends it.
 ms_per_txn=$(psql_pg -At -d bench -c "SELECT round(sum(s.avg_ms)::numeric, 3) FROM perf_load_statement_stats s
     WHERE s.load_id = (SELECT max(load_id) FROM perf_load_runs WHERE script = 'bench-one-company' AND clients = 1)")
+echo "one client back to back: $solo_tps TPS"
 echo "$(date -u +%F), $(nproc) CPUs: the plan's script costs the server ${ms_per_txn} ms of statement time per transaction"
 python3 - "$i_tps" "$p_tps" "$s_tps" "$li_tps" "$lp_tps" "$ai_p50" "$ap_p50" "$ai_p95" "$ap_p95" "$ms_per_txn" "$(nproc)" <<'PY'
 import sys
 i, p, s, li, lp, a50, b50, a95, b95, ms_txn, cpus = map(float, sys.argv[1:])
-print(f"machine bound : {cpus:.0f} CPUs / {ms_txn:.3f} ms per transaction = at most {cpus * 1000 / ms_txn:.0f} TPS for the plan's script, whoever runs it")
+bound = cpus * 1000 / ms_txn
+print(f"machine bound : {cpus:.0f} CPUs / {ms_txn:.3f} ms per transaction = at most {bound:.0f} TPS for the plan's script, whoever runs it;"
+      f" perf_load_test reached {i / bound:.0%} of it, pgbench -M prepared {p / bound:.0%} (its clients and protocol need CPU too)")
 ok = True
 plan_ok = i / p >= 1.0
 list_ok = li / lp >= 2.0

@@ -43,6 +43,8 @@ pub const FLAT: f64 = 0.2;
 pub const LINEAR: f64 = 0.7;
 /// Fits explaining less than this share of the variance are noise, not growth.
 pub const MIN_R2: f64 = 0.6;
+/// How far past the largest measured volume an extrapolation is still worth a number.
+pub const FAR: f64 = 1000.0;
 
 /// Least squares over ln(customers), ln(ms); None with fewer than two distinct volumes
 /// or a non-positive figure (log of zero).
@@ -132,6 +134,10 @@ pub fn target_note(fit: &Fit, target_ms: Option<f64>, largest: f64) -> Option<St
         Some(v) if v <= largest => {
             format!("over its {target} ms target already (fitted: from about {} customers)", human(v))
         }
+        // A line fitted over a 10-100x range says nothing a thousand times further out.
+        Some(v) if v > largest * FAR => {
+            format!("stays under its {target} ms target beyond {} customers", human(largest * FAR))
+        }
         Some(v) => format!("reaches its {target} ms target at about {} customers", human(v)),
     })
 }
@@ -141,7 +147,7 @@ pub fn human(n: f64) -> String {
     match n {
         n if !n.is_finite() => "∞".into(),
         n if n >= 1e12 => format!("{:.1e}", n),
-        n if n >= 1e9 => format!("{:.1}G", n / 1e9),
+        n if n >= 1e9 => format!("{:.1}bn", n / 1e9),
         n if n >= 1e6 => format!("{:.1}M", n / 1e6),
         n if n >= 1e3 => format!("{:.0}k", n / 1e3),
         n => format!("{n:.0}"),
@@ -274,6 +280,8 @@ mod tests {
         );
         assert_eq!(target_note(&f, Some(500.0), 1.1e6).unwrap(), "reaches its 500 ms target at about 11.0M customers");
         assert_eq!(target_note(&f, None, 1.1e6), None);
+        let slow = fit(&pts(&[(1e4, 0.10), (1e5, 0.20), (1e6, 0.40)])).unwrap();
+        assert_eq!(target_note(&slow, Some(50.0), 1e6).unwrap(), "stays under its 50 ms target beyond 1.0bn customers");
         assert_eq!(human(4_100_000.0), "4.1M");
         assert_eq!(human(25_000.0), "25k");
     }
