@@ -12,6 +12,8 @@
 
 use super::model::{CustomerRow, AI_RESPONSE, EVENT_DATA};
 
+/// The columns each table gets from the generator (on both paths: the batched INSERTs
+/// fill the same ones, which is why fk_batch may take them as never NULL).
 pub const CUSTOMER_COLUMNS: [&str; 12] = [
     "id",
     "company_id",

@@ -184,22 +184,12 @@ impl Children {
             conversations: fk_batch::decide(
                 &fk_batch::facts(target, "VC Usage"),
                 &["company_id", "user_id", "customer_id"],
-                &[
-                    "company_id",
-                    "user_id",
-                    "customer_id",
-                    "customer_name",
-                    "session_id",
-                    "interaction_number",
-                    "user_message",
-                    "ai_response",
-                    "created_at",
-                ],
+                &super::copy_rows::CONVERSATION_COLUMNS,
             ),
             events: fk_batch::decide(
                 &fk_batch::facts(target, "customer_events"),
                 &["company_id", "customer_id"],
-                &["company_id", "customer_id", "event_type", "event_data", "created_at"],
+                &super::copy_rows::EVENT_COLUMNS,
             ),
         }
     }
