@@ -54,6 +54,7 @@ fn perf_scaling(
     }
     let sweep_id = store::start_sweep(target_schema, pattern, &scales, at);
     for &scale in &scales {
+        // perf_run_all's default seed: every scale draws the plan's data the same way.
         let mut opts = crate::api::run::options(Some(target_schema), pattern, iterations, Some(42), Some(scale));
         // Only timed tests, and every scale starts from its own data.
         opts.timed_only = true;
