@@ -430,3 +430,45 @@ fn a_sweep_of_background_runs_completes() {
         .get(0);
     assert_eq!(runs, 2, "two runs, each in a background worker");
 }
+
+/// The bulk load of an empty schema as installed, cancelled in the middle (rows being
+/// copied, indexes and keys set aside, triggers off), leaves the schema exactly as
+/// installed and empty: it is one transaction.
+#[test]
+fn a_cancelled_bulk_load_leaves_the_schema_as_installed() {
+    let mut a = connect("bulk_cancel");
+    a.batch_execute("SELECT perf_install_schema('bulk_cancel')").unwrap();
+    let definitions = |c: &mut postgres::Client| -> String {
+        c.query_one(
+            "SELECT string_agg(x, ',' ORDER BY x) FROM (
+               SELECT 'i:' || c.relname AS x FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'bulk_cancel'
+               UNION ALL SELECT 'k:' || k.conname || ':' || k.convalidated FROM pg_constraint k
+                 JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = 'bulk_cancel'
+               UNION ALL SELECT 't:' || g.tgname || ':' || g.tgenabled::text FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'bulk_cancel' AND NOT g.tgisinternal) d",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let installed = definitions(&mut a);
+    a.batch_execute("SET statement_timeout = '3s'").unwrap();
+    let start = Instant::now();
+    // A million customers: far more than three seconds of work.
+    let err = a.query("SELECT * FROM perf_generate(10, 100000, 42, 'bulk_cancel')", &[]).unwrap_err();
+    assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("57014"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(30), "cancel took {:?}", start.elapsed());
+    a.batch_execute("RESET statement_timeout").unwrap();
+    let left: i64 = a
+        .query_one(
+            "SELECT (SELECT count(*) FROM bulk_cancel.customers) + (SELECT count(*) FROM bulk_cancel.\"VC Usage\")
+                  + (SELECT count(*) FROM bulk_cancel.customer_events) + (SELECT count(*) FROM bulk_cancel.customer_matching_keys)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    assert_eq!(definitions(&mut a), installed, "indexes, keys and triggers as installed");
+    a.batch_execute("DROP SCHEMA bulk_cancel CASCADE").unwrap();
+}
