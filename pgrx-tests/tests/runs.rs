@@ -160,15 +160,7 @@ fn generator_is_cancellable_and_leaves_nothing() {
     assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("57014"), "{err}");
     assert!(took < Duration::from_secs(30), "cancel took {took:?}");
     a.batch_execute("RESET statement_timeout").unwrap();
-    let left: i64 = a
-        .query_one(
-            "SELECT (SELECT count(*) FROM gen_cancel.customers) + (SELECT count(*) FROM gen_cancel.\"VC Usage\")
-                  + (SELECT count(*) FROM gen_cancel.customer_events) + (SELECT count(*) FROM gen_cancel.customer_matching_keys)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(left, 0);
+    assert_eq!(generated_rows(&mut a, "gen_cancel"), 0);
     let role: String = a.query_one("SHOW session_replication_role", &[]).unwrap().get(0);
     assert_eq!(role, "origin");
     a.batch_execute("DROP SCHEMA gen_cancel CASCADE").unwrap();
@@ -460,15 +452,20 @@ fn a_cancelled_bulk_load_leaves_the_schema_as_installed() {
     assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("57014"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(30), "cancel took {:?}", start.elapsed());
     a.batch_execute("RESET statement_timeout").unwrap();
-    let left: i64 = a
-        .query_one(
-            "SELECT (SELECT count(*) FROM bulk_cancel.customers) + (SELECT count(*) FROM bulk_cancel.\"VC Usage\")
-                  + (SELECT count(*) FROM bulk_cancel.customer_events) + (SELECT count(*) FROM bulk_cancel.customer_matching_keys)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(left, 0);
+    assert_eq!(generated_rows(&mut a, "bulk_cancel"), 0);
     assert_eq!(definitions(&mut a), installed, "indexes, keys and triggers as installed");
     a.batch_execute("DROP SCHEMA bulk_cancel CASCADE").unwrap();
+}
+
+/// Rows in the four tables a generation writes, in `schema`.
+fn generated_rows(c: &mut postgres::Client, schema: &str) -> i64 {
+    c.query_one(
+        &format!(
+            "SELECT (SELECT count(*) FROM {schema}.customers) + (SELECT count(*) FROM {schema}.\"VC Usage\")
+                  + (SELECT count(*) FROM {schema}.customer_events) + (SELECT count(*) FROM {schema}.customer_matching_keys)"
+        ),
+        &[],
+    )
+    .unwrap()
+    .get(0)
 }
