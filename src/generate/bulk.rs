@@ -216,7 +216,9 @@ pub fn load<T>(target: &Target, write: impl FnOnce(Option<&CopyInto>) -> T) -> (
     for (o, statement) in objects.iter().zip(&put_back) {
         let one = Instant::now();
         Spi::run(statement).or_internal("rebuilding an index or constraint");
-        took.push((o.name_q.clone(), ms(one)));
+        let took_ms = ms(one);
+        pgrx::debug1!("pg_perfsuite bulk load: {} {} put back in {took_ms:.0} ms", o.kind, o.name_q);
+        took.push((o.name_q.clone(), took_ms));
         pgrx::check_for_interrupts!();
     }
     report.rebuild_ms = ms(started);
