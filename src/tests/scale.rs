@@ -59,10 +59,18 @@ mod tests {
         let fresh = definitions("bk_fresh");
         assert_eq!(definitions("bk_bulk"), fresh);
 
-        run("SELECT * FROM perf_generate(3, 150, 42, 'bk_bulk')");
+        // The REFRESH at the end runs with maintenance_work_mem; the caller's settings
+        // are what they were afterwards.
+        run("SET LOCAL work_mem = '7MB'; SET LOCAL hash_mem_multiplier = 3");
+        let reported = one::<i64>("SELECT matching_keys FROM perf_generate(3, 150, 42, 'bk_bulk')");
+        assert_eq!(
+            one::<String>("SELECT current_setting('work_mem') || ' ' || current_setting('hash_mem_multiplier')"),
+            "7MB 3"
+        );
         run("SELECT * FROM perf_generate(3, 150, 42, 'bk_rows')");
         let keys = one::<i64>("SELECT count(*) FROM bk_bulk.customer_matching_keys");
         assert!(keys >= 450, "{keys} keys");
+        assert_eq!(reported, keys, "perf_generate reports the keys it wrote");
         assert_eq!(keys, one::<i64>("SELECT count(*) FROM bk_rows.customer_matching_keys"));
         assert_eq!(content("bk_bulk"), content("bk_rows"), "same rows and keys on both paths");
         // Indexes, keys, foreign keys (validated) and triggers are back as installed.
