@@ -115,14 +115,14 @@ impl CopyInto {
     }
 
     /// One batch of customers with their keys, conversations and events
-    /// (copy_rows::batch).
-    pub fn load(&self, s: super::copy_rows::Streams) {
+    /// (copy_rows::batch); the buffers are left empty, to be written over.
+    pub fn load(&self, s: &mut super::copy_rows::Streams) {
         use super::copy_rows::{CONVERSATION_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS, KEY_COLUMNS};
         use crate::pg::copy::copy_binary;
-        copy_binary(self.customers, &CUSTOMER_COLUMNS, s.customers, self.freeze);
-        copy_binary(self.keys, &KEY_COLUMNS, s.keys, self.freeze);
-        copy_binary(self.conversations, &CONVERSATION_COLUMNS, s.conversations, self.freeze);
-        copy_binary(self.events, &EVENT_COLUMNS, s.events, self.freeze);
+        copy_binary(self.customers, &CUSTOMER_COLUMNS, &mut s.customers, self.freeze);
+        copy_binary(self.keys, &KEY_COLUMNS, &mut s.keys, self.freeze);
+        copy_binary(self.conversations, &CONVERSATION_COLUMNS, &mut s.conversations, self.freeze);
+        copy_binary(self.events, &EVENT_COLUMNS, &mut s.events, self.freeze);
     }
 }
 

@@ -46,7 +46,10 @@ const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 /// pg_type OID of text, the element type of text[].
 const TEXT_OID: i32 = 25;
 
-/// One batch's rows for the four tables, each a complete COPY stream.
+/// One batch's rows for the four tables, each a complete COPY stream. A bulk load hands
+/// the buffers back to be written over by a later batch (`batch`'s `reuse`), so that a
+/// load of any size keeps the same few buffers instead of allocating new ones per
+/// batch, whose freed space the allocator would keep around in fragments.
 #[derive(Debug, Default)]
 pub struct Streams {
     pub customers: Vec<u8>,
@@ -76,8 +79,10 @@ pub fn keys(r: &CustomerRow) -> Vec<(&'static str, &str, String)> {
 struct Stream(Vec<u8>);
 
 impl Stream {
-    fn new(capacity: usize) -> Stream {
-        let mut b = Vec::with_capacity(capacity);
+    /// A stream written over `b` (emptied; its capacity kept, grown to `capacity`).
+    fn over(mut b: Vec<u8>, capacity: usize) -> Stream {
+        b.clear();
+        b.reserve(capacity);
         b.extend_from_slice(SIGNATURE);
         b.extend_from_slice(&0i32.to_be_bytes()); // flags
         b.extend_from_slice(&0i32.to_be_bytes()); // header extension length
@@ -151,13 +156,14 @@ pub fn time(anchor_us: i64, ago_s: f64) -> i64 {
     anchor_us - (ago_s * 1e6).round_ties_even() as i64
 }
 
-/// The streams of `rows` of one company; `anchor_us` is now() in microseconds since
+/// The streams of `rows` of one company, written into the buffers of `reuse` (an
+/// earlier batch's, or `Streams::default()`); `anchor_us` is now() in microseconds since
 /// 2000-01-01 UTC.
-pub fn batch(rows: &[CustomerRow], company: &[u8; 16], user: &[u8; 16], anchor_us: i64) -> Streams {
-    let mut c = Stream::new(rows.len() * 220);
-    let mut v = Stream::new(rows.len() * 7 * 190);
-    let mut e = Stream::new(rows.len() * 5 * 90);
-    let mut k = Stream::new(rows.len() * 3 * 110);
+pub fn batch(rows: &[CustomerRow], company: &[u8; 16], user: &[u8; 16], anchor_us: i64, reuse: Streams) -> Streams {
+    let mut c = Stream::over(reuse.customers, rows.len() * 220);
+    let mut v = Stream::over(reuse.conversations, rows.len() * 7 * 190);
+    let mut e = Stream::over(reuse.events, rows.len() * 5 * 90);
+    let mut k = Stream::over(reuse.keys, rows.len() * 3 * 110);
     let mut session = String::with_capacity(64);
     let mut message = String::with_capacity(48);
     for r in rows {
@@ -253,7 +259,7 @@ mod tests {
             let mut m = Model::new(1);
             (1..=20).map(|i| m.customer(i)).collect()
         };
-        let s = batch(&rows, &[1; 16], &[2; 16], 1_000_000);
+        let s = batch(&rows, &[1; 16], &[2; 16], 1_000_000, Streams::default());
         let customers = parse(&s.customers);
         assert_eq!(customers.len(), 20);
         assert!(customers.iter().all(|r| r.len() == CUSTOMER_COLUMNS.len()));

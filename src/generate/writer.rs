@@ -112,21 +112,26 @@ const COPY_BATCH: i64 = 500;
 /// A bulk load's rows: a helper thread runs the model and encodes each batch for COPY
 /// (pure Rust, no PostgreSQL call) while this backend copies the previous batch, so the
 /// two halves of the work share the machine's cores. The channel is a rendezvous: the
-/// helper hands a batch over only when the backend takes it, so memory stays flat.
+/// helper hands a batch over only when the backend takes it, and the backend hands the
+/// copied batch's buffers back for the helper to write the next one over, so memory
+/// stays flat: three sets of buffers at most, whatever the volume.
 /// Should COPY fail (or the query be cancelled), the unwinding drops the receiver, the
 /// helper's next send fails and it ends before the scope returns.
 fn write_by_copy(req: &Request, into: &super::bulk::CopyInto) -> Counts {
+    use super::copy_rows::Streams;
     let (seed, count, anchor) = (req.seed, req.count, into.anchor_us);
     let (company, user) = (*req.company_id.as_bytes(), *req.user_id.as_bytes());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(super::copy_rows::Streams, Counts)>(0);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Streams, Counts)>(0);
+        let (give_back, given_back) = std::sync::mpsc::sync_channel::<Streams>(2);
         crate::pg::threads::spawn_quiet(scope, move || {
             let mut model = Model::new(seed);
             let mut next = 1i64;
             while next <= count {
                 let last = (next + COPY_BATCH - 1).min(count);
                 let batch: Vec<CustomerRow> = (next..=last).map(|i| model.customer(i)).collect();
-                let streams = super::copy_rows::batch(&batch, &company, &user, anchor);
+                let reuse = given_back.try_recv().unwrap_or_default();
+                let streams = super::copy_rows::batch(&batch, &company, &user, anchor, reuse);
                 if tx.send((streams, Counts::of(&batch))).is_err() {
                     return;
                 }
@@ -134,9 +139,12 @@ fn write_by_copy(req: &Request, into: &super::bulk::CopyInto) -> Counts {
             }
         });
         let mut counts = Counts::default();
-        for (streams, c) in rx {
-            into.load(streams);
+        for (mut streams, c) in rx {
+            into.load(&mut streams);
             counts.add(&c);
+            // Full (the helper has buffers to spare) or gone (it has finished): the
+            // buffers are dropped instead.
+            let _ = give_back.try_send(streams);
             pgrx::check_for_interrupts!();
         }
         counts

@@ -43,9 +43,10 @@ fn cstring(s: &str) -> CString {
 
 /// COPY `data` (a complete stream in COPY's binary format) into `relid`'s `columns`.
 /// With `freeze`, the table must have been created or truncated in the current
-/// subtransaction (PostgreSQL checks and errors otherwise). Returns the rows copied.
-pub fn copy_binary(relid: pg_sys::Oid, columns: &[&str], data: Vec<u8>, freeze: bool) -> u64 {
-    INPUT.with(|input| *input.borrow_mut() = (data, 0));
+/// subtransaction (PostgreSQL checks and errors otherwise). Returns the rows copied;
+/// `data` is handed back empty, its buffer kept for the caller to write over.
+pub fn copy_binary(relid: pg_sys::Oid, columns: &[&str], data: &mut Vec<u8>, freeze: bool) -> u64 {
+    INPUT.with(|input| *input.borrow_mut() = (std::mem::take(data), 0));
     let names: Vec<CString> = columns.iter().map(|c| cstring(c)).collect();
     let (freeze_name, format_name, binary) = (cstring("freeze"), cstring("format"), cstring("binary"));
     // Everything COPY allocates lives in a context of its own, deleted afterwards, so
@@ -102,7 +103,8 @@ pub fn copy_binary(relid: pg_sys::Oid, columns: &[&str], data: Vec<u8>, freeze: 
             copied
         })
     };
-    INPUT.with(|input| *input.borrow_mut() = (Vec::new(), 0));
+    *data = INPUT.with(|input| std::mem::take(&mut input.borrow_mut().0));
+    data.clear();
     copied
 }
 
