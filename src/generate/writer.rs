@@ -104,9 +104,10 @@ pub fn write(req: &Request) -> Counts {
     counts
 }
 
-/// Customers per COPY batch: three COPY calls each. Smaller than BATCH so that the two
-/// batches alive at once (one being copied, the next one encoded) stay about a megabyte
-/// each at any scale.
+/// Customers per COPY batch: four COPY calls each (customers, keys, conversations,
+/// events). Smaller than BATCH so that the buffers alive at once (the batch being
+/// copied, the next one encoded, at most one handed back) stay about a megabyte each at
+/// any scale.
 const COPY_BATCH: i64 = 500;
 
 /// A bulk load's rows: a helper thread runs the model and encodes each batch for COPY
