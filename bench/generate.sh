@@ -168,8 +168,9 @@ growth_row() {
 }
 
 # private_kB covers the whole call, whose last step is PostgreSQL's REFRESH of
-# customer_metrics (hash aggregates within work_mem); refresh_kB is that step alone,
-# run again afterwards, so the generator's own share can be told apart.
+# customer_metrics (hash aggregates within maintenance_work_mem: generate::seed);
+# refresh_kB is a REFRESH alone, run again afterwards with the session's work_mem, so
+# the generator's own share can be told apart.
 #
 # At 100x a quarter to a third of the time on this server is PostgreSQL writing about
 # 4 GB of WAL for the rows and index pages. A server being loaded in bulk is set up as
@@ -179,18 +180,6 @@ growth_row() {
 # instead. The growth table and its targets are measured on such a server; 100x is
 # first measured once on this one (wal_level=replica: WAL for standbys and archiving),
 # for reference.
-# The disk under the cluster, measured just before: 100x writes about 4.3 GB of table
-# and index files (and as much WAL with wal_level=replica), and this machine's disk
-# varies by a factor of two over a day.
-disk_rate() {
-  local t0 t1
-  t0=$(now)
-  as_pg dd if=/dev/zero of="$WORK/disk-probe" bs=16M count=64 conv=fsync status=none
-  t1=$(now)
-  as_pg rm -f "$WORK/disk-probe"
-  printf '[bench] disk: 1 GiB written and fsynced in %.2f s (%.0f MB/s)\n' "$(calc "$t1 - $t0")" "$(calc "1073.741824 / ($t1 - $t0)")"
-}
-
 replica_100=""
 if [[ " $SCALES " == *" 100 "* ]]; then
   echo

@@ -22,6 +22,7 @@ cluster_start $SETTINGS
 psql_pg -q -d postgres -c "CREATE DATABASE perf"
 psql_pg -q -d perf -c "CREATE EXTENSION pg_perfsuite CASCADE"
 echo "[bench] $(date -u +%F) $(nproc) CPUs, PostgreSQL $(psql_pg -At -d perf -c 'SHOW server_version'), $SETTINGS"
+disk_rate
 echo "[bench] SELECT * FROM perf_run_all(scale => $SCALE);"
 t0=$(date +%s.%N)
 psql_pg -d perf -P pager=off -c "SELECT test_id, status, round(measured_ms::numeric, 2) AS ms, target_ms FROM perf_run_all(scale => $SCALE)"

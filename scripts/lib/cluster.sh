@@ -46,3 +46,15 @@ if ! as_pg "$PSQL" --version >/dev/null 2>&1; then
 fi
 
 psql_pg() { as_pg "$PSQL" -h "$WORK" -p "$PORT" -U postgres -X -v ON_ERROR_STOP=1 "$@"; }
+
+# The disk under the cluster: 1 GiB written and fsynced into its directory, the time and
+# rate printed. Benchmarks that write gigabytes print it first: this machine's disk
+# varies by a factor of two or three over a day, and their figures move with it.
+disk_rate() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  as_pg dd if=/dev/zero of="$WORK/disk-probe" bs=16M count=64 conv=fsync status=none
+  t1=$(date +%s.%N)
+  as_pg rm -f "$WORK/disk-probe"
+  python3 -c "t = $t1 - $t0; print(f'[bench] disk: 1 GiB written and fsynced in {t:.2f} s ({1073.741824 / t:.0f} MB/s)')"
+}
