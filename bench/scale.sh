@@ -17,7 +17,13 @@ install_extension
 # checkpoint every few seconds), shared buffers for the working set, memory for index
 # builds and foreign-key validation (maintenance_work_mem: sorts of 6M keys fit), workers for the
 # load clients.
-SETTINGS="shared_buffers=512MB max_wal_size=8GB maintenance_work_mem=1GB max_worker_processes=32"
+# A server set up for loading data as PostgreSQL's manual advises ("Populating a
+# Database"), as bench/generate.sh's growth runs: wal_level=minimal, no WAL senders.
+# The run's environment is a bulk load into tables it truncated, which then writes no
+# WAL (about 4 GB less at scale 100); PERF_BENCH_WAL_LEVEL=replica measures the default.
+WAL_LEVEL=${PERF_BENCH_WAL_LEVEL:-minimal}
+SETTINGS="shared_buffers=512MB max_wal_size=8GB maintenance_work_mem=1GB max_worker_processes=32 wal_level=$WAL_LEVEL"
+[[ $WAL_LEVEL == minimal ]] && SETTINGS+=" max_wal_senders=0"
 cluster_start $SETTINGS
 psql_pg -q -d postgres -c "CREATE DATABASE perf"
 psql_pg -q -d perf -c "CREATE EXTENSION pg_perfsuite CASCADE"
