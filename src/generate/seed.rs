@@ -58,23 +58,11 @@ pub fn customer_count(target: &Target, company: &str) -> i64 {
 /// gives its own foreign-key validation query; the caller's are put back right after
 /// (an error aborts the transaction, which puts them back too).
 pub fn refresh_metrics(target: &Target) {
-    let (work_mem, multiplier) = Spi::get_two::<String, String>(
-        "SELECT pg_catalog.current_setting('work_mem'), pg_catalog.current_setting('hash_mem_multiplier')",
-    )
-    .or_internal("memory settings");
-    let (work_mem, multiplier) = (work_mem.or_internal("work_mem"), multiplier.or_internal("hash_mem_multiplier"));
-    Spi::run(
-        "SELECT pg_catalog.set_config('work_mem', pg_catalog.current_setting('maintenance_work_mem'), true), \
-                pg_catalog.set_config('hash_mem_multiplier', '1', true)",
-    )
-    .or_internal("memory for the refresh");
-    Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics")))
-        .or_internal("refresh customer_metrics");
-    Spi::run_with_args(
-        "SELECT pg_catalog.set_config('work_mem', $1, true), pg_catalog.set_config('hash_mem_multiplier', $2, true)",
-        &[work_mem.into(), multiplier.into()],
-    )
-    .or_internal("memory settings put back");
+    let memory = crate::pg::guc::current("maintenance_work_mem");
+    crate::pg::guc::with_local(&[("work_mem", &memory), ("hash_mem_multiplier", "1")], || {
+        Spi::run(&format!("REFRESH MATERIALIZED VIEW {}", target.rel("customer_metrics")))
+            .or_internal("refresh customer_metrics")
+    });
 }
 
 /// Refresh planner statistics of the tables under test (the plan's remediation step 3,

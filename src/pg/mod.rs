@@ -2,12 +2,13 @@
 //! and everything pgrx does not offer in a usable form. Subtransactions and the one
 //! error type, background-worker launch and job encoding, signal handlers, locks that
 //! SQL cannot take, waits that wake on the latch, the statement timer, role and
-//! catalog lookups, COPY FROM fed from memory, helper threads kept out of signal handling. Nothing here knows about tests, runs or reports. Every `unsafe`
+//! catalog lookups, settings set for a piece of work, COPY FROM fed from memory, helper threads kept out of signal handling. Nothing here knows about tests, runs or reports. Every `unsafe`
 //! block in the crate lives here, with a `// SAFETY:` line.
 
 pub mod bgworker;
 pub mod catalog;
 pub mod copy;
+pub mod guc;
 pub mod job;
 pub mod latch;
 pub mod lock;

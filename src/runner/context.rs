@@ -4,8 +4,7 @@
 //! tests). Rolling the subtransaction back restores the caller's values; work that is
 //! kept (committed subtransactions) calls `Saved::restore` before it ends.
 
-use pgrx::prelude::*;
-
+use crate::pg::guc::{current, set_local};
 use crate::suite::model::RunAs;
 use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
@@ -15,18 +14,6 @@ pub struct Saved {
     search_path: String,
     role: String,
     company: String,
-}
-
-fn set_local(name: &str, value: &str) {
-    Spi::run_with_args("SELECT pg_catalog.set_config($1, $2, true)", &[name.into(), value.into()])
-        .unwrap_or_else(|e| crate::errors::internal(&format!("setting {name}"), e));
-}
-
-fn current(name: &str) -> String {
-    Spi::get_one_with_args::<String>("SELECT pg_catalog.current_setting($1, true)", &[name.into()])
-        .ok()
-        .flatten()
-        .unwrap_or_default()
 }
 
 pub fn enter(target: &Target, run_as: &RunAs) -> Saved {

@@ -75,9 +75,6 @@ pub fn delete_tenant_rows(target: &Target, which: &Companies, with_companies: bo
 pub fn keep_only_tenant_by_truncate(target: &Target, company: pgrx::Uuid) {
     let customers = target.rel("customers");
     let tables = &TENANT_TABLES[..5];
-    let previous = Spi::get_one::<String>("SELECT pg_catalog.current_setting('session_replication_role')")
-        .or_internal("session_replication_role")
-        .unwrap_or_else(|| "origin".into());
     for (i, (table, condition)) in tables.iter().enumerate() {
         Spi::run_with_args(
             &format!(
@@ -90,20 +87,18 @@ pub fn keep_only_tenant_by_truncate(target: &Target, company: pgrx::Uuid) {
         .or_internal("copy one tenant's rows aside");
     }
     let all: Vec<String> = tables.iter().map(|(t, _)| target.rel(t)).collect();
-    Spi::run("SELECT pg_catalog.set_config('session_replication_role', 'replica', true)")
-        .or_internal("session_replication_role");
-    Spi::run(&format!("TRUNCATE {}", all.join(", "))).or_internal("truncate the tenant tables");
-    // Parents first.
-    for (i, (table, _)) in tables.iter().enumerate().rev() {
-        Spi::run(&format!(
-            "INSERT INTO {} OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.pg_perfsuite_keep_{i}",
-            target.rel(table)
-        ))
-        .or_internal("put one tenant's rows back");
-        Spi::run(&format!("DROP TABLE pg_temp.pg_perfsuite_keep_{i}")).or_internal("drop the copy");
-    }
-    Spi::run_with_args("SELECT pg_catalog.set_config('session_replication_role', $1, true)", &[previous.into()])
-        .or_internal("session_replication_role");
+    crate::pg::guc::with_local(&[("session_replication_role", "replica")], || {
+        Spi::run(&format!("TRUNCATE {}", all.join(", "))).or_internal("truncate the tenant tables");
+        // Parents first.
+        for (i, (table, _)) in tables.iter().enumerate().rev() {
+            Spi::run(&format!(
+                "INSERT INTO {} OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.pg_perfsuite_keep_{i}",
+                target.rel(table)
+            ))
+            .or_internal("put one tenant's rows back");
+            Spi::run(&format!("DROP TABLE pg_temp.pg_perfsuite_keep_{i}")).or_internal("drop the copy");
+        }
+    });
 }
 
 /// Whether the tenant tables below users and companies can be truncated together: no
