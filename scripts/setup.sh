@@ -8,7 +8,7 @@ PGRX_VERSION=0.18.1
 PG15_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-hypopg postgresql-contrib
               libclang-dev clang pkg-config libssl-dev make gcc sudo bison flex
-              libreadline-dev zlib1g-dev ca-certificates)
+              libreadline-dev zlib1g-dev ca-certificates python3)
 
 say()  { printf '[setup] %s\n' "$*"; }
 die()  { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -22,6 +22,8 @@ if [[ $PG == pg15 && ${PG_PERFSUITE_LINT:-1} == 1 ]]; then
   cargo clippy --quiet --features "pg15 pg_test" --tests -- -D warnings
   cargo clippy --quiet -- -D warnings
   cargo clippy --quiet -p pg_perfsuite_client_tests --tests -- -D warnings
+  echo "[test] install and upgrade scripts: every call and operator schema-qualified"
+  python3 scripts/sql/unqualified_calls.py
 fi
 
 # Postgres refuses to run as root: the test cluster runs as the postgres OS user, in a

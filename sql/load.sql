@@ -3,16 +3,16 @@
 -- Scripts a load test can run: pgbench-style statements, `:name` variables bound as
 -- text; a variable is a fixed value or a list picked from at random per transaction.
 CREATE TABLE perf_load_scripts (
-    name        text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_.-]{1,40}$'),
-    script      text NOT NULL CHECK (btrim(script) <> ''),
-    variables   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(variables) = 'object'),
+    name        text PRIMARY KEY CHECK (name OPERATOR(pg_catalog.~) '^[A-Za-z0-9_.-]{1,40}$'),
+    script      text NOT NULL CHECK (pg_catalog.btrim(script) OPERATOR(pg_catalog.<>) ''),
+    variables   jsonb NOT NULL DEFAULT '{}' CHECK (pg_catalog.jsonb_typeof(variables) OPERATOR(pg_catalog.=) 'object'),
     description text,
     builtin     boolean NOT NULL DEFAULT false,
     -- Who wrote the script (stamped by perf_stamp_author; see perf_tests.author).
     author      name NOT NULL DEFAULT current_user
 );
 CREATE TRIGGER perf_load_scripts_author BEFORE INSERT OR UPDATE ON perf_load_scripts
-    FOR EACH ROW EXECUTE FUNCTION perf_stamp_author();
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.perf_stamp_author();
 
 -- The plan's pgbench script (company ids as variables, cast in SQL: pgbench's \set is numeric only), with
 -- the company drawn at random from the ten scenario-5 tenants.
@@ -31,7 +31,7 @@ WHERE company_id = :company_id::uuid
     AND deleted_at IS NULL
     AND customer_name % :search_term
 LIMIT 10;$s$,
- jsonb_build_object('company_id', (SELECT jsonb_agg('aaaaaaaa-aaaa-aaaa-aaaa-' || lpad(i::text, 12, '0')) FROM generate_series(1, 10) i),
+ pg_catalog.jsonb_build_object('company_id', (SELECT pg_catalog.jsonb_agg('aaaaaaaa-aaaa-aaaa-aaaa-' OPERATOR(pg_catalog.||) pg_catalog.lpad(i::text, 12, '0')) FROM pg_catalog.generate_series(1, 10) i),
                     'search_term', 'john'),
  'The plan''s pgbench script: customer list + fuzzy search, a random tenant of the ten per transaction.', true),
 ('plan-list', $s$SELECT c.*, m.total_conversations
@@ -41,12 +41,12 @@ WHERE c.company_id = :company_id::uuid
     AND c.deleted_at IS NULL
 ORDER BY c.created_at DESC
 LIMIT 50;$s$,
- jsonb_build_object('company_id', (SELECT jsonb_agg('aaaaaaaa-aaaa-aaaa-aaaa-' || lpad(i::text, 12, '0')) FROM generate_series(1, 10) i)),
+ pg_catalog.jsonb_build_object('company_id', (SELECT pg_catalog.jsonb_agg('aaaaaaaa-aaaa-aaaa-aaaa-' OPERATOR(pg_catalog.||) pg_catalog.lpad(i::text, 12, '0')) FROM pg_catalog.generate_series(1, 10) i)),
  'The customer-list request alone (what the plan''s JMeter thread group calls), for servers without pg_trgm.', true),
 ('plan-write', $s$INSERT INTO "VC Usage" (company_id, user_id, session_id, customer_email, customer_name, user_message)
 VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222',
         'load_write_' || :n, 'load-write-' || :n || '@example.test', 'Load Write Customer ' || :n, 'hello');$s$,
- jsonb_build_object('n', (SELECT jsonb_agg(i::text) FROM generate_series(1, 50) i)),
+ pg_catalog.jsonb_build_object('n', (SELECT pg_catalog.jsonb_agg(i::text) FROM pg_catalog.generate_series(1, 50) i)),
  'Chat conversations arriving without customer_id (the auto-sync trigger finds or creates the customer), 50 people drawn at random: the plan''s trigger cascade under load.', true);
 
 CREATE SEQUENCE perf_load_runs_load_id_seq;
@@ -125,7 +125,7 @@ CREATE TABLE perf_load_intervals (
 CREATE TABLE perf_snapshots (
     load_id         bigint REFERENCES perf_load_runs ON DELETE CASCADE,
     run_id          bigint REFERENCES perf_runs (run_id) ON DELETE CASCADE,
-    taken_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    taken_at        timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     offset_ms       float8,
     slow_queries    integer,
     lock_waits      integer,
@@ -141,18 +141,19 @@ CREATE TABLE perf_snapshots (
 
 -- Per statement of a load test: calls and mean latency over all clients.
 CREATE VIEW perf_load_statement_stats AS
-SELECT load_id, statement_no, min(sql) AS sql, sum(calls) AS calls,
-       sum(total_ms) / nullif(sum(calls), 0) AS avg_ms
-  FROM perf_load_statements GROUP BY load_id, statement_no;
+SELECT load_id, statement_no, pg_catalog.min(sql) AS sql, pg_catalog.sum(calls) AS calls,
+       pg_catalog.sum(total_ms) OPERATOR(pg_catalog./) NULLIF(pg_catalog.sum(calls), 0::numeric) AS avg_ms
+  FROM @extschema@.perf_load_statements GROUP BY load_id, statement_no;
 
 -- The plan's monitoring queries. Active queries running longer than a threshold:
 CREATE FUNCTION perf_slow_queries(threshold interval DEFAULT '100 milliseconds')
 RETURNS TABLE (pid integer, duration interval, query text, state text, usename name, wait_event text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT a.pid, pg_catalog.now() - a.query_start, a.query, a.state, a.usename, a.wait_event
-      FROM pg_stat_activity a
-     WHERE pg_catalog.now() - a.query_start > threshold AND a.state <> 'idle' AND a.pid <> pg_catalog.pg_backend_pid()
+    SELECT a.pid, pg_catalog.now() OPERATOR(pg_catalog.-) a.query_start, a.query, a.state, a.usename, a.wait_event
+      FROM pg_catalog.pg_stat_activity a
+     WHERE (pg_catalog.now() OPERATOR(pg_catalog.-) a.query_start) OPERATOR(pg_catalog.>) threshold
+       AND a.state OPERATOR(pg_catalog.<>) 'idle' AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
      ORDER BY 2 DESC
 $$;
 
@@ -162,10 +163,10 @@ CREATE VIEW perf_lock_waits AS
 SELECT blocked.pid AS blocked_pid, blocked.usename AS blocked_user,
        blocking.pid AS blocking_pid, blocking.usename AS blocking_user,
        blocked.query AS blocked_statement, blocking.query AS current_statement_in_blocking_process,
-       now() - blocked.query_start AS waiting_for
+       pg_catalog.now() OPERATOR(pg_catalog.-) blocked.query_start AS waiting_for
   FROM pg_catalog.pg_stat_activity blocked
-  JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(blocked.pid)) AS b(pid) ON true
-  JOIN pg_catalog.pg_stat_activity blocking ON blocking.pid = b.pid;
+  JOIN LATERAL pg_catalog.unnest(pg_catalog.pg_blocking_pids(blocked.pid)) AS b(pid) ON true
+  JOIN pg_catalog.pg_stat_activity blocking ON blocking.pid OPERATOR(pg_catalog.=) b.pid;
 
 SELECT pg_catalog.pg_extension_config_dump('perf_load_scripts', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('perf_load_runs', '');

@@ -3,6 +3,91 @@
 -- 0.2.0 install (scripts/test-upgrade.sh compares the two, object by object).
 \echo Use "ALTER EXTENSION pg_perfsuite UPDATE TO '0.2.0'" to load this file. \quit
 
+-- The update runs as a superuser with the extension's schema on the search_path, as
+-- CREATE EXTENSION does: refuse while a role the updating role does not trust may
+-- CREATE there (the same rule and text as the install script's first block).
+DO $trust$
+DECLARE
+    writer pg_catalog.oid;
+    holder pg_catalog.oid;
+    via pg_catalog.oid;
+    how text;
+    who text;
+    what text;
+    remedy text;
+BEGIN
+    WITH RECURSIVE mine(role) AS (
+        SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
+        UNION
+        SELECT m.roleid FROM pg_catalog.pg_auth_members m JOIN mine ON m.member OPERATOR(pg_catalog.=) mine.role
+    ), trusted(role) AS (
+        SELECT mine.role FROM mine
+        UNION
+        SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolsuper
+    ), nsp AS (
+        SELECT n.nspowner, n.nspacl FROM pg_catalog.pg_namespace n
+         WHERE n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid
+    ), direct(role, how) AS (
+        SELECT nsp.nspowner, 'owner'::text FROM nsp
+        UNION
+        SELECT a.grantee, 'grantee'::text FROM nsp, pg_catalog.aclexplode(nsp.nspacl) a
+         WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+    ), holders(role, via, how) AS (
+        SELECT d.role, d.role, d.how FROM direct d
+        UNION
+        -- pg_database_owner's one member is the database's owner, not in pg_auth_members.
+        SELECT db.datdba, d.role, d.how FROM direct d, pg_catalog.pg_database db
+         WHERE d.role OPERATOR(pg_catalog.=) 'pg_database_owner'::pg_catalog.regrole::pg_catalog.oid
+           AND db.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+    ), may_create(role, holder, via, how) AS (
+        SELECT h.role, h.role, h.via, h.how FROM holders h
+        UNION
+        SELECT m.member, mc.holder, mc.via, mc.how
+          FROM may_create mc JOIN pg_catalog.pg_auth_members m ON m.roleid OPERATOR(pg_catalog.=) mc.role
+    )
+    SELECT mc.role, mc.holder, mc.via, mc.how INTO writer, holder, via, how
+      FROM may_create mc
+     WHERE mc.role OPERATOR(pg_catalog.<>) 'pg_database_owner'::pg_catalog.regrole::pg_catalog.oid
+       AND NOT EXISTS (SELECT FROM trusted t WHERE t.role OPERATOR(pg_catalog.=) mc.role)
+     ORDER BY mc.role OPERATOR(pg_catalog.=) 0::pg_catalog.oid DESC,
+              mc.role OPERATOR(pg_catalog.=) mc.holder DESC,
+              pg_catalog.pg_get_userbyid(mc.role), pg_catalog.pg_get_userbyid(mc.via)
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF writer OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN
+        who := 'PUBLIC';
+    ELSE
+        who := pg_catalog.format('role "%s"', pg_catalog.pg_get_userbyid(writer));
+    END IF;
+    IF writer OPERATOR(pg_catalog.<>) holder THEN
+        what := pg_catalog.format(', as a member of "%s"', pg_catalog.pg_get_userbyid(holder));
+    ELSIF writer OPERATOR(pg_catalog.<>) via THEN
+        what := ', as the database''s owner';
+    ELSIF how OPERATOR(pg_catalog.=) 'owner' THEN
+        what := ', as the schema''s owner';
+    ELSE
+        what := '';
+    END IF;
+    IF how OPERATOR(pg_catalog.=) 'owner' THEN
+        remedy := pg_catalog.format('ALTER SCHEMA %s OWNER TO %I', '@extschema@', CURRENT_USER);
+    ELSIF via OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN
+        remedy := pg_catalog.format('REVOKE CREATE ON SCHEMA %s FROM PUBLIC', '@extschema@');
+    ELSE
+        remedy := pg_catalog.format('REVOKE CREATE ON SCHEMA %s FROM %I', '@extschema@', pg_catalog.pg_get_userbyid(via));
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = '42501',
+        MESSAGE = pg_catalog.format('schema %s can be written by %s (CREATE%s): pg_perfsuite will not install or update there, because objects %s creates could run as the superuser during ALTER EXTENSION UPDATE',
+                                    '@extschema@', who, what,
+                                    CASE WHEN writer OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'any role' ELSE 'that role' END),
+        DETAIL = pg_catalog.format('Trusted: superusers, %I and the roles it is a member of. Every role that may CREATE in the schema (its owner, CREATE grantees, the database''s owner through pg_database_owner, and their members) must be one of them.',
+                                   CURRENT_USER),
+        HINT = pg_catalog.format('%s; then ALTER EXTENSION pg_perfsuite UPDATE again.', remedy);
+END
+$trust$;
+
 -- Noise-aware comparison: every timed iteration is kept, and a run can be pinned as
 -- the baseline later runs are compared with. Results recorded by 0.1.0 have no
 -- samples; perf_compare says "threshold only" for them.
@@ -57,26 +142,27 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    r perf_runs;
+    r @extschema@.perf_runs;
     old bigint;
 BEGIN
     IF run IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'run must not be NULL',
               HINT = 'perf_clear_baseline(target_schema) unpins a schema''s baseline.';
     END IF;
-    SELECT * INTO r FROM perf_runs p WHERE p.run_id = run FOR UPDATE;
+    SELECT * INTO r FROM @extschema@.perf_runs p WHERE p.run_id OPERATOR(pg_catalog.=) run FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('run %s does not exist', run),
               HINT = 'SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs.';
     END IF;
-    IF r.status <> 'completed' THEN
+    IF r.status OPERATOR(pg_catalog.<>) 'completed' THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
               MESSAGE = pg_catalog.format('run %s is %s; only a completed run can be a baseline', run, r.status);
     END IF;
-    UPDATE perf_runs p SET pinned_baseline = false
-     WHERE p.pinned_baseline AND p.target_schema = r.target_schema AND p.run_id <> run
+    UPDATE @extschema@.perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema OPERATOR(pg_catalog.=) r.target_schema
+       AND p.run_id OPERATOR(pg_catalog.<>) run
     RETURNING p.run_id INTO old;
-    UPDATE perf_runs p SET pinned_baseline = true WHERE p.run_id = run;
+    UPDATE @extschema@.perf_runs p SET pinned_baseline = true WHERE p.run_id OPERATOR(pg_catalog.=) run;
     RETURN QUERY SELECT run, r.target_schema, old;
 END
 $$;
@@ -87,8 +173,8 @@ RETURNS bigint
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    UPDATE perf_runs p SET pinned_baseline = false
-     WHERE p.pinned_baseline AND p.target_schema = perf_clear_baseline.target_schema
+    UPDATE @extschema@.perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema OPERATOR(pg_catalog.=) perf_clear_baseline.target_schema
     RETURNING p.run_id
 $$;
 
@@ -125,7 +211,7 @@ INSERT INTO perf_load_scripts (name, script, variables, description, builtin) VA
 ('plan-write', $s$INSERT INTO "VC Usage" (company_id, user_id, session_id, customer_email, customer_name, user_message)
 VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222',
         'load_write_' || :n, 'load-write-' || :n || '@example.test', 'Load Write Customer ' || :n, 'hello');$s$,
- jsonb_build_object('n', (SELECT jsonb_agg(i::text) FROM generate_series(1, 50) i)),
+ pg_catalog.jsonb_build_object('n', (SELECT pg_catalog.jsonb_agg(i::text) FROM pg_catalog.generate_series(1, 50) i)),
  'Chat conversations arriving without customer_id (the auto-sync trigger finds or creates the customer), 50 people drawn at random: the plan''s trigger cascade under load.', true)
 ON CONFLICT (name) DO NOTHING;
 -- L.2: the plan's risk factor "trigger cascade under load": 10 clients insert chat
@@ -191,9 +277,10 @@ BEGIN
     SELECT pg_catalog.string_agg(DISTINCT a.grantee::pg_catalog.regrole::text, ', ')
       INTO grantees
       FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-     WHERE p.oid IN ('perf_run_all(text, integer, bigint, boolean, boolean)'::pg_catalog.regprocedure,
-                     'perf_run(text, text, integer, bigint, boolean, boolean)'::pg_catalog.regprocedure)
-       AND a.grantee <> 0 AND a.grantee <> p.proowner;
+     WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+               'perf_run_all(text, integer, bigint, boolean, boolean)'::pg_catalog.regprocedure::pg_catalog.oid,
+               'perf_run(text, text, integer, bigint, boolean, boolean)'::pg_catalog.regprocedure::pg_catalog.oid])
+       AND a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
     IF grantees IS NOT NULL THEN
         RAISE WARNING 'pg_perfsuite 0.2.0: perf_run_all and perf_run have a new argument (scale); % could execute the old ones', grantees
             USING HINT = 'Run SELECT perf_grant_operator(role) again for each of them: it grants the new functions too.';
@@ -255,13 +342,13 @@ UPDATE perf_tests SET expected_scales = true WHERE test_id IN ('5.1', 'R.trigger
 -- Scaling sweeps (perf_scaling, perf_scaling_report).
 CREATE TABLE perf_scaling_sweeps (
     sweep_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    started_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     finished_at     timestamptz,
     target_schema   text NOT NULL,
     pattern         text NOT NULL,
     scales          double precision[] NOT NULL,
     -- the volume (customers in the schema) each test is extrapolated to
-    at_customers    bigint NOT NULL CHECK (at_customers > 0),
+    at_customers    bigint NOT NULL CHECK (at_customers OPERATOR(pg_catalog.>) 0),
     run_ids         bigint[] NOT NULL DEFAULT '{}',
     run_by          name NOT NULL DEFAULT current_user
 );
@@ -323,3 +410,96 @@ SET search_path TO pg_catalog, @extschema@, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'perf_scaling_results_wrapper';
 REVOKE EXECUTE ON FUNCTION perf_scaling(double precision[], text, text, bigint, integer, boolean) FROM PUBLIC;
+
+-- 0.2.0 names every function and operator its stored SQL calls by schema
+-- (pg_catalog.now(), OPERATOR(pg_catalog.=)), so nothing another role creates in the
+-- extension's schema can out-match a built-in. The functions and views 0.1.0 created are
+-- re-created with 0.2.0's text (the same text as a fresh install), which also binds the
+-- views anew to pg_catalog's functions and operators. 0.1.0's column defaults and CHECK
+-- constraints name the same built-ins (pg_get_expr and pg_get_constraintdef read them
+-- alike) and are left as they are.
+CREATE OR REPLACE FUNCTION perf_stamp_author() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Separate branches: each expression names only the columns of its own table.
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        NEW.author := current_user;
+    ELSIF NEW.author IS DISTINCT FROM OLD.author THEN
+        NEW.author := current_user;
+    ELSIF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'perf_tests' THEN
+        IF (NEW.sql, NEW.setup_sql, NEW.explain_sql, NEW.concurrent_sql)
+           IS DISTINCT FROM (OLD.sql, OLD.setup_sql, OLD.explain_sql, OLD.concurrent_sql) THEN
+            NEW.author := current_user;
+        END IF;
+    ELSIF NEW.script IS DISTINCT FROM OLD.script THEN
+        NEW.author := current_user;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE VIEW perf_load_statement_stats AS
+SELECT load_id, statement_no, pg_catalog.min(sql) AS sql, pg_catalog.sum(calls) AS calls,
+       pg_catalog.sum(total_ms) OPERATOR(pg_catalog./) NULLIF(pg_catalog.sum(calls), 0::numeric) AS avg_ms
+  FROM @extschema@.perf_load_statements GROUP BY load_id, statement_no;
+CREATE OR REPLACE FUNCTION perf_slow_queries(threshold interval DEFAULT '100 milliseconds')
+RETURNS TABLE (pid integer, duration interval, query text, state text, usename name, wait_event text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.pid, pg_catalog.now() OPERATOR(pg_catalog.-) a.query_start, a.query, a.state, a.usename, a.wait_event
+      FROM pg_catalog.pg_stat_activity a
+     WHERE (pg_catalog.now() OPERATOR(pg_catalog.-) a.query_start) OPERATOR(pg_catalog.>) threshold
+       AND a.state OPERATOR(pg_catalog.<>) 'idle' AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+     ORDER BY 2 DESC
+$$;
+CREATE OR REPLACE VIEW perf_lock_waits AS
+SELECT blocked.pid AS blocked_pid, blocked.usename AS blocked_user,
+       blocking.pid AS blocking_pid, blocking.usename AS blocking_user,
+       blocked.query AS blocked_statement, blocking.query AS current_statement_in_blocking_process,
+       pg_catalog.now() OPERATOR(pg_catalog.-) blocked.query_start AS waiting_for
+  FROM pg_catalog.pg_stat_activity blocked
+  JOIN LATERAL pg_catalog.unnest(pg_catalog.pg_blocking_pids(blocked.pid)) AS b(pid) ON true
+  JOIN pg_catalog.pg_stat_activity blocking ON blocking.pid OPERATOR(pg_catalog.=) b.pid;
+CREATE OR REPLACE VIEW perf_progress AS
+SELECT r.run_id,
+       CASE WHEN r.status OPERATOR(pg_catalog.=) 'running'
+                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                                  WHERE a.pid OPERATOR(pg_catalog.=) r.backend_pid
+                                    AND a.backend_start IS NOT DISTINCT FROM r.backend_start)
+            THEN 'aborted' ELSE r.status END       AS status,
+       r.tests_done,
+       r.tests_total,
+       r.current_test,
+       r.started_at,
+       r.finished_at,
+       coalesce(r.finished_at, pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) r.started_at AS elapsed,
+       r.overall,
+       r.backend_pid,
+       r.launcher_pid,
+       r.origin
+  FROM @extschema@.perf_runs r
+ ORDER BY r.run_id DESC;
+CREATE OR REPLACE FUNCTION perf_summary(since interval DEFAULT '1 hour', run bigint DEFAULT NULL)
+RETURNS TABLE (test_name varchar, query_type varchar, test_runs bigint, avg_ms numeric,
+               min_ms numeric, max_ms numeric, stddev_ms numeric, p95_ms numeric, p99_ms numeric,
+               passed bigint, failed bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    SELECT test_name,
+           query_type,
+           pg_catalog.count(*),
+           pg_catalog.avg(execution_time_ms)::numeric(10,2),
+           pg_catalog.min(execution_time_ms)::numeric(10,2),
+           pg_catalog.max(execution_time_ms)::numeric(10,2),
+           pg_catalog.stddev(execution_time_ms)::numeric(10,2),
+           (pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_ms))::numeric(10,2),
+           (pg_catalog.percentile_cont(0.99) WITHIN GROUP (ORDER BY execution_time_ms))::numeric(10,2),
+           pg_catalog.count(*) FILTER (WHERE status IN ('PASS', 'WARN')),
+           pg_catalog.count(*) FILTER (WHERE status IN ('FAIL', 'ERROR'))
+      FROM @extschema@.performance_test_results
+     WHERE CASE WHEN run IS NULL THEN test_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) since)
+                ELSE run_id OPERATOR(pg_catalog.=) run END
+     GROUP BY test_name, query_type
+     ORDER BY test_name, query_type
+$$;

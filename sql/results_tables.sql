@@ -1,6 +1,99 @@
 -- pg_perfsuite's own tables: runs, results, and the scenario registry.
 -- They belong to the extension; pg_extension_config_dump makes pg_dump keep their rows.
 
+-- CREATE EXTENSION runs this script as a superuser with the extension's schema on the
+-- search_path: whatever a role that may CREATE there plants (a look-alike of a built-in
+-- function or operator, a better-matching overload) could run as that superuser, now or
+-- bound into a view. Refuse unless every role that may CREATE in the schema is trusted.
+-- May CREATE: the schema's owner, every grantee of CREATE (PUBLIC is never trusted), the
+-- database's owner where pg_database_owner is one of those, and every member of any of
+-- them, inherited or not (a member may SET ROLE). Trusted: superusers, current_user and
+-- every role it is a member of through pg_auth_members (not pg_has_role, which says yes
+-- to every role for a superuser). Nothing here can be planted: every function and
+-- operator is pg_catalog's by name.
+DO $trust$
+DECLARE
+    writer pg_catalog.oid;
+    holder pg_catalog.oid;
+    via pg_catalog.oid;
+    how text;
+    who text;
+    what text;
+    remedy text;
+BEGIN
+    WITH RECURSIVE mine(role) AS (
+        SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
+        UNION
+        SELECT m.roleid FROM pg_catalog.pg_auth_members m JOIN mine ON m.member OPERATOR(pg_catalog.=) mine.role
+    ), trusted(role) AS (
+        SELECT mine.role FROM mine
+        UNION
+        SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolsuper
+    ), nsp AS (
+        SELECT n.nspowner, n.nspacl FROM pg_catalog.pg_namespace n
+         WHERE n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid
+    ), direct(role, how) AS (
+        SELECT nsp.nspowner, 'owner'::text FROM nsp
+        UNION
+        SELECT a.grantee, 'grantee'::text FROM nsp, pg_catalog.aclexplode(nsp.nspacl) a
+         WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+    ), holders(role, via, how) AS (
+        SELECT d.role, d.role, d.how FROM direct d
+        UNION
+        -- pg_database_owner's one member is the database's owner, not in pg_auth_members.
+        SELECT db.datdba, d.role, d.how FROM direct d, pg_catalog.pg_database db
+         WHERE d.role OPERATOR(pg_catalog.=) 'pg_database_owner'::pg_catalog.regrole::pg_catalog.oid
+           AND db.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+    ), may_create(role, holder, via, how) AS (
+        SELECT h.role, h.role, h.via, h.how FROM holders h
+        UNION
+        SELECT m.member, mc.holder, mc.via, mc.how
+          FROM may_create mc JOIN pg_catalog.pg_auth_members m ON m.roleid OPERATOR(pg_catalog.=) mc.role
+    )
+    SELECT mc.role, mc.holder, mc.via, mc.how INTO writer, holder, via, how
+      FROM may_create mc
+     WHERE mc.role OPERATOR(pg_catalog.<>) 'pg_database_owner'::pg_catalog.regrole::pg_catalog.oid
+       AND NOT EXISTS (SELECT FROM trusted t WHERE t.role OPERATOR(pg_catalog.=) mc.role)
+     ORDER BY mc.role OPERATOR(pg_catalog.=) 0::pg_catalog.oid DESC,
+              mc.role OPERATOR(pg_catalog.=) mc.holder DESC,
+              pg_catalog.pg_get_userbyid(mc.role), pg_catalog.pg_get_userbyid(mc.via)
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF writer OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN
+        who := 'PUBLIC';
+    ELSE
+        who := pg_catalog.format('role "%s"', pg_catalog.pg_get_userbyid(writer));
+    END IF;
+    IF writer OPERATOR(pg_catalog.<>) holder THEN
+        what := pg_catalog.format(', as a member of "%s"', pg_catalog.pg_get_userbyid(holder));
+    ELSIF writer OPERATOR(pg_catalog.<>) via THEN
+        what := ', as the database''s owner';
+    ELSIF how OPERATOR(pg_catalog.=) 'owner' THEN
+        what := ', as the schema''s owner';
+    ELSE
+        what := '';
+    END IF;
+    IF how OPERATOR(pg_catalog.=) 'owner' THEN
+        remedy := pg_catalog.format('ALTER SCHEMA %s OWNER TO %I', '@extschema@', CURRENT_USER);
+    ELSIF via OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN
+        remedy := pg_catalog.format('REVOKE CREATE ON SCHEMA %s FROM PUBLIC', '@extschema@');
+    ELSE
+        remedy := pg_catalog.format('REVOKE CREATE ON SCHEMA %s FROM %I', '@extschema@', pg_catalog.pg_get_userbyid(via));
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = '42501',
+        MESSAGE = pg_catalog.format('schema %s can be written by %s (CREATE%s): pg_perfsuite will not install or update there, because objects %s creates could run as the superuser during CREATE EXTENSION',
+                                    '@extschema@', who, what,
+                                    CASE WHEN writer OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'any role' ELSE 'that role' END),
+        DETAIL = pg_catalog.format('Trusted: superusers, %I and the roles it is a member of. Every role that may CREATE in the schema (its owner, CREATE grantees, the database''s owner through pg_database_owner, and their members) must be one of them.',
+                                   CURRENT_USER),
+        HINT = pg_catalog.format('Install it into a schema only trusted roles may write: CREATE SCHEMA perfsuite; CREATE EXTENSION pg_perfsuite SCHEMA perfsuite; or %s.',
+                                 remedy);
+END
+$trust$;
+
 -- A database where the plan was tried by hand already has the plan's results table and
 -- maybe its PL/pgSQL helpers. CREATE TABLE would fail on the table without saying what
 -- to do, and leftover helpers would make calls ambiguous: refuse, naming exactly what
@@ -10,16 +103,16 @@ DECLARE
     found text;
 BEGIN
     SELECT pg_catalog.string_agg(what, ', ' ORDER BY what) INTO found FROM (
-        SELECT 'table ' || c.oid::pg_catalog.regclass::text AS what
+        SELECT 'table ' OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::text AS what
           FROM pg_catalog.pg_class c
-         WHERE c.relnamespace = '@extschema@'::pg_catalog.regnamespace
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid
            AND c.relname IN ('performance_test_results', 'perf_runs', 'perf_tests', 'perf_generated_companies',
                              'perf_load_scripts', 'perf_load_runs', 'perf_load_clients', 'perf_load_samples',
                              'perf_load_statements', 'perf_load_intervals', 'perf_snapshots')
         UNION ALL
-        SELECT 'function ' || p.oid::pg_catalog.regprocedure::text
+        SELECT 'function ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text
           FROM pg_catalog.pg_proc p
-         WHERE p.pronamespace = '@extschema@'::pg_catalog.regnamespace
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid
            AND p.proname IN ('generate_test_customers', 'log_performance_test')) x;
     IF found IS NOT NULL THEN
         RAISE EXCEPTION USING
@@ -38,7 +131,7 @@ $guard$;
 -- One row per perf_run_all() / perf_run() call.
 CREATE TABLE perf_runs (
     run_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    started_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     finished_at     timestamptz,
     status          text NOT NULL DEFAULT 'running'
                     CHECK (status IN ('running', 'completed', 'failed', 'cancelled', 'aborted')),
@@ -48,14 +141,14 @@ CREATE TABLE perf_runs (
     run_by          name NOT NULL DEFAULT current_user,
     -- The process running the tests (a background worker, or the caller's backend)
     -- and its start time: together they tell a live run from one whose process died.
-    backend_pid     integer NOT NULL DEFAULT pg_backend_pid(),
+    backend_pid     integer NOT NULL DEFAULT pg_catalog.pg_backend_pid(),
     backend_start   timestamptz,
     launcher_pid    integer,        -- the session that asked for a background run
-    origin          text DEFAULT current_setting('application_name'),
+    origin          text DEFAULT pg_catalog.current_setting('application_name'),
     current_test    text,           -- progress: the test running now
     tests_done      integer NOT NULL DEFAULT 0,
-    pg_version      text NOT NULL DEFAULT version(),
-    server_version_num integer NOT NULL DEFAULT current_setting('server_version_num')::integer,
+    pg_version      text NOT NULL DEFAULT pg_catalog.version(),
+    server_version_num integer NOT NULL DEFAULT pg_catalog.current_setting('server_version_num')::integer,
     settings        jsonb,          -- planner/memory settings in force during the run
     data_volume     jsonb,          -- row counts of the tables under test
     -- Checklist and risk-factor facts: caches (DISCARD ALL evicts nothing), pg_stat_statements, free
@@ -88,7 +181,7 @@ CREATE UNIQUE INDEX perf_runs_one_baseline ON perf_runs (target_schema) WHERE pi
 -- The plan's results table: its seven columns first, in its order, then what a run records.
 CREATE TABLE performance_test_results (
     test_name           varchar(100),
-    test_timestamp      timestamptz DEFAULT now(),
+    test_timestamp      timestamptz DEFAULT pg_catalog.now(),
     query_type          varchar(50),
     execution_time_ms   numeric,
     rows_returned       integer,
@@ -133,9 +226,9 @@ CREATE INDEX performance_test_results_time ON performance_test_results (test_tim
 -- The scenario registry: every test the runner executes is a row here. Built-in rows
 -- come from the Phase 3B plan; a DBA may add, disable or change rows with plain SQL.
 CREATE TABLE perf_tests (
-    test_id         text PRIMARY KEY CHECK (test_id ~ '^[A-Za-z0-9_.-]+$'),
-    scenario        integer NOT NULL CHECK (scenario >= 0),
-    name            text NOT NULL CHECK (name <> ''),
+    test_id         text PRIMARY KEY CHECK (test_id OPERATOR(pg_catalog.~) '^[A-Za-z0-9_.-]+$'),
+    scenario        integer NOT NULL CHECK (scenario OPERATOR(pg_catalog.>=) 0),
+    name            text NOT NULL CHECK (name OPERATOR(pg_catalog.<>) ''),
     -- timed_query: warm-up + N timed runs of a read query, verdict on a statistic
     -- count_check: the query returns one number, PASS when it equals expected_value
     -- dml: setup_sql then sql, N times, each rolled back (the last one kept when
@@ -157,9 +250,9 @@ CREATE TABLE perf_tests (
     concurrent_sql  text,           -- concurrency: what the second session runs and holds
     statistic       text NOT NULL DEFAULT 'p95'
                     CHECK (statistic IN ('min', 'avg', 'p50', 'p95', 'p99', 'max')),
-    target_ms       numeric CHECK (target_ms > 0),
-    acceptable_ms   numeric CHECK (acceptable_ms > 0),
-    records         integer CHECK (records > 0),   -- targets are per record (ms / records)
+    target_ms       numeric CHECK (target_ms OPERATOR(pg_catalog.>) 0),
+    acceptable_ms   numeric CHECK (acceptable_ms OPERATOR(pg_catalog.>) 0),
+    records         integer CHECK (records OPERATOR(pg_catalog.>) 0),   -- targets are per record (ms / records)
     expected_value  numeric,        -- count_check
     commit_last     boolean NOT NULL DEFAULT false,
     iterations      integer NOT NULL DEFAULT 20 CHECK (iterations BETWEEN 1 AND 100000),
@@ -183,13 +276,13 @@ CREATE TABLE perf_tests (
     -- count checks: expected_value is the count at the plan's volume (scale 1) and is
     -- multiplied by the run's scale (a count of one company's generated customers)
     expected_scales boolean NOT NULL DEFAULT false,
-    CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms >= target_ms),
-    CHECK (run_as = 'owner' OR tenant_company IS NOT NULL),
-    CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind <> 'single_tenant' OR tenant_company IS NOT NULL),
-    CONSTRAINT perf_tests_sql_required CHECK (kind = 'isolation_sweep' OR btrim(coalesce(sql, '')) <> ''),
-    CONSTRAINT perf_tests_expected_value_required CHECK (kind <> 'count_check' OR expected_value IS NOT NULL),
-    CONSTRAINT perf_tests_sweep_needs_tenant CHECK (kind <> 'isolation_sweep' OR run_as = 'tenant'),
-    CONSTRAINT perf_tests_concurrent_sql_required CHECK (kind <> 'concurrency' OR btrim(coalesce(concurrent_sql, '')) <> '')
+    CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms OPERATOR(pg_catalog.>=) target_ms),
+    CHECK (run_as OPERATOR(pg_catalog.=) 'owner' OR tenant_company IS NOT NULL),
+    CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind OPERATOR(pg_catalog.<>) 'single_tenant' OR tenant_company IS NOT NULL),
+    CONSTRAINT perf_tests_sql_required CHECK (kind OPERATOR(pg_catalog.=) 'isolation_sweep' OR pg_catalog.btrim(coalesce(sql, '')) OPERATOR(pg_catalog.<>) ''),
+    CONSTRAINT perf_tests_expected_value_required CHECK (kind OPERATOR(pg_catalog.<>) 'count_check' OR expected_value IS NOT NULL),
+    CONSTRAINT perf_tests_sweep_needs_tenant CHECK (kind OPERATOR(pg_catalog.<>) 'isolation_sweep' OR run_as OPERATOR(pg_catalog.=) 'tenant'),
+    CONSTRAINT perf_tests_concurrent_sql_required CHECK (kind OPERATOR(pg_catalog.<>) 'concurrency' OR pg_catalog.btrim(coalesce(concurrent_sql, '')) OPERATOR(pg_catalog.<>) '')
 );
 
 -- Who wrote a row's SQL is recorded by the database, not by the writer: every INSERT
@@ -201,11 +294,11 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- Separate branches: each expression names only the columns of its own table.
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         NEW.author := current_user;
     ELSIF NEW.author IS DISTINCT FROM OLD.author THEN
         NEW.author := current_user;
-    ELSIF TG_TABLE_NAME = 'perf_tests' THEN
+    ELSIF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'perf_tests' THEN
         IF (NEW.sql, NEW.setup_sql, NEW.explain_sql, NEW.concurrent_sql)
            IS DISTINCT FROM (OLD.sql, OLD.setup_sql, OLD.explain_sql, OLD.concurrent_sql) THEN
             NEW.author := current_user;
@@ -217,7 +310,7 @@ BEGIN
 END
 $$;
 CREATE TRIGGER perf_tests_author BEFORE INSERT OR UPDATE ON perf_tests
-    FOR EACH ROW EXECUTE FUNCTION perf_stamp_author();
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.perf_stamp_author();
 
 -- The companies pg_perfsuite created (and so may delete): perf_cleanup() removes
 -- exactly these and what belongs to them; a company that existed before is never
@@ -225,7 +318,7 @@ CREATE TRIGGER perf_tests_author BEFORE INSERT OR UPDATE ON perf_tests
 CREATE TABLE perf_generated_companies (
     target_schema   text NOT NULL,
     company_id      uuid NOT NULL,
-    created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     created_by      name NOT NULL DEFAULT current_user,
     PRIMARY KEY (target_schema, company_id)
 );

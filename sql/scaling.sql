@@ -3,13 +3,13 @@
 -- of each test from them. One row per sweep.
 CREATE TABLE perf_scaling_sweeps (
     sweep_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    started_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     finished_at     timestamptz,
     target_schema   text NOT NULL,
     pattern         text NOT NULL,
     scales          double precision[] NOT NULL,
     -- the volume (customers in the schema) each test is extrapolated to
-    at_customers    bigint NOT NULL CHECK (at_customers > 0),
+    at_customers    bigint NOT NULL CHECK (at_customers OPERATOR(pg_catalog.>) 0),
     run_ids         bigint[] NOT NULL DEFAULT '{}',
     run_by          name NOT NULL DEFAULT current_user
 );

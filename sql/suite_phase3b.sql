@@ -286,4 +286,4 @@ SELECT '5.2-one-tenant', 5, 'Customer list with one tenant (degradation check)',
        target_ms, 'owner', 'aaaaaaaa-aaaa-aaaa-aaaa-000000000005', '5.2', iterations, warmup, true,
        'Verdict: 5.2 (ten tenants) within 1.5x or 1 ms of this (one tenant) passes, within 3x warns (pg_perfsuite''s bands; the plan gives none).',
        sql
-  FROM perf_tests WHERE test_id = '5.2';
+  FROM @extschema@.perf_tests WHERE test_id OPERATOR(pg_catalog.=) '5.2';

@@ -2,9 +2,9 @@
 -- whose process is gone shows as aborted here even before the next run marks it so.
 CREATE VIEW perf_progress AS
 SELECT r.run_id,
-       CASE WHEN r.status = 'running'
+       CASE WHEN r.status OPERATOR(pg_catalog.=) 'running'
                  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
-                                  WHERE a.pid = r.backend_pid
+                                  WHERE a.pid OPERATOR(pg_catalog.=) r.backend_pid
                                     AND a.backend_start IS NOT DISTINCT FROM r.backend_start)
             THEN 'aborted' ELSE r.status END       AS status,
        r.tests_done,
@@ -12,12 +12,12 @@ SELECT r.run_id,
        r.current_test,
        r.started_at,
        r.finished_at,
-       coalesce(r.finished_at, pg_catalog.clock_timestamp()) - r.started_at AS elapsed,
+       coalesce(r.finished_at, pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) r.started_at AS elapsed,
        r.overall,
        r.backend_pid,
        r.launcher_pid,
        r.origin
-  FROM perf_runs r
+  FROM @extschema@.perf_runs r
  ORDER BY r.run_id DESC;
 
 -- The plan's analysis query ("Query to analyze test results") over a time window, or
@@ -40,8 +40,9 @@ AS $$
            (pg_catalog.percentile_cont(0.99) WITHIN GROUP (ORDER BY execution_time_ms))::numeric(10,2),
            pg_catalog.count(*) FILTER (WHERE status IN ('PASS', 'WARN')),
            pg_catalog.count(*) FILTER (WHERE status IN ('FAIL', 'ERROR'))
-      FROM performance_test_results
-     WHERE CASE WHEN run IS NULL THEN test_timestamp > pg_catalog.now() - since ELSE run_id = run END
+      FROM @extschema@.performance_test_results
+     WHERE CASE WHEN run IS NULL THEN test_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) since)
+                ELSE run_id OPERATOR(pg_catalog.=) run END
      GROUP BY test_name, query_type
      ORDER BY test_name, query_type
 $$;
@@ -56,26 +57,27 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    r perf_runs;
+    r @extschema@.perf_runs;
     old bigint;
 BEGIN
     IF run IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'run must not be NULL',
               HINT = 'perf_clear_baseline(target_schema) unpins a schema''s baseline.';
     END IF;
-    SELECT * INTO r FROM perf_runs p WHERE p.run_id = run FOR UPDATE;
+    SELECT * INTO r FROM @extschema@.perf_runs p WHERE p.run_id OPERATOR(pg_catalog.=) run FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('run %s does not exist', run),
               HINT = 'SELECT run_id, started_at, status FROM perf_runs ORDER BY run_id DESC; lists the runs.';
     END IF;
-    IF r.status <> 'completed' THEN
+    IF r.status OPERATOR(pg_catalog.<>) 'completed' THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
               MESSAGE = pg_catalog.format('run %s is %s; only a completed run can be a baseline', run, r.status);
     END IF;
-    UPDATE perf_runs p SET pinned_baseline = false
-     WHERE p.pinned_baseline AND p.target_schema = r.target_schema AND p.run_id <> run
+    UPDATE @extschema@.perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema OPERATOR(pg_catalog.=) r.target_schema
+       AND p.run_id OPERATOR(pg_catalog.<>) run
     RETURNING p.run_id INTO old;
-    UPDATE perf_runs p SET pinned_baseline = true WHERE p.run_id = run;
+    UPDATE @extschema@.perf_runs p SET pinned_baseline = true WHERE p.run_id OPERATOR(pg_catalog.=) run;
     RETURN QUERY SELECT run, r.target_schema, old;
 END
 $$;
@@ -86,7 +88,7 @@ RETURNS bigint
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    UPDATE perf_runs p SET pinned_baseline = false
-     WHERE p.pinned_baseline AND p.target_schema = perf_clear_baseline.target_schema
+    UPDATE @extschema@.perf_runs p SET pinned_baseline = false
+     WHERE p.pinned_baseline AND p.target_schema OPERATOR(pg_catalog.=) perf_clear_baseline.target_schema
     RETURNING p.run_id
 $$;

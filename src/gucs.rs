@@ -8,12 +8,13 @@ static ALLOW_EXISTING_DATA: GucSetting<bool> = GucSetting::<bool>::new(false);
 static KEEP_DATA: GucSetting<bool> = GucSetting::<bool>::new(true);
 static TRUST_SCHEMA_OWNERS: GucSetting<bool> = GucSetting::<bool>::new(false);
 static COLD_CACHE: GucSetting<bool> = GucSetting::<bool>::new(false);
+static RESERVED_WORKER_SLOTS: GucSetting<i32> = GucSetting::<i32>::new(2);
 
 pub fn init() {
     GucRegistry::define_int_guc(
         c"pg_perfsuite.test_time_limit",
-        c"Longest time one test of a background run may take.",
-        c"A test still running after this long is cancelled and recorded as ERROR; the run goes on. 0 disables the limit. Runs in the caller's session are bounded by statement_timeout instead.",
+        c"Longest time one test of a run may take.",
+        c"A test still running after this long is cancelled and recorded as ERROR; the run goes on. In a background run, a test whose own code catches the cancel is ended 5 s later by terminating the run's worker. 0 disables the limit.",
         &TEST_TIME_LIMIT_MS,
         0,
         i32::MAX,
@@ -60,6 +61,16 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"pg_perfsuite.reserved_worker_slots",
+        c"Background-worker slots that only superusers' load tests and runs may use.",
+        c"A role that is not a superuser may start load clients only while more than this many max_worker_processes slots stay free, so that an operator's load test cannot starve a superuser's run (or parallel query) of workers. Only a superuser may change it.",
+        &RESERVED_WORKER_SLOTS,
+        0,
+        10_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     // SAFETY: called from _PG_init with a static C string; reserves the prefix so a
     // typo like pg_perfsuite.test_time_limt is an error instead of a silent no-op.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"pg_perfsuite".as_ptr()) };
@@ -83,6 +94,10 @@ pub fn keep_data() -> bool {
 
 pub fn trust_schema_owners() -> bool {
     TRUST_SCHEMA_OWNERS.get()
+}
+
+pub fn reserved_worker_slots() -> i32 {
+    RESERVED_WORKER_SLOTS.get()
 }
 
 pub fn cold_cache() -> bool {

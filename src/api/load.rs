@@ -199,10 +199,11 @@ fn load_test(opts: &LoadOptions) -> SummaryRow {
     )
 }
 
-/// Background-worker slots free now (max_worker_processes minus the workers running):
-/// how many load clients, runs and second sessions can start.
+/// Background-worker slots the calling role may take now: max_worker_processes minus
+/// the workers running, less pg_perfsuite.reserved_worker_slots for a role that is not
+/// a superuser. How many load clients, runs and second sessions it can start.
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_free_worker_slots() -> i64 {
-    crate::pg::bgworker::free_worker_slots()
+    crate::pg::bgworker::usable_worker_slots()
 }

@@ -82,8 +82,16 @@ fn perf_compare(
     let rows: Vec<_> = store::compare::pairs(run, baseline)
         .into_iter()
         .map(|p| {
-            let j =
-                noise::judge(&p.baseline_samples, &p.current_samples, (p.baseline_ms, p.current_ms), &p.history, bar);
+            let j = noise::judge_interruptible(
+                &p.baseline_samples,
+                &p.current_samples,
+                (p.baseline_ms, p.current_ms),
+                &p.history,
+                bar,
+                &|| {
+                    pgrx::check_for_interrupts!();
+                },
+            );
             let pct = (p.baseline_ms > 0.0).then(|| round(100.0 * (p.current_ms - p.baseline_ms) / p.baseline_ms, 1));
             (
                 p.test_id,

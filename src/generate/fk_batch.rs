@@ -41,14 +41,15 @@ pub struct TriggerFact {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForeignKeyFact {
     pub name: String,
-    /// The referencing column, None when the key spans several columns.
-    pub column: Option<String>,
-    /// Both sides are uuid columns.
+    /// The referencing columns, in key order.
+    pub columns: Vec<String>,
+    /// Every column on both sides is uuid.
     pub uuid_typed: bool,
     /// `ONLY schema.parent` (or without ONLY for a partitioned parent), quoted.
     pub parent_rel: String,
     pub parent_table: String,
-    pub parent_column: String,
+    /// The referenced columns, in key order.
+    pub parent_columns: Vec<String>,
 }
 
 /// What the catalog says about one child table.
@@ -61,15 +62,15 @@ pub struct TableFacts {
     pub foreign_keys: Vec<ForeignKeyFact>,
 }
 
-/// A check to perform once per batch: the values written to `column` must exist in
-/// the parent.
+/// A check to perform once per batch: the values written to `columns` must exist
+/// together in the parent's `parent_columns`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchCheck {
     pub constraint: String,
-    pub column: String,
+    pub columns: Vec<String>,
     pub parent_rel: String,
     pub parent_table: String,
-    pub parent_column: String,
+    pub parent_columns: Vec<String>,
 }
 
 /// Decide whether `facts`' table can skip per-row checks. `uuid_columns` are the
@@ -102,15 +103,19 @@ pub fn decide(facts: &TableFacts, uuid_columns: &[&str], never_null: &[&str]) ->
     facts
         .foreign_keys
         .iter()
-        .map(|fk| match &fk.column {
-            Some(col) if fk.uuid_typed && uuid_columns.contains(&col.as_str()) => Ok(BatchCheck {
-                constraint: fk.name.clone(),
-                column: col.clone(),
-                parent_rel: fk.parent_rel.clone(),
-                parent_table: fk.parent_table.clone(),
-                parent_column: fk.parent_column.clone(),
-            }),
-            _ => Err(format!("foreign key {} is not on a uuid column the generator fills", fk.name)),
+        .map(|fk| {
+            let filled = !fk.columns.is_empty() && fk.columns.iter().all(|c| uuid_columns.contains(&c.as_str()));
+            if fk.uuid_typed && filled {
+                Ok(BatchCheck {
+                    constraint: fk.name.clone(),
+                    columns: fk.columns.clone(),
+                    parent_rel: fk.parent_rel.clone(),
+                    parent_table: fk.parent_table.clone(),
+                    parent_columns: fk.parent_columns.clone(),
+                })
+            } else {
+                Err(format!("foreign key {} is not on uuid columns the generator fills", fk.name))
+            }
         })
         .collect()
 }
@@ -168,14 +173,18 @@ pub fn facts(target: &Target, table: &str) -> TableFacts {
     let foreign_keys = Spi::connect(|c| {
         c.select(
             "SELECT c.conname::text, \
-                    CASE WHEN pg_catalog.cardinality(c.conkey) = 1 THEN a.attname::text END, \
-                    a.atttypid = 'uuid'::regtype AND pa.atttypid = 'uuid'::regtype, \
+                    ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(n, i) \
+                            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), \
+                    NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(c.conkey) n JOIN pg_catalog.pg_attribute a \
+                                  ON a.attrelid = c.conrelid AND a.attnum = n WHERE a.atttypid <> 'uuid'::regtype) \
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(c.confkey) n JOIN pg_catalog.pg_attribute a \
+                                  ON a.attrelid = c.confrelid AND a.attnum = n WHERE a.atttypid <> 'uuid'::regtype), \
                     CASE WHEN p.relkind = 'p' THEN '' ELSE 'ONLY ' END \
                       || pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(p.relname), \
-                    p.relname::text, pa.attname::text \
+                    p.relname::text, \
+                    ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY k(n, i) \
+                            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) \
                FROM pg_catalog.pg_constraint c \
-               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
-               JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] \
                JOIN pg_catalog.pg_class p ON p.oid = c.confrelid \
                JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace \
               WHERE c.conrelid = $1::regclass AND c.contype = 'f' \
@@ -186,11 +195,11 @@ pub fn facts(target: &Target, table: &str) -> TableFacts {
         .map(|r| {
             Ok(ForeignKeyFact {
                 name: r.get::<String>(1)?.unwrap_or_default(),
-                column: r.get::<String>(2)?,
+                columns: r.get::<Vec<String>>(2)?.unwrap_or_default(),
                 uuid_typed: r.get::<bool>(3)?.unwrap_or(false),
                 parent_rel: r.get::<String>(4)?.unwrap_or_default(),
                 parent_table: r.get::<String>(5)?.unwrap_or_default(),
-                parent_column: r.get::<String>(6)?.unwrap_or_default(),
+                parent_columns: r.get::<Vec<String>>(6)?.unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, pgrx::spi::Error>>()
@@ -199,35 +208,58 @@ pub fn facts(target: &Target, table: &str) -> TableFacts {
     TableFacts { superuser, plain_table, insert_rules, triggers, foreign_keys }
 }
 
-/// Lock the parents of `values` (distinct, non-NULL) FOR KEY SHARE, as each per-row
-/// check would have; raise 23503 naming the first missing one.
-pub fn check(c: &mut pgrx::spi::SpiClient<'_>, table: &str, check: &BatchCheck, values: &[pgrx::Uuid]) {
+/// Lock the parents of the batch FOR KEY SHARE, as each per-row check would have; raise
+/// 23503 naming the first missing one. `values` holds, per column of the key, the
+/// distinct non-NULL values written to it; the batch's keys are every combination of
+/// them (the writer fills all but one key column with a value fixed for the call, the
+/// company or its user). The referenced columns are unique, so each combination present
+/// matches one parent row: all are present when the count equals the product.
+pub fn check(c: &mut pgrx::spi::SpiClient<'_>, table: &str, check: &BatchCheck, values: &[Vec<pgrx::Uuid>]) {
+    let q = pgrx::spi::quote_identifier;
+    let wanted: i64 = values.iter().map(|v| v.len() as i64).product();
+    let matching = check
+        .parent_columns
+        .iter()
+        .enumerate()
+        .map(|(i, col)| format!("p.{} OPERATOR(pg_catalog.=) ANY (${}::pg_catalog.uuid[])", q(col), i + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let args = || values.iter().map(|v| v.clone().into()).collect::<Vec<pgrx::datum::DatumWithOid>>();
     let locked = c
         .update(
             &format!(
-                "SELECT pg_catalog.count(*) FROM (SELECT 1 FROM {} p WHERE p.{} = ANY ($1::uuid[]) FOR KEY SHARE OF p) x",
-                check.parent_rel,
-                pgrx::spi::quote_identifier(&check.parent_column)
+                "SELECT pg_catalog.count(*) FROM (SELECT 1 FROM {} p WHERE {matching} FOR KEY SHARE OF p) x",
+                check.parent_rel
             ),
             None,
-            &[values.to_vec().into()],
+            &args(),
         )
         .and_then(|t| t.first().get::<i64>(1))
         .or_internal("batch foreign-key check")
         .unwrap_or(0);
-    if locked == values.len() as i64 {
+    if locked == wanted {
         return;
     }
+    let sources: Vec<String> =
+        (1..=values.len()).map(|i| format!("pg_catalog.unnest(${i}::pg_catalog.uuid[]) v{i}")).collect();
+    let shown: Vec<String> = (1..=values.len()).map(|i| format!("v{i}::text")).collect();
+    let joined: Vec<String> = check
+        .parent_columns
+        .iter()
+        .enumerate()
+        .map(|(i, col)| format!("p.{} OPERATOR(pg_catalog.=) v{}", q(col), i + 1))
+        .collect();
     let missing = c
         .select(
             &format!(
-                "SELECT v::text FROM pg_catalog.unnest($1::uuid[]) v \
-                  WHERE NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = v) LIMIT 1",
+                "SELECT pg_catalog.concat_ws(', ', {}) FROM {} WHERE NOT EXISTS (SELECT 1 FROM {} p WHERE {}) LIMIT 1",
+                shown.join(", "),
+                sources.join(" CROSS JOIN "),
                 check.parent_rel,
-                pgrx::spi::quote_identifier(&check.parent_column)
+                joined.join(" AND ")
             ),
             None,
-            &[values.to_vec().into()],
+            &args(),
         )
         .and_then(|t| t.first().get::<String>(1))
         .or_internal("missing parent")
@@ -237,7 +269,11 @@ pub fn check(c: &mut pgrx::spi::SpiClient<'_>, table: &str, check: &BatchCheck, 
         format!("insert or update on table \"{table}\" violates foreign key constraint \"{}\"", check.constraint),
         "pg_perfsuite",
     )
-    .set_detail(format!("Key ({})=({missing}) is not present in table \"{}\".", check.column, check.parent_table))
+    .set_detail(format!(
+        "Key ({})=({missing}) is not present in table \"{}\".",
+        check.columns.join(", "),
+        check.parent_table
+    ))
     .report(pgrx::PgLogLevel::ERROR);
 }
 
@@ -249,14 +285,14 @@ mod tests {
         TriggerFact { name: name.into(), enabled, is_fk_check: fk, definition: def.into() }
     }
 
-    fn fk(name: &str, column: Option<&str>, uuid: bool) -> ForeignKeyFact {
+    fn fk(name: &str, columns: &[&str], uuid: bool) -> ForeignKeyFact {
         ForeignKeyFact {
             name: name.into(),
-            column: column.map(String::from),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
             uuid_typed: uuid,
             parent_rel: "ONLY public.customers".into(),
             parent_table: "customers".into(),
-            parent_column: "id".into(),
+            parent_columns: if columns.len() == 2 { vec!["company_id".into(), "id".into()] } else { vec!["id".into()] },
         }
     }
 
@@ -271,7 +307,7 @@ mod tests {
                 trigger("RI_ConstraintTrigger_c_1", 'O', true, ""),
                 trigger("vc_usage_sync_customer", 'O', false, SYNC),
             ],
-            foreign_keys: vec![fk("VC Usage_customer_id_fkey", Some("customer_id"), true)],
+            foreign_keys: vec![fk("VC Usage_company_id_customer_id_fkey", &["company_id", "customer_id"], true)],
         }
     }
 
@@ -279,7 +315,8 @@ mod tests {
     fn reference_conversations_qualify() {
         let checks = decide(&reference(), &["company_id", "customer_id"], &["customer_id"]).unwrap();
         assert_eq!(checks.len(), 1);
-        assert_eq!(checks[0].column, "customer_id");
+        assert_eq!(checks[0].columns, ["company_id", "customer_id"]);
+        assert_eq!(checks[0].parent_columns, ["company_id", "id"]);
     }
 
     #[test]
@@ -320,10 +357,17 @@ mod tests {
 
     #[test]
     fn keys_the_generator_cannot_check_keep_per_row_checks() {
-        for bad in [fk("k", None, true), fk("k", Some("customer_id"), false), fk("k", Some("region_id"), true)] {
+        for bad in [
+            fk("k", &[], true),
+            fk("k", &["customer_id"], false),
+            fk("k", &["region_id"], true),
+            fk("k", &["company_id", "region_id"], true),
+        ] {
             let mut t = reference();
             t.foreign_keys.push(bad);
-            assert!(decide(&t, &["customer_id"], &["customer_id"]).unwrap_err().contains("foreign key k"));
+            assert!(decide(&t, &["company_id", "customer_id"], &["customer_id"])
+                .unwrap_err()
+                .contains("foreign key k"));
         }
     }
 

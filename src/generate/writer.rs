@@ -246,7 +246,8 @@ fn insert_child(
     c.update(sql, None, &args)?;
     c.update("SELECT pg_catalog.set_config('session_replication_role', $1, true)", None, &[previous.into()])?;
     for check in checks {
-        fk_batch::check(c, table, check, &parents(&check.column));
+        let values: Vec<Vec<pgrx::Uuid>> = check.columns.iter().map(|col| parents(col)).collect();
+        fk_batch::check(c, table, check, &values);
     }
     Ok(())
 }

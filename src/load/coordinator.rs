@@ -31,26 +31,34 @@ pub struct LoadOptions<'a> {
     pub run_id: Option<i64>,
 }
 
-/// 53400 unless `clients` background workers can start now, naming the
-/// max_worker_processes that would let them (the workers running now plus these).
+/// 53400 unless `clients` background workers can start now for this role, naming the
+/// max_worker_processes that would let them (the workers running now plus these) and,
+/// for a role that is not a superuser, the slots kept for superusers.
 pub fn require_slots(clients: i32, what: &str) {
     let free = launch::free_worker_slots().max(0);
-    if i64::from(clients) <= free {
+    let usable = launch::usable_worker_slots();
+    if i64::from(clients) <= usable {
         return;
     }
-    let max = Spi::get_one::<i32>("SELECT pg_catalog.current_setting('max_worker_processes')::int")
+    let max = Spi::get_one::<i32>("SELECT pg_catalog.current_setting('max_worker_processes')::pg_catalog.int4")
         .or_internal("max_worker_processes")
         .unwrap_or(0);
     let running = i64::from(max) - free;
+    let reserved = free - usable;
+    let kept = if reserved > 0 {
+        format!(", {reserved} of the free ones kept for superusers by pg_perfsuite.reserved_worker_slots")
+    } else {
+        String::new()
+    };
     raise(
         Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
         format!(
-            "{what} needs {clients} background-worker slots for its clients, and {free} are free \
-             (max_worker_processes = {max}, {running} workers running)"
+            "{what} needs {clients} background-worker slots for its clients, and {usable} may be used \
+             (max_worker_processes = {max}, {running} workers running{kept})"
         ),
         Some(&format!(
             "Set max_worker_processes to at least {} in postgresql.conf and restart the server, or use fewer clients.",
-            running + i64::from(clients)
+            running + reserved + i64::from(clients)
         )),
     );
 }

@@ -25,7 +25,7 @@ pub const TIME_CAP: Duration = Duration::from_secs(30);
 /// (leaving one), so a default max_worker_processes still runs it; the note says so.
 pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
     let wanted = t.clients.unwrap_or(10);
-    let clients = wanted.min((crate::pg::bgworker::free_worker_slots() - 1).max(1) as i32);
+    let clients = wanted.min((crate::pg::bgworker::usable_worker_slots() - 1).max(1) as i32);
     let opts = LoadOptions {
         script: &t.sql,
         target_schema: &target.schema,

@@ -24,18 +24,34 @@ pub fn role_to_assume() -> u32 {
 /// in pg_stat_activity that are background workers. Bgworkers show their own type
 /// there, so the count excludes every process type that is *not* one (PostgreSQL
 /// 15-18, including 17's walsummarizer and slotsync worker and 18's io workers).
+/// pg_stat_activity hides other roles' backend_type from a role without
+/// pg_read_all_stats, so this fixed query of the crate's own is read as the bootstrap
+/// superuser, in a security-restricted operation.
 pub fn free_worker_slots() -> i64 {
-    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").or_internal("pg_stat_clear_snapshot");
-    Spi::get_one::<i64>(
-        "SELECT pg_catalog.current_setting('max_worker_processes')::int \
-              - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity \
-                  WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker', \
-                        'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
-                        'walsender', 'archiver', 'logger', 'standalone backend', 'walsummarizer', \
-                        'slotsync worker', 'io worker'))",
-    )
-    .or_internal("worker slots")
-    .unwrap_or(0)
+    super::secctx::restricted(pg_sys::Oid::from_u32(pg_sys::BOOTSTRAP_SUPERUSERID), || {
+        Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").or_internal("pg_stat_clear_snapshot");
+        Spi::get_one::<i64>(
+            "SELECT pg_catalog.current_setting('max_worker_processes')::pg_catalog.int4 \
+                  OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity \
+                      WHERE backend_type OPERATOR(pg_catalog.<>) ALL (ARRAY['client backend', 'autovacuum launcher', 'autovacuum worker', \
+                            'background writer', 'checkpointer', 'walwriter', 'startup', 'walreceiver', \
+                            'walsender', 'archiver', 'logger', 'standalone backend', 'walsummarizer', \
+                            'slotsync worker', 'io worker']::pg_catalog.text[]))",
+        )
+        .or_internal("worker slots")
+        .unwrap_or(0)
+    })
+}
+
+/// The slots the current role may take now: all free ones for a superuser; for any
+/// other role, those beyond `pg_perfsuite.reserved_worker_slots`.
+pub fn usable_worker_slots() -> i64 {
+    let free = free_worker_slots();
+    if super::roles::is_superuser() {
+        free
+    } else {
+        (free - i64::from(crate::gucs::reserved_worker_slots())).max(0)
+    }
 }
 
 /// Launch a worker for `job`; raises 53400 with a HINT when no worker slot is free.

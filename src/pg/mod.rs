@@ -14,6 +14,7 @@ pub mod latch;
 pub mod lock;
 pub mod oscache;
 pub mod roles;
+pub mod secctx;
 pub mod signals;
 pub mod subxact;
 pub mod threads;

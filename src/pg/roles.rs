@@ -67,7 +67,42 @@ pub fn is_superuser() -> bool {
     unsafe { pgrx::pg_sys::superuser() }
 }
 
-/// The OID of a role, for a background worker that must SET ROLE to it.
+/// Whether the current role trusts SQL written by `author`: the author is itself, a
+/// role it is a member of (pg_auth_members, followed through; a superuser is not "a
+/// member of everyone" here), or a superuser. The rule sut::gate applies to who may
+/// write in a schema. An author that no longer exists is not trusted.
+pub fn trusts(author: &str) -> bool {
+    Spi::get_one_with_args::<bool>(
+        "WITH RECURSIVE mine(role) AS ( \
+             SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER \
+             UNION \
+             SELECT m.roleid FROM pg_catalog.pg_auth_members m JOIN mine ON m.member OPERATOR(pg_catalog.=) mine.role) \
+         SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name \
+                          AND (r.rolsuper OR r.oid IN (SELECT role FROM mine)))",
+        &[author.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
+}
+
+/// The login role of this session (what SET ROLE and security contexts leave alone).
+pub fn session_user() -> pgrx::pg_sys::Oid {
+    // SAFETY: a plain read of backend-local identity state.
+    unsafe { pgrx::pg_sys::GetSessionUserId() }
+}
+
+/// The name of the role with this OID, if it exists.
+pub fn role_name(oid: u32) -> Option<String> {
+    Spi::get_one_with_args::<String>(
+        "SELECT rolname::text FROM pg_catalog.pg_roles WHERE oid = $1::pg_catalog.oid",
+        &[(oid as i64).into()],
+    )
+    .ok()
+    .flatten()
+}
+
+/// The OID of a role, for a background worker or a test context that acts as it.
 pub fn role_oid(name: &str) -> Option<u32> {
     Spi::get_one_with_args::<i64>("SELECT oid::int8 FROM pg_catalog.pg_roles WHERE rolname = $1::name", &[name.into()])
         .ok()

@@ -257,6 +257,13 @@ fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 "{table} has row-level security but no policy for SELECT reaches the tenant: check that the tenant role \
                  does not own the table or have BYPASSRLS, or use ALTER TABLE {table} FORCE ROW LEVEL SECURITY."
             )
+        } else if problem.contains("pointed its row at another company's customer") {
+            format!(
+                "A foreign key on customer_id alone is checked by the table's owner, past row-level security, so a tenant \
+                 can attach {table} rows to another company's customer. Reference the customer together with its \
+                 company: ALTER TABLE customers ADD UNIQUE (company_id, id); then on {table} replace the foreign key with \
+                 FOREIGN KEY (company_id, customer_id) REFERENCES customers (company_id, id) ON DELETE CASCADE."
+            )
         } else if problem.contains("rows of other companies") {
             format!(
                 "Permissive policies are combined with OR, so one that does not restrict company_id (USING (true), or a \

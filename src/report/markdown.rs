@@ -28,7 +28,28 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     findings(&mut o, data);
     recommendations(&mut o, recs);
     next_steps(&mut o, data, recs);
-    o
+    no_raw_html(&o)
+}
+
+/// Markdown passes raw HTML through to whoever renders it, and test names, notes and
+/// schema names are written by operators. This renderer writes no HTML of its own, so
+/// the finished document is made inert in one place: every `<` that could open a tag,
+/// comment or processing instruction, and every `&` that could start an entity, is
+/// written as an entity. A `<` before a space or a digit ("p < 0.001") stays as typed.
+fn no_raw_html(doc: &str) -> String {
+    let mut out = String::with_capacity(doc.len());
+    let mut chars = doc.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match c {
+            '<' if next.is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) => {
+                out.push_str("&lt;")
+            }
+            '&' if next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#') => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Test date, environment, settings, data volume, the run itself.
@@ -47,6 +68,9 @@ fn header(o: &mut String, data: &ReportData) {
         "**Settings**: {}  ",
         run.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
     );
+    if let Some(why) = &data.health.target_not_read {
+        let _ = writeln!(o, "**Schema under test**: {why}; the figures read from it are left out  ");
+    }
     let _ = writeln!(
         o,
         "**Data Volume**: {} customers, {} conversations ({} companies, {} matching keys, {} events) at scale {} of the plan's volume (targets unchanged)  ",

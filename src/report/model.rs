@@ -180,6 +180,9 @@ pub struct Health {
     /// Active customers that have no row in customer_metrics (a stale view).
     pub metrics_missing: Option<i64>,
     pub active_customers: Option<i64>,
+    /// Why the run's schema was not read for this report (its writers are not the
+    /// reader's to trust, or it is gone or not readable); None when it was read.
+    pub target_not_read: Option<String>,
     /// Installed extensions that change what can be recommended.
     pub hypopg: bool,
     /// hypopg's verdict on each recommended index (keyed by its CREATE INDEX statement).

@@ -2,6 +2,12 @@
 //! freshness of customer_metrics, and (with hypopg) whether each index a
 //! recommendation proposes would be used. Both only read; hypothetical indexes live in
 //! backend memory and are reset.
+//!
+//! The reader is often a superuser and the run's schema someone else's: both go
+//! through the gate of sut::gate (the schema's writers must be trusted by the reader,
+//! the relations must be the kinds expected) and run inside a security-restricted
+//! operation as the reader. A schema that fails the gate is left unread and the report
+//! says why.
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
@@ -11,14 +17,28 @@ use crate::errors::OrInternal;
 use crate::explain::{total_cost, PlanFacts};
 use crate::pg::catalog::extension_schema_q;
 use crate::pg::roles::{self, Decision};
+use crate::pg::secctx;
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
+use crate::sut::gate;
+
+/// Whether the report may read the run's schema; when not, the reason is kept for
+/// the report (once).
+fn gate_open(data: &mut ReportData) -> bool {
+    match gate::why_not_read(&data.run.target_schema) {
+        None => true,
+        Some(why) => {
+            data.health.target_not_read = Some(why);
+            false
+        }
+    }
+}
 
 /// With hypopg installed: for each index a recommendation proposes, would the planner
 /// use it for the test's statement, and at what estimated cost? Evaluated with
 /// hypothetical indexes only (nothing is built); a statement that cannot be planned
 /// any more (schema gone, tables changed) is left without a verdict.
 pub fn hypothetical_indexes(data: &mut ReportData) {
-    if !data.health.hypopg {
+    if !data.health.hypopg || data.health.target_not_read.is_some() || !gate_open(data) {
         return;
     }
     let Some(hypo) = extension_schema_q("hypopg") else { return };
@@ -45,19 +65,25 @@ pub fn hypothetical_indexes(data: &mut ReportData) {
         if roles::decision_for(&author, None) != Decision::AsIs {
             continue;
         }
+        let me = secctx::current_user();
         let verdict = in_subtransaction(OnSuccess::Rollback, || {
-            Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, true)", &[search_path.as_str().into()])
+            secctx::restricted(me, || {
+                Spi::run_with_args(
+                    "SELECT pg_catalog.set_config('search_path', $1, true)",
+                    &[search_path.as_str().into()],
+                )
                 .or_internal("search_path");
-            let before = plan_cost(&sql);
-            Spi::run_with_args(&format!("SELECT {hypo}.hypopg_create_index($1)"), &[ddl.as_str().into()])
-                .or_internal("hypopg_create_index");
-            let after = explain(&sql);
-            Hypothetical {
-                // hypopg names its indexes "<oid>btree_...".
-                used: PlanFacts::from_json(&after).is_ok_and(|f| f.indexes.iter().any(|i| i.starts_with('<'))),
-                cost_before: before,
-                cost_after: total_cost(&after),
-            }
+                let before = plan_cost(&sql);
+                Spi::run_with_args(&format!("SELECT {hypo}.hypopg_create_index($1)"), &[ddl.as_str().into()])
+                    .or_internal("hypopg_create_index");
+                let after = explain(&sql);
+                Hypothetical {
+                    // hypopg names its indexes "<oid>btree_...".
+                    used: PlanFacts::from_json(&after).is_ok_and(|f| f.indexes.iter().any(|i| i.starts_with('<'))),
+                    cost_before: before,
+                    cost_after: total_cost(&after),
+                }
+            })
         });
         // Hypothetical indexes live in backend memory, not in the transaction: drop
         // them whether or not the check succeeded.
@@ -80,25 +106,26 @@ fn plan_cost(sql: &str) -> f64 {
 }
 
 /// Active customers with no customer_metrics row: the view is stale. Read only when
-/// both relations still exist and the caller may read them.
+/// the schema passes the gate, customers is a table and customer_metrics a
+/// materialized view or table, and the reader may read both.
 pub fn metrics_freshness(data: &mut ReportData) {
-    let schema = quote_identifier(&data.run.target_schema);
-    let (customers, metrics) = (format!("{schema}.customers"), format!("{schema}.customer_metrics"));
-    let readable = Spi::get_one_with_args::<bool>(
-        "SELECT pg_catalog.to_regclass($1) IS NOT NULL AND pg_catalog.to_regclass($2) IS NOT NULL \
-            AND pg_catalog.has_table_privilege($1, 'SELECT') AND pg_catalog.has_table_privilege($2, 'SELECT')",
-        &[customers.as_str().into(), metrics.as_str().into()],
-    )
-    .or_internal("metrics check")
-    .unwrap_or(false);
-    if !readable {
+    if !gate_open(data) {
         return;
     }
-    let (missing, active) = Spi::get_two::<i64, i64>(&format!(
-        "SELECT pg_catalog.count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM {metrics} m WHERE m.customer_id = c.id)), pg_catalog.count(*) \
-           FROM {customers} c WHERE c.deleted_at IS NULL"
-    ))
-    .or_internal("metrics freshness");
+    let schema = &data.run.target_schema;
+    let (Some(customers), Some(metrics)) =
+        (gate::relation_of_kind(schema, "customers", "rp"), gate::relation_of_kind(schema, "customer_metrics", "mrp"))
+    else {
+        return;
+    };
+    let me = secctx::current_user();
+    let (missing, active) = secctx::restricted(me, || {
+        Spi::get_two::<i64, i64>(&format!(
+            "SELECT pg_catalog.count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM {metrics} m WHERE m.customer_id OPERATOR(pg_catalog.=) c.id)), pg_catalog.count(*) \
+               FROM {customers} c WHERE c.deleted_at IS NULL"
+        ))
+        .or_internal("metrics freshness")
+    });
     data.health.metrics_missing = missing;
     data.health.active_customers = active;
 }

@@ -170,6 +170,7 @@ pub fn measure(
     ev: &Evictor,
     t: &TestDef,
     target: &Target,
+    ctx: &context::Context,
     relations: &[String],
     iterations: i32,
 ) -> Result<ColdMeasurement, SqlError> {
@@ -179,10 +180,8 @@ pub fn measure(
         for _ in 0..iterations.clamp(1, MAX_COLD_ITERATIONS) {
             let e = evict(ev, target, relations);
             first.get_or_insert(e);
-            let saved = context::enter(target, &t.run_as);
-            samples_ms.push(timed::time_statement(None, &t.sql).0);
-            saved.restore();
-            pgrx::check_for_interrupts!();
+            samples_ms.push(ctx.run(|| timed::time_statement(None, &t.sql)).0);
+            crate::pg::timeout::check_deadline();
         }
         ColdMeasurement { samples_ms, eviction: first.unwrap_or_default() }
     })

@@ -77,7 +77,7 @@ fn wait_for_hold(worker: &DynamicBackgroundWorker, pid: i32) -> Option<i64> {
 /// This session's side of test `t`. Everything, the handshake included, happens inside
 /// one subtransaction, so a per-test time limit or any error ends this test as an
 /// ERROR result and the run goes on.
-pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlError> {
+pub fn run(t: &TestDef, target: &Target, ctx: &context::Context, as_role: u32) -> Result<Outcome, SqlError> {
     let band_ms = t.acceptable_ms.or(t.target_ms).unwrap_or(1000.0).round().max(1.0) as i32;
     let lock_timeout_ms = t.hold_ms.map_or(band_ms, |hold| hold + band_ms);
     let job = Job::Hold { test_id: t.test_id.clone(), schema: target.schema.clone(), role: as_role };
@@ -94,10 +94,10 @@ pub fn run(t: &TestDef, target: &Target, as_role: u32) -> Result<Outcome, SqlErr
             ),
             Some(0) => Outcome::NothingHeld { other_pid: pid },
             Some(rows) => {
-                let saved = context::enter(target, &t.run_as);
-                Spi::run(&format!("SET LOCAL lock_timeout = {lock_timeout_ms}")).or_internal("lock_timeout");
-                let attempt = in_subtransaction(OnSuccess::Commit, || timed::time_statement(None, &t.sql));
-                saved.restore();
+                let attempt = ctx.run(|| {
+                    Spi::run(&format!("SET LOCAL lock_timeout = {lock_timeout_ms}")).or_internal("lock_timeout");
+                    in_subtransaction(OnSuccess::Commit, || timed::time_statement(None, &t.sql))
+                });
                 match attempt {
                     Ok((elapsed_ms, _)) => Outcome::NoWait { elapsed_ms, other_pid: pid, other_rows: rows },
                     Err(e) if e.code == pgrx::PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE => {
@@ -138,7 +138,11 @@ pub fn hold(test_id: &str, schema: &str) {
             Err(e) if e.code == pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE => 0,
             Err(e) => e.raise(),
         };
-        Spi::run(&format!("SET application_name = 'pg_perfsuite hold {test_id} rows={rows}'")).or_internal("application_name");
+        Spi::run_with_args(
+            "SELECT pg_catalog.set_config('application_name', $1, false)",
+            &[format!("pg_perfsuite hold {test_id} rows={rows}").into()],
+        )
+        .or_internal("application_name");
         match hold_ms {
             // Wait (interruptibly, under lock_timeout) until the first session releases it.
             None => lock::acquire(Key::Handshake, Mode::Share, Scope::Transaction),

@@ -1,54 +1,61 @@
-//! The session context a test runs in: the target's search_path, and for tenant tests
-//! the plain tenant role with `app.current_company_id`. Everything is set LOCAL inside
-//! the test's subtransaction (a session-wide SET would leak into later
-//! tests). Rolling the subtransaction back restores the caller's values; work that is
-//! kept (committed subtransactions) calls `Saved::restore` before it ends.
+//! The context a test's SQL runs in: the identity it runs as (the run's role, its
+//! author, or the plain tenant role with `app.current_company_id`) and the target's
+//! search_path. The server refuses every identity change inside it, and every setting
+//! changed inside it is put back when it ends (pg::secctx). SQL whose author the run's
+//! role does not trust (pg::roles::trusts) runs in a security-restricted operation on
+//! top.
 
-use crate::pg::guc::{current, set_local};
+use pgrx::pg_sys;
+
+use crate::pg::guc::set_local;
+use crate::pg::{roles, secctx};
 use crate::suite::model::RunAs;
 use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
 
-/// The caller's values of what `enter` changes.
-pub struct Saved {
+/// Who and where, resolved once per test (role names to OIDs).
+pub struct Context {
+    role: pg_sys::Oid,
+    restricted: bool,
     search_path: String,
-    role: String,
-    company: String,
+    company: Option<String>,
 }
 
-pub fn enter(target: &Target, run_as: &RunAs) -> Saved {
-    let saved = Saved {
-        search_path: current("search_path"),
-        role: current("role"),
-        company: current("app.current_company_id"),
-    };
-    set_local("search_path", &target.search_path());
-    match run_as {
-        RunAs::Tenant(company) => {
-            set_local("app.current_company_id", company);
-            set_local("role", TENANT_ROLE);
-        }
-        RunAs::Author(role) => set_local("role", role),
-        RunAs::Owner => {}
+impl Context {
+    /// The context for SQL by `author` run as `run_as` against `target`. A role that
+    /// no longer exists (an author dropped since) raises 42704.
+    pub fn new(target: &Target, run_as: &RunAs, author: &str) -> Context {
+        let (role, company) = match run_as {
+            RunAs::Tenant(company) => (named(TENANT_ROLE), Some(company.clone())),
+            RunAs::Author(role) => (named(role), None),
+            RunAs::Owner => (secctx::current_user(), None),
+        };
+        Context { role, restricted: !roles::trusts(author), search_path: target.search_path(), company }
     }
-    saved
+
+    /// Run `f` in this context; the caller's identity and settings are back afterwards.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        secctx::as_user(self.role, self.restricted, || {
+            set_local("search_path", &self.search_path);
+            if let Some(company) = &self.company {
+                set_local("app.current_company_id", company);
+            }
+            f()
+        })
+    }
 }
 
-/// Run `f` as `role` (SET LOCAL ROLE), then put the caller's role back: a setting made
-/// in a subtransaction that is released outlives it.
+fn named(role: &str) -> pg_sys::Oid {
+    roles::role_oid(role).map(pg_sys::Oid::from_u32).unwrap_or_else(|| {
+        crate::errors::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+            format!("role \"{role}\" does not exist"),
+            None,
+        )
+    })
+}
+
+/// Run `f` as `role` in a security-restricted operation (see pg::secctx).
 pub fn as_role<T>(role: &str, f: impl FnOnce() -> T) -> T {
-    let saved = current("role");
-    set_local("role", role);
-    let out = f();
-    set_local("role", if saved.is_empty() { "none" } else { &saved });
-    out
-}
-
-impl Saved {
-    pub fn restore(self) {
-        // Role first: the tenant may not be allowed to change the others back.
-        set_local("role", if self.role.is_empty() { "none" } else { &self.role });
-        set_local("app.current_company_id", &self.company);
-        set_local("search_path", &self.search_path);
-    }
+    secctx::restricted(named(role), f)
 }

@@ -1,7 +1,11 @@
 //! The isolation sweep: as a tenant, read every table of the target schema that
 //! carries a company_id column (found in the catalog, so a table a DBA adds later is
 //! covered) and count the rows that belong to another company, plus soft-deleted
-//! rows of tables with a deleted_at column.
+//! rows of tables with a deleted_at column. Then the other direction: as the tenant,
+//! try to point one of its own rows of every table with a customer_id at another
+//! company's customer (an UPDATE and an INSERT, rolled back). Row-level security
+//! filters what a tenant reads, but a foreign key is checked by the table's owner:
+//! one on `customer_id` alone accepts any company's customer.
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
@@ -28,6 +32,10 @@ struct TenantTable {
 pub struct SweepOutcome {
     pub leaks: i64,
     pub findings: Vec<String>,
+    /// Tables that let the tenant reference another company's customer.
+    pub references_leak: Vec<String>,
+    /// Tables whose references were tried and refused.
+    pub references_refused: Vec<String>,
     pub checked: Vec<String>,
     pub not_granted: Vec<String>,
     pub not_exercised: Vec<String>,
@@ -102,8 +110,18 @@ fn read_policies(target: &Target, table: &str) -> String {
 /// Sweep every tenant table as the tenant of `company`.
 pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
     let tables = tenant_tables(target, company);
-    let mut out =
-        SweepOutcome { leaks: 0, findings: vec![], checked: vec![], not_granted: vec![], not_exercised: vec![] };
+    // The sweep's SQL is the extension's own: the tenant runs it without restriction.
+    let me = crate::pg::roles::role_name(crate::pg::secctx::current_user().to_u32()).unwrap_or_default();
+    let tenant = context::Context::new(target, &RunAs::Tenant(company.to_string()), &me);
+    let mut out = SweepOutcome {
+        leaks: 0,
+        findings: vec![],
+        references_leak: vec![],
+        references_refused: vec![],
+        checked: vec![],
+        not_granted: vec![],
+        not_exercised: vec![],
+    };
     for t in &tables {
         if !t.tenant_can_select {
             out.not_granted.push(t.name.clone());
@@ -114,16 +132,18 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
         }
         // Read as the tenant, in a subtransaction that is always rolled back.
         let (visible, leaked) = in_subtransaction(OnSuccess::Rollback, || {
-            context::enter(target, &RunAs::Tenant(company.to_string()));
-            Spi::get_two_with_args::<i64, i64>(
-                &format!(
-                    "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE {}) FROM {}",
-                    leak_filter(t),
-                    target.rel(&t.name)
-                ),
-                &[company.into()],
-            )
-            .or_internal("tenant count")
+            tenant
+                .run(|| {
+                    Spi::get_two_with_args::<i64, i64>(
+                        &format!(
+                            "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE {}) FROM {}",
+                            leak_filter(t),
+                            target.rel(&t.name)
+                        ),
+                        &[company.into()],
+                    )
+                })
+                .or_internal("tenant count")
         })?;
         let (visible, leaked) = (visible.unwrap_or(0), leaked.unwrap_or(0));
         if leaked > 0 {
@@ -139,5 +159,109 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
         }
         out.checked.push(format!("{} ({visible} own rows)", t.name));
     }
+    cross_tenant_references(target, company, &tenant, &mut out)?;
     Ok(out)
+}
+
+/// Another company's customer, read with the run's rights (the tenant cannot see it).
+fn foreign_customer(target: &Target, company: &str) -> Option<pgrx::Uuid> {
+    Spi::get_one_with_args::<pgrx::Uuid>(
+        &format!(
+            "SELECT id FROM {} WHERE company_id OPERATOR(pg_catalog.<>) $1::pg_catalog.uuid ORDER BY id LIMIT 1",
+            target.rel("customers")
+        ),
+        &[company.into()],
+    )
+    .ok()
+    .flatten()
+}
+
+/// The tables besides customers that have both company_id and customer_id, with the
+/// columns an INSERT copying one of their rows must leave to their defaults (the
+/// primary key's and generated ones).
+fn referencing_tables(target: &Target) -> Vec<(String, Vec<String>)> {
+    Spi::connect(|c| {
+        c.select(
+            "SELECT c.relname::text, \
+                    pg_catalog.array_agg(pg_catalog.quote_ident(a.attname) ORDER BY a.attnum) \
+                      FILTER (WHERE NOT a.attisdropped AND a.attnum OPERATOR(pg_catalog.>) 0 AND a.attgenerated OPERATOR(pg_catalog.=) '' \
+                                AND a.attidentity OPERATOR(pg_catalog.<>) 'a' \
+                                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid \
+                                                  AND i.indisprimary AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey))) \
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
+               JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid \
+              WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND c.relkind IN ('r', 'p') AND c.relname OPERATOR(pg_catalog.<>) 'customers' \
+              GROUP BY c.oid, c.relname \
+             HAVING pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'customer_id' AND NOT a.attisdropped) \
+                AND pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'company_id' AND NOT a.attisdropped) \
+              ORDER BY 1",
+            None,
+            &[target.schema.as_str().into()],
+        )?
+        .map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<Vec<String>>(2)?.unwrap_or_default())))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .or_internal("tables that reference customers")
+}
+
+/// As the tenant, in subtransactions that are always rolled back: move one of its own
+/// rows onto another company's customer, and copy one with that customer. Either one
+/// succeeding is a leak in the other direction; refused (23503, or RLS) is the schema
+/// keeping tenants apart; no own row to try with leaves the table unexercised.
+fn cross_tenant_references(
+    target: &Target,
+    company: &str,
+    tenant: &context::Context,
+    out: &mut SweepOutcome,
+) -> Result<(), SqlError> {
+    let Some(foreign) = foreign_customer(target, company) else { return Ok(()) };
+    for (table, columns) in referencing_tables(target) {
+        let rel = target.rel(&table);
+        let own_row = format!(
+            "(SELECT ctid FROM {rel} WHERE customer_id IS NOT NULL AND company_id OPERATOR(pg_catalog.=) $2::pg_catalog.uuid LIMIT 1)"
+        );
+        let copied: Vec<String> =
+            columns.iter().map(|c| if c == "customer_id" { "$1".to_string() } else { c.clone() }).collect();
+        let attempts = [
+            ("UPDATE", format!("UPDATE {rel} SET customer_id = $1 WHERE ctid OPERATOR(pg_catalog.=) {own_row}")),
+            (
+                "INSERT",
+                format!(
+                    "INSERT INTO {rel} ({}) SELECT {} FROM {rel} WHERE ctid OPERATOR(pg_catalog.=) {own_row}",
+                    columns.join(", "),
+                    copied.join(", ")
+                ),
+            ),
+        ];
+        let mut accepted = Vec::new();
+        let mut tried = false;
+        for (what, sql) in attempts {
+            let done = in_subtransaction(OnSuccess::Rollback, || {
+                tenant.run(|| {
+                    Spi::connect_mut(|c| c.update(&sql, None, &[foreign.into(), company.into()]).map(|t| t.len()))
+                        .or_internal("cross-tenant reference")
+                })
+            });
+            match done {
+                Ok(0) => {}
+                Ok(_) => {
+                    tried = true;
+                    accepted.push(what);
+                }
+                Err(e) if e.is_cancel() => return Err(e),
+                // Refused: the foreign key, a policy's WITH CHECK, a trigger, or the
+                // tenant's privileges.
+                Err(_) => tried = true,
+            }
+        }
+        if !accepted.is_empty() {
+            out.references_leak.push(format!(
+                "{table}: the tenant's {} pointed its row at another company's customer (the foreign key does not include company_id)",
+                accepted.join(" and ")
+            ));
+        } else if tried {
+            out.references_refused.push(table);
+        }
+    }
+    Ok(())
 }

@@ -243,8 +243,15 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
     };
     let mut result = match setup_error {
         Some(e) => as_error(e),
-        None => timelimit::with_test_time_limit(run.mode == Mode::Worker, || {
-            in_subtransaction(OnSuccess::Commit, || test::run_test(t, run))
+        None => timelimit::with_test_time_limit(|| {
+            in_subtransaction(OnSuccess::Commit, || {
+                let result = test::run_test(t, run);
+                // A limit that ran out while the test's own code caught the cancel
+                // still ends the test.
+                crate::pg::timeout::check_deadline();
+                result
+            })
+            .map_err(timelimit::explain)
         })
         .unwrap_or_else(|e| as_error(&e)),
     };

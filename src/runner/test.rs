@@ -69,24 +69,24 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
         }
     };
     let iterations = iterations.unwrap_or(t.iterations).max(1);
+    let ctx = context::Context::new(target, &t.run_as, &t.author);
     let outcome = match t.kind {
-        Kind::TimedQuery => run_timed_query(t, target, iterations).map(|m| {
+        Kind::TimedQuery => run_timed_query(t, &ctx, iterations).map(|m| {
             let relations = m.plan.as_ref().map(crate::explain::touched_relations).unwrap_or_default();
             judge_timed(&mut result, t, m);
             if let Some(ev) = cold {
-                measure_cold(&mut result, ev, t, target, &relations, iterations);
+                measure_cold(&mut result, ev, t, target, &ctx, &relations, iterations);
             }
         }),
-        Kind::SingleTenant => run_single_tenant(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
-        Kind::Dml => run_dml(t, target, iterations).map(|m| judge_timed(&mut result, t, m)),
-        Kind::CountCheck => run_count(t, target).map(|v| judge_count(&mut result, t, v, run.scale)),
+        Kind::SingleTenant => run_single_tenant(t, target, &ctx, iterations).map(|m| judge_timed(&mut result, t, m)),
+        Kind::Dml => run_dml(t, &ctx, iterations).map(|m| judge_timed(&mut result, t, m)),
+        Kind::CountCheck => run_count(t, &ctx).map(|v| judge_count(&mut result, t, v, run.scale)),
         Kind::IsolationSweep => match &t.run_as {
             RunAs::Tenant(company) => isolation::sweep(target, company).map(|o| judge_sweep(&mut result, o)),
             _ => unreachable!("the registry requires a tenant for isolation sweeps"),
         },
-        Kind::Concurrency => {
-            concurrency::run(t, target, second_session_role(t)).map(|o| judge_concurrency(&mut result, t, o, mode))
-        }
+        Kind::Concurrency => concurrency::run(t, target, &ctx, second_session_role(t))
+            .map(|o| judge_concurrency(&mut result, t, o, mode)),
         Kind::Load if mode == Mode::Session => {
             result.set_verdict(Verdict::Skip);
             result.notes = Some(
@@ -125,7 +125,12 @@ fn extension_installed(name: &str) -> bool {
 /// that tenant's rows back into the truncated tables where nothing else references
 /// them, others delete everyone else's, children first; statistics refreshed), all
 /// rolled back.
-fn run_single_tenant(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
+fn run_single_tenant(
+    t: &TestDef,
+    target: &Target,
+    ctx: &context::Context,
+    iterations: i32,
+) -> Result<timed::Measurement, SqlError> {
     use crate::sut::ownership::{delete_tenant_rows, keep_only_tenant_by_truncate, truncatable, Companies};
     in_subtransaction(OnSuccess::Rollback, || {
         let keep = t.tenant_company.as_deref().unwrap_or_else(|| {
@@ -139,32 +144,33 @@ fn run_single_tenant(t: &TestDef, target: &Target, iterations: i32) -> Result<ti
         }
         crate::generate::seed::refresh_metrics(target);
         crate::generate::seed::analyze(target);
-        context::enter(target, &t.run_as);
-        timed::measure_query(&t.sql, t.warmup, iterations)
+        ctx.run(|| timed::measure_query(&t.sql, t.warmup, iterations))
     })
 }
 
-fn run_timed_query(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
-    // Read-only measurement: always rolled back, which also undoes the role switch.
-    in_subtransaction(OnSuccess::Rollback, || {
-        context::enter(target, &t.run_as);
-        timed::measure_query(&t.sql, t.warmup, iterations)
-    })
+fn run_timed_query(t: &TestDef, ctx: &context::Context, iterations: i32) -> Result<timed::Measurement, SqlError> {
+    // Read-only measurement: always rolled back.
+    in_subtransaction(OnSuccess::Rollback, || ctx.run(|| timed::measure_query(&t.sql, t.warmup, iterations)))
 }
 
 /// Warm-up and timed iterations each in their own subtransaction, rolled back so that
 /// every iteration starts from the same data; the last one is kept when `commit_last`
 /// (the plan's later checks read its effect). EXPLAIN ANALYZE runs once, rolled back.
-fn run_dml(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measurement, SqlError> {
-    let plan = in_subtransaction(OnSuccess::Rollback, || {
-        context::enter(target, &t.run_as);
-        if let Some(setup) = &t.setup_sql {
-            pgrx::spi::Spi::run(setup).unwrap_or_else(|e| crate::errors::internal("running setup_sql", e));
-        }
-        timed::explain_analyze(t.explain_target())
-    })
-    .ok()
-    .flatten();
+fn run_dml(t: &TestDef, ctx: &context::Context, iterations: i32) -> Result<timed::Measurement, SqlError> {
+    // A plan that cannot be had is a note; a time limit that ran out during EXPLAIN
+    // ends the test like anywhere else.
+    let plan = match in_subtransaction(OnSuccess::Rollback, || {
+        ctx.run(|| {
+            if let Some(setup) = &t.setup_sql {
+                pgrx::spi::Spi::run(setup).unwrap_or_else(|e| crate::errors::internal("running setup_sql", e));
+            }
+            timed::explain_analyze(t.explain_target())
+        })
+    }) {
+        Ok(plan) => plan,
+        Err(e) if e.is_cancel() => return Err(e),
+        Err(_) => None,
+    };
     let total = t.warmup.max(0) + iterations;
     let mut samples_ms = Vec::with_capacity(iterations as usize);
     let mut rows = 0;
@@ -177,11 +183,9 @@ fn run_dml(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measu
         let last_one = i == total - 1 || (i >= t.warmup && budget.next_is_last(timed_after, last));
         let keep = t.commit_last && last_one;
         let (elapsed, n) = in_subtransaction(if keep { OnSuccess::Commit } else { OnSuccess::Rollback }, || {
-            let saved = context::enter(target, &t.run_as);
-            let measured = timed::time_statement(t.setup_sql.as_deref(), &t.sql);
-            saved.restore();
-            measured
+            ctx.run(|| timed::time_statement(t.setup_sql.as_deref(), &t.sql))
         })?;
+        crate::pg::timeout::check_deadline();
         last = std::time::Duration::from_secs_f64(elapsed / 1000.0);
         if i >= t.warmup {
             samples_ms.push(elapsed);
@@ -198,13 +202,14 @@ fn run_dml(t: &TestDef, target: &Target, iterations: i32) -> Result<timed::Measu
 
 /// A count check, after its optional setup_sql; always rolled back, so a check that
 /// inserts data to see what the schema does with it leaves no trace.
-fn run_count(t: &TestDef, target: &Target) -> Result<Option<f64>, SqlError> {
+fn run_count(t: &TestDef, ctx: &context::Context) -> Result<Option<f64>, SqlError> {
     in_subtransaction(OnSuccess::Rollback, || {
-        context::enter(target, &t.run_as);
-        if let Some(setup) = &t.setup_sql {
-            pgrx::spi::Spi::run(setup).unwrap_or_else(|e| crate::errors::internal("running setup_sql", e));
-        }
-        timed::scalar(&t.sql)
+        ctx.run(|| {
+            if let Some(setup) = &t.setup_sql {
+                pgrx::spi::Spi::run(setup).unwrap_or_else(|e| crate::errors::internal("running setup_sql", e));
+            }
+            timed::scalar(&t.sql)
+        })
     })
 }
 
@@ -215,10 +220,11 @@ fn measure_cold(
     ev: &cold::Evictor,
     t: &TestDef,
     target: &Target,
+    ctx: &context::Context,
     relations: &[String],
     iterations: i32,
 ) {
-    let note = match cold::measure(ev, t, target, relations, iterations) {
+    let note = match cold::measure(ev, t, target, ctx, relations, iterations) {
         Ok(c) => {
             let summary = Summary::of(&c.samples_ms).or_internal("at least one cold execution");
             let figure = ms(summary.statistic(t.statistic));
@@ -369,14 +375,23 @@ fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>, scale: 
 
 fn judge_sweep(result: &mut TestResult, o: isolation::SweepOutcome) {
     result.expected_value = Some(0.0);
-    result.actual_value = Some(o.leaks as f64);
-    let verdict = if o.findings.is_empty() { Verdict::Pass } else { Verdict::Fail };
-    result.set_verdict(verdict);
+    result.actual_value = Some(o.leaks as f64 + o.references_leak.len() as f64);
+    let clean = o.findings.is_empty() && o.references_leak.is_empty();
+    result.set_verdict(if clean { Verdict::Pass } else { Verdict::Fail });
     let mut note = if o.findings.is_empty() {
         format!("0 leaks across {} tenant tables: {}", o.checked.len(), o.checked.join(", "))
     } else {
         format!("{} leaks: {}", o.leaks, o.findings.join("; "))
     };
+    if !o.references_leak.is_empty() {
+        note.push_str(&format!("; {}", o.references_leak.join("; ")));
+    }
+    if !o.references_refused.is_empty() {
+        note.push_str(&format!(
+            "; references to another company's customer refused in: {}",
+            o.references_refused.join(", ")
+        ));
+    }
     if !o.not_granted.is_empty() {
         note.push_str(&format!("; not readable by the tenant role: {}", o.not_granted.join(", ")));
     }

@@ -83,7 +83,7 @@ pub fn measure_query(sql: &str, warmup: i32, iterations: i32) -> Measurement {
         };
         for _ in 0..warmup {
             run_once()?;
-            pgrx::check_for_interrupts!();
+            crate::pg::timeout::check_deadline();
         }
         let mut samples = Vec::with_capacity(iterations.max(0) as usize);
         let mut rows = 0;
@@ -92,7 +92,7 @@ pub fn measure_query(sql: &str, warmup: i32, iterations: i32) -> Measurement {
             rows = run_once()?;
             let took = start.elapsed();
             samples.push(took.as_secs_f64() * 1000.0);
-            pgrx::check_for_interrupts!();
+            crate::pg::timeout::check_deadline();
             if budget.spent(samples.len(), took) {
                 break;
             }

@@ -1,15 +1,16 @@
-//! The per-test time limit of background runs: the worker arms PostgreSQL's statement
-//! timer around each test (see pg::timeout). A test that exceeds it is cancelled and
-//! recorded as an ERROR (57014); the run goes on. In the caller's session the caller's
-//! own statement_timeout governs the whole call.
+//! The per-test time limit (`pg_perfsuite.test_time_limit`), in the caller's session
+//! and in a background run alike: a deadline armed around each test (see pg::timeout)
+//! and checked between its statements. A test that exceeds it ends as an ERROR
+//! (57014) saying so; the run goes on.
 
+use crate::errors::SqlError;
 use crate::gucs;
 use crate::pg::timeout;
 
-/// Run `f` under the per-test limit (`pg_perfsuite.test_time_limit`) when `enabled`.
-pub fn with_test_time_limit<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
+/// Run `f` under the per-test limit, when one is set.
+pub fn with_test_time_limit<T>(f: impl FnOnce() -> T) -> T {
     let ms = gucs::test_time_limit_ms();
-    if !enabled || ms <= 0 {
+    if ms <= 0 {
         return f();
     }
     timeout::arm(ms);
@@ -22,4 +23,20 @@ pub fn with_test_time_limit<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
     }
     let _guard = Disarm;
     f()
+}
+
+/// A cancel that the limit caused, told in words a DBA can act on (decided by the
+/// clock while the limit is still armed, not by the message).
+pub fn explain(e: SqlError) -> SqlError {
+    if e.is_cancel() && timeout::limit_expired() {
+        let ms = gucs::test_time_limit_ms();
+        SqlError {
+            message: format!(
+                "the test ran past its time limit of {ms} ms (pg_perfsuite.test_time_limit) and was stopped"
+            ),
+            ..e
+        }
+    } else {
+        e
+    }
 }

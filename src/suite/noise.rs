@@ -61,6 +61,12 @@ impl Default for Bar {
     }
 }
 const BOOTSTRAP_RESAMPLES: usize = 2000;
+/// The most samples of one run a judgement reads. A run records at most 100000 per test
+/// and operators may rewrite samples_ms, so the work is bounded here: a larger side is
+/// read as this many evenly spaced order statistics (its distribution, at a resolution
+/// far finer than the test needs). At 2000 bootstrap resamples a judgement then takes
+/// a few hundred ms at most.
+pub const MAX_SAMPLES_JUDGED: usize = 2000;
 const BOOTSTRAP_SEED: u64 = 0x5eed_9e2f;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -124,8 +130,22 @@ pub fn noise_band(history: &[f64], threshold: f64) -> (f64, String) {
 /// when either side has too few samples; `history` is the test's median (or figure) in
 /// earlier runs, oldest first.
 pub fn judge(before: &[f64], after: &[f64], figures: (f64, f64), history: &[f64], bar: Bar) -> Judgement {
-    let clean = |s: &[f64]| s.iter().copied().filter(|x| x.is_finite()).collect::<Vec<_>>();
+    judge_interruptible(before, after, figures, history, bar, &|| {})
+}
+
+/// `judge`, calling `interrupts` often enough (every bootstrap resample) that the
+/// server can cancel a judgement over large stored histories within a few ms.
+pub fn judge_interruptible(
+    before: &[f64],
+    after: &[f64],
+    figures: (f64, f64),
+    history: &[f64],
+    bar: Bar,
+    interrupts: &dyn Fn(),
+) -> Judgement {
+    let clean = |s: &[f64]| thin(s.iter().copied().filter(|x| x.is_finite()).collect::<Vec<_>>());
     let (before, after) = (clean(before), clean(after));
+    interrupts();
     let (band, how) = noise_band(history, bar.threshold);
     if before.len() < MIN_SAMPLES || after.len() < MIN_SAMPLES {
         let ratio = ratio_of(figures.0, figures.1);
@@ -148,7 +168,8 @@ pub fn judge(before: &[f64], after: &[f64], figures: (f64, f64), history: &[f64]
     let u = mann_whitney(&before, &after);
     let (m_before, m_after) = (median(&before), median(&after));
     let ratio = ratio_of(m_before, m_after);
-    let (low, high) = bootstrap_ratio_interval(&before, &after);
+    interrupts();
+    let (low, high) = bootstrap_ratio_interval(&before, &after, interrupts);
     let big_enough = (m_after - m_before).abs() >= bar.min_change_ms;
     Judgement {
         movement: beyond(ratio, band, u.p_value < ALPHA && big_enough),
@@ -198,6 +219,18 @@ fn ratio_of(before: f64, after: f64) -> f64 {
     } else {
         after / before
     }
+}
+
+/// At most MAX_SAMPLES_JUDGED of `samples`: all of them, or evenly spaced order
+/// statistics (minimum and maximum included) when there are more.
+fn thin(mut samples: Vec<f64>) -> Vec<f64> {
+    let n = samples.len();
+    if n <= MAX_SAMPLES_JUDGED {
+        return samples;
+    }
+    samples.sort_by(f64::total_cmp);
+    let step = (n - 1) as f64 / (MAX_SAMPLES_JUDGED - 1) as f64;
+    (0..MAX_SAMPLES_JUDGED).map(|i| samples[((i as f64 * step).round() as usize).min(n - 1)]).collect()
 }
 
 fn median(samples: &[f64]) -> f64 {
@@ -251,7 +284,7 @@ pub fn mann_whitney(before: &[f64], after: &[f64]) -> MannWhitney {
 }
 
 /// 95 % percentile interval of median(after) / median(before) over bootstrap resamples.
-fn bootstrap_ratio_interval(before: &[f64], after: &[f64]) -> (f64, f64) {
+fn bootstrap_ratio_interval(before: &[f64], after: &[f64], interrupts: &dyn Fn()) -> (f64, f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
     let mut resample = |s: &[f64], buf: &mut Vec<f64>| {
         buf.clear();
@@ -262,6 +295,7 @@ fn bootstrap_ratio_interval(before: &[f64], after: &[f64]) -> (f64, f64) {
     let (mut a, mut b) = (Vec::with_capacity(before.len()), Vec::with_capacity(after.len()));
     let mut ratios: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
         .map(|_| {
+            interrupts();
             let mb = resample(before, &mut a);
             ratio_of(mb, resample(after, &mut b))
         })
@@ -412,8 +446,20 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_history_is_judged_from_a_bounded_sample_with_interrupt_checks() {
+        let before: Vec<f64> = (0..200_000).map(|i| 1.0 + (i % 100) as f64 / 1000.0).collect();
+        let after: Vec<f64> = before.iter().map(|x| x * 2.0).collect();
+        assert_eq!(thin(before.clone()).len(), MAX_SAMPLES_JUDGED);
+        let calls = std::cell::Cell::new(0usize);
+        let j = judge_interruptible(&before, &after, (1.05, 2.1), &[], Bar::default(), &|| calls.set(calls.get() + 1));
+        assert_eq!(j.movement, Movement::Regressed);
+        assert!(j.method.contains("2000 + 2000 samples"), "{}", j.method);
+        assert!(calls.get() > BOOTSTRAP_RESAMPLES, "{} interrupt checks", calls.get());
+    }
+
+    #[test]
     fn the_interval_is_reproducible() {
         let (a, b) = (spread(3.0, 20), spread(3.3, 20));
-        assert_eq!(bootstrap_ratio_interval(&a, &b), bootstrap_ratio_interval(&a, &b));
+        assert_eq!(bootstrap_ratio_interval(&a, &b, &|| {}), bootstrap_ratio_interval(&a, &b, &|| {}));
     }
 }

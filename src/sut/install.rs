@@ -86,14 +86,14 @@ fn check_schema_exists(schema: &str) {
 }
 
 /// Where pg_trgm stands in this database.
-enum Trgm {
+pub(super) enum Trgm {
     Installed(String),
     Available,
     /// The server has no pg_trgm at all.
     Missing,
 }
 
-fn trgm_status() -> Trgm {
+pub(super) fn trgm_status() -> Trgm {
     if let Some(s) = crate::pg::catalog::extension_schema("pg_trgm") {
         return Trgm::Installed(s);
     }
@@ -145,42 +145,11 @@ pub fn refuse_system_schema(schema: &str) {
     }
 }
 
-/// Refuse a schema that holds code (or is owned by) a role the caller does not trust:
-/// its trigger and policy functions would run with the caller's rights. `trust` is
-/// pg_perfsuite.trust_schema_owners (superuser-only).
-fn refuse_untrusted_objects(schema: &str, trust: bool) {
-    if trust {
-        return;
-    }
-    let mut path = vec![schema.to_string()];
-    if let Trgm::Installed(trgm) = trgm_status() {
-        path.push(trgm);
-    }
-    let found: Vec<String> = Spi::connect(|c| {
-        c.select(UNTRUSTED_OBJECTS, None, &[schema.into(), path.into()])?
-            .map(|r| r.get::<String>(1).map(Option::unwrap_or_default))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .or_internal("untrusted objects");
-    if let Some(first) = found.first() {
-        let more = if found.len() > 1 { format!(" and {} more", found.len() - 1) } else { String::new() };
-        raise(
-            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            format!(
-                "schema \"{schema}\" holds objects of roles you are not a member of: {first}{more}; a run would execute their code with your rights, so nothing was run"
-            ),
-            Some("Let that role run the plan itself (perf_grant_operator), give the objects to a role you trust (ALTER ... OWNER TO), or, as a superuser who has reviewed them, SET pg_perfsuite.trust_schema_owners = on."),
-        );
-    }
-}
-
-const UNTRUSTED_OBJECTS: &str = include_str!("../../sql/queries/untrusted_objects.sql");
-
 /// Everything `install_schema` would refuse, checked without changing anything.
 pub fn check(schema: &str, trust: bool) {
     refuse_system_schema(schema);
     check_schema_exists(schema);
-    refuse_untrusted_objects(schema, trust);
+    super::gate::refuse_untrusted(schema, trust);
     match columns::presence(&relations_present(schema)) {
         Presence::All => check_columns(schema),
         Presence::Partial(present, missing) => refuse_partial(schema, &present, &missing),
@@ -281,7 +250,7 @@ pub fn install_schema(schema: Option<&str>, trust: bool) -> (Target, Installed) 
     let schema = required(schema, "target_schema");
     refuse_system_schema(schema);
     check_schema_exists(schema);
-    refuse_untrusted_objects(schema, trust);
+    super::gate::refuse_untrusted(schema, trust);
     let trgm = ensure_pg_trgm(schema);
     let found = relations_present(schema);
     let target = Target {

@@ -2,6 +2,7 @@
 //! chosen schema or found there already.
 
 pub mod columns;
+pub mod gate;
 pub mod install;
 pub mod ownership;
 

@@ -117,12 +117,14 @@ mod tests {
         two_companies();
         let plan = crate::generate::writer::Children::plan(&reference_target());
         let columns = |d: &Result<Vec<crate::generate::fk_batch::BatchCheck>, String>| {
-            let mut c: Vec<String> = d.as_ref().expect("batch checks").iter().map(|k| k.column.clone()).collect();
+            let mut c: Vec<String> = d.as_ref().expect("batch checks").iter().map(|k| k.columns.join("+")).collect();
             c.sort();
             c
         };
-        assert_eq!(columns(&plan.conversations), ["company_id", "customer_id", "user_id"]);
-        assert_eq!(columns(&plan.events), ["company_id", "customer_id"]);
+        // The customer is referenced together with its company (a tenant cannot attach
+        // rows to another company's customer); the batch check covers both columns.
+        assert_eq!(columns(&plan.conversations), ["company_id", "company_id+customer_id", "user_id"]);
+        assert_eq!(columns(&plan.events), ["company_id", "company_id+customer_id"]);
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 120, '{USER_A}', 7)"));
         assert_eq!(one::<String>("SELECT current_setting('session_replication_role')"), "origin", "setting put back");
         // Every child row has its parents (what the skipped per-row checks guaranteed).
@@ -138,7 +140,7 @@ mod tests {
     /// A customer a user's trigger silently drops leaves its conversations without a
     /// parent: the batch check refuses them exactly as PostgreSQL's per-row check would.
     #[pg_test(
-        error = "insert or update on table \"VC Usage\" violates foreign key constraint \"VC Usage_customer_id_fkey\""
+        error = "insert or update on table \"VC Usage\" violates foreign key constraint \"VC Usage_company_id_customer_id_fkey\""
     )]
     fn batch_check_refuses_children_of_a_missing_customer() {
         // Catalog rows every schema install or grant touches (the tenant role, the

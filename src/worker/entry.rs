@@ -1,4 +1,12 @@
-//! The worker's entry point: connect, assume the caller's role, do the job.
+//! The worker's entry point: connect, take on the role the job runs as, do the job.
+//!
+//! A worker connects as the caller's login role (PostgreSQL 15 and 16 cannot connect a
+//! worker as a NOLOGIN role) and then acts as the job's role for the rest of its life
+//! in a context where the server refuses every identity change (pg::secctx): SQL run
+//! here cannot SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION its way back to the
+//! login role. Load clients and 5.4's second session, which run nothing but a script
+//! or a test's SQL, are security-restricted as a whole; a run's worker restricts each
+//! test (runner::context) and keeps temporary tables for its own set-up work.
 
 use pgrx::bgworkers::BackgroundWorker;
 use pgrx::pg_sys;
@@ -26,7 +34,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
         .unwrap_or_else(|e| crate::errors::internal("reading the worker's job", e));
     match job {
         Job::Run { schema, pattern, iterations, seed, role, time_limit_ms, flags, scale } => {
-            settle_session(role, Some(time_limit_ms));
+            settle_session(role, Some(time_limit_ms), false);
             let flags = Flags::from_bits(flags);
             run_suite(&Options {
                 target_schema: &schema,
@@ -42,7 +50,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
             })
         }
         Job::LoadClient { load_id, client, script, schema, transactions, duration_ms, delay_ms, pace_us, role } => {
-            settle_session(role, None);
+            settle_session(role, None, true);
             crate::load::client::run(&crate::load::client::ClientJob {
                 load_id,
                 client,
@@ -55,7 +63,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
             })
         }
         Job::Hold { test_id, schema, role } => {
-            settle_session(role, None);
+            settle_session(role, None, true);
             concurrency::hold(&test_id, &schema)
         }
     }
@@ -63,8 +71,8 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
 
 /// Make the worker's session like the caller's function call: search_path pinned to
 /// the extension's schema (as the SQL functions pin it), the caller's test time limit,
-/// and the caller's role when it had SET ROLE (session-wide in this worker).
-fn settle_session(role: u32, time_limit_ms: Option<i32>) {
+/// and the job's role (0: the login role) taken on for good, `restricted` or not.
+fn settle_session(role: u32, time_limit_ms: Option<i32>, restricted: bool) {
     Mode::Worker.step(|| {
         let path = format!("pg_catalog, {}, pg_temp", crate::pg::catalog::own_schema_q());
         Spi::run_with_args("SELECT pg_catalog.set_config('search_path', $1, false)", &[path.into()])
@@ -76,25 +84,18 @@ fn settle_session(role: u32, time_limit_ms: Option<i32>) {
             )
             .or_internal("test_time_limit");
         }
-    });
-    if role == 0 {
-        return;
-    }
-    Mode::Worker.step(|| {
-        let name = Spi::get_one_with_args::<String>(
-            "SELECT rolname::text FROM pg_catalog.pg_roles WHERE oid = $1::oid",
-            &[(role as i64).into()],
-        )
-        .or_internal("role lookup")
-        .unwrap_or_else(|| {
+        if role != 0 && crate::pg::roles::role_name(role).is_none() {
             crate::errors::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                 format!("role {role}, which the run was started as, no longer exists"),
                 None,
             )
-        });
-        Spi::run(&format!("SET ROLE {}", pgrx::spi::quote_identifier(&name))).or_internal("SET ROLE");
-    })
+        }
+    });
+    // Between transactions: every later transaction starts as this role, and one that
+    // aborts comes back to it.
+    let who = if role == 0 { crate::pg::roles::session_user() } else { pg_sys::Oid::from_u32(role) };
+    crate::pg::secctx::become_for_session(who, restricted);
 }
 
 fn run_suite(opts: &Options) {
