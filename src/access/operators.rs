@@ -123,8 +123,9 @@ pub fn apply(action: Action, role: Option<&str>) -> Vec<(String, i64)> {
             grant_tenant_role(&role_q);
             counts.push((format!("USAGE on schema {schema_q}"), 1));
             notice!(
-                "{role} can now run pg_perfsuite. It also needs a schema to test in that it owns or may CREATE in \
-                 (CREATE SCHEMA perf AUTHORIZATION {role_q}), and pg_trgm installed in this database unless it may create it."
+                "{role} can now run pg_perfsuite. It also needs a schema of its own to test in \
+                 (CREATE SCHEMA perf AUTHORIZATION {role_q}), and pg_trgm installed in this database unless it may create it. \
+                 Do not grant it CREATE on a schema other roles' runs use: those runs would then refuse that schema."
             );
         }
         Action::Revoke => revoke_tenant_role(&role_q),

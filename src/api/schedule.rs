@@ -14,11 +14,25 @@ fn require_pg_cron() {
     if created {
         return;
     }
-    let preloaded = Spi::get_one::<bool>(
-        "SELECT 'pg_cron' = ANY(pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))",
-    )
-    .or_internal("shared_preload_libraries")
-    .unwrap_or(false);
+    // shared_preload_libraries is readable only by superusers and pg_read_all_settings:
+    // a role that may not read it is told what it can act on, not a 42501 about a
+    // setting it did not ask for.
+    let preloaded = in_subtransaction(OnSuccess::Rollback, || {
+        Spi::get_one::<bool>(
+            "SELECT 'pg_cron' OPERATOR(pg_catalog.=) ANY(pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))",
+        )
+        .or_internal("shared_preload_libraries")
+        .unwrap_or(false)
+    });
+    let preloaded = match preloaded {
+        Ok(p) => p,
+        Err(e) if e.code == Code::ERRCODE_INSUFFICIENT_PRIVILEGE => raise(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "scheduling needs the pg_cron extension in this database, and it is not there",
+            Some("Ask a superuser to load pg_cron (shared_preload_libraries, cron.database_name) and run CREATE EXTENSION pg_cron in this database, or to schedule the run with cron.schedule_in_database from pg_cron's database."),
+        ),
+        Err(e) => e.raise(),
+    };
     let db = Spi::get_one::<String>("SELECT pg_catalog.current_database()::text").or_internal("db").unwrap_or_default();
     if !preloaded {
         raise(

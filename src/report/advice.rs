@@ -261,7 +261,7 @@ fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
             format!(
                 "A foreign key on customer_id alone is checked by the table's owner, past row-level security, so a tenant \
                  can attach {table} rows to another company's customer. Reference the customer together with its \
-                 company: ALTER TABLE customers ADD UNIQUE (company_id, id); then on {table} replace the foreign key with \
+                 company: ALTER TABLE customers ADD UNIQUE (id, company_id); then on {table} replace the foreign key with \
                  FOREIGN KEY (company_id, customer_id) REFERENCES customers (company_id, id) ON DELETE CASCADE."
             )
         } else if problem.contains("rows of other companies") {

@@ -28,5 +28,42 @@ pub fn load(run_id: Option<i64>) -> ReportData {
     };
     // Invariant: the document is built by LOAD with the fields ReportData declares
     // (all optional or defaulted); a mismatch is a bug in this file, not user input.
-    serde_json::from_value(doc).or_internal("report document matches ReportData")
+    // Except one: results are rows operators may write, and PostgreSQL turns a NaN or
+    // infinite numeric into the JSON strings "NaN" / "Infinity". Such a figure is read
+    // as missing rather than failing the whole report.
+    match serde_json::from_value(doc.clone()) {
+        Ok(data) => data,
+        Err(_) => serde_json::from_value(without_non_finite(doc)).or_internal("report document matches ReportData"),
+    }
+}
+
+/// `doc` with every "NaN", "Infinity" and "-Infinity" string made null (in an object)
+/// or dropped (from an array).
+fn without_non_finite(doc: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let non_finite = |v: &Value| matches!(v.as_str(), Some("NaN" | "Infinity" | "-Infinity"));
+    match doc {
+        Value::Array(items) => {
+            Value::Array(items.into_iter().filter(|v| !non_finite(v)).map(without_non_finite).collect())
+        }
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| if non_finite(&v) { (k, Value::Null) } else { (k, without_non_finite(v)) })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn non_finite_figures_become_missing() {
+        let doc = serde_json::json!({"a": "NaN", "b": [1.0, "Infinity", 2.0], "c": {"d": "-Infinity", "e": "x"}});
+        assert_eq!(
+            super::without_non_finite(doc),
+            serde_json::json!({"a": null, "b": [1.0, 2.0], "c": {"d": null, "e": "x"}})
+        );
+    }
 }
