@@ -7,7 +7,11 @@
 #   3. install this checkout's library and scripts, ALTER EXTENSION pg_perfsuite UPDATE;
 #   4. prove that (a) every row of every pg_perfsuite table survived, (b) the catalog
 #      equals a fresh install of the new version, object by object
-#      (scripts/sql/extension_catalog.sql), (c) runs, perf_compare and perf_report work.
+#      (scripts/sql/extension_catalog.sql), (c) runs, perf_compare and perf_report work;
+#   5. with look-alikes of everything the update and install scripts call planted in the
+#      extension's schema (scripts/sql/plant_lookalikes.sql), prove that ALTER EXTENSION
+#      UPDATE and CREATE EXTENSION call none of them and bind none into an object, and
+#      that the trust guard refuses a schema a role that is not trusted may CREATE in.
 # Run by scripts/test.sh after the other tests (it swaps the installed library).
 #   scripts/test-upgrade.sh                      # PostgreSQL 15
 #   PG_PERFSUITE_PG=pg17 scripts/test-upgrade.sh # a version registered with cargo pgrx init
@@ -61,8 +65,11 @@ install -m 644 "$kept" "$EXTDIR/pg_perfsuite--$RELEASED.sql"
 # 2. A database living on the released version.
 cluster_start max_worker_processes=16
 q() { psql_pg -d "$1" -Atq -c "SET client_min_messages = warning" -c "$2"; }
-psql_pg -q -d postgres -c "CREATE DATABASE upgraded" -c "CREATE DATABASE fresh"
+psql_pg -q -d postgres -c "CREATE DATABASE upgraded" -c "CREATE DATABASE fresh" \
+  -c "CREATE DATABASE planted" -c "CREATE DATABASE planted_fresh" -c "CREATE DATABASE untrusted_schema"
 q upgraded "CREATE EXTENSION pg_perfsuite VERSION '$RELEASED' CASCADE" >/dev/null
+# Updated in step 5 with look-alikes planted; nothing is planted while the released script runs.
+q planted "CREATE EXTENSION pg_perfsuite VERSION '$RELEASED' CASCADE" >/dev/null
 [[ $(q upgraded "SELECT extversion FROM pg_extension WHERE extname = 'pg_perfsuite'") == "$RELEASED" ]]
 q upgraded "INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations)
             VALUES ('site.1', 9, 'our own list query', 'timed_query',
@@ -157,4 +164,103 @@ q operated "SELECT count(*) FROM perf_grant_operator('upgrade_op')" >/dev/null
   || { echo "[upgrade] FAIL: perf_grant_operator after the update did not grant the new functions" >&2; exit 1; }
 echo "[upgrade] (d) the update named the operator whose grants it dropped; perf_grant_operator gave them back"
 echo "[upgrade] (c) a run after the update completed; perf_compare and perf_report read the $RELEASED history"
+
+# 5. Look-alikes. The scripts run as a superuser with search_path '<extension schema>,
+# pg_temp': whatever in that schema matches a call better than pg_catalog's function or
+# operator would run, or be bound into a view or default for good. Plant, in public,
+# look-alikes of everything the scripts' text calls (scripts/sql/plant_lookalikes.sql; by
+# postgres, a superuser, so the trust guard lets the install go ahead: this tests the
+# qualification), update or install, and prove that none ran and nothing depends on one.
+# Queries of ours in these databases name everything by schema: they must not hit them.
+
+# The update scripts ALTER EXTENSION UPDATE runs from $RELEASED to $CURRENT, in order, as
+# install_extension put them in place.
+update_files=()
+v=$RELEASED
+while [[ $v != "$CURRENT" ]]; do
+  next=
+  for f in sql/pg_perfsuite--"$v"--*.sql; do
+    [[ -e $f ]] || continue
+    next=${f#"sql/pg_perfsuite--$v--"}
+    next=${next%.sql}
+    break
+  done
+  [[ -n $next && -e $EXTDIR/pg_perfsuite--$v--$next.sql ]] \
+    || { echo "[upgrade] FAIL: no update script from $v towards $CURRENT in sql/ and $EXTDIR" >&2; exit 1; }
+  update_files+=("$EXTDIR/pg_perfsuite--$v--$next.sql")
+  v=$next
+done
+
+# plant DB FILE...: scripts/sql/plant_lookalikes.sql in DB, then look-alikes of what the
+# FILEs (read by the server) call, in public; prints how many were planted.
+plant() {
+  local db=$1 f reads=
+  shift
+  for f in "$@"; do reads+="${reads:+, }pg_catalog.pg_read_file('$f')"; done
+  psql_pg -d "$db" -q -c "SET client_min_messages = warning" -f scripts/sql/plant_lookalikes.sql
+  q "$db" "SELECT public.plant_lookalikes(pg_catalog.array_to_string(ARRAY[$reads], E'\n'), 'public')"
+}
+hits() { q "$1" "SELECT hits FROM public.plant_report('public')"; }
+# untouched DB WHAT PLANTED OUTPUT: FAIL unless no look-alike ran and nothing depends on one.
+untouched() {
+  local hits depends
+  hits=$(hits "$1")
+  depends=$(q "$1" "SELECT depends FROM public.plant_report('public')")
+  if [[ $hits != 0 || -n $depends ]]; then
+    echo "[upgrade] FAIL: $2 with $3 look-alikes planted in public: they ran $hits times" >&2
+    grep -o 'look-alike ran: .*' <<< "$4" | sort | uniq -c | sed 's/^/  /' | head -30 >&2 || true
+    [[ -z $depends ]] || echo "  and pg_perfsuite's objects depend on them: ${depends//; /$'\n'  }" >&2
+    exit 1
+  fi
+}
+
+# 5a. The update, in a database living on $RELEASED.
+n=$(plant planted "${update_files[@]}")
+if ! said=$(q planted "ALTER EXTENSION pg_perfsuite UPDATE" 2>&1); then
+  untouched planted "ALTER EXTENSION pg_perfsuite UPDATE" "$n" "$said"
+  echo "[upgrade] FAIL: ALTER EXTENSION pg_perfsuite UPDATE with $n look-alikes planted: $said" >&2
+  exit 1
+fi
+untouched planted "ALTER EXTENSION pg_perfsuite UPDATE" "$n" "$said"
+[[ $(q planted "SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_perfsuite'") == "$CURRENT" ]] \
+  || { echo "[upgrade] FAIL: planted is not on $CURRENT after the update" >&2; exit 1; }
+echo "[upgrade] (e) planted: $n look-alikes of what the $RELEASED -> $CURRENT update calls; ALTER EXTENSION UPDATE ran none, nothing depends on them"
+
+# 5b. A fresh install. First, the look-alikes catch what they are for: unqualified
+# calls of the kind the scripts make (a planting that catches nothing proves nothing),
+# and no qualified one.
+n=$(plant planted_fresh "$EXTDIR/pg_perfsuite--$CURRENT.sql")
+for probe in "SELECT jsonb_agg(x::text) FROM (VALUES (1)) v(x)" "SELECT 1::oid <> 0"; do
+  q planted_fresh "ALTER SEQUENCE public.plant_hits RESTART" >/dev/null
+  q planted_fresh "SET client_min_messages = error; $probe" >/dev/null
+  (( $(hits planted_fresh) > 0 )) \
+    || { echo "[upgrade] FAIL: the look-alikes do not catch an unqualified call: $probe" >&2; exit 1; }
+done
+q planted_fresh "ALTER SEQUENCE public.plant_hits RESTART" >/dev/null
+q planted_fresh "SELECT pg_catalog.jsonb_agg(x::text) FROM (VALUES (1)) v(x);
+                 SELECT 1::oid OPERATOR(pg_catalog.<>) 0" >/dev/null
+[[ $(hits planted_fresh) == 0 ]] \
+  || { echo "[upgrade] FAIL: the look-alikes catch calls qualified with pg_catalog" >&2; exit 1; }
+q planted_fresh "ALTER SEQUENCE public.plant_hits RESTART" >/dev/null
+if ! said=$(q planted_fresh "CREATE EXTENSION pg_perfsuite CASCADE" 2>&1); then
+  untouched planted_fresh "CREATE EXTENSION pg_perfsuite" "$n" "$said"
+  echo "[upgrade] FAIL: CREATE EXTENSION pg_perfsuite with $n look-alikes planted: $said" >&2
+  exit 1
+fi
+untouched planted_fresh "CREATE EXTENSION pg_perfsuite" "$n" "$said"
+echo "[upgrade] (f) planted_fresh: $n look-alikes of what the $CURRENT install script calls (unqualified, they catch jsonb_agg(x::text) and oid <> 0); CREATE EXTENSION ran none, nothing depends on them"
+
+# 5c. The trust guard: a schema a role that is not trusted may CREATE in is refused.
+q untrusted_schema "DROP ROLE IF EXISTS plant_op; CREATE ROLE plant_op LOGIN; GRANT CREATE ON SCHEMA public TO plant_op" >/dev/null
+if said=$(psql_pg -d untrusted_schema -Atq -v VERBOSITY=verbose -c "CREATE EXTENSION pg_perfsuite CASCADE" 2>&1); then
+  echo "[upgrade] FAIL: CREATE EXTENSION installed into a schema plant_op may CREATE in" >&2; exit 1
+fi
+if [[ $said != *42501* || $said != *plant_op* ]]; then
+  echo "[upgrade] FAIL: CREATE EXTENSION with plant_op allowed to CREATE in public failed otherwise than 42501 naming plant_op: $said" >&2
+  exit 1
+fi
+q untrusted_schema "REVOKE CREATE ON SCHEMA public FROM plant_op" >/dev/null
+q untrusted_schema "CREATE EXTENSION pg_perfsuite CASCADE" >/dev/null
+q untrusted_schema "DROP ROLE plant_op" >/dev/null
+echo "[upgrade] (g) untrusted_schema: CREATE EXTENSION refused (42501, naming plant_op) while plant_op may CREATE in public; installed once revoked"
 echo "[upgrade] PASS: $RELEASED -> $CURRENT on $PG"

@@ -249,7 +249,8 @@ fn call_against(function: &str, schema: &str) -> Option<String> {
         "perf_load_test" => format!(
             "SELECT * FROM perf_load_test(clients => 1, transactions => 1, script => 'plan-list', target_schema => '{s}')"
         ),
-        "perf_scaling" => format!("SELECT * FROM perf_scaling(ARRAY[0.01], '{s}', '1.2', background => false)"),
+        "perf_load_preset" => format!("SELECT * FROM perf_load_preset('pgbench', '{s}')"),
+        "perf_scaling" => format!("SELECT * FROM perf_scaling(ARRAY[0.01, 0.02], '{s}', '1.2', background => false)"),
         // The ledger's two writers read only `companies`, after checking that it is a
         // plain table without row-level security in force (store::ledger): no code of
         // the schema's runs. They are called by the generator and the cleanup, which
@@ -281,7 +282,8 @@ fn every_function_that_takes_a_target_schema_refuses_one_others_may_write() {
     let functions: Vec<String> = a
         .query(
             "SELECT DISTINCT p.proname::text FROM pg_proc p JOIN pg_extension e ON e.extnamespace = p.pronamespace
-              WHERE e.extname = 'pg_perfsuite' AND p.proargnames && ARRAY['target_schema', 'p_schema']::text[]
+              WHERE e.extname = 'pg_perfsuite'
+                AND pg_get_function_arguments(p.oid) ~ '(^|, )(target_schema|p_schema) text'
               ORDER BY 1",
             &[],
         )

@@ -238,7 +238,7 @@ fn the_per_test_time_limit_stops_a_runaway_test_and_the_run_goes_on() {
         .unwrap();
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(got[0].1, "ERROR", "{got:?}");
-    assert!(got[0].2.contains("57014") && got[0].2.contains("statement timeout"), "{got:?}");
+    assert!(got[0].2.contains("57014") && got[0].2.contains("ran past its time limit of 300 ms"), "{got:?}");
     assert_eq!(got[1].1, "PASS", "the run goes on after the limit fired: {got:?}");
 }
 
@@ -388,12 +388,9 @@ fn the_time_limit_works_in_every_language() {
     a.batch_execute("DROP SCHEMA IF EXISTS bg_lang CASCADE").unwrap();
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!((got[0].1.as_str(), got[1].1.as_str()), ("ERROR", "PASS"), "{got:?}");
-    assert!(got[0].2.contains("57014"), "{got:?}");
-    if got[0].2.contains("statement timeout") {
-        // This server has no German message catalog (the wheels of 16-18): the run
-        // still went on, but the language was not tested.
-        eprintln!("the_time_limit_works_in_every_language: messages are not translated on this server");
-    }
+    // The server's (translated) cancel message is replaced by the extension's own,
+    // decided by the clock, not by the text.
+    assert!(got[0].2.contains("57014") && got[0].2.contains("time limit"), "{got:?}");
 }
 
 /// A sweep makes several background runs from one call, so from one transaction: the

@@ -259,3 +259,93 @@ fn a_background_run_calls_no_shadowed_builtin() {
     r.unwrap();
     assert_eq!(flags, "false/false/false/false");
 }
+
+/// perf_compare over a history an operator inflated (two million samples per result)
+/// ends within a second of a cancel: it reads a bounded sample and checks for
+/// interrupts while it judges.
+#[test]
+fn perf_compare_over_a_huge_history_is_cancellable() {
+    let mut a = connect("sec_cmp");
+    a.batch_execute(
+        "DELETE FROM perf_tests WHERE test_id = 'sec.cmp';
+         INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_ms, iterations, warmup)
+         VALUES ('sec.cmp', 9, 'cmp', 'timed_query', 'SELECT 1', 100, 5, 0)",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        a.query("SELECT * FROM perf_run('sec.cmp', target_schema => 'sec_cmp', iterations => 5)", &[]).unwrap();
+    }
+    a.batch_execute(
+        "UPDATE performance_test_results SET samples_ms = ARRAY(SELECT random() FROM generate_series(1, 2000000))
+          WHERE test_id = 'sec.cmp'",
+    )
+    .unwrap();
+    let mut c = second();
+    let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    let t0 = Instant::now();
+    let caller = std::thread::spawn(move || {
+        let r = c.query("SELECT * FROM perf_compare()", &[]);
+        (r.map(|_| ()), Instant::now())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let mut b = second();
+    let asked = Instant::now();
+    b.batch_execute(&format!("SELECT pg_cancel_backend({pid})")).unwrap();
+    let (outcome, ended) = caller.join().unwrap();
+    a.batch_execute("DELETE FROM performance_test_results WHERE test_id = 'sec.cmp'; DELETE FROM perf_tests WHERE test_id = 'sec.cmp'; DROP SCHEMA sec_cmp CASCADE").unwrap();
+    // Finished before the cancel (the bounded sample is quick) or cancelled at once.
+    if let Err(e) = outcome {
+        assert_eq!(sqlstate(&e), "57014", "{e}");
+        assert!(ended.duration_since(asked) < Duration::from_secs(1), "cancel took {:?}", ended.duration_since(asked));
+    }
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+}
+
+/// A role that is not a superuser cannot take the worker slots kept for superusers,
+/// and perf_free_worker_slots tells it what it may use.
+#[test]
+fn an_operator_cannot_take_the_reserved_worker_slots() {
+    let mut a = connect("sec_slots");
+    a.batch_execute("SELECT perf_install_schema('sec_slots')").unwrap();
+    let mut op = login_operator(&mut a, "sec_slots_op", "sec_slots");
+    let su: i64 = a.query_one("SELECT perf_free_worker_slots()", &[]).unwrap().get(0);
+    let mine: i64 = op.query_one("SELECT perf_free_worker_slots()", &[]).unwrap().get(0);
+    assert_eq!(mine, su - 2, "superuser sees {su}, operator {mine}");
+    let e = op
+        .query(
+            &format!("SELECT * FROM perf_load_test(clients => {}, transactions => 1, script => 'plan-list', target_schema => 'sec_slots')", su - 1),
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "53400", "{e}");
+    assert!(message(&e).contains("kept for superusers by pg_perfsuite.reserved_worker_slots"), "{e}");
+    drop(op);
+    a.batch_execute("DROP SCHEMA sec_slots CASCADE").unwrap();
+    drop_role(&mut a, "sec_slots_op");
+}
+
+/// In the background, a test that catches every cancel and never ends is ended with
+/// its worker a few seconds after the limit; the run is marked aborted.
+#[test]
+fn a_test_that_swallows_cancels_still_ends() {
+    let mut a = connect("sec_swallow");
+    a.batch_execute(
+        "DELETE FROM perf_tests WHERE test_id = 'sec.swallow';
+         INSERT INTO perf_tests (test_id, scenario, name, kind, sql, iterations, warmup, target_ms)
+         VALUES ('sec.swallow', 9, 'never ends', 'dml',
+                 $q$DO $d$ BEGIN LOOP BEGIN PERFORM pg_sleep(0.2); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $d$$q$,
+                 1, 0, 100);
+         SET pg_perfsuite.test_time_limit = '1s'",
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let r = a.query("SELECT * FROM perf_run('sec.swallow', target_schema => 'sec_swallow')", &[]);
+    let took = t0.elapsed();
+    a.batch_execute("RESET pg_perfsuite.test_time_limit; DELETE FROM perf_tests WHERE test_id = 'sec.swallow'")
+        .unwrap();
+    let status: String = a.query_one("SELECT status FROM perf_runs ORDER BY run_id DESC LIMIT 1", &[]).unwrap().get(0);
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert!(r.is_err() || status == "aborted", "{status}");
+    assert_eq!(status, "aborted");
+    a.batch_execute("DROP SCHEMA sec_swallow CASCADE").unwrap();
+}

@@ -19,14 +19,17 @@
 -- What is planted, found from the script's text rather than listed by hand:
 --   * every name followed by "(" that names a pg_catalog function or aggregate: for
 --     each overload with at most 4 arguments, a look-alike per candidate type (below)
---     with every polymorphic argument made that type; an overload without polymorphic
---     arguments once as it is (it loses to pg_catalog: harmless) and once per argument
---     made a candidate type that converts to it implicitly, or made text (an unknown
---     literal prefers text); VARIADIC "any" functions (format, concat, jsonb_build_object,
---     ...) with 1 to 6 text arguments, the *_build_object ones also with (text, jsonb)
---     and (text, integer) pairs; aggregates (count, jsonb_agg, string_agg, max,
---     percentile_cont WITHIN GROUP, ...) as aggregates whose state and final functions
---     count;
+--     with every polymorphic argument made that type (anyarray its array type); an
+--     overload without polymorphic arguments once as it is (it loses to pg_catalog:
+--     harmless), then with one argument, and with every argument, made a candidate type
+--     that converts to the argument's type implicitly, or made text (an unknown literal
+--     prefers text); VARIADIC "any" functions (format, concat, jsonb_build_object, ...)
+--     with 1 to 6 text arguments, 1 to 4 arguments of one candidate type, and text then
+--     1 to 3 of one candidate type, the *_build_object ones also with (text, c) pairs;
+--     aggregates (count, jsonb_agg, string_agg, max, percentile_cont WITHIN GROUP, ...)
+--     as aggregates whose state function counts each row and whose final function
+--     counts even when there is none; set-returning functions as SETOF, OUT arguments
+--     kept, a pg_catalog default as DEFAULT NULL;
 --   * every operator of a fixed list the script's text shows (or implies: IN, CASE,
 --     NULLIF and IS DISTINCT FROM look up "=", BETWEEN ">=" and "<=", LIKE "~~"), for
 --     every pair of a shorter list of types pg_catalog has no exact operator for.
@@ -36,13 +39,19 @@
 -- returns NULL.
 -- What this cannot catch: SQL built at run time (EXECUTE of a string) and calls inside
 -- function bodies that the install does not run (the functions set their own
--- search_path for that); arguments of types outside the lists below; overloads with
--- more than 4 arguments; window functions and hypothetical-set aggregates (rank() WITHIN
--- GROUP); prefix operators; operators not in the list (&&, @@, ^, #, ...).
+-- search_path for that); arguments of types outside the lists below, and mixes of types
+-- other than those above; overloads with more than 4 arguments; window functions and
+-- hypothetical-set aggregates (rank() WITHIN GROUP); prefix operators; operators not in
+-- the list (&&, @@, ^, #, ...). Two look-alikes that match a call equally well make it
+-- fail as ambiguous rather than run one: the install fails, which says as much.
+-- plant_lookalikes() raises DEBUG 'not planted: ...' for each combination PostgreSQL
+-- refuses (SET client_min_messages = debug1 to see them).
 --
--- Everything here runs as the superuser who plants on purpose, in a test's own database.
--- The two functions set search_path = pg_catalog, pg_temp, so that neither is caught by
--- what it plants.
+-- Everything here runs as the superuser who plants on purpose, in a test's own database,
+-- and may be unqualified: the two functions set search_path = pg_catalog, pg_temp, so
+-- that neither is caught by what it plants (a query of one's own in a planted database
+-- is, unless it names everything by schema). #variable_conflict use_column: names in
+-- plant_lookalikes' queries are their columns, not its variables.
 
 CREATE SEQUENCE IF NOT EXISTS public.plant_hits;
 
@@ -51,6 +60,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $plant$
+#variable_conflict use_column
 DECLARE
     -- What polymorphic arguments become.
     candidates regtype[] := ARRAY['text', 'integer', 'bigint', 'numeric', 'double precision', 'uuid',
@@ -79,7 +89,6 @@ DECLARE
     names text[];
     ops text[];
     p record;
-    agg record;
     c regtype;
     c_array regtype;
     types regtype[];        -- every argument, OUT ones included
@@ -91,7 +100,8 @@ DECLARE
     first_default integer;
     is_poly boolean;
     variant integer;
-    k integer;
+    pos integer;
+    op text;
     j integer;
     args text;
     out_args integer;
@@ -101,7 +111,7 @@ DECLARE
     l regtype;
     labels text[] := '{}';
     ddls text[] := '{}';
-    u record;
+    unit record;
     planted integer := 0;
     skipped integer := 0;
 BEGIN
@@ -121,7 +131,7 @@ BEGIN
     -- 2. Functions and aggregates of pg_catalog by those names.
     FOR p IN
         SELECT f.oid, f.proname, f.prokind, f.proretset, f.prorettype::regtype AS rettype,
-               f.pronargs, f.pronargdefaults, f.provariadic::regtype AS variadic,
+               f.pronargs, f.pronargdefaults, f.provariadic::regtype AS variadic, f.provariadic <> 0 AS is_variadic,
                coalesce(f.proallargtypes::regtype[],
                         (SELECT array_agg(t::regtype ORDER BY i) FROM unnest(f.proargtypes) WITH ORDINALITY x(t, i)),
                         '{}') AS alltypes,
@@ -138,13 +148,28 @@ BEGIN
         modes := coalesce(p.proargmodes, array_fill('i'::"char", ARRAY[coalesce(array_length(types, 1), 0)]));
         argnames := p.proargnames;
 
-        -- VARIADIC "any": non-variadic look-alikes of every arity up to 6.
+        -- VARIADIC "any" (format, concat, jsonb_build_object, ...): non-variadic look-alikes
+        -- with 1 to 6 text arguments, 1 to 4 arguments of one candidate type, text and 1
+        -- to 3 of one candidate type; the *_build_object ones also with (text, c) pairs.
+        -- Mixed types beyond these are not covered.
         IF p.variadic = '"any"'::regtype THEN
             IF p.prokind <> 'f' THEN
+                skipped := skipped + 1;
                 CONTINUE;
             END IF;
-            FOR k IN 1..6 LOOP
-                nt := array_fill('text'::regtype, ARRAY[k]);
+            FOR nt IN
+                SELECT array_fill('text'::regtype, ARRAY[g.n]) FROM generate_series(1, 6) g(n)
+                UNION ALL
+                SELECT array_fill(t.ty, ARRAY[g.n]) FROM unnest(candidates) t(ty), generate_series(1, 4) g(n)
+                UNION ALL
+                SELECT 'text'::regtype || array_fill(t.ty, ARRAY[g.n])
+                  FROM unnest(candidates) t(ty), generate_series(1, 3) g(n)
+                UNION ALL
+                SELECT (SELECT array_agg(u.x ORDER BY i.i, u.o)
+                          FROM generate_series(1, g.n) i(i), unnest(ARRAY['text'::regtype, t.ty]) WITH ORDINALITY u(x, o))
+                  FROM unnest(candidates) t(ty), generate_series(1, 3) g(n)
+                 WHERE p.proname LIKE '%build_object'
+            LOOP
                 label := format('%s(%s)', p.proname, array_to_string(nt, ','));
                 labels := labels || label;
                 ddls := ddls || format('CREATE FUNCTION %I.%I(%s) RETURNS %s%s LANGUAGE plpgsql SECURITY INVOKER AS %L',
@@ -153,22 +178,6 @@ BEGIN
                                        format('BEGIN PERFORM pg_catalog.nextval(''public.plant_hits''); RAISE WARNING ''look-alike ran: %%'', %L; RETURN%s; END',
                                               label, CASE WHEN p.proretset OR p.rettype = 'void'::regtype THEN '' ELSE ' NULL' END));
             END LOOP;
-            IF p.proname LIKE '%build_object' THEN
-                FOREACH c IN ARRAY ARRAY['jsonb', 'integer']::regtype[] LOOP
-                    FOR k IN 1..3 LOOP
-                        nt := '{}';
-                        FOR j IN 1..k LOOP
-                            nt := nt || ARRAY['text'::regtype, c];
-                        END LOOP;
-                        label := format('%s(%s)', p.proname, array_to_string(nt, ','));
-                        labels := labels || label;
-                        ddls := ddls || format('CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql SECURITY INVOKER AS %L',
-                                               into_schema, p.proname, array_to_string(nt, ', '), p.rettype,
-                                               format('BEGIN PERFORM pg_catalog.nextval(''public.plant_hits''); RAISE WARNING ''look-alike ran: %%'', %L; RETURN NULL; END',
-                                                      label));
-                    END LOOP;
-                END LOOP;
-            END IF;
             CONTINUE;
         END IF;
 
@@ -177,16 +186,18 @@ BEGIN
                        WHERE y.typtype = 'p' AND t <> ALL (pseudo_ok))
            OR (p.rettype = ANY (pseudo_ok) AND p.rettype NOT IN ('void'::regtype, 'record'::regtype)
                AND NOT (types && (poly_elem || poly_array)))
-           OR (p.prokind = 'a' AND (p.aggkind NOT IN ('n', 'o') OR p.variadic <> 0)) THEN
+           OR (p.prokind = 'a' AND (p.aggkind NOT IN ('n', 'o') OR p.is_variadic)) THEN
             skipped := skipped + 1;
             CONTINUE;
         END IF;
         is_poly := types && (poly_elem || poly_array) OR p.rettype = ANY (poly_elem || poly_array);
 
         -- The variants: per candidate type for a polymorphic overload; for another, the
-        -- overload as it is (variant 0) and one argument at a time made a type that
-        -- converts to it implicitly, or text.
-        FOR variant IN 0..(CASE WHEN is_poly THEN array_length(candidates, 1) ELSE array_length(candidates, 1) * p.pronargs END) LOOP
+        -- overload as it is (variant 0), one argument at a time made a candidate type that
+        -- converts to it implicitly or text (an unknown literal prefers text), then every
+        -- argument made one such type.
+        FOR variant IN 0..(CASE WHEN is_poly THEN array_length(candidates, 1)
+                                ELSE array_length(candidates, 1) * (p.pronargs + 1) END) LOOP
             IF is_poly THEN
                 CONTINUE WHEN variant = 0;
                 c := candidates[variant];
@@ -203,22 +214,42 @@ BEGIN
             ELSE
                 nt := types;
                 rt := p.rettype;
-                IF variant > 0 THEN
+                j := (variant - 1) / array_length(candidates, 1) + 1;
+                c := candidates[(variant - 1) % array_length(candidates, 1) + 1];
+                IF variant > 0 AND j > p.pronargs THEN
+                    -- Every IN argument made candidate c (with two or more of them).
+                    CONTINUE WHEN p.pronargs < 2;
+                    FOR k IN 1..array_length(types, 1) LOOP
+                        IF modes[k] = 'i' THEN
+                            CONTINUE WHEN types[k] = c;
+                            IF c <> 'text'::regtype
+                               AND NOT EXISTS (SELECT FROM pg_cast WHERE castsource = c AND casttarget = types[k]
+                                                  AND castcontext = 'i') THEN
+                                nt := NULL;
+                                EXIT;
+                            END IF;
+                            nt[k] := c;
+                        END IF;
+                    END LOOP;
+                    CONTINUE WHEN nt IS NULL OR nt = types;
+                ELSIF variant > 0 THEN
                     -- Argument number j (counting IN arguments) made candidate c.
-                    j := (variant - 1) / array_length(candidates, 1) + 1;
-                    c := candidates[(variant - 1) % array_length(candidates, 1) + 1];
                     n_in := 0;
+                    pos := NULL;
                     FOR k IN 1..array_length(types, 1) LOOP
                         IF modes[k] = 'i' THEN
                             n_in := n_in + 1;
-                            EXIT WHEN n_in = j;
+                            IF n_in = j THEN
+                                pos := k;
+                                EXIT;
+                            END IF;
                         END IF;
                     END LOOP;
-                    CONTINUE WHEN n_in <> j OR modes[k] <> 'i' OR types[k] = c;
+                    CONTINUE WHEN pos IS NULL OR types[pos] = c;
                     CONTINUE WHEN c <> 'text'::regtype
-                              AND NOT EXISTS (SELECT FROM pg_cast WHERE castsource = c AND casttarget = types[k]
+                              AND NOT EXISTS (SELECT FROM pg_cast WHERE castsource = c AND casttarget = types[pos]
                                                  AND castcontext = 'i');
-                    nt[k] := c;
+                    nt[pos] := c;
                 END IF;
             END IF;
 
@@ -301,36 +332,37 @@ BEGIN
                      WHERE code ~* i.re) s) s2
      WHERE o = ANY (operators);
 
-    FOREACH label IN ARRAY coalesce(ops, '{}') LOOP
+    FOREACH op IN ARRAY coalesce(ops, '{}') LOOP
         FOREACH l IN ARRAY op_types LOOP
             FOREACH r IN ARRAY op_types LOOP
                 CONTINUE WHEN EXISTS (SELECT FROM pg_operator
-                                       WHERE oprnamespace = 'pg_catalog'::regnamespace AND oprname = label
+                                       WHERE oprnamespace = 'pg_catalog'::regnamespace AND oprname = op
                                          AND oprleft = l AND oprright = r);
                 serial := serial + 1;
-                labels := labels || format('%s(%s,%s)', label, l, r);
+                labels := labels || format('%s(%s,%s)', op, l, r);
                 ddls := ddls || format(
                     'CREATE FUNCTION %1$I.%2$I(%3$s, %4$s) RETURNS %5$s LANGUAGE plpgsql SECURITY INVOKER AS %6$L; '
                     'CREATE OPERATOR %1$I.%7$s (LEFTARG = %3$s, RIGHTARG = %4$s, FUNCTION = %1$I.%2$I)',
                     into_schema, 'plant_op_' || serial, l, r,
-                    CASE WHEN label = ANY (comparisons) THEN 'boolean'::regtype ELSE l END,
+                    CASE WHEN op = ANY (comparisons) THEN 'boolean'::regtype ELSE l END,
                     format('BEGIN PERFORM pg_catalog.nextval(''public.plant_hits''); RAISE WARNING ''look-alike ran: %%'', %L; RETURN NULL; END',
-                           format('operator %s(%s,%s)', label, l, r)),
-                    label);
+                           format('operator %s(%s,%s)', op, l, r)),
+                    op);
             END LOOP;
         END LOOP;
     END LOOP;
 
     -- 4. Plant, one look-alike at a time: a combination PostgreSQL refuses (a type
     -- without the needed support, a signature planted already) is skipped.
-    FOR u IN SELECT DISTINCT ON (x.label) x.label, x.ddl
+    FOR unit IN SELECT DISTINCT ON (x.label) x.label, x.ddl
                FROM unnest(labels, ddls) AS x(label, ddl)
               ORDER BY x.label
     LOOP
         BEGIN
-            EXECUTE u.ddl;
+            EXECUTE unit.ddl;
             planted := planted + 1;
         EXCEPTION WHEN OTHERS THEN
+            RAISE DEBUG 'not planted: %: %', unit.label, SQLERRM;
             skipped := skipped + 1;
         END;
     END LOOP;

@@ -1,4 +1,6 @@
 -- Everything a report needs, as one JSON document, in one statement (one snapshot).
+-- Figures are rows operators may write: history and comparisons keep only finite,
+-- non-negative ones (a NaN numeric compares greater than every number).
 -- $1: the run (NULL: the latest). No such run: no row at all.
 WITH r AS (
     SELECT * FROM perf_runs WHERE run_id = coalesce($1, (SELECT pg_catalog.max(run_id) FROM perf_runs))
@@ -55,7 +57,7 @@ SELECT pg_catalog.jsonb_build_object(
            WHERE x.run_id = (SELECT run_id FROM r)),
   'previous', (SELECT pg_catalog.jsonb_build_object('run_id', p.run_id, 'started_at', p.started_at::text,
             'measured', coalesce((SELECT pg_catalog.jsonb_object_agg(test_id, execution_time_ms) FROM performance_test_results
-                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms IS NOT NULL), '{}'),
+                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND execution_time_ms BETWEEN 0 AND 1e15), '{}'),
             'samples', coalesce((SELECT pg_catalog.jsonb_object_agg(test_id, samples_ms) FROM performance_test_results
                                   WHERE run_id = p.run_id AND test_id IS NOT NULL AND samples_ms IS NOT NULL), '{}'),
             'pinned', p.pinned_baseline,
@@ -70,7 +72,7 @@ SELECT pg_catalog.jsonb_build_object(
                                    pg_catalog.row_number() OVER (PARTITION BY x.test_id ORDER BY x.run_id DESC) AS n
                               FROM performance_test_results x JOIN perf_runs q ON q.run_id = x.run_id, r
                              WHERE x.run_id < r.run_id AND q.status = 'completed' AND q.target_schema = r.target_schema
-                               AND x.test_id IS NOT NULL AND x.execution_time_ms IS NOT NULL) h
+                               AND x.test_id IS NOT NULL AND x.execution_time_ms BETWEEN 0 AND 1e15) h
                      WHERE h.n <= 10
                      GROUP BY h.test_id) t), '{}'))
             FROM prev p),
@@ -85,7 +87,7 @@ SELECT pg_catalog.jsonb_build_object(
                                                             'measured_ms', h.execution_time_ms) ORDER BY h.run_id), '[]')
             FROM performance_test_results h
            WHERE h.run_id IN (SELECT run_id FROM recent) AND h.target_ms IS NOT NULL
-             AND h.execution_time_ms IS NOT NULL AND h.test_id IS NOT NULL),
+             AND h.execution_time_ms BETWEEN 0 AND 1e15 AND h.test_id IS NOT NULL),
   'health', pg_catalog.jsonb_build_object(
             'cache_hit_ratio', (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) FROM db),
             'blocks_read', (SELECT blks_read FROM db),

@@ -156,6 +156,8 @@ fn perf_load_preset(
     let Some(p) = preset::find(name) else {
         bad_argument(format!("preset must be one of {}, not \"{name}\"", preset::names()), None)
     };
+    // A schema the caller may not trust is refused first, whatever the server's size.
+    crate::sut::install::check(required(target_schema, "target_schema"), crate::gucs::trust_schema_owners());
     // The preset's size is the point: say what the server needs rather than shrink it.
     coordinator::require_slots(p.clients, &format!("the {} preset", p.name));
     let opts = LoadOptions {

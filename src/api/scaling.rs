@@ -52,6 +52,8 @@ fn perf_scaling(
     if at < 1 {
         bad_argument(format!("at_customers must be at least 1 (got {at})"), None);
     }
+    // Refused before a sweep is recorded, as each of its runs would be.
+    crate::sut::install::check(target_schema, crate::gucs::trust_schema_owners());
     let sweep_id = store::start_sweep(target_schema, pattern, &scales, at);
     for &scale in &scales {
         // perf_run_all's default seed: every scale draws the plan's data the same way.

@@ -310,6 +310,139 @@ mod tests {
         let tap = one::<String>(&format!("SELECT perf_report({run_id}, 'tap')"));
         assert!(!tap.lines().any(|l| l.starts_with("ok 99") || l.starts_with("ok 98")), "{tap}");
         assert_eq!(tap.lines().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).count(), 1, "{tap}");
+        // Markdown passes raw HTML through to whoever renders it: none of an operator's
+        // text reaches it as a tag or an entity.
+        run(&format!(
+            "UPDATE perf_runs SET target_schema = '<img src=x onerror=alert(1)>' WHERE run_id = {run_id};
+             UPDATE performance_test_results SET test_name = '<b onclick=x>t</b> &amp;' WHERE run_id = {run_id}"
+        ));
+        let md = one::<String>(&format!("SELECT perf_report({run_id}, 'markdown')"));
+        assert!(!md.contains("<img") && !md.contains("<b ") && !md.contains("</b>"), "{md}");
+        assert!(md.contains("&lt;img src=x") && md.contains("&lt;b onclick=x>t&lt;/b> &amp;amp;"), "{md}");
+    }
+
+    /// One non-finite figure an operator wrote into a result does not take the run's
+    /// report down; log_performance_test refuses such figures in the first place.
+    #[pg_test]
+    fn non_finite_figures_neither_stored_nor_fatal() {
+        serialize_runs();
+        let rows = one::<i64>("SELECT count(*) FROM performance_test_results");
+        for bad in ["'NaN'", "-1", "1e300", "'Infinity'"] {
+            let e = refused(&format!("SELECT log_performance_test('t', 'q', {bad}, 1)"));
+            assert_eq!(e.sqlstate(), "22023", "{bad}: {e:?}");
+            assert!(e.message.contains("p_execution_time_ms") && e.message.contains("from 0 to"), "{}", e.message);
+        }
+        let e = refused("SELECT log_performance_test('t', 'q', 1, -5)");
+        assert_eq!(e.sqlstate(), "22023");
+        assert_eq!(one::<i64>("SELECT count(*) FROM performance_test_results"), rows, "nothing stored");
+        run("SELECT log_performance_test('t', 'q', 12.5, 3)");
+        let run_id = one::<i64>(
+            "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start)
+             VALUES ('%', 'sec_nan', 'completed', 'PASS', now()) RETURNING run_id",
+        );
+        run(&format!(
+            "INSERT INTO performance_test_results (run_id, test_id, test_name, status, target_ms, execution_time_ms, p95_ms, samples_ms)
+             VALUES ({run_id}, 'x.nan', 'nan', 'PASS', 50, 'NaN', 'Infinity', ARRAY[1, 'NaN', 2]::float8[])"
+        ));
+        for format in ["markdown", "json", "tap", "html"] {
+            let out = one::<String>(&format!("SELECT perf_report({run_id}, '{format}')"));
+            assert!(out.contains("x.nan"), "{format}: {out}");
+        }
+    }
+
+    /// A reader without USAGE on a run's schema gets the report, without what would be
+    /// read there, and is told why.
+    #[pg_test]
+    fn a_report_leaves_out_a_schema_the_reader_may_not_use() {
+        serialize_runs();
+        run("CREATE SCHEMA sec_nousage; CREATE ROLE sec_reader NOLOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO sec_reader");
+        let run_id = one::<i64>(
+            "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start)
+             VALUES ('%', 'sec_nousage', 'completed', 'PASS', now()) RETURNING run_id",
+        );
+        run("SET LOCAL ROLE sec_reader");
+        let md = one::<String>(&format!("SELECT perf_report({run_id})"));
+        run("RESET ROLE");
+        assert!(md.contains("no USAGE on it"), "{md}");
+    }
+
+    /// An operator's perf_schedule without pg_cron gets what to do, not a 42501 about a
+    /// setting it did not ask to read.
+    #[pg_test]
+    fn an_operator_scheduling_without_pg_cron_is_told_what_to_do() {
+        serialize_runs();
+        if one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')") {
+            return;
+        }
+        operator("sec_sched");
+        run("SET LOCAL ROLE sec_sched");
+        let e = refused("SELECT perf_schedule('0 3 * * *')");
+        run("RESET ROLE");
+        assert_eq!(e.sqlstate(), "0A000", "{e:?}");
+        assert!(e.hint.as_deref().unwrap_or("").contains("superuser"), "{e:?}");
+    }
+
+    /// The per-test time limit holds in the caller's session too, in every phase of a
+    /// dml test (its EXPLAIN first), and for a test whose own code catches the cancel.
+    #[pg_test]
+    fn the_time_limit_holds_in_every_phase_and_through_a_caught_cancel() {
+        serialize_runs();
+        run("CREATE SCHEMA sec_tl");
+        run("INSERT INTO perf_tests (test_id, scenario, name, kind, sql, iterations, warmup, target_ms) VALUES
+             ('sec.tl1', 9, 'slow dml', 'dml', 'SELECT pg_sleep(0.4)', 20, 0, 10000),
+             ('sec.tl2', 9, 'catches the cancel', 'dml',
+              $q$DO $d$ BEGIN FOR i IN 1..15 LOOP BEGIN PERFORM pg_sleep(0.1); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $d$$q$,
+              1, 0, 10000)");
+        run("SET LOCAL pg_perfsuite.test_time_limit = '700ms'");
+        let t0 = std::time::Instant::now();
+        run("SELECT * FROM perf_run('sec.tl%', target_schema => 'sec_tl', iterations => 20, background => false)");
+        let took = t0.elapsed();
+        let got = one::<String>(
+            "SELECT string_agg(test_id || ' ' || status || ' ' || coalesce(error_sqlstate, '') || ' ' || coalesce(error_message, ''), E'\n' ORDER BY test_id)
+               FROM performance_test_results WHERE test_id LIKE 'sec.tl%'",
+        );
+        assert!(got.contains("sec.tl1 ERROR 57014 the test ran past its time limit of 700 ms"), "{got}");
+        assert!(got.contains("sec.tl2 ERROR 57014"), "{got}");
+        assert!(took < std::time::Duration::from_secs(8), "{took:?}");
+    }
+
+    /// A tenant cannot attach its rows to another company's customer in the reference
+    /// schema (its keys carry the company); on the plan's schema as written (keys on
+    /// customer_id alone) the isolation sweep FAILs and says what to change.
+    #[pg_test]
+    fn the_sweep_tries_references_to_another_companys_customer() {
+        serialize_runs();
+        run("CREATE SCHEMA sec_ref");
+        run("SELECT * FROM perf_run('5.3-all-tables', target_schema => 'sec_ref', iterations => 1, background => false)");
+        let (status, notes) = Spi::get_two::<String, String>(
+            "SELECT status, notes FROM performance_test_results WHERE test_id = '5.3-all-tables' ORDER BY result_id DESC LIMIT 1",
+        )
+        .unwrap();
+        let notes = notes.unwrap_or_default();
+        assert_eq!(status.as_deref(), Some("PASS"), "{notes}");
+        assert!(
+            notes.contains("references to another company's customer refused in: ")
+                && notes.contains("customer_events"),
+            "{notes}"
+        );
+        // The plan's keys: customer_id alone.
+        run("ALTER TABLE sec_ref.customer_events DROP CONSTRAINT customer_events_company_id_customer_id_fkey,
+               ADD FOREIGN KEY (customer_id) REFERENCES sec_ref.customers (id) ON DELETE CASCADE");
+        run("SELECT * FROM perf_run('5.3-all-tables', target_schema => 'sec_ref', iterations => 1, background => false)");
+        let (status, notes) = Spi::get_two::<String, String>(
+            "SELECT status, notes FROM performance_test_results WHERE test_id = '5.3-all-tables' ORDER BY result_id DESC LIMIT 1",
+        )
+        .unwrap();
+        let notes = notes.unwrap_or_default();
+        assert_eq!(status.as_deref(), Some("FAIL"), "{notes}");
+        assert!(
+            notes.contains(
+                "customer_events: the tenant's UPDATE and INSERT pointed its row at another company's customer"
+            ),
+            "{notes}"
+        );
+        let md = one::<String>("SELECT perf_report()");
+        assert!(md.contains("FOREIGN KEY (company_id, customer_id) REFERENCES customers (company_id, id)"), "{md}");
     }
 
     /// Every SQL function of the extension (found in pg_depend, so a new one is covered
