@@ -13,7 +13,8 @@ use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
 use crate::errors::{bad_argument, raise, required, OrInternal};
-use crate::sut::install::{ensure_tenant_role, role_exists, TENANT_ROLE};
+use crate::sut::install::role_exists;
+use crate::sut::tenant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -95,10 +96,11 @@ pub fn apply(action: Action, role: Option<&str>) -> Vec<(String, i64)> {
     if !role_exists(role) {
         raise(Code::ERRCODE_UNDEFINED_OBJECT, format!("role \"{role}\" does not exist"), None);
     }
-    if role == TENANT_ROLE || role == TENANT_GATE {
+    if role.starts_with(tenant::PREFIX) {
         bad_argument(
             format!(
-                "role must not be \"{role}\": the isolation tests run as {TENANT_ROLE}, which must stay a plain tenant"
+                "role must not be \"{role}\": the isolation tests run as the {}* roles, which must stay plain tenants",
+                tenant::PREFIX
             ),
             None,
         );
@@ -120,8 +122,17 @@ pub fn apply(action: Action, role: Option<&str>) -> Vec<(String, i64)> {
     match action {
         Action::Grant => {
             Spi::run(&format!("GRANT USAGE ON SCHEMA {schema_q} TO {role_q}")).or_internal("GRANT USAGE");
-            grant_tenant_role(&role_q);
+            // The tenant tests switch to the tenant role themselves (pg::secctx): an
+            // operator needs no membership in it, and holding one would let it SET ROLE
+            // to the tenant and read any company's rows in every schema granting to it.
+            // An earlier version's membership goes.
+            revoke_tenant_role(&role_q);
+            // The operator's schemas get a tenant role of their own (sut::tenant), made
+            // here where a superuser can; schemas it installed before get their tenant
+            // grants moved over from the shared role.
+            let own_tenant = own_tenant_role(role);
             counts.push((format!("USAGE on schema {schema_q}"), 1));
+            counts.push((format!("tenant role {own_tenant} for its schemas"), 1));
             notice!(
                 "{role} can now run pg_perfsuite. It also needs a schema of its own to test in \
                  (CREATE SCHEMA perf AUTHORIZATION {role_q}), and pg_trgm installed in this database unless it may create it. \
@@ -130,52 +141,61 @@ pub fn apply(action: Action, role: Option<&str>) -> Vec<(String, i64)> {
         }
         Action::Revoke => revoke_tenant_role(&role_q),
     }
-    counts.push((format!("SET ROLE {TENANT_ROLE} (no inherited rights)"), 1));
     counts
 }
 
-/// The operator must be able to SET ROLE to the tenant role (the isolation tests run
-/// as it) without gaining its rights on tenant rows in between. PostgreSQL 16 says
-/// exactly that: WITH INHERIT FALSE, SET TRUE. On 15 the same shape comes from a NOINHERIT
-/// gate role between them: the operator inherits the gate's rights (none), and SET
-/// ROLE follows every membership, inherited or not.
-fn grant_tenant_role(role_q: &str) {
-    ensure_tenant_role();
-    if cfg!(feature = "pg15") {
-        ensure_tenant_gate();
-        Spi::run(&format!("GRANT {TENANT_GATE} TO {role_q}")).or_internal("GRANT tenant gate");
-    } else {
-        Spi::run(&format!("GRANT {TENANT_ROLE} TO {role_q} WITH INHERIT FALSE, SET TRUE"))
-            .or_internal("GRANT tenant role");
+/// Create `role`'s own tenant role and move the shared tenant role's grants on the
+/// schemas `role` owns over to it. Returns its name.
+fn own_tenant_role(role: &str) -> String {
+    let oid = crate::pg::roles::role_oid(role).or_internal("role exists");
+    let own = tenant::name_for_owner(oid, false);
+    tenant::ensure(&own, &format!("schemas owned by {}", quote_identifier(role)));
+    if !role_exists(tenant::SHARED) {
+        return own;
     }
+    let moves: Vec<String> = Spi::connect(|c| {
+        c.select(
+            "SELECT pg_catalog.format('GRANT %s ON %s TO %I; REVOKE ALL ON %s FROM %I', \
+                      pg_catalog.string_agg(a.privilege_type, ', '), c.oid::pg_catalog.regclass, $3, \
+                      c.oid::pg_catalog.regclass, $2) \
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace, \
+                    pg_catalog.aclexplode(c.relacl) a \
+              WHERE n.nspowner OPERATOR(pg_catalog.=) $1::pg_catalog.oid \
+                AND a.grantee OPERATOR(pg_catalog.=) $2::pg_catalog.regrole::pg_catalog.oid \
+              GROUP BY c.oid \
+             UNION ALL \
+             SELECT pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I; REVOKE USAGE ON SCHEMA %I FROM %I', \
+                      n.nspname, $3, n.nspname, $2) \
+               FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a \
+              WHERE n.nspowner OPERATOR(pg_catalog.=) $1::pg_catalog.oid \
+                AND a.grantee OPERATOR(pg_catalog.=) $2::pg_catalog.regrole::pg_catalog.oid",
+            None,
+            &[(oid as i64).into(), tenant::SHARED.into(), own.as_str().into()],
+        )?
+        .map(|r| r.get::<String>(1).map(Option::unwrap_or_default))
+        .collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap_or_default();
+    for sql in moves {
+        Spi::run(&sql).unwrap_or_else(|e| crate::errors::internal(&sql, e));
+    }
+    own
 }
 
+/// Take back the tenant role's membership that earlier releases gave
+/// operators (directly on PostgreSQL 16+, through a NOINHERIT gate role on 15).
 fn revoke_tenant_role(role_q: &str) {
     if role_exists(TENANT_GATE) {
         Spi::run(&format!("REVOKE {TENANT_GATE} FROM {role_q}")).or_internal("REVOKE tenant gate");
     }
-    if role_exists(TENANT_ROLE) {
-        Spi::run(&format!("REVOKE {TENANT_ROLE} FROM {role_q}")).or_internal("REVOKE tenant role");
+    if role_exists(tenant::SHARED) {
+        Spi::run(&format!("REVOKE {} FROM {role_q}", tenant::SHARED)).or_internal("REVOKE tenant role");
     }
 }
 
-/// PostgreSQL 15's stand-in for WITH INHERIT FALSE: a NOINHERIT role that is a member
-/// of the tenant role.
+/// The NOINHERIT role through which earlier versions made operators members of the
+/// tenant role on PostgreSQL 15; only revoked now.
 pub const TENANT_GATE: &str = "perfsuite_tenant_gate";
-
-fn ensure_tenant_gate() {
-    if !role_exists(TENANT_GATE) {
-        Spi::run(&format!(
-            "CREATE ROLE {TENANT_GATE} NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
-        ))
-        .or_internal("CREATE ROLE gate");
-        Spi::run(&format!(
-            "COMMENT ON ROLE {TENANT_GATE} IS 'pg_perfsuite: lets operators SET ROLE {TENANT_ROLE} without inheriting its rights'"
-        ))
-        .or_internal("COMMENT ON ROLE");
-    }
-    Spi::run(&format!("GRANT {TENANT_ROLE} TO {TENANT_GATE}")).or_internal("GRANT tenant role to gate");
-}
 
 #[cfg(test)]
 mod tests {

@@ -90,6 +90,55 @@ pub fn release(key: Key, mode: Mode, scope: Scope) {
 /// The pg_locks filter that finds one of these locks (`$1` = the key).
 pub const PG_LOCKS_FILTER: &str = "locktype = 'userlock' AND classid = 1885696614::oid AND objid = $1::int4::oid";
 
+/// The advisory locks this session holds now, as (key columns of pg_locks, mode).
+pub type AdvisoryLock = (i64, i64, i32, String);
+
+pub fn advisory_held() -> Vec<AdvisoryLock> {
+    pgrx::spi::Spi::connect(|c| {
+        c.select(
+            "SELECT classid::pg_catalog.int8, objid::pg_catalog.int8, objsubid::pg_catalog.int4, mode::pg_catalog.text \
+               FROM pg_catalog.pg_locks \
+              WHERE locktype OPERATOR(pg_catalog.=) 'advisory' AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND granted",
+            None,
+            &[],
+        )?
+        .map(|r| Ok((r.get(1)?.unwrap_or(0), r.get(2)?.unwrap_or(0), r.get(3)?.unwrap_or(0), r.get(4)?.unwrap_or_default())))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| crate::errors::internal("advisory locks held", e))
+}
+
+/// Release the session-level advisory locks taken since `before` was read: SQL a test
+/// ran (`pg_advisory_lock`) would otherwise keep them in this session, a superuser's or
+/// the run's worker, after the test, and block whoever else uses those keys. A lock a
+/// transaction took ends with it; unlocking one is a no-op that returns false.
+pub fn release_advisory_since(before: &[AdvisoryLock]) {
+    for (classid, objid, subid, mode) in advisory_held() {
+        if before.iter().any(|b| *b == (classid, objid, subid, mode.clone())) {
+            continue;
+        }
+        let shared = if mode == "ShareLock" { "_shared" } else { "" };
+        // objsubid 1: one bigint key, split into its two halves; 2: two int4 keys.
+        let (sql, args): (String, Vec<pgrx::datum::DatumWithOid>) = if subid == 1 {
+            (format!("SELECT pg_catalog.pg_advisory_unlock{shared}($1)"), vec![((classid << 32) | objid).into()])
+        } else {
+            (
+                format!("SELECT pg_catalog.pg_advisory_unlock{shared}($1, $2)"),
+                vec![(classid as u32 as i32).into(), (objid as u32 as i32).into()],
+            )
+        };
+        // A key can be held several times over; release every hold.
+        for _ in 0..10_000 {
+            let released = crate::pg::guc::with_local(&[("client_min_messages", "error")], || {
+                pgrx::spi::Spi::get_one_with_args::<bool>(&sql, &args).ok().flatten().unwrap_or(false)
+            });
+            if !released {
+                break;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -257,12 +257,12 @@ fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 "{table} has row-level security but no policy for SELECT reaches the tenant: check that the tenant role \
                  does not own the table or have BYPASSRLS, or use ALTER TABLE {table} FORCE ROW LEVEL SECURITY."
             )
-        } else if problem.contains("pointed its row at another company's customer") {
+        } else if let Some((parent, column)) = reference_leak(problem) {
             format!(
-                "A foreign key on customer_id alone is checked by the table's owner, past row-level security, so a tenant \
-                 can attach {table} rows to another company's customer. Reference the customer together with its \
-                 company: ALTER TABLE customers ADD UNIQUE (id, company_id); then on {table} replace the foreign key with \
-                 FOREIGN KEY (company_id, customer_id) REFERENCES customers (company_id, id) ON DELETE CASCADE."
+                "A foreign key on {column} alone is checked by the table's owner, past row-level security, so a tenant \
+                 can attach {table} rows to another company's {parent} row. Reference it together with its company: \
+                 ALTER TABLE {parent} ADD UNIQUE (id, company_id); then on {table} replace the foreign key with \
+                 FOREIGN KEY (company_id, {column}) REFERENCES {parent} (company_id, id)."
             )
         } else if problem.contains("rows of other companies") {
             format!(
@@ -281,6 +281,15 @@ fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
             action,
         });
     }
+}
+
+/// "... pointed its row at another company's <parent> row through <column> ...": the
+/// parent table and the column of a reference the sweep saw accepted.
+fn reference_leak(problem: &str) -> Option<(&str, &str)> {
+    let (_, rest) = problem.split_once("pointed its row at another company's ")?;
+    let (parent, rest) = rest.split_once(" row through ")?;
+    let column = rest.split_whitespace().next()?;
+    Some((parent, column))
 }
 
 /// A concurrency test that waited past its band: two sessions fought over row locks.

@@ -10,7 +10,6 @@ use pgrx::pg_sys;
 use crate::pg::guc::set_local;
 use crate::pg::{roles, secctx};
 use crate::suite::model::RunAs;
-use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
 
 /// Who and where, resolved once per test (role names to OIDs).
@@ -26,7 +25,7 @@ impl Context {
     /// no longer exists (an author dropped since) raises 42704.
     pub fn new(target: &Target, run_as: &RunAs, author: &str) -> Context {
         let (role, company) = match run_as {
-            RunAs::Tenant(company) => (named(TENANT_ROLE), Some(company.clone())),
+            RunAs::Tenant(company) => (named(&target.tenant_role), Some(company.clone())),
             RunAs::Author(role) => (named(role), None),
             RunAs::Owner => (secctx::current_user(), None),
         };

@@ -2,10 +2,11 @@
 //! carries a company_id column (found in the catalog, so a table a DBA adds later is
 //! covered) and count the rows that belong to another company, plus soft-deleted
 //! rows of tables with a deleted_at column. Then the other direction: as the tenant,
-//! try to point one of its own rows of every table with a customer_id at another
-//! company's customer (an UPDATE and an INSERT, rolled back). Row-level security
-//! filters what a tenant reads, but a foreign key is checked by the table's owner:
-//! one on `customer_id` alone accepts any company's customer.
+//! try to point one of its own rows of every table with a customer_id (user_id,
+//! created_by_user_id) at another company's customer (user): an UPDATE and an INSERT,
+//! rolled back. Row-level security filters what a tenant reads, but a foreign key is
+//! checked by the table's owner: one on `customer_id` alone accepts any company's
+//! customer.
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
@@ -14,7 +15,6 @@ use crate::errors::{OrInternal, SqlError};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::context;
 use crate::suite::model::RunAs;
-use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
 
 /// One tenant table as the catalog describes it.
@@ -62,7 +62,7 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
                                                          AND a.attname = 'company_id' AND NOT a.attisdropped)) \
               ORDER BY c.relname",
             None,
-            &[target.schema.as_str().into(), TENANT_ROLE.into()],
+            &[target.schema.as_str().into(), target.tenant_role.as_str().into()],
         )?
         .map(|r| Ok((r.get(1)?.unwrap_or_default(), r.get(2)?.unwrap_or(false), r.get(3)?.unwrap_or(false),
                      r.get(4)?.unwrap_or(false), r.get(5)?.unwrap_or(false))))
@@ -163,12 +163,19 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
     Ok(out)
 }
 
-/// Another company's customer, read with the run's rights (the tenant cannot see it).
-fn foreign_customer(target: &Target, company: &str) -> Option<pgrx::Uuid> {
+/// The columns through which a tenant's row names another row of the same company,
+/// and the table that row lives in: what the reference check tries for every table
+/// that has the column and company_id.
+const REFERENCES: &[(&str, &str)] =
+    &[("customer_id", "customers"), ("user_id", "users"), ("created_by_user_id", "users")];
+
+/// A row of `parent` that belongs to another company, read with the run's rights (the
+/// tenant cannot see it).
+fn foreign_row(target: &Target, parent: &str, company: &str) -> Option<pgrx::Uuid> {
     Spi::get_one_with_args::<pgrx::Uuid>(
         &format!(
             "SELECT id FROM {} WHERE company_id OPERATOR(pg_catalog.<>) $1::pg_catalog.uuid ORDER BY id LIMIT 1",
-            target.rel("customers")
+            target.rel(parent)
         ),
         &[company.into()],
     )
@@ -176,10 +183,9 @@ fn foreign_customer(target: &Target, company: &str) -> Option<pgrx::Uuid> {
     .flatten()
 }
 
-/// The tables besides customers that have both company_id and customer_id, with the
-/// columns an INSERT copying one of their rows must leave to their defaults (the
-/// primary key's and generated ones).
-fn referencing_tables(target: &Target) -> Vec<(String, Vec<String>)> {
+/// The tables that have both company_id and `column`, with the columns an INSERT
+/// copying one of their rows must name (all but the primary key's and generated ones).
+fn referencing_tables(target: &Target, column: &str) -> Vec<(String, Vec<String>)> {
     Spi::connect(|c| {
         c.select(
             "SELECT c.relname::text, \
@@ -190,77 +196,82 @@ fn referencing_tables(target: &Target) -> Vec<(String, Vec<String>)> {
                                                   AND i.indisprimary AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey))) \
                FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
                JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid \
-              WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND c.relkind IN ('r', 'p') AND c.relname OPERATOR(pg_catalog.<>) 'customers' \
+              WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND c.relkind IN ('r', 'p') \
               GROUP BY c.oid, c.relname \
-             HAVING pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'customer_id' AND NOT a.attisdropped) \
+             HAVING pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) $2 AND NOT a.attisdropped) \
                 AND pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'company_id' AND NOT a.attisdropped) \
               ORDER BY 1",
             None,
-            &[target.schema.as_str().into()],
+            &[target.schema.as_str().into(), column.into()],
         )?
         .map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<Vec<String>>(2)?.unwrap_or_default())))
         .collect::<Result<Vec<_>, pgrx::spi::Error>>()
     })
-    .or_internal("tables that reference customers")
+    .or_internal("tables that reference another tenant row")
 }
 
-/// As the tenant, in subtransactions that are always rolled back: move one of its own
-/// rows onto another company's customer, and copy one with that customer. Either one
-/// succeeding is a leak in the other direction; refused (23503, or RLS) is the schema
-/// keeping tenants apart; no own row to try with leaves the table unexercised.
+/// As the tenant, in subtransactions that are always rolled back: point one of its
+/// own rows at another company's customer (or user), and copy one with that reference.
+/// Either one succeeding is a leak in the other direction; refused (23503, or RLS) is
+/// the schema keeping tenants apart; no own row to try with leaves it unexercised.
 fn cross_tenant_references(
     target: &Target,
     company: &str,
     tenant: &context::Context,
     out: &mut SweepOutcome,
 ) -> Result<(), SqlError> {
-    let Some(foreign) = foreign_customer(target, company) else { return Ok(()) };
-    for (table, columns) in referencing_tables(target) {
-        let rel = target.rel(&table);
-        let own_row = format!(
-            "(SELECT ctid FROM {rel} WHERE customer_id IS NOT NULL AND company_id OPERATOR(pg_catalog.=) $2::pg_catalog.uuid LIMIT 1)"
-        );
-        let copied: Vec<String> =
-            columns.iter().map(|c| if c == "customer_id" { "$1".to_string() } else { c.clone() }).collect();
-        let attempts = [
-            ("UPDATE", format!("UPDATE {rel} SET customer_id = $1 WHERE ctid OPERATOR(pg_catalog.=) {own_row}")),
-            (
-                "INSERT",
-                format!(
-                    "INSERT INTO {rel} ({}) SELECT {} FROM {rel} WHERE ctid OPERATOR(pg_catalog.=) {own_row}",
-                    columns.join(", "),
-                    copied.join(", ")
+    for (column, parent) in REFERENCES {
+        let Some(foreign) = foreign_row(target, parent, company) else { continue };
+        let q = quote_identifier(column);
+        for (table, columns) in referencing_tables(target, column) {
+            let rel = target.rel(&table);
+            let own_row = format!(
+                "(SELECT ctid FROM {rel} WHERE {q} IS NOT NULL AND company_id OPERATOR(pg_catalog.=) $2::pg_catalog.uuid LIMIT 1)"
+            );
+            let copied: Vec<String> =
+                columns.iter().map(|c| if c == &q { "$1".to_string() } else { c.clone() }).collect();
+            let attempts = [
+                ("UPDATE", format!("UPDATE {rel} SET {q} = $1 WHERE ctid OPERATOR(pg_catalog.=) {own_row}")),
+                (
+                    "INSERT",
+                    format!(
+                        "INSERT INTO {rel} ({}) SELECT {} FROM {rel} WHERE ctid OPERATOR(pg_catalog.=) {own_row}",
+                        columns.join(", "),
+                        copied.join(", ")
+                    ),
                 ),
-            ),
-        ];
-        let mut accepted = Vec::new();
-        let mut tried = false;
-        for (what, sql) in attempts {
-            let done = in_subtransaction(OnSuccess::Rollback, || {
-                tenant.run(|| {
-                    Spi::connect_mut(|c| c.update(&sql, None, &[foreign.into(), company.into()]).map(|t| t.len()))
-                        .or_internal("cross-tenant reference")
-                })
-            });
-            match done {
-                Ok(0) => {}
-                Ok(_) => {
-                    tried = true;
-                    accepted.push(what);
+            ];
+            let mut accepted = Vec::new();
+            let mut tried = false;
+            for (what, sql) in attempts {
+                let done = in_subtransaction(OnSuccess::Rollback, || {
+                    tenant.run(|| {
+                        Spi::connect_mut(|c| c.update(&sql, None, &[foreign.into(), company.into()]).map(|t| t.len()))
+                            .or_internal("cross-tenant reference")
+                    })
+                });
+                match done {
+                    Ok(0) => {}
+                    Ok(_) => {
+                        tried = true;
+                        accepted.push(what);
+                    }
+                    Err(e) if e.is_cancel() => return Err(e),
+                    // Refused: the foreign key, a policy's WITH CHECK, a trigger, or the
+                    // tenant's privileges.
+                    Err(_) => tried = true,
                 }
-                Err(e) if e.is_cancel() => return Err(e),
-                // Refused: the foreign key, a policy's WITH CHECK, a trigger, or the
-                // tenant's privileges.
-                Err(_) => tried = true,
             }
-        }
-        if !accepted.is_empty() {
-            out.references_leak.push(format!(
-                "{table}: the tenant's {} pointed its row at another company's customer (the foreign key does not include company_id)",
-                accepted.join(" and ")
-            ));
-        } else if tried {
-            out.references_refused.push(table);
+            let what = format!("{table}.{column}");
+            if !accepted.is_empty() {
+                out.references_leak.push(format!(
+                    "{table}: the tenant's {} pointed its row at another company's {parent} row through {column} \
+                     (the foreign key does not include company_id)",
+                    accepted.join(" and ")
+                ));
+            } else if tried {
+                out.references_refused.push(what);
+            }
         }
     }
     Ok(())

@@ -243,17 +243,23 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
     };
     let mut result = match setup_error {
         Some(e) => as_error(e),
-        None => timelimit::with_test_time_limit(|| {
-            in_subtransaction(OnSuccess::Commit, || {
-                let result = test::run_test(t, run);
-                // A limit that ran out while the test's own code caught the cancel
-                // still ends the test.
-                crate::pg::timeout::check_deadline();
-                result
+        None => {
+            let locks = crate::pg::lock::advisory_held();
+            let result = timelimit::with_test_time_limit(|| {
+                in_subtransaction(OnSuccess::Commit, || {
+                    let result = test::run_test(t, run);
+                    // A limit that ran out while the test's own code caught the cancel
+                    // still ends the test.
+                    crate::pg::timeout::check_deadline();
+                    result
+                })
+                .map_err(timelimit::explain)
             })
-            .map_err(timelimit::explain)
-        })
-        .unwrap_or_else(|e| as_error(&e)),
+            .unwrap_or_else(|e| as_error(&e));
+            // Nothing the test's SQL took for the session outlives it.
+            crate::pg::lock::release_advisory_since(&locks);
+            result
+        }
     };
     if let Some(other) = &t.compare_to {
         if let Some(note) = compare_note(&result, other, earlier) {

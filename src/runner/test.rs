@@ -11,7 +11,6 @@ use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
 use crate::suite::stats::Summary;
 use crate::suite::verdict::{time_band, Verdict};
-use crate::sut::install::TENANT_ROLE;
 use crate::sut::Target;
 
 /// What every test of a run shares.
@@ -41,7 +40,7 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
     // Whose rights the test's SQL runs with (see pg::roles): the run's, the author's, or
     // none, and then the test is refused before any of its SQL runs.
     let tenant = match &t.run_as {
-        RunAs::Tenant(_) => Some(TENANT_ROLE),
+        RunAs::Tenant(_) => Some(target.tenant_role.as_str()),
         _ => None,
     };
     let as_author;
@@ -388,7 +387,7 @@ fn judge_sweep(result: &mut TestResult, o: isolation::SweepOutcome) {
     }
     if !o.references_refused.is_empty() {
         note.push_str(&format!(
-            "; references to another company's customer refused in: {}",
+            "; references to another company's rows refused in: {}",
             o.references_refused.join(", ")
         ));
     }

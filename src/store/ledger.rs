@@ -84,10 +84,15 @@ pub fn refuse_foreign_data(schema: &str, allowed: bool) {
 /// The companies table of `schema`, refused unless reading it as the extension owner
 /// runs nobody else's code: an ordinary table, and no row-level security policy that
 /// would be evaluated with the owner's rights.
+/// Its `id` must be exactly uuid: any other type would be compared through a cast,
+/// and a cast from a type its owner made runs that owner's function.
 fn companies_table(schema: &str) -> String {
     let safe = Spi::get_one_with_args::<bool>(
         "SELECT c.relkind IN ('r', 'p') \
                 AND (NOT c.relrowsecurity OR r.rolsuper OR r.rolbypassrls) \
+                AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid \
+                              AND a.attname OPERATOR(pg_catalog.=) 'id' AND NOT a.attisdropped \
+                              AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.uuid'::pg_catalog.regtype) \
            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, \
                 pg_catalog.pg_roles r \
           WHERE n.nspname = $1 AND c.relname = 'companies' AND r.rolname = current_user",
@@ -106,16 +111,28 @@ fn companies_table(schema: &str) -> String {
     format!("{}.companies", quote_identifier(schema))
 }
 
+/// Run `f` (a read of the schema under test) as the role that called the SECURITY
+/// DEFINER function, in a security-restricted operation.
+fn as_caller<T>(f: impl FnOnce() -> T) -> T {
+    crate::pg::secctx::restricted(crate::pg::roles::outer_user(), f)
+}
+
 /// Record that the calling transaction generated `company` in `schema` (the body of
 /// the SECURITY DEFINER perf_ledger_record): only a row this transaction wrote, and
 /// the role that called in as the generator.
 pub fn record_generated(schema: &str, company: pgrx::Uuid) -> bool {
     let table = companies_table(schema);
-    let (rows, xmin) = Spi::get_two_with_args::<i64, i64>(
-        &format!("SELECT pg_catalog.count(*), pg_catalog.min(xmin::text::int8) FROM {table} WHERE id = $1"),
-        &[company.into()],
-    )
-    .unwrap_or((None, None));
+    // The schema's table is read with the caller's rights, restricted: only the
+    // ledger's own row is written with the owner's.
+    let (rows, xmin) = as_caller(|| {
+        Spi::get_two_with_args::<i64, i64>(
+            &format!(
+                "SELECT pg_catalog.count(*), pg_catalog.min(xmin::text::int8) FROM {table} WHERE id OPERATOR(pg_catalog.=) $1"
+            ),
+            &[company.into()],
+        )
+        .unwrap_or((None, None))
+    });
     let ours = xmin.is_some_and(|x| crate::pg::xact::is_current_transaction_id(x as u32));
     if rows != Some(1) || !ours {
         raise(
@@ -143,14 +160,34 @@ pub fn record_generated(schema: &str, company: pgrx::Uuid) -> bool {
 /// perf_ledger_forget).
 pub fn forget_gone(schema: &str) -> i64 {
     let table = companies_table(schema);
-    Spi::get_one_with_args::<i64>(
+    let listed: Vec<pgrx::Uuid> = Spi::get_one_with_args::<Vec<pgrx::Uuid>>(
         &format!(
-            "WITH d AS (DELETE FROM {}.perf_generated_companies g WHERE g.target_schema = $1 \
-                          AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.id = g.company_id) RETURNING 1) \
-             SELECT pg_catalog.count(*) FROM d",
+            "SELECT pg_catalog.array_agg(company_id) FROM {}.perf_generated_companies WHERE target_schema = $1",
             own_schema_q()
         ),
         &[schema.into()],
+    )
+    .or_internal("ledger entries")
+    .unwrap_or_default();
+    // Which of them still exist: read with the caller's rights, restricted.
+    let present: Vec<pgrx::Uuid> = as_caller(|| {
+        Spi::get_one_with_args::<Vec<pgrx::Uuid>>(
+            &format!(
+                "SELECT pg_catalog.array_agg(id) FROM {table} WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[])"
+            ),
+            &[listed.into()],
+        )
+        .or_internal("companies still present")
+        .unwrap_or_default()
+    });
+    Spi::get_one_with_args::<i64>(
+        &format!(
+            "WITH d AS (DELETE FROM {}.perf_generated_companies g WHERE g.target_schema = $1 \
+                          AND g.company_id <> ALL ($2::pg_catalog.uuid[]) RETURNING 1) \
+             SELECT pg_catalog.count(*) FROM d",
+            own_schema_q()
+        ),
+        &[schema.into(), present.into()],
     )
     .or_internal("ledger delete")
     .unwrap_or(0)

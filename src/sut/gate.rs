@@ -11,7 +11,7 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-use super::install::{trgm_status, Trgm};
+use super::trgm::{trgm_status, Trgm};
 use crate::errors::{raise, OrInternal};
 
 /// One reason not to trust a schema, with what would fix it.

@@ -5,12 +5,11 @@ use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode as Code;
 
 use super::columns::{self, Presence};
+use super::tenant;
+use super::trgm::{trgm_status, Trgm};
 use crate::errors::{raise, required, OrInternal};
 
 const REFERENCE_SCHEMA: &str = include_str!("../../sql/reference_schema.sql");
-
-/// The plain role tenant tests run as: NOLOGIN, no BYPASSRLS, owns nothing.
-pub const TENANT_ROLE: &str = "perfsuite_tenant";
 
 /// Where the tables under test live, and how to name them in SQL.
 #[derive(Debug, Clone)]
@@ -19,6 +18,8 @@ pub struct Target {
     pub schema: String,
     /// The schema as a quoted identifier, ready to splice before ".customers".
     pub schema_q: String,
+    /// The plain role the tenant tests run as (sut::tenant): by the schema's owner.
+    pub tenant_role: String,
     /// pg_trgm's schema, quoted; None on a server without pg_trgm (PostgreSQL 16 from
     /// the pgserver wheel): the trigram index is not created and tests that need
     /// pg_trgm are SKIP.
@@ -85,29 +86,6 @@ fn check_schema_exists(schema: &str) {
     }
 }
 
-/// Where pg_trgm stands in this database.
-pub(super) enum Trgm {
-    Installed(String),
-    Available,
-    /// The server has no pg_trgm at all.
-    Missing,
-}
-
-pub(super) fn trgm_status() -> Trgm {
-    if let Some(s) = crate::pg::catalog::extension_schema("pg_trgm") {
-        return Trgm::Installed(s);
-    }
-    let available =
-        Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm')")
-            .unwrap_or(Some(false))
-            .unwrap_or(false);
-    if available {
-        Trgm::Available
-    } else {
-        Trgm::Missing
-    }
-}
-
 /// pg_trgm's schema, creating the extension in `schema` when it is available but not
 /// installed; None (with a WARNING saying what is lost) when the server lacks it.
 fn ensure_pg_trgm(schema: &str) -> Option<String> {
@@ -153,7 +131,7 @@ pub fn check(schema: &str, trust: bool) {
     match columns::presence(&relations_present(schema)) {
         Presence::All => check_columns(schema),
         Presence::Partial(present, missing) => refuse_partial(schema, &present, &missing),
-        Presence::None => check_tenant_role(),
+        Presence::None => tenant::check_creatable(&tenant::role_for(schema)),
     }
 }
 
@@ -169,23 +147,7 @@ fn refuse_partial(schema: &str, present: &[&str], missing: &[&str]) -> ! {
     )
 }
 
-/// An existing tenant role must not bypass row-level security.
-fn check_tenant_role() {
-    if let Ok((Some(sup), Some(bypass))) = Spi::get_two_with_args::<bool, bool>(
-        "SELECT rolsuper, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = $1",
-        &[TENANT_ROLE.into()],
-    ) {
-        if sup || bypass {
-            raise(
-                Code::ERRCODE_INVALID_ROLE_SPECIFICATION,
-                format!("role \"{TENANT_ROLE}\" exists but is a superuser or has BYPASSRLS, so tenant-isolation tests would prove nothing"),
-                Some(&format!("ALTER ROLE {TENANT_ROLE} NOSUPERUSER NOBYPASSRLS;")),
-            );
-        }
-    }
-}
-
-/// Create the tenant role when missing; refuse one that would bypass RLS.
+/// Whether a role of this name exists.
 pub fn role_exists(name: &str) -> bool {
     Spi::get_one_with_args::<bool>(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
@@ -193,18 +155,6 @@ pub fn role_exists(name: &str) -> bool {
     )
     .or_internal("role lookup")
     .unwrap_or(false)
-}
-
-pub fn ensure_tenant_role() {
-    check_tenant_role();
-    if !role_exists(TENANT_ROLE) {
-        Spi::run(&format!(
-            "CREATE ROLE {TENANT_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE"
-        ))
-        .or_internal("CREATE ROLE");
-        Spi::run(&format!("COMMENT ON ROLE {TENANT_ROLE} IS 'pg_perfsuite: plain role for tenant-isolation tests'"))
-            .or_internal("COMMENT ON ROLE");
-    }
 }
 
 fn relations_present(schema: &str) -> Vec<String> {
@@ -256,6 +206,7 @@ pub fn install_schema(schema: Option<&str>, trust: bool) -> (Target, Installed) 
     let target = Target {
         schema: schema.to_string(),
         schema_q: quote_identifier(schema),
+        tenant_role: tenant::role_for(schema),
         trgm_schema_q: trgm.as_deref().map(quote_identifier),
     };
     match columns::presence(&found) {
@@ -265,15 +216,21 @@ pub fn install_schema(schema: Option<&str>, trust: bool) -> (Target, Installed) 
         }
         Presence::Partial(present, missing) => refuse_partial(schema, &present, &missing),
         Presence::None => {
-            ensure_tenant_role();
+            tenant::ensure(&target.tenant_role, &format!("schemas owned by the owner of {}", target.schema_q));
             let sql = match &target.trgm_schema_q {
                 Some(trgm) => REFERENCE_SCHEMA.replace("@trgm@", trgm),
                 // Without pg_trgm, the statements that need it (one line each) are left out.
                 None => REFERENCE_SCHEMA.lines().filter(|l| !l.contains("@trgm@")).collect::<Vec<_>>().join("\n"),
             }
-            .replace("@schema@", &target.schema_q);
+            .replace("@schema@", &target.schema_q)
+            .replace("@tenant@", &quote_identifier(&target.tenant_role));
             Spi::run(&sql).or_internal("reference schema");
-            Spi::run(&format!("GRANT USAGE ON SCHEMA {} TO {TENANT_ROLE}", target.schema_q)).or_internal("GRANT USAGE");
+            Spi::run(&format!(
+                "GRANT USAGE ON SCHEMA {} TO {}",
+                target.schema_q,
+                quote_identifier(&target.tenant_role)
+            ))
+            .or_internal("GRANT USAGE");
             (target, Installed::Created)
         }
     }

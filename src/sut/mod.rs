@@ -5,5 +5,7 @@ pub mod columns;
 pub mod gate;
 pub mod install;
 pub mod ownership;
+pub mod tenant;
+pub mod trgm;
 
 pub use install::{ensure_schema, Target};

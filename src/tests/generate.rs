@@ -123,7 +123,7 @@ mod tests {
         };
         // The customer is referenced together with its company (a tenant cannot attach
         // rows to another company's customer); the batch check covers both columns.
-        assert_eq!(columns(&plan.conversations), ["company_id", "company_id+customer_id", "user_id"]);
+        assert_eq!(columns(&plan.conversations), ["company_id", "company_id+customer_id", "company_id+user_id"]);
         assert_eq!(columns(&plan.events), ["company_id", "company_id+customer_id"]);
         run(&format!("SELECT generate_test_customers('{COMPANY_A}', 120, '{USER_A}', 7)"));
         assert_eq!(one::<String>("SELECT current_setting('session_replication_role')"), "origin", "setting put back");

@@ -257,6 +257,9 @@ mod tests {
         // it, but the cleanup that follows acts with this role's rights, which do not
         // include deleting it.
         run(&format!("UPDATE sec_led.companies SET name = name WHERE id = '{REAL}'"));
+        // The ledger reads the company with the caller's rights (row-level security
+        // included): the operator sees it with the company set.
+        run(&format!("SELECT set_config('app.current_company_id', '{REAL}', true)"));
         assert!(one::<bool>(&format!("SELECT perf_ledger_record('sec_led', '{REAL}')")));
         run("RESET ROLE");
         run("SELECT * FROM perf_cleanup('sec_led')");
@@ -264,8 +267,8 @@ mod tests {
         assert_eq!(one::<i64>(&format!("SELECT count(*) FROM sec_led.companies WHERE id = '{REAL}'")), 1);
     }
 
-    /// An operator can SET ROLE to the tenant role for the isolation tests but holds no
-    /// standing rights on tenant rows: with a self-set company it can read or delete none.
+    /// An operator holds no standing rights on tenant rows (with a self-set company it can
+    /// read or delete none) and cannot become the tenant role.
     #[pg_test]
     fn operators_have_no_standing_rights_on_tenant_rows() {
         serialize_runs();
@@ -285,8 +288,9 @@ mod tests {
         assert_eq!(e.sqlstate(), "42501", "{e:?}");
         run("RESET ROLE");
         assert!(!one::<bool>("SELECT has_table_privilege('sec_op_t', 'sec_ten.customers', 'DELETE')"));
-        // The isolation tests still run as the tenant.
-        assert!(one::<bool>("SELECT pg_has_role('sec_op_t', 'perfsuite_tenant', 'MEMBER')"));
+        // Nor can it become the tenant (the runner switches to the tenant role itself):
+        // with the tenant's grants it could read any company's rows in every schema.
+        assert!(!one::<bool>("SELECT pg_has_role('sec_op_t', 'perfsuite_tenant', 'MEMBER')"));
     }
 
     /// Text an operator can write into results (every column of a result is theirs to
@@ -406,6 +410,99 @@ mod tests {
         assert!(took < std::time::Duration::from_secs(8), "{took:?}");
     }
 
+    /// The status and notes of a test's latest result.
+    fn last_result(test_id: &str) -> (String, String) {
+        let (status, notes) = Spi::get_two_with_args::<String, String>(
+            "SELECT status, notes FROM performance_test_results WHERE test_id = $1 ORDER BY result_id DESC LIMIT 1",
+            &[test_id.into()],
+        )
+        .unwrap();
+        (status.unwrap_or_default(), notes.unwrap_or_default())
+    }
+
+    /// An operator's own run of the tenant tests runs its schema's code as that schema's
+    /// tenant role, which has no grants on another owner's schema: a policy function
+    /// the operator wrote cannot read a superuser's tenant tables while it runs.
+    #[pg_test]
+    fn an_operators_schema_code_runs_as_its_own_tenant() {
+        serialize_runs();
+        if one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')") {
+            run("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
+        }
+        run("CREATE SCHEMA sec_su; SELECT perf_install_schema('sec_su')");
+        crate::tests::two_companies_in("sec_su");
+        operator("sec_spy");
+        run("CREATE SCHEMA sec_spy_s AUTHORIZATION sec_spy");
+        run("SET ROLE sec_spy");
+        run("SELECT perf_install_schema('sec_spy_s')");
+        // The operator's policy on its own companies table counts a superuser's rows.
+        run("CREATE TABLE sec_spy_s.loot (n bigint);
+             CREATE FUNCTION sec_spy_s.spy() RETURNS boolean LANGUAGE plpgsql AS $f$
+               BEGIN INSERT INTO sec_spy_s.loot SELECT count(*) FROM sec_su.customers; RETURN true; END $f$;
+             DROP POLICY tenant_isolation ON sec_spy_s.companies;
+             CREATE POLICY spy ON sec_spy_s.companies USING (sec_spy_s.spy())");
+        let tenant = one::<String>("SELECT 'perfsuite_tenant_' || oid FROM pg_roles WHERE rolname = 'sec_spy'");
+        run(&format!("GRANT INSERT ON sec_spy_s.loot TO {tenant}"));
+        run("SELECT * FROM perf_run('5.3-all-tables', target_schema => 'sec_spy_s', iterations => 1, background => false)");
+        run("RESET ROLE");
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM sec_spy_s.loot"),
+            0,
+            "the operator's code read a superuser's tenant table"
+        );
+        assert!(!one::<bool>(&format!("SELECT has_schema_privilege('{tenant}', 'sec_su', 'USAGE')")));
+    }
+
+    /// A SECURITY DEFINER ledger function reads an operator's companies table with the
+    /// caller's rights, and only when its id is a plain uuid: an implicit cast from a
+    /// type the operator made, which would run the operator's function as the
+    /// extension's owner, is never reached.
+    #[pg_test]
+    fn the_ledger_functions_run_no_cast_of_an_operator() {
+        serialize_runs();
+        operator("sec_cast");
+        run("CREATE SCHEMA sec_cast_s AUTHORIZATION sec_cast");
+        run("SET ROLE sec_cast");
+        run("CREATE TYPE sec_cast_s.evil AS (x uuid);
+             CREATE FUNCTION sec_cast_s.to_uuid(sec_cast_s.evil) RETURNS uuid LANGUAGE plpgsql AS $f$
+               BEGIN EXECUTE 'ALTER ROLE sec_cast SUPERUSER'; RETURN ($1).x; END $f$;
+             CREATE CAST (sec_cast_s.evil AS uuid) WITH FUNCTION sec_cast_s.to_uuid(sec_cast_s.evil) AS IMPLICIT;
+             CREATE TABLE sec_cast_s.companies (id sec_cast_s.evil);
+             INSERT INTO sec_cast_s.companies VALUES (ROW('22222222-2222-2222-2222-222222222222'))");
+        for call in [
+            "SELECT perf_ledger_forget('sec_cast_s')",
+            "SELECT perf_ledger_record('sec_cast_s', '22222222-2222-2222-2222-222222222222')",
+        ] {
+            let e = refused(call);
+            assert_eq!(e.sqlstate(), "42809", "{call}: {e:?}");
+        }
+        run("RESET ROLE");
+        assert_eq!(flags("sec_cast"), "false/false/false/false");
+    }
+
+    /// An advisory lock a test's SQL takes for the session is released after the test:
+    /// it would otherwise stay in the caller's (often a superuser's) session.
+    #[pg_test]
+    fn a_tests_session_locks_do_not_outlive_it() {
+        serialize_runs();
+        run("CREATE SCHEMA sec_lock_s");
+        run("INSERT INTO perf_tests (test_id, scenario, name, kind, sql, expected_value, iterations, warmup) VALUES
+             ('sec.lock', 9, 'takes a lock', 'count_check', 'SELECT pg_advisory_lock(4242)::text::int + 1', 1, 1, 0),
+             ('sec.lock2', 9, 'takes two', 'count_check', 'SELECT count(*) FROM (SELECT pg_advisory_lock(1, 2), pg_advisory_lock_shared(77), pg_advisory_lock(77000000000)) x', 1, 1, 0)");
+        run("SELECT * FROM perf_run('sec.lock%', target_schema => 'sec_lock_s', background => false)");
+        // The keys the tests took (the generator's transaction-level keys stay until this
+        // test's transaction ends, as they should).
+        assert_eq!(
+            one::<i64>(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+                    AND ((classid, objid, objsubid) IN ((0, 4242, 1), (1, 2, 2), (0, 77, 1))
+                         OR (objsubid = 1 AND (classid::int8 << 32 | objid::int8) = 77000000000))"
+            ),
+            0,
+            "advisory locks left in the caller's session"
+        );
+    }
+
     /// A tenant cannot attach its rows to another company's customer in the reference
     /// schema (its keys carry the company); on the plan's schema as written (keys on
     /// customer_id alone) the isolation sweep FAILs and says what to change.
@@ -414,27 +511,18 @@ mod tests {
         serialize_runs();
         run("CREATE SCHEMA sec_ref");
         run("SELECT * FROM perf_run('5.3-all-tables', target_schema => 'sec_ref', iterations => 1, background => false)");
-        let (status, notes) = Spi::get_two::<String, String>(
-            "SELECT status, notes FROM performance_test_results WHERE test_id = '5.3-all-tables' ORDER BY result_id DESC LIMIT 1",
-        )
-        .unwrap();
-        let notes = notes.unwrap_or_default();
-        assert_eq!(status.as_deref(), Some("PASS"), "{notes}");
+        let (status, notes) = last_result("5.3-all-tables");
+        assert_eq!(status, "PASS", "{notes}");
         assert!(
-            notes.contains("references to another company's customer refused in: ")
-                && notes.contains("customer_events"),
+            notes.contains("references to another company's rows refused in: ") && notes.contains("customer_events"),
             "{notes}"
         );
         // The plan's keys: customer_id alone.
         run("ALTER TABLE sec_ref.customer_events DROP CONSTRAINT customer_events_company_id_customer_id_fkey,
                ADD FOREIGN KEY (customer_id) REFERENCES sec_ref.customers (id) ON DELETE CASCADE");
         run("SELECT * FROM perf_run('5.3-all-tables', target_schema => 'sec_ref', iterations => 1, background => false)");
-        let (status, notes) = Spi::get_two::<String, String>(
-            "SELECT status, notes FROM performance_test_results WHERE test_id = '5.3-all-tables' ORDER BY result_id DESC LIMIT 1",
-        )
-        .unwrap();
-        let notes = notes.unwrap_or_default();
-        assert_eq!(status.as_deref(), Some("FAIL"), "{notes}");
+        let (status, notes) = last_result("5.3-all-tables");
+        assert_eq!(status, "FAIL", "{notes}");
         assert!(
             notes.contains(
                 "customer_events: the tenant's UPDATE and INSERT pointed its row at another company's customer"
