@@ -15,6 +15,7 @@
 
 use pg_perfsuite_client_tests::*;
 use postgres::Client;
+use std::time::Duration;
 
 const OP: &str = "bnd_op";
 const SU: &str = "postgres";
@@ -326,4 +327,83 @@ fn every_function_that_takes_a_target_schema_refuses_one_others_may_write() {
     drop_role(&mut a, "bnd_w_op");
     a.batch_execute("DROP SCHEMA IF EXISTS bnd_w CASCADE; DROP SCHEMA bnd_t CASCADE").unwrap();
     assert_eq!(flags, "false/false/false/false");
+}
+
+/// A script rewritten by an operator after a superuser's load test decided whose rights
+/// its clients act with (the coordinator is held up on a table the operator may lock)
+/// is refused by every client: the role was decided for the author it saw.
+#[test]
+fn a_script_swapped_after_the_decision_is_refused_by_the_clients() {
+    let mut a = connect("bnd_swap");
+    a.batch_execute(
+        "SELECT perf_install_schema('bnd_swap');
+         DELETE FROM perf_load_scripts WHERE name = 'bnd-swap';
+         INSERT INTO perf_load_scripts (name, script) VALUES ('bnd-swap', 'SELECT 1;')",
+    )
+    .unwrap();
+    a.batch_execute("DROP SCHEMA IF EXISTS bnd_swap_o CASCADE; CREATE SCHEMA bnd_swap_o").unwrap();
+    let mut op = login_operator(&mut a, "bnd_swap_op", "bnd_swap_o");
+    // The operator holds perf_load_clients, which the coordinator writes right after its
+    // decision, and swaps the script in while the coordinator waits.
+    op.batch_execute("BEGIN; LOCK TABLE perf_load_clients IN SHARE MODE").unwrap();
+    let mut c = second();
+    let caller = std::thread::spawn(move || {
+        c.query_one(
+            "SELECT failed, transactions FROM perf_load_test(clients => 1, transactions => 1, script => 'bnd-swap', target_schema => 'bnd_swap')",
+            &[],
+        )
+        .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1)))
+    });
+    let mut b = second();
+    until("the coordinator to wait for the operator's lock", Duration::from_secs(20), || {
+        let waiting: bool = b
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'perf_load_clients'::regclass AND NOT granted)",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        waiting.then_some(())
+    });
+    op.batch_execute(
+        "UPDATE perf_load_scripts SET script = 'ALTER ROLE bnd_swap_op SUPERUSER;' WHERE name = 'bnd-swap'; COMMIT",
+    )
+    .unwrap();
+    let outcome = caller.join().unwrap();
+    let flags = flags(&mut a, "bnd_swap_op");
+    drop(op);
+    a.batch_execute("DELETE FROM perf_load_scripts WHERE name = 'bnd-swap'; DROP SCHEMA bnd_swap CASCADE; DROP SCHEMA bnd_swap_o CASCADE")
+        .unwrap();
+    drop_role(&mut a, "bnd_swap_op");
+    assert_eq!(flags, "false/false/false/false");
+    // The client refused before its first transaction (or the load test failed outright).
+    if let Ok((failed, transactions)) = outcome {
+        assert_eq!(transactions - failed, 0, "the swapped script ran");
+    }
+}
+
+/// Rows an operator writes into perf_runs with a superuser's PIDs do not make the
+/// superuser's waiting call follow them: the caller knows its worker by its start time.
+#[test]
+fn a_forged_run_row_is_not_followed() {
+    let mut a = connect("bnd_fake");
+    a.batch_execute("DROP SCHEMA IF EXISTS bnd_fake_o CASCADE; CREATE SCHEMA bnd_fake_o").unwrap();
+    let mut op = login_operator(&mut a, "bnd_fake_op", "bnd_fake_o");
+    let pid: i32 = a.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    // Every worker PID this server can hand out, each with a failed run "by" the caller.
+    op.batch_execute(&format!(
+        "INSERT INTO perf_runs (run_id, target_schema, status, backend_pid, launcher_pid, error_sqlstate, error_message)
+         OVERRIDING SYSTEM VALUE
+         SELECT 9000000000000000000 + g, 'bnd_fake', 'failed', g, {pid}, '42501', 'forged: run ALTER ROLE bnd_fake_op SUPERUSER'
+           FROM generate_series(1, 65535) g"
+    ))
+    .unwrap();
+    let r = a.query("SELECT test_id, status FROM perf_run('1.2', target_schema => 'bnd_fake', iterations => 1) WHERE test_id = '1.2'", &[]);
+    a.batch_execute("DELETE FROM perf_runs WHERE run_id > 9000000000000000000").unwrap();
+    drop(op);
+    drop_role(&mut a, "bnd_fake_op");
+    a.batch_execute("DROP SCHEMA bnd_fake CASCADE; DROP SCHEMA IF EXISTS bnd_fake_o CASCADE").unwrap();
+    let rows = r.unwrap_or_else(|e| panic!("the caller followed a forged run: {e}"));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, String>(1), "PASS");
 }

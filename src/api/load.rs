@@ -159,7 +159,7 @@ fn perf_load_preset(
     // A schema the caller may not trust is refused first, whatever the server's size.
     crate::sut::install::check(required(target_schema, "target_schema"), crate::gucs::trust_schema_owners());
     // The preset's size is the point: say what the server needs rather than shrink it.
-    coordinator::require_slots(p.clients, &format!("the {} preset", p.name));
+    coordinator::require_slots(p.clients, &format!("the {} preset", p.name), crate::pg::roles::is_superuser());
     let opts = LoadOptions {
         script: p.script,
         target_schema: required(target_schema, "target_schema"),

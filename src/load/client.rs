@@ -46,6 +46,18 @@ fn load_script(name: &str) -> (Vec<Statement>, serde_json::Value) {
     let script = store::script(name).unwrap_or_else(|| {
         raise(Code::ERRCODE_UNDEFINED_OBJECT, format!("load script \"{name}\" does not exist (any more)"), None)
     });
+    // The role this client acts as was decided for the author the coordinator saw; the
+    // script read now may have been rewritten by another role since.
+    if !crate::pg::roles::author_may_act_as_current(&script.author) {
+        raise(
+            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!(
+                "load script \"{name}\" is now by role \"{}\", which may not act as this client's role; not run",
+                script.author
+            ),
+            None,
+        );
+    }
     let statements =
         script::parse(&script.text).unwrap_or_else(|e| bad_argument(format!("load script \"{name}\": {e}"), None));
     (statements, script.variables)

@@ -34,9 +34,9 @@ pub struct LoadOptions<'a> {
 /// 53400 unless `clients` background workers can start now for this role, naming the
 /// max_worker_processes that would let them (the workers running now plus these) and,
 /// for a role that is not a superuser, the slots kept for superusers.
-pub fn require_slots(clients: i32, what: &str) {
+pub fn require_slots(clients: i32, what: &str, superuser: bool) {
     let free = launch::free_worker_slots().max(0);
-    let usable = launch::usable_worker_slots();
+    let usable = launch::usable_worker_slots_for(superuser);
     if i64::from(clients) <= usable {
         return;
     }
@@ -72,7 +72,6 @@ pub fn check(opts: &LoadOptions) -> u32 {
     if opts.clients < 1 {
         bad_argument(format!("clients must be at least 1 (got {})", opts.clients), None);
     }
-    require_slots(opts.clients, "the load test");
     let Some(store::Script { text, variables: values, author }) = store::script(opts.script) else {
         bad_argument(
             format!("script \"{}\" does not exist", opts.script),
@@ -84,7 +83,7 @@ pub fn check(opts: &LoadOptions) -> u32 {
     if let Err(e) = script::check_variables(&statements, &values) {
         bad_argument(format!("script \"{}\": {e}", opts.script), None);
     }
-    match roles::decision_for(&author, None) {
+    let role = match roles::decision_for(&author, None) {
         Decision::AsIs => launch::role_to_assume(),
         Decision::AsAuthor(role) => roles::role_oid(&role).unwrap_or(0),
         Decision::Refused => raise(
@@ -95,16 +94,22 @@ pub fn check(opts: &LoadOptions) -> u32 {
             ),
             Some("Run the load test as that role (or one that may SET ROLE to it), or rewrite the script as this role (UPDATE perf_load_scripts SET script = script WHERE name = ... makes you its author)."),
         ),
-    }
+    };
+    // The clients act as `role`: the reserve applies unless that is a superuser.
+    require_slots(opts.clients, "the load test", crate::pg::roles::oid_is_superuser(role));
+    role
 }
 
 pub struct Outcome {
     pub load_id: i64,
 }
 
-fn cancel_all(pids: &[i32]) {
+/// End every client at once when the load test itself is stopped (cancelled, or its
+/// test's time limit ran out): terminated, not cancelled, since a script may catch a
+/// cancel and go on holding its worker slot.
+fn stop_all(pids: &[i32]) {
     for pid in pids {
-        signals::send_cancel(*pid);
+        signals::send_terminate(*pid);
     }
 }
 
@@ -140,7 +145,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
         follow(opts, load_id, &workers, &mut snapshots);
     }))
     .catch_others(|e| {
-        cancel_all(&pids.lock().map(|p| p.clone()).unwrap_or_default());
+        stop_all(&pids.lock().map(|p| p.clone()).unwrap_or_default());
         e.rethrow()
     })
     .execute();

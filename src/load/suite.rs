@@ -25,7 +25,10 @@ pub const TIME_CAP: Duration = Duration::from_secs(30);
 /// (leaving one), so a default max_worker_processes still runs it; the note says so.
 pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
     let wanted = t.clients.unwrap_or(10);
-    let clients = wanted.min((crate::pg::bgworker::usable_worker_slots() - 1).max(1) as i32);
+    // Clients running another role's script act as that role: the reserve applies.
+    let as_superuser = crate::pg::roles::is_superuser()
+        && crate::store::load::script(&t.sql).is_some_and(|s| crate::pg::roles::name_is_superuser(&s.author));
+    let clients = wanted.min((crate::pg::bgworker::usable_worker_slots_for(as_superuser) - 1).max(1) as i32);
     let opts = LoadOptions {
         script: &t.sql,
         target_schema: &target.schema,

@@ -46,8 +46,13 @@ pub fn free_worker_slots() -> i64 {
 /// The slots the current role may take now: all free ones for a superuser; for any
 /// other role, those beyond `pg_perfsuite.reserved_worker_slots`.
 pub fn usable_worker_slots() -> i64 {
+    usable_worker_slots_for(super::roles::is_superuser())
+}
+
+/// The slots workers acting as a superuser (`superuser`) or another role may take.
+pub fn usable_worker_slots_for(superuser: bool) -> i64 {
     let free = free_worker_slots();
-    if super::roles::is_superuser() {
+    if superuser {
         free
     } else {
         (free - i64::from(crate::gucs::reserved_worker_slots())).max(0)

@@ -127,15 +127,18 @@ pub fn release_advisory_since(before: &[AdvisoryLock]) {
                 vec![(classid as u32 as i32).into(), (objid as u32 as i32).into()],
             )
         };
-        // A key can be held several times over; release every hold.
-        for _ in 0..10_000 {
-            let released = crate::pg::guc::with_local(&[("client_min_messages", "error")], || {
-                pgrx::spi::Spi::get_one_with_args::<bool>(&sql, &args).ok().flatten().unwrap_or(false)
-            });
-            if !released {
-                break;
+        // A key can be held many times over; release every hold (as many calls as the
+        // test made to take them), waking for interrupts on the way.
+        crate::pg::guc::with_local(&[("client_min_messages", "error")], || {
+            for n in 0u64.. {
+                if !pgrx::spi::Spi::get_one_with_args::<bool>(&sql, &args).ok().flatten().unwrap_or(false) {
+                    break;
+                }
+                if n % 1000 == 999 {
+                    pgrx::check_for_interrupts!();
+                }
             }
-        }
+        });
     }
 }
 

@@ -54,6 +54,22 @@ pub fn decision_for(author: &str, target: Option<&str>) -> Decision {
     decide(author, acts, becomes && target.is_none())
 }
 
+/// Whether SQL by `author` may run with the rights of the role in force now: the author
+/// may act as it itself (it is that role, a member of it, or a superuser). A worker
+/// that reads SQL by name checks this again with the SQL it read: the role it acts as
+/// was decided for the author the run saw, and the SQL may have been rewritten by
+/// another role since.
+pub fn author_may_act_as_current(author: &str) -> bool {
+    Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name) \
+            AND pg_catalog.pg_has_role($1::pg_catalog.name, CURRENT_USER, $2)",
+        &[author.into(), SET_PRIVILEGE.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
+}
+
 /// The role that called in (the SET ROLE level), which a SECURITY DEFINER function
 /// does not change: who a definer function acts for.
 pub fn outer_user() -> pgrx::pg_sys::Oid {
@@ -84,6 +100,25 @@ pub fn trusts(author: &str) -> bool {
     .ok()
     .flatten()
     .unwrap_or(false)
+}
+
+/// Whether the role with this OID (0: the current role) is a superuser.
+pub fn oid_is_superuser(oid: u32) -> bool {
+    if oid == 0 {
+        return is_superuser();
+    }
+    Spi::get_one_with_args::<bool>(
+        "SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+        &[(oid as i64).into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
+}
+
+/// Whether the role of this name is a superuser (false when there is none).
+pub fn name_is_superuser(name: &str) -> bool {
+    role_oid(name).is_some_and(oid_is_superuser)
 }
 
 /// The login role of this session (what SET ROLE and security contexts leave alone).

@@ -29,6 +29,15 @@ pub fn install_signal_handlers() {
     }
 }
 
+/// Ask one of our workers to end (what pg_terminate_backend does): a load client whose
+/// script catches cancels in a loop still ends.
+pub fn send_terminate(pid: i32) {
+    // SAFETY: as `send_cancel`; SIGTERM is handled by `die` in our workers.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+}
+
 /// Ask a backend or worker to cancel its current query (what pg_cancel_backend
 /// does), usable where no SQL can run: on the error path of a cancelled caller.
 pub fn send_cancel(pid: i32) {

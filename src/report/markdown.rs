@@ -32,10 +32,13 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
 }
 
 /// Markdown passes raw HTML through to whoever renders it, and test names, notes and
-/// schema names are written by operators. This renderer writes no HTML of its own, so
-/// the finished document is made inert in one place: every `<` that could open a tag,
-/// comment or processing instruction, and every `&` that could start an entity, is
-/// written as an entity. A `<` before a space or a digit ("p < 0.001") stays as typed.
+/// schema names are written by operators. This renderer writes no HTML and no links of
+/// its own, so the finished document is made inert in one place: every `<` that could
+/// open a tag, comment or processing instruction, and every `&` that could start an
+/// entity, is written as an entity, and every `](` that would make a link or an image
+/// (`[x](javascript:...)`, a tracking `![i](https://...)`) is escaped. A `<` before a
+/// space or a digit ("p < 0.001") stays as typed. (Line breaks in operators' text are
+/// gone before rendering: store::report.)
 fn no_raw_html(doc: &str) -> String {
     let mut out = String::with_capacity(doc.len());
     let mut chars = doc.chars().peekable();
@@ -46,6 +49,7 @@ fn no_raw_html(doc: &str) -> String {
                 out.push_str("&lt;")
             }
             '&' if next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#') => out.push_str("&amp;"),
+            ']' if next == Some('(') => out.push_str("]\\"),
             _ => out.push(c),
         }
     }

@@ -10,6 +10,7 @@ pub mod scaling;
 pub mod summary;
 mod tap;
 pub mod target;
+pub use tap::one_line;
 
 use model::ReportData;
 

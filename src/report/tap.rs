@@ -8,7 +8,7 @@ use super::model::{ReportData, Verdict};
 
 /// One line of TAP: every control character (newline, carriage return, tab, ...) becomes
 /// a space, so no field can start a line of its own (a forged `ok 99`).
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 

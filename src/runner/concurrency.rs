@@ -117,13 +117,22 @@ pub fn run(t: &TestDef, target: &Target, ctx: &context::Context, as_role: u32) -
 /// locked, hold them until the handshake lock is released, commit.
 pub fn hold(test_id: &str, schema: &str) {
     crate::runner::mode::Mode::Worker.step(|| {
-        let (sql, hold_ms) = crate::store::registry::concurrent_sql(test_id).unwrap_or_else(|| {
+        let (sql, hold_ms, author) = crate::store::registry::concurrent_sql(test_id).unwrap_or_else(|| {
             crate::errors::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                 format!("test {test_id} has no concurrent_sql (or is not committed)"),
                 None,
             )
         });
+        // The role this session acts as was decided for the author the run saw; the
+        // SQL read now may be another role's.
+        if !crate::pg::roles::author_may_act_as_current(&author) {
+            crate::errors::raise(
+                pgrx::PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("test {test_id}'s concurrent_sql is now by role \"{author}\", which may not act as this session's role; not run"),
+                None,
+            )
+        }
         Spi::run_with_args(
             "SELECT pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident($1) || ', pg_temp', true)",
             &[schema.into()],

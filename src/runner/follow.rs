@@ -49,12 +49,27 @@ pub fn require_read_committed() {
 
 /// The run the worker with `pid` started, once its first step has committed.
 pub fn await_run_id(worker: &DynamicBackgroundWorker, pid: i32) -> i64 {
+    // The worker's start time, as soon as its statistics entry is up (it appears while
+    // the worker connects, a few ms after the postmaster reports it started).
+    let mut started: Option<String> = None;
     guard_cancel(pid, || loop {
-        if let Some(id) = record::run_started_by(pid) {
+        for _ in 0..100 {
+            if started.is_some() || stopped(worker) {
+                break;
+            }
+            started = record::backend_start_of(pid);
+            if started.is_none() {
+                nap(10);
+            }
+        }
+        if let Some(id) = started.as_deref().and_then(|s| record::run_started_by(pid, s)) {
             raise_failed_start(id);
             return id;
         }
         if stopped(worker) {
+            if let Some(id) = record::failed_start_by(pid) {
+                raise_failed_start(id);
+            }
             raise(
                 Code::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("the background worker (PID {pid}) stopped before starting the run"),
@@ -70,7 +85,7 @@ pub fn await_run_id(worker: &DynamicBackgroundWorker, pid: i32) -> i64 {
 /// with its SQLSTATE, as if the caller had made the check itself.
 fn raise_failed_start(run_id: i64) {
     if let Some((state, message)) = record::failed_start(run_id) {
-        crate::errors::SqlError::new(crate::errors::code_of(&state), message).raise();
+        crate::errors::SqlError::new(crate::errors::code_of(&state), crate::report::one_line(&message)).raise();
     }
 }
 
@@ -90,7 +105,7 @@ pub fn follow(worker: &DynamicBackgroundWorker, pid: i32, run_id: i64) -> String
     record::reap_stale_runs();
     let (status, notes) = record::status_and_notes(run_id);
     if status != "completed" {
-        warning!("pg_perfsuite run {run_id} ended {status}: {notes}");
+        warning!("pg_perfsuite run {run_id} ended {status}: {}", crate::report::one_line(&notes));
     }
     status
 }
@@ -98,7 +113,9 @@ pub fn follow(worker: &DynamicBackgroundWorker, pid: i32, run_id: i64) -> String
 fn relay_new_results(run_id: i64, after: i64) -> i64 {
     let mut last = after;
     for (id, line) in record::results_after(run_id, after) {
-        notice!("{line}");
+        // Names and notes are operators' text: no control character reaches the
+        // caller's terminal.
+        notice!("{}", crate::report::one_line(&line));
         last = id;
     }
     last

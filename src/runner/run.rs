@@ -148,7 +148,15 @@ pub fn execute(begun: &Begun, opts: &Options, mode: Mode) -> Vec<TestResult> {
                 &observe::sample_since(&probe, run_started),
             );
             if mode == Mode::Session {
-                notice!("{} {}: {}", result.status, result.test_name, result.notes.as_deref().unwrap_or(""));
+                notice!(
+                    "{}",
+                    crate::report::one_line(&format!(
+                        "{} {}: {}",
+                        result.status,
+                        result.test_name,
+                        result.notes.as_deref().unwrap_or("")
+                    ))
+                );
             }
             result
         });

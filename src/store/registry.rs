@@ -72,14 +72,18 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
 
 /// What test `test_id`'s second session runs (5.4's `concurrent_sql`) and how long it
 /// holds its locks (None: until the first session is done).
-pub fn concurrent_sql(test_id: &str) -> Option<(String, Option<i32>)> {
+pub fn concurrent_sql(test_id: &str) -> Option<(String, Option<i32>, String)> {
     Spi::connect(|c| {
-        let rows =
-            c.select("SELECT concurrent_sql, hold_ms FROM perf_tests WHERE test_id = $1", Some(1), &[test_id.into()])?;
+        let rows = c.select(
+            "SELECT concurrent_sql, hold_ms, author::pg_catalog.text FROM perf_tests WHERE test_id = $1",
+            Some(1),
+            &[test_id.into()],
+        )?;
         let mut found = None;
         for r in rows {
             let hold = r.get::<i32>(2)?;
-            found = r.get::<String>(1)?.map(|sql| (sql, hold));
+            let author = r.get::<String>(3)?.unwrap_or_default();
+            found = r.get::<String>(1)?.map(|sql| (sql, hold, author));
         }
         Ok::<_, pgrx::spi::Error>(found)
     })

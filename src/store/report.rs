@@ -31,9 +31,35 @@ pub fn load(run_id: Option<i64>) -> ReportData {
     // Except one: results are rows operators may write, and PostgreSQL turns a NaN or
     // infinite numeric into the JSON strings "NaN" / "Infinity". Such a figure is read
     // as missing rather than failing the whole report.
+    let doc = one_line_text(doc, None);
     match serde_json::from_value(doc.clone()) {
         Ok(data) => data,
         Err(_) => serde_json::from_value(without_non_finite(doc)).or_internal("report document matches ReportData"),
+    }
+}
+
+/// Every string of `doc` with its control characters (newlines, carriage returns, tabs,
+/// escape sequences) turned into spaces, but the tests' SQL (whose line comments need
+/// their newlines). Names, notes and messages are operators' text: on one line they
+/// cannot start a heading or a table row of their own in a report, nor reach a
+/// terminal as escape codes.
+fn one_line_text(doc: serde_json::Value, key: Option<&str>) -> serde_json::Value {
+    use serde_json::Value;
+    match doc {
+        Value::String(s) if key != Some("sql") && s.chars().any(char::is_control) => {
+            Value::String(s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| one_line_text(v, key)).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = one_line_text(v, Some(&k));
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -58,6 +84,15 @@ fn without_non_finite(doc: serde_json::Value) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_is_kept_on_one_line_but_sql() {
+        let doc = serde_json::json!({"name": "a\n## forged\r\u{1b}]52;x", "sql": "SELECT 1 -- c\nFROM t", "n": [{"notes": "x\ty"}]});
+        assert_eq!(
+            super::one_line_text(doc, None),
+            serde_json::json!({"name": "a ## forged  ]52;x", "sql": "SELECT 1 -- c\nFROM t", "n": [{"notes": "x y"}]})
+        );
+    }
+
     #[test]
     fn non_finite_figures_become_missing() {
         let doc = serde_json::json!({"a": "NaN", "b": [1.0, "Infinity", 2.0], "c": {"d": "-Infinity", "e": "x"}});

@@ -221,10 +221,42 @@ pub fn finish_run(run_id: i64, results: &[TestResult], volume: pgrx::JsonB, note
     .or_internal("update perf_runs");
 }
 
-/// The run a background worker started for this session, once its first step committed.
-pub fn run_started_by(worker_pid: i32) -> Option<i64> {
+/// When the process `pid` started (pg_stat_activity), as text; None when it is gone.
+/// Other roles' rows hide it, so it tells this session's own worker from a run row
+/// someone else wrote with the same PIDs.
+pub fn backend_start_of(pid: i32) -> Option<String> {
+    // The statistics snapshot of this transaction may predate the worker.
+    Spi::run("SELECT pg_catalog.pg_stat_clear_snapshot()").or_internal("pg_stat_clear_snapshot");
+    Spi::get_one_with_args::<String>(
+        "SELECT backend_start::pg_catalog.text FROM pg_catalog.pg_stat_activity WHERE pid OPERATOR(pg_catalog.=) $1",
+        &[pid.into()],
+    )
+    .ok()
+    .flatten()
+}
+
+/// The run a background worker started for this session, once its first step committed:
+/// the row with the worker's PID, this session's PID and the worker's start time.
+/// Operators may write perf_runs rows, PIDs included; a worker's start time to the
+/// microsecond is not theirs to see.
+pub fn run_started_by(worker_pid: i32, worker_start: &str) -> Option<i64> {
     Spi::get_one_with_args::<i64>(
-        "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_catalog.pg_backend_pid()",
+        "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_catalog.pg_backend_pid() \
+            AND backend_start OPERATOR(pg_catalog.=) $2::pg_catalog.timestamptz",
+        &[worker_pid.into(), worker_start.into()],
+    )
+    .unwrap_or_else(|e| crate::errors::internal("looking up the run", e))
+}
+
+/// A run refused at its start by worker `worker_pid` of this session during this
+/// statement, for a worker that ended before its start time could be read. Only such a
+/// failed start is looked up this way, so a forged row can at worst change which error
+/// a failing start reports, never pass for a run.
+pub fn failed_start_by(worker_pid: i32) -> Option<i64> {
+    Spi::get_one_with_args::<i64>(
+        "SELECT pg_catalog.max(run_id) FROM perf_runs WHERE backend_pid = $1 AND launcher_pid = pg_catalog.pg_backend_pid() \
+            AND backend_start OPERATOR(pg_catalog.>=) pg_catalog.statement_timestamp() \
+            AND status IN ('failed', 'cancelled') AND tests_total OPERATOR(pg_catalog.=) 0",
         &[worker_pid.into()],
     )
     .unwrap_or_else(|e| crate::errors::internal("looking up the run", e))
@@ -336,8 +368,9 @@ pub fn end_run(run_id: i64, status: &str, note: &str) {
 pub fn failed_before_start(pattern: &str, schema: &str, status: &str, launcher: i32, err: &crate::errors::SqlError) {
     Spi::run_with_args(
         "INSERT INTO perf_runs (pattern, target_schema, status, finished_at, launcher_pid, tests_total, \
-                                error_sqlstate, error_message, notes) \
-         VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, 0, $5, $6, $3 || ' before its first test: ' || $6)",
+                                error_sqlstate, error_message, notes, backend_start) \
+         VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, 0, $5, $6, $3 || ' before its first test: ' || $6, \
+                 (SELECT backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()))",
         &[
             pattern.into(),
             schema.into(),

@@ -323,6 +323,13 @@ mod tests {
         let md = one::<String>(&format!("SELECT perf_report({run_id}, 'markdown')"));
         assert!(!md.contains("<img") && !md.contains("<b ") && !md.contains("</b>"), "{md}");
         assert!(md.contains("&lt;img src=x") && md.contains("&lt;b onclick=x>t&lt;/b> &amp;amp;"), "{md}");
+        // Nor a link, an image or a heading of its own.
+        run(&format!(
+            "UPDATE performance_test_results SET test_name = E'[x](javascript:alert(1)) ![i](https://e.example/x.png)\\n## Forged PASS' WHERE run_id = {run_id}"
+        ));
+        let md = one::<String>(&format!("SELECT perf_report({run_id}, 'markdown')"));
+        assert!(!md.contains("](javascript") && !md.contains("](https://e.example"), "{md}");
+        assert!(!md.lines().any(|l| l.starts_with("## Forged")), "{md}");
     }
 
     /// One non-finite figure an operator wrote into a result does not take the run's
