@@ -40,7 +40,9 @@ pub fn privilege(member: &Member) -> Option<(&'static str, &'static str, &'stati
         Member::Relation(name, 'r') if name == LEDGER => Some(("SELECT", "TABLE", "tables (read only)")),
         Member::Relation(_, 'r') => Some(("SELECT, INSERT, UPDATE, DELETE", "TABLE", "tables")),
         Member::Relation(_, 'v') => Some(("SELECT", "TABLE", "views")),
-        Member::Relation(_, 'S') => Some(("USAGE, SELECT, UPDATE", "SEQUENCE", "sequences")),
+        // nextval needs USAGE; UPDATE would also allow setval, with which one operator
+        // could push a sequence to its end and make every run fail.
+        Member::Relation(_, 'S') => Some(("USAGE, SELECT", "SEQUENCE", "sequences")),
         Member::Relation(..) => None,
     }
 }
@@ -55,9 +57,14 @@ pub fn statement(action: Action, role_q: &str, member: &Member) -> Option<String
         Member::Function(f) => f,
         Member::Relation(r, _) => r,
     };
-    Some(match action {
-        Action::Grant => format!("GRANT {privs} ON {kind} {name} TO {role_q}"),
-        Action::Revoke => format!("REVOKE {privs} ON {kind} {name} FROM {role_q}"),
+    Some(match (action, kind) {
+        // Earlier releases granted UPDATE on sequences too: granting again takes it back.
+        (Action::Grant, "SEQUENCE") => {
+            format!("GRANT {privs} ON {kind} {name} TO {role_q}; REVOKE UPDATE ON {kind} {name} FROM {role_q}")
+        }
+        (Action::Revoke, "SEQUENCE") => format!("REVOKE {privs}, UPDATE ON {kind} {name} FROM {role_q}"),
+        (Action::Grant, _) => format!("GRANT {privs} ON {kind} {name} TO {role_q}"),
+        (Action::Revoke, _) => format!("REVOKE {privs} ON {kind} {name} FROM {role_q}"),
     })
 }
 
@@ -219,7 +226,11 @@ mod tests {
         );
         assert_eq!(
             statement(Action::Grant, "bob", &Member::Relation("perf_runs_run_id_seq".into(), 'S')).unwrap(),
-            "GRANT USAGE, SELECT, UPDATE ON SEQUENCE perf_runs_run_id_seq TO bob"
+            "GRANT USAGE, SELECT ON SEQUENCE perf_runs_run_id_seq TO bob; REVOKE UPDATE ON SEQUENCE perf_runs_run_id_seq FROM bob"
+        );
+        assert_eq!(
+            statement(Action::Revoke, "bob", &Member::Relation("perf_runs_run_id_seq".into(), 'S')).unwrap(),
+            "REVOKE USAGE, SELECT, UPDATE ON SEQUENCE perf_runs_run_id_seq FROM bob"
         );
         assert_eq!(statement(Action::Grant, "bob", &Member::Relation("some_index".into(), 'i')), None);
     }
