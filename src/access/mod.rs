@@ -1,3 +1,3 @@
-//! Who may use pg_perfsuite besides superusers: operators (see README, Security).
+//! Who may use pg_perfsuite besides superusers: operators (docs/security.md).
 
 pub mod operators;

@@ -4,9 +4,9 @@
 //! The functions that write are not executable by PUBLIC and the results tables are not
 //! readable by PUBLIC, so a DBA has to grant them. Rather than a list of GRANTs to copy
 //! by hand (and to forget one when the extension grows), one call grants everything the
-//! extension owns, read from pg_depend, plus membership in the tenant role the
-//! isolation tests SET ROLE to. What a grant cannot give (CREATE on the target schema,
-//! pg_trgm) is said in a NOTICE.
+//! extension owns, read from pg_depend, and the tenant role of the operator's own
+//! schemas (no membership: the runner switches to it, see pg::secctx). What a grant
+//! cannot give (a schema of its own, pg_trgm) is said in a NOTICE.
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;

@@ -8,8 +8,9 @@ use pgrx::PgSqlErrorCode as Code;
 use super::job::{pack_oids, Job};
 use crate::errors::{raise, OrInternal};
 
-/// The role a worker should SET ROLE to: the caller's current role when it differs
-/// from the session's login role (a worker can only connect as a login role).
+/// The role a worker acts as (pg::secctx::become_for_session): the caller's current
+/// role when it differs from the session's login role (a worker can only connect as a
+/// login role); 0 when they are the same.
 pub fn role_to_assume() -> u32 {
     // SAFETY: plain reads of backend-local identity state.
     let (current, session) = unsafe { (pg_sys::GetUserId(), pg_sys::GetSessionUserId()) };

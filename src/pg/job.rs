@@ -22,7 +22,8 @@ pub enum Job {
         iterations: Option<i32>,
         #[serde(rename = "r")]
         seed: i64,
-        /// role to SET ROLE to after connecting as the session user (0: none)
+        /// role the worker acts as after connecting as the session user (0: that one),
+        /// through pg::secctx, which SQL cannot leave
         #[serde(rename = "u")]
         role: u32,
         /// the caller's pg_perfsuite.test_time_limit (ms): a worker does not see the

@@ -5,7 +5,8 @@
 //! (nobody can claim another author), and before its SQL runs the runner decides:
 //! - the author may act as the run's role (the author is that role, a superuser, or a
 //!   member of it): run it as the run's role;
-//! - otherwise, if this session may become the author (SET ROLE): run it as the author;
+//! - otherwise, if this session's login role may become the author (SET ROLE would be
+//!   allowed): run it as the author, switched to by pg::secctx, not by SET ROLE;
 //! - otherwise refuse it with 42501.
 
 use pgrx::prelude::*;
@@ -15,7 +16,7 @@ use pgrx::prelude::*;
 pub enum Decision {
     /// Run it with the role the run already has.
     AsIs,
-    /// SET ROLE to the author (named here) first.
+    /// Run it as the author (named here), in a context it cannot leave (pg::secctx).
     AsAuthor(String),
     /// Do not run it: the author is not a role this session may act as, nor may it
     /// become the author.

@@ -24,12 +24,18 @@ impl Context {
     /// The context for SQL by `author` run as `run_as` against `target`. A role that
     /// no longer exists (an author dropped since) raises 42704.
     pub fn new(target: &Target, run_as: &RunAs, author: &str) -> Context {
+        Context { restricted: !roles::trusts(author), ..Context::for_own_sql(target, run_as) }
+    }
+
+    /// The context for the extension's own SQL run as `run_as` (the isolation sweep's
+    /// reads as the tenant): identity changes refused, not restricted.
+    pub fn for_own_sql(target: &Target, run_as: &RunAs) -> Context {
         let (role, company) = match run_as {
             RunAs::Tenant(company) => (named(&target.tenant_role), Some(company.clone())),
             RunAs::Author(role) => (named(role), None),
             RunAs::Owner => (secctx::current_user(), None),
         };
-        Context { role, restricted: !roles::trusts(author), search_path: target.search_path(), company }
+        Context { role, restricted: false, search_path: target.search_path(), company }
     }
 
     /// Run `f` in this context; the caller's identity and settings are back afterwards.

@@ -110,9 +110,7 @@ fn read_policies(target: &Target, table: &str) -> String {
 /// Sweep every tenant table as the tenant of `company`.
 pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
     let tables = tenant_tables(target, company);
-    // The sweep's SQL is the extension's own: the tenant runs it without restriction.
-    let me = crate::pg::roles::role_name(crate::pg::secctx::current_user().to_u32()).unwrap_or_default();
-    let tenant = context::Context::new(target, &RunAs::Tenant(company.to_string()), &me);
+    let tenant = context::Context::for_own_sql(target, &RunAs::Tenant(company.to_string()));
     let mut out = SweepOutcome {
         leaks: 0,
         findings: vec![],
