@@ -218,7 +218,11 @@ CREATE TABLE performance_test_results (
     samples_ms          double precision[], -- every timed iteration, in order: perf_compare's statistics
     cold_ms             numeric,    -- pg_perfsuite.cold_cache: the statistic over the cold executions
     cold_samples_ms     double precision[],
-    evicted             jsonb       -- what was evicted before them (shared buffers, OS pages, relations)
+    evicted             jsonb,      -- what was evicted before them (shared buffers, OS pages, relations)
+    -- What the test found beside its figure, one object per finding tagged by "kind"
+    -- (seq_scan, index_not_used, trigger, spill, rows_visible, lock_wait, ...); the
+    -- reports take their evidence from here. NULL: recorded before 0.3.0.
+    findings            jsonb
 );
 CREATE INDEX performance_test_results_run ON performance_test_results (run_id, test_id);
 CREATE INDEX performance_test_results_time ON performance_test_results (test_timestamp);
@@ -276,6 +280,14 @@ CREATE TABLE perf_tests (
     -- count checks: expected_value is the count at the plan's volume (scale 1) and is
     -- multiplied by the run's scale (a count of one company's generated customers)
     expected_scales boolean NOT NULL DEFAULT false,
+    -- The test's place in the report: the Reporting Template's "Detailed Results" row it
+    -- answers, the plan's "Baseline Performance (Current State)" figure it is compared
+    -- with, and a part beyond its own row (dedup_check: a count of duplicate customers
+    -- whose failure gets the dedup advice; metrics_refresh: the refresh of
+    -- customer_metrics, a line of the risk assessment).
+    report_row      text,
+    plan_baseline_ms numeric CHECK (plan_baseline_ms OPERATOR(pg_catalog.>) 0 AND plan_baseline_ms OPERATOR(pg_catalog.<=) 86400000),
+    report_role     text CHECK (report_role IN ('dedup_check', 'metrics_refresh')),
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms OPERATOR(pg_catalog.>=) target_ms),
     CHECK (run_as OPERATOR(pg_catalog.=) 'owner' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind OPERATOR(pg_catalog.<>) 'single_tenant' OR tenant_company IS NOT NULL),

@@ -93,3 +93,14 @@ $q$SELECT count(*) FROM (SELECT pg_catalog.lower(customer_email) FROM customers
 
 -- Counts of one company's generated customers: the plan's 1000, times the run's scale.
 UPDATE perf_tests SET expected_scales = true WHERE test_id IN ('5.1', 'R.trigger-chain');
+
+-- The tests' places in the report: the Reporting Template's "Detailed Results" rows, the
+-- plan's "Baseline Performance (Current State)" (list 500 ms, search 300 ms, detail
+-- 400 ms), the duplicate-customer checks and the refresh of customer_metrics.
+UPDATE perf_tests SET report_row = v.report_row, plan_baseline_ms = v.baseline
+  FROM (VALUES ('1.1', 'Customer List', 500), ('2.1', 'Customer Search', 300), ('1.3', 'Customer Detail', 400),
+               ('3.1', 'Trigger Performance', NULL), ('5.3-all-tables', 'Multi-tenant Isolation', NULL))
+       AS v(test_id, report_row, baseline)
+ WHERE perf_tests.test_id OPERATOR(pg_catalog.=) v.test_id;
+UPDATE perf_tests SET report_role = 'dedup_check' WHERE test_id IN ('R.dedup-email', 'R.dedup-phone', 'L.2-dedup');
+UPDATE perf_tests SET report_role = 'metrics_refresh' WHERE test_id OPERATOR(pg_catalog.=) 'R.metrics-refresh';

@@ -63,16 +63,6 @@ pub struct TriggerTime {
     pub time_ms: f64,
 }
 
-impl TriggerTime {
-    pub fn ms_per_call(&self) -> f64 {
-        if self.calls > 0 {
-            self.time_ms / self.calls as f64
-        } else {
-            0.0
-        }
-    }
-}
-
 /// Why there are no plan facts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NoPlan {
@@ -409,7 +399,7 @@ mod tests {
         assert_eq!(f.cache_hit_ratio(), Some(95.0));
         assert_eq!(f.triggers.len(), 1);
         assert_eq!((f.triggers[0].name.as_str(), f.triggers[0].calls), ("vc_usage_sync_customer", 100));
-        assert_eq!(f.triggers[0].ms_per_call(), 0.125);
+        assert_eq!(f.triggers[0].time_ms / f.triggers[0].calls as f64, 0.125);
     }
 
     #[test]

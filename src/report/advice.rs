@@ -1,10 +1,11 @@
 //! Recommendations derived from evidence in a run's results: each one names the test
 //! and the evidence (plan node, numbers) and appears only when that evidence is there.
+//! The evidence is the results' typed findings (suite::finding) and the registry's
+//! facts about each test; nothing here reads the notes or knows a test by its id.
 
 use serde::Serialize;
 
-use super::model::{Health, ReportData, ResultRow, Verdict};
-use crate::explain::seq_scan_nodes;
+use super::model::{Finding, Health, ReportData, ReportRole, ResultRow, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
@@ -20,10 +21,6 @@ pub struct Recommendation {
     pub index_ddl: Option<String>,
 }
 
-/// A sequential scan is worth an index when it reads at least this many rows...
-const SEQ_SCAN_MIN_ROWS: f64 = 1000.0;
-/// ...and keeps at most this share of them (the test should be selective).
-const SEQ_SCAN_MAX_KEPT: f64 = 0.10;
 /// Below this database-wide hit ratio (with real reads behind it) shared_buffers is small.
 const CACHE_HIT_MIN: f64 = 0.99;
 const CACHE_MIN_READS: i64 = 1000;
@@ -69,13 +66,12 @@ fn errored(r: &ResultRow, out: &mut Vec<Recommendation>) {
 }
 
 fn plan_assertion(r: &ResultRow, out: &mut Vec<Recommendation>) {
-    let Some(notes) = r.notes.as_deref() else { return };
-    for sentence in notes.split("; ") {
-        if sentence.starts_with("plan does not use index") || sentence.starts_with("plan has a Seq Scan") {
+    for f in &r.findings {
+        if matches!(f, Finding::IndexNotUsed { .. } | Finding::SeqScanOn { .. }) {
             out.push(Recommendation {
                 kind: "plan_assertion",
                 test_id: Some(r.test_id.clone()),
-                evidence: format!("test {}: {sentence}", r.test_id),
+                evidence: format!("test {}: {f}", r.test_id),
                 index_ddl: None,
                 action: "Run ANALYZE on the table; check the index exists and is valid (pg_index.indisvalid); \
                          compare the plan with enable_seqscan = off to see the index path's estimated cost."
@@ -125,16 +121,13 @@ pub fn like_columns(filter: &str) -> Vec<String> {
 }
 
 fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
-    let Some(plan) = &r.plan else { return };
-    for s in seq_scan_nodes(plan) {
-        if s.rows_read < SEQ_SCAN_MIN_ROWS || s.rows_kept > s.rows_read * SEQ_SCAN_MAX_KEPT {
-            continue;
-        }
-        let filter = s.filter.clone().unwrap_or_else(|| "no filter".into());
+    for f in &r.findings {
+        let Finding::SeqScan { relation, filter, .. } = f else { continue };
+        let filter = filter.clone().unwrap_or_else(|| "no filter".into());
         let (eq, null) = index_columns(&filter);
         let like = like_columns(&filter);
         let ddl = if eq.is_empty() && !like.is_empty() {
-            Some(format!("CREATE INDEX ON {} USING gin ({} gin_trgm_ops)", s.relation, like[0]))
+            Some(format!("CREATE INDEX ON {relation} USING gin ({} gin_trgm_ops)", like[0]))
         } else if eq.is_empty() {
             None
         } else {
@@ -143,17 +136,15 @@ fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
             } else {
                 format!(" WHERE {}", null.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND "))
             };
-            Some(format!("CREATE INDEX ON {} ({}){predicate}", s.relation, eq.join(", ")))
+            Some(format!("CREATE INDEX ON {relation} ({}){predicate}", eq.join(", ")))
         };
         let action = match (&ddl, like.is_empty()) {
             (Some(d), false) => format!(
-                "{d};  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {} and re-run the test.",
-                s.relation
+                "{d};  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {relation} and re-run the test."
             ),
-            (Some(d), true) => format!("{d};  then ANALYZE {} and re-run the test.", s.relation),
+            (Some(d), true) => format!("{d};  then ANALYZE {relation} and re-run the test."),
             (None, _) => format!(
-                "Rewrite the query so it can use an index on {}, or accept the scan if the table stays small.",
-                s.relation
+                "Rewrite the query so it can use an index on {relation}, or accept the scan if the table stays small."
             ),
         };
         let hypo = ddl.as_ref().and_then(|d| health.hypothetical.get(d)).map(|h| {
@@ -169,15 +160,7 @@ fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
         out.push(Recommendation {
             kind: "seq_scan",
             test_id: Some(r.test_id.clone()),
-            evidence: format!(
-                "test {} ({}): Seq Scan on {} read {:.0} rows to keep {:.0} (Filter: {filter}){}",
-                r.test_id,
-                r.status,
-                s.relation,
-                s.rows_read,
-                s.rows_kept,
-                hypo.unwrap_or_default()
-            ),
+            evidence: format!("test {} ({}): {f}{}", r.test_id, r.status, hypo.unwrap_or_default()),
             action,
             index_ddl: ddl,
         });
@@ -191,32 +174,16 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
     }
     // Every trigger the measured statement fired, costliest first, with its share of
     // the statement's time: the one to work on is named, with its measured cost.
-    let slowest = r
-        .plan
-        .as_ref()
-        .and_then(|p| crate::explain::PlanFacts::from_json(p).ok())
-        .map(|f| {
-            let mut ts = f.triggers;
-            ts.sort_by(|a, b| b.time_ms.total_cmp(&a.time_ms));
-            ts.iter()
-                .map(|t| {
-                    let share = f
-                        .execution_ms
-                        .filter(|e| *e > 0.0)
-                        .map(|e| format!(", {:.0} % of the statement", 100.0 * t.time_ms / e))
-                        .unwrap_or_default();
-                    format!(
-                        "; trigger {} on {}: {} calls, {:.3} ms each, {:.1} ms in all{share}",
-                        t.name,
-                        t.relation,
-                        t.calls,
-                        t.ms_per_call(),
-                        t.time_ms
-                    )
-                })
-                .collect::<String>()
+    let mut triggers: Vec<(f64, &Finding)> = r
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Trigger { total_ms, .. } => Some((*total_ms, f)),
+            _ => None,
         })
-        .unwrap_or_default();
+        .collect();
+    triggers.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let slowest: String = triggers.iter().map(|(_, f)| format!("; {f}")).collect();
     out.push(Recommendation {
         kind: "trigger",
         test_id: Some(r.test_id.clone()),
@@ -237,70 +204,56 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
 }
 
 /// A failed isolation sweep: one recommendation per table that leaked, naming the table
-/// and what lets the rows through (row-level security off, or the policies in force,
-/// which PostgreSQL combines with OR when they are permissive).
+/// and what lets the rows through (row-level security off, the policies in force, which
+/// PostgreSQL combines with OR when they are permissive, or a foreign key without the
+/// company).
 fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
-    if r.kind.as_deref() != Some("isolation_sweep") || r.status != Verdict::Fail {
+    if r.status != Verdict::Fail {
         return;
     }
-    let Some(notes) = r.notes.as_deref() else { return };
-    let notes = notes.split_once(" leaks: ").map(|(_, rest)| rest).unwrap_or(notes);
-    for finding in notes.split("; ") {
-        let Some((table, problem)) = finding.split_once(": ") else { continue };
-        let action = if problem.starts_with("row-level security is not enabled") {
-            format!(
+    for f in &r.findings {
+        let action = match f {
+            Finding::RlsDisabled { table } => format!(
                 "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; and give it a policy that limits rows to the tenant's \
                  company, e.g. CREATE POLICY tenant_isolation ON {table} USING (company_id = <the tenant's company>)."
-            )
-        } else if problem.contains("(policies for SELECT: none)") {
-            format!(
+            ),
+            Finding::RowsVisible { table, policies, .. } if policies.is_empty() => format!(
                 "{table} has row-level security but no policy for SELECT reaches the tenant: check that the tenant role \
                  does not own the table or have BYPASSRLS, or use ALTER TABLE {table} FORCE ROW LEVEL SECURITY."
-            )
-        } else if let Some((parent, column)) = reference_leak(problem) {
-            format!(
+            ),
+            Finding::RowsVisible { table, .. } => format!(
+                "Permissive policies are combined with OR, so one that does not restrict company_id (USING (true), or a \
+                 test on another column) opens {table} to every tenant: rewrite it to compare company_id with the \
+                 tenant's company (and deleted_at IS NULL where rows are soft-deleted), or add that test AS RESTRICTIVE."
+            ),
+            Finding::ReferenceAccepted { table, parent, column, .. } => format!(
                 "A foreign key on {column} alone is checked by the table's owner, past row-level security, so a tenant \
                  can attach {table} rows to another company's {parent} row. Reference it together with its company: \
                  ALTER TABLE {parent} ADD UNIQUE (id, company_id); then on {table} replace the foreign key with \
                  FOREIGN KEY (company_id, {column}) REFERENCES {parent} (company_id, id)."
-            )
-        } else if problem.contains("rows of other companies") {
-            format!(
-                "Permissive policies are combined with OR, so one that does not restrict company_id (USING (true), or a \
-                 test on another column) opens {table} to every tenant: rewrite it to compare company_id with the \
-                 tenant's company (and deleted_at IS NULL where rows are soft-deleted), or add that test AS RESTRICTIVE."
-            )
-        } else {
-            continue;
+            ),
+            _ => continue,
         };
         out.push(Recommendation {
             kind: "isolation",
             test_id: Some(r.test_id.clone()),
-            evidence: format!("test {}: {finding}", r.test_id),
+            evidence: format!("test {}: {f}", r.test_id),
             index_ddl: None,
             action,
         });
     }
 }
 
-/// "... pointed its row at another company's <parent> row through <column> ...": the
-/// parent table and the column of a reference the sweep saw accepted.
-fn reference_leak(problem: &str) -> Option<(&str, &str)> {
-    let (_, rest) = problem.split_once("pointed its row at another company's ")?;
-    let (parent, rest) = rest.split_once(" row through ")?;
-    let column = rest.split_whitespace().next()?;
-    Some((parent, column))
-}
-
 /// A concurrency test that waited past its band: two sessions fought over row locks.
 fn contention(r: &ResultRow, out: &mut Vec<Recommendation>) {
-    if r.kind.as_deref() != Some("concurrency") || !matches!(r.status, Verdict::Fail | Verdict::Warn) {
+    if !matches!(r.status, Verdict::Fail | Verdict::Warn) {
         return;
     }
+    let Some(wait) = r.findings.iter().find(|f| matches!(f, Finding::LockWait { .. })) else { return };
     out.push(Recommendation {
         kind: "lock_contention",
         test_id: Some(r.test_id.clone()),
-        evidence: format!("test {} ({}): {}", r.test_id, r.status, r.notes.as_deref().unwrap_or("")),
+        evidence: format!("test {} ({}): {wait}", r.test_id, r.status),
         index_ddl: None,
         action: "Updates of different tenants must not touch the same rows: check that both statements filter by \
                  company_id through an index (a slow statement holds its row locks longer). For the same hot rows, \
@@ -313,14 +266,18 @@ fn contention(r: &ResultRow, out: &mut Vec<Recommendation>) {
 /// A duplicate-customer check that failed: the dedup promise of the auto-sync trigger
 /// (or of the data) does not hold.
 fn duplicates(r: &ResultRow, out: &mut Vec<Recommendation>) {
-    let is_dedup = r.test_id.starts_with("R.dedup") || r.test_id == "L.2-dedup";
-    if !is_dedup || r.status != Verdict::Fail {
+    if r.report_role != Some(ReportRole::DedupCheck) || r.status != Verdict::Fail {
         return;
     }
+    let found = r.findings.iter().find(|f| matches!(f, Finding::CountMismatch { .. }));
     out.push(Recommendation {
         kind: "duplicates",
         test_id: Some(r.test_id.clone()),
-        evidence: format!("test {}: {}", r.test_id, r.notes.as_deref().unwrap_or("")),
+        evidence: format!(
+            "test {}: {}",
+            r.test_id,
+            found.map(ToString::to_string).unwrap_or_else(|| "the check failed".into())
+        ),
         index_ddl: None,
         action: "One person got several live customers. Make the auto-sync trigger serialize on the person (the \
                  reference trigger takes a transaction advisory lock on company + email or phone before it looks the \
@@ -332,44 +289,50 @@ fn duplicates(r: &ResultRow, out: &mut Vec<Recommendation>) {
 
 /// The plan's monitoring limits were crossed: the named tests ran on a saturated machine.
 fn saturated(r: &ResultRow, out: &mut Vec<Recommendation>) {
-    if r.query_type.as_deref() != Some("monitor") || r.status != Verdict::Warn {
-        return;
+    for f in r.findings.iter().filter(|f| matches!(f, Finding::Saturated { .. })) {
+        out.push(Recommendation {
+            kind: "machine",
+            test_id: Some(r.test_id.clone()),
+            evidence: format!("{}: {f}", r.name),
+            index_ddl: None,
+            action: "Read those tests' timings as taken under saturation: compare with a run on an idle machine, give \
+                     the server more CPU or memory, or run the load tests with fewer clients."
+                .into(),
+        });
     }
-    out.push(Recommendation {
-        kind: "machine",
-        test_id: Some(r.test_id.clone()),
-        evidence: format!("{}: {}", r.name, r.notes.as_deref().unwrap_or("")),
-        index_ddl: None,
-        action: "Read those tests' timings as taken under saturation: compare with a run on an idle machine, give the \
-                 server more CPU or memory, or run the load tests with fewer clients."
-            .into(),
-    });
 }
 
 /// A sort or hash of the test's plan that did not fit in work_mem and went to disk:
 /// the plan's slow-query remediation step 6, "Tune work_mem if needed", with the size.
 fn work_mem(r: &ResultRow, work_mem: Option<&str>, out: &mut Vec<Recommendation>) {
-    let Some(facts) = r.plan.as_ref().and_then(|p| crate::explain::PlanFacts::from_json(p).ok()) else { return };
-    if facts.spills.is_empty() {
+    let spills: Vec<(&str, &str, Option<i64>)> = r
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Spill { node, detail, disk_kb } => Some((node.as_str(), detail.as_str(), *disk_kb)),
+            _ => None,
+        })
+        .collect();
+    if spills.is_empty() {
         return;
     }
-    let spills: Vec<String> = facts.spills.iter().map(|s| s.to_string()).collect();
     // An in-memory sort needs more than its on-disk form; twice the largest spill,
     // rounded up to a power of two in MB, is a first value to try.
-    let largest_kb = facts.spills.iter().filter_map(|s| s.disk_kb).max().unwrap_or(0);
+    let largest_kb = spills.iter().filter_map(|s| s.2).max().unwrap_or(0);
     let suggestion = if largest_kb > 0 {
         let mb = ((2 * largest_kb) as f64 / 1024.0).ceil().max(1.0) as u64;
         format!("try SET work_mem = '{}MB' for this workload", mb.next_power_of_two())
     } else {
         "raise it step by step until the node reports one batch".to_string()
     };
+    let nodes: Vec<String> = spills.iter().map(|(node, detail, _)| format!("{node} ({detail})")).collect();
     out.push(Recommendation {
         kind: "work_mem",
         test_id: Some(r.test_id.clone()),
         evidence: format!(
             "test {}: {} did not fit in work_mem ({})",
             r.test_id,
-            spills.join(", "),
+            nodes.join(", "),
             work_mem.unwrap_or("unknown")
         ),
         index_ddl: None,
@@ -466,6 +429,12 @@ mod tests {
         }
     }
 
+    /// The findings the runner records for an executed plan.
+    fn found(plan: Value, trigger_test: bool) -> Vec<Finding> {
+        let facts = crate::explain::PlanFacts::from_json(&plan).unwrap();
+        Finding::from_plan(&facts, &plan, None, None, trigger_test)
+    }
+
     fn seq_plan(read: f64, kept: f64) -> Value {
         json!([{"Plan": {"Node Type": "Limit", "Plans": [{"Node Type": "Seq Scan", "Relation Name": "customers",
             "Actual Rows": kept, "Actual Loops": 1, "Rows Removed by Filter": read - kept,
@@ -489,7 +458,7 @@ mod tests {
     #[test]
     fn seq_scan_needs_a_large_unselective_scan() {
         let mut r = row("1.1", Verdict::Fail);
-        r.plan = Some(seq_plan(10_000.0, 50.0));
+        r.findings = found(seq_plan(10_000.0, 50.0), false);
         let data = ReportData { results: vec![r.clone()], ..Default::default() };
         let recs = recommend(&data);
         assert_eq!(recs.len(), 1, "{recs:?}");
@@ -501,17 +470,20 @@ mod tests {
             recs[0].action
         );
         // Small table, or a scan that keeps most rows: nothing to recommend.
-        r.plan = Some(seq_plan(500.0, 5.0));
+        r.findings = found(seq_plan(500.0, 5.0), false);
         assert!(recommend(&ReportData { results: vec![r.clone()], ..Default::default() }).is_empty());
-        r.plan = Some(seq_plan(10_000.0, 9_000.0));
+        r.findings = found(seq_plan(10_000.0, 9_000.0), false);
         assert!(recommend(&ReportData { results: vec![r], ..Default::default() }).is_empty());
     }
 
     #[test]
     fn work_mem_only_when_a_node_spilled() {
         let mut r = row("1.1", Verdict::Pass);
-        r.plan = Some(json!([{"Plan": {"Node Type": "Sort", "Sort Method": "external merge", "Sort Space Used": 2304,
-                                         "Sort Space Type": "Disk", "Plans": [{"Node Type": "Index Scan", "Index Name": "i", "Relation Name": "customers"}]}}]));
+        r.findings = found(
+            json!([{"Plan": {"Node Type": "Sort", "Sort Method": "external merge", "Sort Space Used": 2304,
+                             "Sort Space Type": "Disk", "Plans": [{"Node Type": "Index Scan", "Index Name": "i", "Relation Name": "customers"}]}}]),
+            false,
+        );
         let mut data = ReportData { results: vec![r.clone()], ..Default::default() };
         data.run.settings.insert("work_mem".into(), "64kB".into());
         let recs = recommend(&data);
@@ -519,8 +491,9 @@ mod tests {
         assert_eq!(recs[0].kind, "work_mem");
         assert_eq!(recs[0].evidence, "test 1.1: Sort (external merge, 2304 kB on disk) did not fit in work_mem (64kB)");
         assert!(recs[0].action.contains("try SET work_mem = '8MB'"), "{}", recs[0].action);
-        r.plan = Some(
+        r.findings = found(
             json!([{"Plan": {"Node Type": "Sort", "Sort Method": "quicksort", "Sort Space Used": 25, "Sort Space Type": "Memory"}}]),
+            false,
         );
         assert!(recommend(&ReportData { results: vec![r], ..Default::default() }).is_empty());
     }
@@ -559,9 +532,14 @@ mod tests {
         err.error_sqlstate = Some("42P01".into());
         err.error_message = Some("relation \"x\" does not exist".into());
         let mut asserted = row("4.2", Verdict::Fail);
-        asserted.notes =
-            Some("p95 1.2 ms; plan does not use index idx_customers_not_deleted (scans: Seq Scan on customers)".into());
-        data.results = vec![trig, err, asserted];
+        asserted.findings = vec![Finding::IndexNotUsed {
+            index: "idx_customers_not_deleted".into(),
+            scans: vec!["Seq Scan on customers".into()],
+        }];
+        // The same words in the notes are not evidence: only findings are read.
+        let mut said = row("4.3", Verdict::Fail);
+        said.notes = Some("plan does not use index idx_customers_not_deleted".into());
+        data.results = vec![trig, err, asserted, said];
         let kinds: Vec<_> = recommend(&data).iter().map(|r| r.kind).collect();
         assert_eq!(kinds, vec!["trigger", "error", "plan_assertion", "cache"]);
         data.health.cache_hit_ratio = Some(0.999);
@@ -575,18 +553,30 @@ mod tests {
     fn a_leaking_table_is_named_with_what_lets_rows_through() {
         let mut sweep = row("5.3-all-tables", Verdict::Fail);
         sweep.kind = Some("isolation_sweep".into());
-        sweep.notes = Some(
-            "7 leaks: customers: 5 rows of other companies or soft-deleted visible (policies for SELECT: \
-             open_all PERMISSIVE to public USING (true), tenant_read PERMISSIVE to public USING ((company_id = x))); \
-             customer_events: row-level security is not enabled; no other company's rows to hide in: tags"
-                .into(),
-        );
+        sweep.findings = vec![
+            Finding::RowsVisible {
+                table: "customers".into(),
+                rows: 5,
+                policies: vec![
+                    "open_all PERMISSIVE to public USING (true)".into(),
+                    "tenant_read PERMISSIVE to public USING ((company_id = x))".into(),
+                ],
+            },
+            Finding::RlsDisabled { table: "customer_events".into() },
+            Finding::ReferenceAccepted {
+                table: "customer_notes".into(),
+                parent: "customers".into(),
+                column: "customer_id".into(),
+                statements: vec!["UPDATE".into()],
+            },
+        ];
         let data = ReportData { results: vec![sweep], ..Default::default() };
         let recs = recommend(&data);
-        assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["isolation", "isolation"]);
+        assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["isolation", "isolation", "isolation"]);
         assert!(recs[0].evidence.contains("customers: 5 rows") && recs[0].evidence.contains("open_all PERMISSIVE"));
         assert!(recs[0].action.contains("combined with OR") && recs[0].action.contains("opens customers"));
         assert!(recs[1].action.starts_with("ALTER TABLE customer_events ENABLE ROW LEVEL SECURITY"), "{:?}", recs[1]);
+        assert!(recs[2].action.contains("FOREIGN KEY (company_id, customer_id) REFERENCES customers"), "{:?}", recs[2]);
     }
 
     #[test]
@@ -596,9 +586,12 @@ mod tests {
         trig.query_type = Some("insert_trigger".into());
         trig.measured_ms = Some(2.0);
         trig.target_ms = Some(1.0);
-        trig.plan = Some(serde_json::json!([{"Plan": {"Node Type": "ModifyTable"}, "Execution Time": 100.0,
-            "Triggers": [{"Trigger Name": "cheap", "Relation": "VC Usage", "Calls": 100, "Time": 5.0},
-                         {"Trigger Name": "vc_usage_sync_customer", "Relation": "VC Usage", "Calls": 100, "Time": 80.0}]}]));
+        trig.findings = found(
+            json!([{"Plan": {"Node Type": "ModifyTable"}, "Execution Time": 100.0,
+                "Triggers": [{"Trigger Name": "cheap", "Relation": "VC Usage", "Calls": 100, "Time": 5.0},
+                             {"Trigger Name": "vc_usage_sync_customer", "Relation": "VC Usage", "Calls": 100, "Time": 80.0}]}]),
+            true,
+        );
         let data = ReportData { results: vec![trig], ..Default::default() };
         let e = &recommend(&data)[0].evidence;
         assert!(
@@ -611,17 +604,27 @@ mod tests {
     fn blocking_duplicates_and_saturation_each_get_their_advice() {
         let mut blocked = row("5.4", Verdict::Fail);
         blocked.kind = Some("concurrency".into());
-        blocked.notes =
-            Some("blocked: waited 1000 ms (lock_timeout) for locks held by the second session (PID 7)".into());
+        blocked.findings =
+            vec![Finding::LockWait { waited_ms: 1000.0, other_pid: 7, rows: None, held_ms: None, timed_out: true }];
         let mut dup = row("L.2-dedup", Verdict::Fail);
-        dup.notes = Some("2, expected 0".into());
+        dup.report_role = Some(ReportRole::DedupCheck);
+        dup.findings = vec![Finding::CountMismatch { actual: Some(2.0), expected: 0.0 }];
+        // A count check the registry gives no dedup role gets no dedup advice.
+        let mut other_count = row("R.dedup-email", Verdict::Fail);
+        other_count.findings = vec![Finding::CountMismatch { actual: Some(2.0), expected: 0.0 }];
         let mut cpu = row("M.cpu", Verdict::Warn);
         cpu.query_type = Some("monitor".into());
-        cpu.notes = Some("peak 100.0 % (plan: < 80 %) during L.1".into());
-        let data = ReportData { results: vec![blocked, dup, cpu], ..Default::default() };
+        cpu.findings = vec![Finding::Saturated {
+            metric: "CPU usage".into(),
+            peak_pct: 100.0,
+            limit_pct: 80.0,
+            tests: vec!["L.1".into()],
+        }];
+        let data = ReportData { results: vec![blocked, dup, other_count, cpu], ..Default::default() };
         let recs = recommend(&data);
         assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["lock_contention", "duplicates", "machine"]);
         assert!(recs[0].evidence.contains("waited 1000 ms"), "{:?}", recs[0]);
+        assert_eq!(recs[1].evidence, "test L.2-dedup: 2, expected 0");
         assert!(recs[2].evidence.contains("during L.1"), "{:?}", recs[2]);
     }
 }

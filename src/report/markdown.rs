@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::advice::Recommendation;
-use super::model::{Monitoring, ReportData, ResultRow, Verdict};
+use super::model::{Monitoring, ReportData, ReportRole, ResultRow, Verdict};
 use super::summary::{self, fmt_ms, fmt_num};
 use crate::suite::noise;
 
@@ -351,7 +351,7 @@ fn checklist(o: &mut String, data: &ReportData) {
         monitoring(o, m);
     }
     monitoring_per_scenario(o, data);
-    if let Some(r) = data.results.iter().find(|r| r.test_id == "R.metrics-refresh") {
+    if let Some(r) = data.results.iter().find(|r| r.report_role == Some(ReportRole::MetricsRefresh)) {
         let _ = writeln!(
             o,
             "- Materialized-view refresh: {} ms ({})",

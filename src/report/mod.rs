@@ -65,7 +65,6 @@ pub fn render(data: &ReportData, format: Format) -> String {
 mod tests {
     use super::model::*;
     use super::*;
-    use serde_json::json;
 
     /// A run with every verdict, a previous run, and evidence for two recommendations.
     fn sample() -> ReportData {
@@ -82,8 +81,14 @@ mod tests {
             ..Default::default()
         };
         let mut slow = timed("1.1", Verdict::Fail, 50.0, 75.0);
-        slow.plan = Some(json!([{"Plan": {"Node Type": "Seq Scan", "Relation Name": "customers", "Actual Rows": 50,
-            "Actual Loops": 1, "Rows Removed by Filter": 9950, "Filter": "(company_id = 'x'::uuid)"}}]));
+        slow.report_row = Some("Customer List".into());
+        slow.plan_baseline_ms = Some(500.0);
+        slow.findings = vec![Finding::SeqScan {
+            relation: "customers".into(),
+            rows_read: 10000.0,
+            rows_kept: 50.0,
+            filter: Some("(company_id = 'x'::uuid)".into()),
+        }];
         let mut errored = timed("1.2", Verdict::Error, 30.0, 0.0);
         errored.measured_ms = None;
         errored.error_sqlstate = Some("42703".into());
@@ -181,7 +186,7 @@ mod tests {
         );
         assert!(md.contains("Against run 6: 1 of 2 timed tests regressed"), "{md}");
         assert!(md.contains("| 3.2 | All bulk customers created | 100 | 100 | PASS |"), "{md}");
-        assert!(md.contains("Customer list 75.0 ms vs 500 ms, 6.7x faster"), "{md}");
+        assert!(md.contains("Customer List 75.0 ms vs 500 ms, 6.7x faster"), "{md}");
         assert!(md.contains("**seq_scan**: test 1.1 (FAIL): Seq Scan on customers read 10000 rows to keep 50"), "{md}");
         assert!(md.contains("**error**: test 1.2 raised 42703"), "{md}");
         assert!(!md.contains("Schedule production deployment"), "a failing run is not ready: {md}");

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub use crate::suite::finding::Finding;
 pub use crate::suite::verdict::Verdict;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -150,6 +151,38 @@ pub struct ResultRow {
     /// The cold-cache figure and what was evicted for it (pg_perfsuite.cold_cache).
     pub cold_ms: Option<f64>,
     pub evicted: Option<Value>,
+    /// What the test found (NULL for results recorded before findings were kept).
+    /// Results are rows operators may write: a finding that does not read as one of
+    /// the kinds is left out, never a reason to fail the report.
+    #[serde(deserialize_with = "lenient_findings")]
+    pub findings: Vec<Finding>,
+    /// The registry's word on the test's place in the report (perf_tests).
+    pub report_row: Option<String>,
+    pub plan_baseline_ms: Option<f64>,
+    #[serde(deserialize_with = "lenient_role")]
+    pub report_role: Option<ReportRole>,
+}
+
+/// A test's part in the report beyond its own row, as the registry says
+/// (perf_tests.report_role).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportRole {
+    /// A count of duplicate customers that must be 0: its failure gets the dedup advice.
+    DedupCheck,
+    /// The refresh of customer_metrics: its figure is a line of the risk assessment.
+    MetricsRefresh,
+}
+
+fn lenient_findings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Finding>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn lenient_role<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ReportRole>, D::Error> {
+    Ok(serde_json::from_value(Value::deserialize(d)?).ok())
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

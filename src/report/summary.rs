@@ -9,33 +9,22 @@ use crate::suite::noise::{self, Movement};
 /// A change beyond this share of the previous figure counts as a regression or improvement.
 pub const CHANGE_THRESHOLD: f64 = 0.10;
 
-/// The plan's "Baseline Performance (Current State)": list 500 ms, search 300 ms, detail 400 ms.
-pub const PLAN_BASELINE: &[(&str, &str, f64)] =
-    &[("1.1", "Customer list", 500.0), ("2.1", "Customer search", 300.0), ("1.3", "Customer detail", 400.0)];
-
-/// The Reporting Template's "Detailed Results" rows and the tests that answer them.
-const CRITERIA: &[(&str, &str)] = &[
-    ("Customer List", "1.1"),
-    ("Customer Search", "2.1"),
-    ("Customer Detail", "1.3"),
-    ("Trigger Performance", "3.1"),
-    ("Multi-tenant Isolation", "5.3-all-tables"),
-];
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Criterion {
-    pub scenario: &'static str,
-    pub test_id: &'static str,
+    pub scenario: String,
+    pub test_id: String,
     pub target: String,
     pub actual: String,
     pub status: Verdict,
 }
 
+/// The Reporting Template's "Detailed Results" rows: the results whose test the
+/// registry gives a row of the template (perf_tests.report_row), in run order.
 pub fn criteria(data: &ReportData) -> Vec<Criterion> {
-    CRITERIA
+    data.results
         .iter()
-        .filter_map(|(scenario, id)| {
-            let r = data.results.iter().find(|r| r.test_id == *id)?;
+        .filter_map(|r| {
+            let scenario = r.report_row.clone()?;
             let (target, actual) = if r.kind.as_deref() == Some("isolation_sweep") {
                 ("0 leaks".to_string(), format!("{} leaks", fmt_num(r.actual_value.unwrap_or(0.0))))
             } else {
@@ -45,7 +34,7 @@ pub fn criteria(data: &ReportData) -> Vec<Criterion> {
                     r.measured_ms.map(|m| format!("{} ms{unit}", fmt_ms(m))).unwrap_or_else(|| "-".into()),
                 )
             };
-            Some(Criterion { scenario, test_id: id, target, actual, status: r.status })
+            Some(Criterion { scenario, test_id: r.test_id.clone(), target, actual, status: r.status })
         })
         .collect()
 }
@@ -113,13 +102,15 @@ pub fn vs_previous(data: &ReportData) -> Vec<Change> {
         .collect()
 }
 
-/// The plan's baseline list/search/detail times against this run.
+/// The plan's "Baseline Performance (Current State)" figures against this run: the
+/// results whose test the registry gives one (perf_tests.plan_baseline_ms).
 pub fn vs_plan_baseline(data: &ReportData) -> Vec<(String, Change)> {
-    PLAN_BASELINE
+    data.results
         .iter()
-        .filter_map(|(id, what, base)| {
-            let r = data.results.iter().find(|r| r.test_id == *id)?;
-            Some((what.to_string(), change(id, *base, r.measured_ms?)))
+        .filter_map(|r| {
+            let base = r.plan_baseline_ms?;
+            let what = r.report_row.clone().unwrap_or_else(|| r.name.clone());
+            Some((what, change(&r.test_id, base, r.measured_ms?)))
         })
         .collect()
 }
@@ -192,13 +183,21 @@ mod tests {
             results: vec![
                 ResultRow {
                     test_id: "1.1".into(),
+                    report_row: Some("Customer List".into()),
                     status: Verdict::Pass,
                     target_ms: Some(50.0),
                     measured_ms: Some(3.456),
                     ..Default::default()
                 },
                 ResultRow {
+                    test_id: "1.2".into(),
+                    status: Verdict::Fail,
+                    measured_ms: Some(9.0),
+                    ..Default::default()
+                },
+                ResultRow {
                     test_id: "3.1".into(),
+                    report_row: Some("Trigger Performance".into()),
                     status: Verdict::Warn,
                     target_ms: Some(10.0),
                     records: Some(100),
@@ -207,6 +206,7 @@ mod tests {
                 },
                 ResultRow {
                     test_id: "5.3-all-tables".into(),
+                    report_row: Some("Multi-tenant Isolation".into()),
                     kind: Some("isolation_sweep".into()),
                     status: Verdict::Fail,
                     actual_value: Some(3.0),
@@ -216,7 +216,10 @@ mod tests {
             ..Default::default()
         };
         let c = criteria(&data);
-        assert_eq!(c.len(), 3);
+        assert_eq!(
+            c.iter().map(|c| c.scenario.as_str()).collect::<Vec<_>>(),
+            ["Customer List", "Trigger Performance", "Multi-tenant Isolation"]
+        );
         assert_eq!((c[0].target.as_str(), c[0].actual.as_str(), c[0].status), ("<50 ms", "3.46 ms", Verdict::Pass));
         assert_eq!((c[1].target.as_str(), c[1].actual.as_str()), ("<10 ms per record", "12.3 ms per record"));
         assert_eq!((c[2].actual.as_str(), c[2].status), ("3 leaks", Verdict::Fail));

@@ -14,6 +14,7 @@ use pgrx::spi::quote_identifier;
 use crate::errors::{OrInternal, SqlError};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::context;
+use crate::suite::finding::Finding;
 use crate::suite::model::RunAs;
 use crate::sut::Target;
 
@@ -31,9 +32,9 @@ struct TenantTable {
 
 pub struct SweepOutcome {
     pub leaks: i64,
-    pub findings: Vec<String>,
-    /// Tables that let the tenant reference another company's customer.
-    pub references_leak: Vec<String>,
+    /// Tables without row-level security, rows the tenant could read, and references to
+    /// another company's rows it could make.
+    pub findings: Vec<Finding>,
     /// Tables whose references were tried and refused.
     pub references_refused: Vec<String>,
     pub checked: Vec<String>,
@@ -92,19 +93,19 @@ fn tenant_tables(target: &Target, company: &str) -> Vec<TenantTable> {
         .collect()
 }
 
-/// The policies that decide what a SELECT on the table sees, as "name PERMISSIVE USING
-/// (expr)", or "none": what a DBA must look at when tenant rows leak.
-fn read_policies(target: &Target, table: &str) -> String {
-    let listed = Spi::get_one_with_args::<String>(
-        "SELECT pg_catalog.string_agg(pg_catalog.format('%s %s to %s USING (%s)', policyname, permissive, \
-                                                         pg_catalog.array_to_string(roles, ','), coalesce(qual, 'true')), \
-                                      ', ' ORDER BY policyname) \
+/// The policies that decide what a SELECT on the table sees, each as "name PERMISSIVE
+/// to roles USING (expr)": what a DBA must look at when tenant rows leak.
+fn read_policies(target: &Target, table: &str) -> Vec<String> {
+    let listed = Spi::get_one_with_args::<Vec<String>>(
+        "SELECT pg_catalog.array_agg(pg_catalog.format('%s %s to %s USING (%s)', policyname, permissive, \
+                                                        pg_catalog.array_to_string(roles, ','), coalesce(qual, 'true')) \
+                                     ORDER BY policyname) \
            FROM pg_catalog.pg_policies \
           WHERE schemaname = $1 AND tablename = $2 AND cmd IN ('SELECT', 'ALL')",
         &[target.schema.as_str().into(), table.into()],
     )
     .or_internal("pg_policies");
-    listed.unwrap_or_else(|| "none".into())
+    listed.unwrap_or_default()
 }
 
 /// Sweep every tenant table as the tenant of `company`.
@@ -114,7 +115,6 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
     let mut out = SweepOutcome {
         leaks: 0,
         findings: vec![],
-        references_leak: vec![],
         references_refused: vec![],
         checked: vec![],
         not_granted: vec![],
@@ -126,7 +126,7 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
             continue;
         }
         if !t.rls_enabled {
-            out.findings.push(format!("{}: row-level security is not enabled", t.name));
+            out.findings.push(Finding::RlsDisabled { table: t.name.clone() });
         }
         // Read as the tenant, in a subtransaction that is always rolled back.
         let (visible, leaked) = in_subtransaction(OnSuccess::Rollback, || {
@@ -146,11 +146,11 @@ pub fn sweep(target: &Target, company: &str) -> Result<SweepOutcome, SqlError> {
         let (visible, leaked) = (visible.unwrap_or(0), leaked.unwrap_or(0));
         if leaked > 0 {
             out.leaks += leaked;
-            out.findings.push(format!(
-                "{}: {leaked} rows of other companies or soft-deleted visible (policies for SELECT: {})",
-                t.name,
-                read_policies(target, &t.name)
-            ));
+            out.findings.push(Finding::RowsVisible {
+                table: t.name.clone(),
+                rows: leaked,
+                policies: read_policies(target, &t.name),
+            });
         }
         if t.foreign_rows == 0 {
             out.not_exercised.push(t.name.clone());
@@ -262,11 +262,12 @@ fn cross_tenant_references(
             }
             let what = format!("{table}.{column}");
             if !accepted.is_empty() {
-                out.references_leak.push(format!(
-                    "{table}: the tenant's {} pointed its row at another company's {parent} row through {column} \
-                     (the foreign key does not include company_id)",
-                    accepted.join(" and ")
-                ));
+                out.findings.push(Finding::ReferenceAccepted {
+                    table,
+                    parent: parent.to_string(),
+                    column: column.to_string(),
+                    statements: accepted.iter().map(|s| s.to_string()).collect(),
+                });
             } else if tried {
                 out.references_refused.push(what);
             }

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use crate::load::monitor;
 use crate::store::load::Snapshot;
+use crate::suite::finding::Finding;
 use crate::suite::result::TestResult;
 use crate::suite::verdict::Verdict;
 
@@ -72,24 +73,27 @@ pub fn threshold_result(run_id: i64, test_id: &str, what: &str, limit: f64, p: &
         execution_time_ms: None,
         ..TestResult::default()
     };
-    let (verdict, note) = match p.peak {
-        None => (
-            Verdict::Skip,
-            format!(
+    match p.peak {
+        None => {
+            r.set_verdict(Verdict::Skip);
+            r.notes = Some(format!(
                 "SKIP: no {what} figure: no test lasted long enough to measure it, or this system does not show it"
-            ),
-        ),
-        Some(v) if p.over.is_empty() => (Verdict::Pass, format!("peak {v:.1} % < {limit} %")),
-        Some(v) => (
-            Verdict::Warn,
-            format!(
-                "peak {v:.1} % (plan: < {limit} %) during {}: those timings were taken on a saturated machine",
-                p.over.join(", ")
-            ),
-        ),
-    };
-    r.set_verdict(verdict);
-    r.notes = Some(note);
+            ));
+        }
+        Some(v) if p.over.is_empty() => {
+            r.set_verdict(Verdict::Pass);
+            r.notes = Some(format!("peak {v:.1} % < {limit} %"));
+        }
+        Some(v) => {
+            r.set_verdict(Verdict::Warn);
+            r.add_finding(Finding::Saturated {
+                metric: what.to_string(),
+                peak_pct: v,
+                limit_pct: limit,
+                tests: p.over.clone(),
+            });
+        }
+    }
     r
 }
 
@@ -115,6 +119,11 @@ mod tests {
         let over = threshold_result(1, "M.cpu", "CPU", 80.0, &peak(&[s("L.1", Some(100.0))], 80.0));
         assert_eq!(over.status, "WARN");
         assert!(over.notes.as_deref().unwrap().contains("during L.1"), "{:?}", over.notes);
+        assert!(
+            matches!(&over.findings[..], [Finding::Saturated { tests, peak_pct, .. }] if tests == &["L.1"] && *peak_pct == 100.0),
+            "{:?}",
+            over.findings
+        );
         let unknown = threshold_result(1, "M.memory", "Memory", 90.0, &peak(&[], 90.0));
         assert_eq!(unknown.status, "SKIP");
     }

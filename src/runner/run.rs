@@ -15,6 +15,7 @@ use crate::runner::mode::Mode;
 use crate::runner::test::RunSetting;
 use crate::runner::{cold, lock, observe, test, timelimit};
 use crate::store::{registry, runs as record};
+use crate::suite::finding::Finding;
 use crate::suite::model::{Kind, TestDef};
 use crate::suite::result::TestResult;
 use crate::suite::setup;
@@ -306,11 +307,11 @@ fn judge_degradation(this: &mut TestResult, other_id: &str, earlier: &[TestResul
     if let (Some(many), Some(one), None) = (many, this.execution_time_ms, &this.error_sqlstate) {
         let verdict = crate::suite::verdict::degradation(many, one);
         this.set_verdict(verdict.max(this.verdict.unwrap_or(verdict)));
-        this.notes = Some(format!(
-            "{}; degradation with all tenants: {:.2}x (test {other_id} {many:.3} ms vs alone {one:.3} ms)",
-            this.notes.clone().unwrap_or_default(),
-            many / one.max(1e-9)
-        ));
+        this.add_finding(Finding::Degradation {
+            compared_with: other_id.to_string(),
+            all_tenants_ms: many,
+            alone_ms: one,
+        });
     }
 }
 

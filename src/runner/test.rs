@@ -6,7 +6,7 @@ use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::mode::Mode;
 use crate::runner::{cold, concurrency, context, isolation, timed};
-use crate::suite::assertions;
+use crate::suite::finding::Finding;
 use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
 use crate::suite::stats::Summary;
@@ -262,42 +262,31 @@ fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
         result.execution_time_ms = Some(ms(measured));
     }
     let mut verdict = time_band(measured, t.target_ms, t.acceptable_ms);
-    let mut broken = Vec::new();
     let plan_note = match m.plan.as_ref().map(PlanFacts::from_json) {
         Some(Ok(facts)) => {
-            broken = assertions::failed(&facts, t.assert_index.as_deref(), t.assert_no_seqscan.as_deref());
-            let mut plan_note = facts.scan_summary();
-            // Foreign-key checks are triggers too; summed, they say what FKs cost.
-            let (fk, own): (Vec<_>, Vec<_>) =
-                facts.triggers.iter().partition(|t| t.name.starts_with("RI_ConstraintTrigger"));
-            for trig in own {
-                if let Some(over) = trigger_over_budget(t, trig) {
-                    broken.push(over);
-                }
-                plan_note.push_str(&format!(
-                    "; trigger {} on {}: {} calls, {:.3} ms each",
-                    trig.name,
-                    trig.relation,
-                    trig.calls,
-                    trig.ms_per_call()
-                ));
-            }
-            if !fk.is_empty() {
-                let calls: i64 = fk.iter().map(|t| t.calls).sum();
-                let time: f64 = fk.iter().map(|t| t.time_ms).sum();
-                plan_note.push_str(&format!("; foreign-key checks: {calls} calls, {time:.3} ms in all"));
-            }
-            if !facts.spills.is_empty() {
-                let spills: Vec<String> = facts.spills.iter().map(|s| s.to_string()).collect();
-                plan_note.push_str(&format!("; did not fit in work_mem: {}", spills.join(", ")));
-            }
-            result.set_plan(&facts, m.plan.unwrap_or_default());
-            plan_note
+            let plan = m.plan.unwrap_or_default();
+            let found = Finding::from_plan(
+                &facts,
+                &plan,
+                t.assert_index.as_deref(),
+                t.assert_no_seqscan.as_deref(),
+                t.query_type.contains("trigger"),
+            );
+            result.set_plan(&facts, plan);
+            result.findings.extend(found);
+            facts.scan_summary()
         }
         Some(Err(e)) => e.to_string(),
         None => "no plan (EXPLAIN failed)".to_string(),
     };
-    if !broken.is_empty() {
+    if m.samples_ms.len() < m.planned {
+        result.findings.push(Finding::BudgetSpent {
+            ran: m.samples_ms.len() as i64,
+            planned: m.planned as i64,
+            budget_s: timed::TIME_BUDGET.as_secs(),
+        });
+    }
+    if result.findings.iter().any(Finding::fails_test) {
         verdict = verdict.max(Verdict::Fail);
     }
     result.set_verdict(verdict);
@@ -307,42 +296,21 @@ fn judge_timed(result: &mut TestResult, t: &TestDef, m: timed::Measurement) {
         _ => String::new(),
     };
     let unit = if t.records.is_some() { " per record" } else { "" };
-    let broken = if broken.is_empty() { String::new() } else { format!("{}; ", broken.join("; ")) };
+    // The notes say first what failed the test, then the figure, then the rest found.
+    let said = |failing: bool| -> Vec<String> {
+        result.findings.iter().filter(|f| f.fails_test() == failing).map(|f| f.to_string()).collect()
+    };
+    let broken: String = said(true).iter().map(|s| format!("{s}; ")).collect();
+    let rest: String = said(false).iter().map(|s| format!("; {s}")).collect();
     // A multi-statement DML test reports the last statement's count (0 for a REFRESH).
     let rows = if t.kind == Kind::TimedQuery || m.rows > 0 { format!("; {} rows", m.rows) } else { String::new() };
-    let budget = if m.samples_ms.len() < m.planned {
-        format!(
-            " (stopped after {} of {} iterations: the {} s time budget per test was spent)",
-            m.samples_ms.len(),
-            m.planned,
-            timed::TIME_BUDGET.as_secs()
-        )
-    } else {
-        String::new()
-    };
     result.notes = Some(format!(
-        "{broken}{} {measured:.3} ms{unit}{bands} over {} runs{budget}, min {:.3} max {:.3}{rows}; {plan_note}",
+        "{broken}{} {measured:.3} ms{unit}{bands} over {} runs, min {:.3} max {:.3}{rows}; {plan_note}{rest}",
         t.statistic.name(),
         summary.n,
         summary.min / per,
         summary.max / per,
     ));
-}
-
-/// The plan's Trigger Performance requirement: "individual trigger execution < 10 ms".
-const TRIGGER_BUDGET_MS: f64 = 10.0;
-
-/// For trigger tests: a trigger whose average call is over budget, as a sentence.
-fn trigger_over_budget(t: &TestDef, trig: &crate::explain::TriggerTime) -> Option<String> {
-    let is_trigger_test = t.query_type.contains("trigger");
-    (is_trigger_test && trig.ms_per_call() > TRIGGER_BUDGET_MS).then(|| {
-        format!(
-            "trigger {} on {} takes {:.3} ms per call, over the plan's {TRIGGER_BUDGET_MS} ms",
-            trig.name,
-            trig.relation,
-            trig.ms_per_call()
-        )
-    })
 }
 
 fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>, scale: f64) {
@@ -356,34 +324,29 @@ fn judge_count(result: &mut TestResult, t: &TestDef, value: Option<f64>, scale: 
         RunAs::Author(a) => format!(" as its author {a}"),
         RunAs::Owner => String::new(),
     };
-    match value {
-        Some(v) if v == expected => {
-            result.set_verdict(Verdict::Pass);
-            result.notes = Some(format!("{v} = expected {expected}{as_who}"));
-        }
-        Some(v) => {
-            result.set_verdict(Verdict::Fail);
-            result.notes = Some(format!("{v}, expected {expected}{as_who}"));
-        }
-        None => {
-            result.set_verdict(Verdict::Fail);
-            result.notes = Some(format!("query returned NULL, expected {expected}{as_who}"));
-        }
+    if value == Some(expected) {
+        result.set_verdict(Verdict::Pass);
+        result.notes = Some(format!("{expected} = expected {expected}{as_who}"));
+    } else {
+        result.set_verdict(Verdict::Fail);
+        let f = Finding::CountMismatch { actual: value, expected };
+        result.notes = Some(format!("{f}{as_who}"));
+        result.findings.push(f);
     }
 }
 
 fn judge_sweep(result: &mut TestResult, o: isolation::SweepOutcome) {
     result.expected_value = Some(0.0);
-    result.actual_value = Some(o.leaks as f64 + o.references_leak.len() as f64);
-    let clean = o.findings.is_empty() && o.references_leak.is_empty();
-    result.set_verdict(if clean { Verdict::Pass } else { Verdict::Fail });
-    let mut note = if o.findings.is_empty() {
+    let references = o.findings.iter().filter(|f| matches!(f, Finding::ReferenceAccepted { .. })).count();
+    result.actual_value = Some(o.leaks as f64 + references as f64);
+    result.set_verdict(if o.findings.is_empty() { Verdict::Pass } else { Verdict::Fail });
+    let mut note = if o.findings.iter().all(|f| matches!(f, Finding::ReferenceAccepted { .. })) {
         format!("0 leaks across {} tenant tables: {}", o.checked.len(), o.checked.join(", "))
     } else {
-        format!("{} leaks: {}", o.leaks, o.findings.join("; "))
+        format!("{} leaks", o.leaks)
     };
-    if !o.references_leak.is_empty() {
-        note.push_str(&format!("; {}", o.references_leak.join("; ")));
+    for f in &o.findings {
+        note.push_str(&format!("; {f}"));
     }
     if !o.references_refused.is_empty() {
         note.push_str(&format!(
@@ -398,45 +361,30 @@ fn judge_sweep(result: &mut TestResult, o: isolation::SweepOutcome) {
         note.push_str(&format!("; no other company's rows to hide in: {}", o.not_exercised.join(", ")));
     }
     result.notes = Some(note);
+    result.findings = o.findings;
 }
 
 fn judge_concurrency(result: &mut TestResult, t: &TestDef, o: concurrency::Outcome, mode: Mode) {
     use concurrency::Outcome::*;
     result.statistic = Some("wait".into());
-    match o {
-        NoWait { elapsed_ms, other_pid, other_rows } if t.hold_ms.is_some() => {
-            // The other transaction held the same rows for hold_ms: waiting that long is
-            // the lock queue working; the bands apply to what comes on top of it.
-            let hold = f64::from(t.hold_ms.unwrap_or(0));
-            result.target_ms = t.target_ms.map(|x| x + hold);
-            result.acceptable_ms = t.acceptable_ms.map(|x| x + hold);
-            result.execution_time_ms = Some(ms(elapsed_ms));
-            let beyond = (elapsed_ms - hold).max(0.0);
-            result.set_verdict(time_band(beyond, t.target_ms, t.acceptable_ms));
-            result.notes = Some(format!(
-                "waited its turn: finished in {elapsed_ms:.1} ms, {beyond:.1} ms beyond the {hold:.0} ms the second session \
-                 (PID {other_pid}) held the same {other_rows} rows; no deadlock, no lock escalation"
-            ));
-        }
+    let held_ms = t.hold_ms.map(f64::from);
+    let wait = match o {
         NoWait { elapsed_ms, other_pid, other_rows } => {
             result.execution_time_ms = Some(ms(elapsed_ms));
-            result.set_verdict(time_band(elapsed_ms, t.target_ms, t.acceptable_ms));
-            result.notes = Some(format!(
-                "no blocking: finished in {elapsed_ms:.3} ms while the second session (PID {other_pid}) held {other_rows} updated rows"
-            ));
+            // When the other transaction held the same rows for hold_ms, waiting that long
+            // is the lock queue working; the bands apply to what comes on top of it.
+            let hold = held_ms.unwrap_or(0.0);
+            if held_ms.is_some() {
+                result.target_ms = t.target_ms.map(|x| x + hold);
+                result.acceptable_ms = t.acceptable_ms.map(|x| x + hold);
+            }
+            result.set_verdict(time_band((elapsed_ms - hold).max(0.0), t.target_ms, t.acceptable_ms));
+            Finding::LockWait { waited_ms: elapsed_ms, other_pid, rows: Some(other_rows), held_ms, timed_out: false }
         }
         Blocked { lock_timeout_ms, other_pid } => {
             result.execution_time_ms = Some(lock_timeout_ms as f64);
             result.set_verdict(Verdict::Fail);
-            result.notes = Some(match t.hold_ms {
-                None => format!(
-                    "blocked: waited {lock_timeout_ms} ms (lock_timeout) for locks held by the second session (PID {other_pid})"
-                ),
-                Some(hold) => format!(
-                    "blocked: still waiting after {lock_timeout_ms} ms (lock_timeout), though the second session (PID {other_pid}) \
-                     ended its transaction on the same rows after {hold} ms"
-                ),
-            });
+            Finding::LockWait { waited_ms: lock_timeout_ms as f64, other_pid, rows: None, held_ms, timed_out: true }
         }
         NothingHeld { other_pid } => {
             result.set_verdict(Verdict::Skip);
@@ -446,6 +394,14 @@ fn judge_concurrency(result: &mut TestResult, t: &TestDef, o: concurrency::Outco
                 "its statement matched no rows"
             };
             result.notes = Some(format!("SKIP: the second session (PID {other_pid}) locked no rows: {why}"));
+            return;
         }
-    }
+    };
+    let tail = if matches!(wait, Finding::LockWait { timed_out: false, held_ms: Some(_), .. }) {
+        "; no deadlock, no lock escalation"
+    } else {
+        ""
+    };
+    result.notes = Some(format!("{wait}{tail}"));
+    result.findings.push(wait);
 }

@@ -20,13 +20,6 @@ const SETTINGS: &[&str] = &[
     "log_min_duration_statement",
 ];
 
-/// Columns written from a `TestResult` (all but the identity column).
-const RESULT_COLUMNS: &str = "test_name, test_timestamp, query_type, execution_time_ms, rows_returned, cache_hit_ratio, \
-    notes, run_id, test_id, status, statistic, target_ms, acceptable_ms, iterations, min_ms, avg_ms, p50_ms, \
-    p95_ms, p99_ms, max_ms, stddev_ms, planning_ms, explain_ms, shared_hit_blocks, shared_read_blocks, \
-    temp_blocks, work_mem_kb, seq_scans, index_scans, expected_value, actual_value, error_sqlstate, error_message, plan, samples_ms, \
-    cold_ms, cold_samples_ms, evicted";
-
 pub fn start_run(target: &Target, pattern: &str, tests_total: i32, launcher_pid: Option<i32>, scale: f64) -> i64 {
     let settings: Vec<String> = SETTINGS.iter().map(|s| s.to_string()).collect();
     Spi::get_one_with_args::<i64>(
@@ -64,10 +57,13 @@ pub fn reap_stale_runs() {
 
 pub fn insert_result(r: &TestResult) {
     let doc = pgrx::JsonB(serde_json::to_value(r).or_internal("result as JSON"));
+    // The result's own fields, and the time it was recorded: the column list comes
+    // from the type (TestResult::columns), checked against the table by a test.
+    let columns = format!("test_timestamp, {}", TestResult::columns().join(", "));
     Spi::run_with_args(
         &format!(
-            "INSERT INTO performance_test_results ({RESULT_COLUMNS}) \
-             SELECT {RESULT_COLUMNS} FROM pg_catalog.jsonb_populate_record(NULL::performance_test_results, \
+            "INSERT INTO performance_test_results ({columns}) \
+             SELECT {columns} FROM pg_catalog.jsonb_populate_record(NULL::performance_test_results, \
                     $1 || pg_catalog.jsonb_build_object('test_timestamp', pg_catalog.clock_timestamp()))"
         ),
         &[doc.into()],

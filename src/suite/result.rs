@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
+use super::finding::Finding;
 use super::model::TestDef;
 use super::stats::Summary;
 use super::verdict::Verdict;
 use crate::explain::PlanFacts;
 
-/// Field names are the column names of `performance_test_results`; the row is written
-/// with `jsonb_populate_record`, so adding a column means adding a field here.
+/// Field names are the column names of `performance_test_results` (all but its
+/// identity and its timestamp): `columns()` lists them for the INSERT, and a test
+/// in the server compares them with the table, so the two cannot drift apart.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TestResult {
     pub test_name: String,
@@ -52,6 +54,8 @@ pub struct TestResult {
     pub cold_samples_ms: Option<Vec<f64>>,
     /// What was evicted before the cold executions (runner::cold::Eviction).
     pub evicted: Option<serde_json::Value>,
+    /// What the test found beside its figure (suite::finding), for the reports.
+    pub findings: Vec<Finding>,
     #[serde(skip)]
     pub verdict: Option<Verdict>,
 }
@@ -62,6 +66,15 @@ pub fn ms(x: f64) -> f64 {
 }
 
 impl TestResult {
+    /// The columns a result fills: the field names as serialized (in name order).
+    pub fn columns() -> Vec<String> {
+        match serde_json::to_value(TestResult::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            // Invariant: a struct of plain fields serializes to a JSON object.
+            _ => unreachable!("TestResult serializes to an object"),
+        }
+    }
+
     pub fn for_test(run_id: i64, t: &TestDef) -> TestResult {
         TestResult {
             test_name: t.display_name(),
@@ -80,6 +93,12 @@ impl TestResult {
             Some(n) if !n.is_empty() => format!("{n}; {note}"),
             _ => note.to_string(),
         });
+    }
+
+    /// Record a finding, and its sentence in the notes.
+    pub fn add_finding(&mut self, f: Finding) {
+        self.add_note(&f.to_string());
+        self.findings.push(f);
     }
 
     pub fn set_verdict(&mut self, v: Verdict) {
@@ -138,6 +157,9 @@ mod tests {
         assert_eq!(v["execution_time_ms"], 2.9);
         assert_eq!(v["iterations"], 3);
         assert!(v.get("verdict").is_none() && v.get("name").is_none());
+        assert_eq!(v["findings"], serde_json::json!([]));
+        let columns = TestResult::columns();
+        assert!(columns.contains(&"findings".to_string()) && !columns.contains(&"verdict".to_string()));
     }
 
     #[test]

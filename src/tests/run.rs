@@ -70,51 +70,64 @@ mod tests {
         })
     }
 
+    /// The findings of the latest result of `test_id`, as "kind:subject" (the table,
+    /// relation, index, trigger or node a finding is about).
+    fn findings(test_id: &str) -> Vec<String> {
+        Spi::connect(|c| {
+            c.select(
+                "SELECT f->>'kind' || ':' || coalesce(f->>'table', f->>'relation', f->>'index', f->>'name', f->>'node', '') \
+                   FROM (SELECT findings FROM performance_test_results WHERE test_id = $1 ORDER BY result_id DESC LIMIT 1) r, \
+                        jsonb_array_elements(r.findings) f",
+                None,
+                &[test_id.into()],
+            )
+            .unwrap()
+            .map(|r| r.get::<String>(1).unwrap().unwrap())
+            .collect()
+        })
+    }
+
+    /// A result is written from `TestResult`'s fields: they are the table's columns,
+    /// all of them but the identity and the time it was recorded.
+    #[pg_test]
+    fn result_fields_are_the_results_table_columns() {
+        let table: Vec<String> = Spi::connect(|c| {
+            c.select(
+                "SELECT attname::text FROM pg_attribute WHERE attrelid = 'performance_test_results'::regclass \
+                    AND attnum > 0 AND NOT attisdropped AND attname NOT IN ('result_id', 'test_timestamp') \
+                  ORDER BY attname COLLATE \"C\"",
+                None,
+                &[],
+            )
+            .unwrap()
+            .map(|r| r.get::<String>(1).unwrap().unwrap())
+            .collect()
+        });
+        let mut fields = crate::suite::result::TestResult::columns();
+        fields.sort();
+        assert_eq!(fields, table);
+    }
+
     #[pg_test]
     fn run_all_runs_the_whole_plan_and_records_it() {
         serialize_runs();
         let rows = statuses("SELECT * FROM perf_run_all(iterations => 2, background => false)");
         let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-        assert_eq!(
-            ids,
-            vec![
-                "1.1",
-                "1.2",
-                "1.3",
-                "2.1",
-                "2.1-tenant",
-                "2.2",
-                "2.3",
-                "2.4",
-                "3.1",
-                "3.2",
-                "3.3",
-                "3.4",
-                "4.1",
-                "4.2",
-                "4.2-noseq",
-                "4.3",
-                "4.4",
-                "5.1",
-                "5.2",
-                "5.2-one-tenant",
-                "5.3",
-                "5.3-all-tables",
-                "5.4",
-                "5.4-same",
-                "R.dedup-email",
-                "R.dedup-phone",
-                "R.fk-orphans",
-                "R.keys-synced",
-                "R.metrics-refresh",
-                "R.trigger-chain",
-                "L.1",
-                "L.2",
-                "L.2-dedup",
-                "M.cpu",
-                "M.memory"
-            ]
-        );
+        // Every enabled test of the registry, in its order, then the plan's two
+        // monitoring limits: the counts below come from the registry, not from here.
+        let mut expected: Vec<String> = Spi::connect(|c| {
+            c.select("SELECT test_id FROM perf_tests WHERE enabled ORDER BY scenario, test_id COLLATE \"C\"", None, &[])
+                .unwrap()
+                .map(|r| r.get::<String>(1).unwrap().unwrap())
+                .collect()
+        });
+        expected.extend(["M.cpu".to_string(), "M.memory".to_string()]);
+        assert_eq!(ids, expected);
+        // The plan's scenarios 1-5, its requirements (R.) and its load tests (L.) are all there.
+        for prefix in ["1.", "2.", "3.", "4.", "5.", "R.", "L."] {
+            assert!(ids.iter().any(|id| id.starts_with(prefix)), "no {prefix} test in {ids:?}");
+        }
+        let total = ids.len() as i64;
         // A server without pg_trgm (PostgreSQL 16 from the pgserver wheel) skips fuzzy
         // search, saying why; everywhere else every test has a verdict.
         let trgm = one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')");
@@ -162,14 +175,17 @@ mod tests {
         // Recorded: one result per test, timings ordered, plans kept (REFRESH MATERIALIZED
         // VIEW cannot be EXPLAINed), the run summarised.
         let run_id = one::<i64>("SELECT max(run_id) FROM perf_runs WHERE backend_pid = pg_backend_pid()");
-        assert_eq!(one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")), 35);
+        assert_eq!(
+            one::<i64>(&format!("SELECT count(*) FROM performance_test_results WHERE run_id = {run_id}")),
+            total
+        );
         // Every test was monitored: one sample each, tied to it, with the machine's figures.
         assert_eq!(
             one::<i64>(&format!(
                 "SELECT count(DISTINCT test_id) FROM perf_snapshots WHERE run_id = {run_id} \
                     AND mem_used_pct BETWEEN 0 AND 100 AND connections >= 1"
             )),
-            33
+            total - 2
         );
         // CPU is a rate over the test, kept only for tests long enough to measure it.
         assert_eq!(
@@ -189,10 +205,10 @@ mod tests {
             )),
             50
         );
-        let monitor_skips = rows.iter().filter(|r| r.0.starts_with("M.") && r.1 == "SKIP").count();
+        let judged = rows.iter().filter(|r| ["PASS", "WARN", "FAIL"].contains(&r.1.as_str())).count();
         assert_eq!(one::<String>(&format!(
             "SELECT status || '/' || tests_total || '/' || (tests_passed + tests_warned + tests_failed) FROM perf_runs WHERE run_id = {run_id}"
-        )), format!("completed/35/{}", (if trgm { 31 } else { 29 }) - monitor_skips));
+        )), format!("completed/{total}/{judged}"));
         // The pre-test checklist and risk facts are recorded with the run.
         assert_eq!(one::<String>(&format!(
             "SELECT stat_statements || '/' || (cache_state LIKE 'warm:%') || '/' || (worker_slots_free > 0) \
@@ -235,8 +251,9 @@ mod tests {
              CREATE TRIGGER zz_slow BEFORE INSERT ON \"VC Usage\" FOR EACH ROW EXECUTE FUNCTION slow_trigger()");
         let r = statuses("SELECT * FROM perf_run('3.1', iterations => 1, background => false)");
         assert_eq!(r[0].1, "FAIL", "{}", r[0].2);
-        assert!(r[0].2.contains("trigger zz_slow on VC Usage takes"), "{}", r[0].2);
-        assert!(r[0].2.contains("over the plan's 10 ms"), "{}", r[0].2);
+        assert!(r[0].2.contains("trigger zz_slow on VC Usage: "), "{}", r[0].2);
+        assert!(r[0].2.contains("over the plan's 10 ms per call"), "{}", r[0].2);
+        assert!(findings("3.1").contains(&"trigger:zz_slow".to_string()), "{:?}", findings("3.1"));
     }
 
     #[pg_test]
@@ -250,6 +267,7 @@ mod tests {
         let after = statuses("SELECT * FROM perf_run('R.keys-synced', background => false)");
         assert_eq!(after[0].1, "FAIL");
         assert!(after[0].2.starts_with("3, expected 0"), "{}", after[0].2);
+        assert_eq!(findings("R.keys-synced"), vec!["count_mismatch:"]);
     }
 
     #[pg_test]
@@ -261,6 +279,12 @@ mod tests {
         let after = statuses("SELECT * FROM perf_run('5.3-all-tables', background => false)");
         assert_eq!(after[0].1, "FAIL");
         assert!(after[0].2.contains("customer_events: row-level security is not enabled"), "{}", after[0].2);
+        let found = findings("5.3-all-tables");
+        assert!(
+            found.contains(&"rls_disabled:customer_events".to_string())
+                && found.contains(&"rows_visible:customer_events".to_string()),
+            "{found:?}"
+        );
         assert!(
             after[0].2.contains("customer_events:") && after[0].2.contains("rows of other companies"),
             "{}",
@@ -313,6 +337,7 @@ mod tests {
         let without = statuses("SELECT * FROM perf_run('4.2', iterations => 2, background => false)");
         assert_eq!(without[0].1, "FAIL");
         assert!(without[0].2.contains("plan does not use index idx_customers_not_deleted"), "{}", without[0].2);
+        assert!(findings("4.2").contains(&"index_not_used:idx_customers_not_deleted".to_string()));
     }
 
     #[pg_test]
@@ -434,7 +459,9 @@ mod tests {
             ))
         };
         run("SELECT * FROM perf_run('9.%', background => false)");
-        assert!(notes("9.6").contains("did not fit in work_mem: Sort (external merge, "), "{}", notes("9.6"));
+        assert!(notes("9.6").contains("Sort (external merge, "), "{}", notes("9.6"));
+        assert_eq!(findings("9.6"), vec!["spill:Sort"]);
+        assert!(findings("9.7").is_empty(), "{:?}", findings("9.7"));
         assert!(!notes("9.7").contains("work_mem"), "{}", notes("9.7"));
         assert!(one::<i64>("SELECT work_mem_kb FROM performance_test_results WHERE test_id = '9.7' ORDER BY result_id DESC LIMIT 1") > 0);
         let report = one::<String>("SELECT perf_report()");
