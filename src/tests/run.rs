@@ -75,7 +75,7 @@ mod tests {
     fn findings(test_id: &str) -> Vec<String> {
         Spi::connect(|c| {
             c.select(
-                "SELECT f->>'kind' || ':' || coalesce(f->>'table', f->>'relation', f->>'index', f->>'name', f->>'node', '') \
+                "SELECT f->>'kind' || ':' || coalesce(f->>'table', f->>'index', f->>'name', f->>'relation', f->>'node', '') \
                    FROM (SELECT findings FROM performance_test_results WHERE test_id = $1 ORDER BY result_id DESC LIMIT 1) r, \
                         jsonb_array_elements(r.findings) f",
                 None,
