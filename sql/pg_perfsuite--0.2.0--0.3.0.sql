@@ -91,6 +91,9 @@ $trust$;
 -- A result's findings, as data the reports read (suite::finding). Results recorded
 -- before this version keep NULL: their notes stay as they were written.
 ALTER TABLE performance_test_results ADD COLUMN findings jsonb;
+-- What each test waited on and what it cost (pg::waits, pg::usage).
+ALTER TABLE performance_test_results ADD COLUMN waits jsonb;
+ALTER TABLE performance_test_results ADD COLUMN resources jsonb;
 
 -- A test's place in the report, as registry data rather than test ids in the code.
 ALTER TABLE perf_tests ADD COLUMN report_row text;

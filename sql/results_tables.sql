@@ -222,7 +222,16 @@ CREATE TABLE performance_test_results (
     -- What the test found beside its figure, one object per finding tagged by "kind"
     -- (seq_scan, index_not_used, trigger, spill, rows_visible, lock_wait, ...); the
     -- reports take their evidence from here. NULL: recorded before 0.3.0.
-    findings            jsonb
+    findings            jsonb,
+    -- What the backends running the test waited on, sampled every 10 ms:
+    -- {"interval_ms", "samples", "backends", "events": [{"event", "samples", "share"}]};
+    -- "CPU" is a backend running with no wait event.
+    waits               jsonb,
+    -- What the test cost its backend: cpu_ms (user, system), buffers (shared_hit,
+    -- shared_read, shared_dirtied, shared_written, temp_read, temp_written), WAL
+    -- (wal_records, wal_fpi, wal_bytes), storage I/O (read_bytes, write_bytes), and the
+    -- CPU of the other backends it started (other_backends, other_cpu_ms).
+    resources           jsonb
 );
 CREATE INDEX performance_test_results_run ON performance_test_results (run_id, test_id);
 CREATE INDEX performance_test_results_time ON performance_test_results (test_timestamp);

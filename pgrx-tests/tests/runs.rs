@@ -73,6 +73,17 @@ fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
         .unwrap()
         .get(0);
     assert!((100.0..800.0).contains(&waited), "waited {waited} ms for a 200 ms transaction");
+    // What it waited on, sampled every 10 ms: the second session's row lock.
+    let lock_samples: i64 = b
+        .query_one(
+            "SELECT coalesce(sum((e->>'samples')::int8), 0)::int8 FROM performance_test_results r, \
+                    jsonb_array_elements(r.waits->'events') e \
+              WHERE r.run_id = $1 AND r.test_id = '5.4-same' AND e->>'event' LIKE 'Lock:%'",
+            &[&run_id],
+        )
+        .unwrap()
+        .get(0);
+    assert!(lock_samples >= 5, "5.4-same waited {waited} ms but {lock_samples} samples name a lock");
     // The plan's load test ran with real clients and has a verdict and its figures
     // (SKIP, with the reason, on a server without pg_trgm).
     let (_, l1, l1_notes) = get("L.1");

@@ -51,7 +51,7 @@ SELECT pg_catalog.jsonb_build_object(
             'temp_blocks', x.temp_blocks, 'work_mem_kb', x.work_mem_kb, 'expected_value', x.expected_value, 'actual_value', x.actual_value,
             'error_sqlstate', x.error_sqlstate, 'error_message', x.error_message, 'plan', x.plan,
             'sql', coalesce(t.explain_sql, t.sql), 'author', t.author, 'samples_ms', coalesce(x.samples_ms, '{}'),
-            'cold_ms', x.cold_ms, 'evicted', x.evicted, 'findings', x.findings,
+            'cold_ms', x.cold_ms, 'evicted', x.evicted, 'findings', x.findings, 'waits', x.waits, 'resources', x.resources,
             'report_row', t.report_row, 'plan_baseline_ms', t.plan_baseline_ms, 'report_role', t.report_role)
             ORDER BY x.result_id), '[]')
             FROM performance_test_results x LEFT JOIN perf_tests t USING (test_id)

@@ -92,7 +92,11 @@ pub fn launch(job: &Job, title: &str) -> DynamicBackgroundWorker {
 pub fn start(job: &Job, title: &str) -> (DynamicBackgroundWorker, i32) {
     let worker = launch(job, title);
     match worker.wait_for_startup() {
-        Ok(pid) => (worker, pid),
+        Ok(pid) => {
+            // A backend a test starts is part of the test's wait profile.
+            super::waits::watch(pid);
+            (worker, pid)
+        }
         Err(status) => raise(
             Code::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
             format!("the background worker did not start ({status:?})"),

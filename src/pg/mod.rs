@@ -2,7 +2,7 @@
 //! and everything pgrx does not offer in a usable form. Subtransactions and the one
 //! error type, background-worker launch and job encoding, signal handlers, locks that
 //! SQL cannot take, waits that wake on the latch, the statement timer, role and
-//! catalog lookups, settings set for a piece of work, COPY FROM fed from memory, helper threads kept out of signal handling. Nothing here knows about tests, runs or reports. Every `unsafe`
+//! catalog lookups, settings set for a piece of work, COPY FROM fed from memory, helper threads kept out of signal handling, what a backend spends (CPU, buffers, WAL, storage I/O) and what the backends of a test wait on. Nothing here knows about tests, runs or reports. Every `unsafe`
 //! block in the crate lives here, with a `// SAFETY:` line.
 
 pub mod bgworker;
@@ -19,4 +19,6 @@ pub mod signals;
 pub mod subxact;
 pub mod threads;
 pub mod timeout;
+pub mod usage;
+pub mod waits;
 pub mod xact;

@@ -254,6 +254,58 @@ fn monitor_chart(o: &mut String, data: &ReportData) {
     o.push_str("</svg>\n");
 }
 
+/// Colours of the wait classes ("CPU", then PostgreSQL's wait-event types), so the same
+/// class has the same colour in every bar.
+fn wait_colour(event: &str) -> &'static str {
+    match event.split(':').next().unwrap_or("") {
+        "CPU" => "#4c9f70",
+        "Lock" => "#d9534f",
+        "LWLock" => "#f0ad4e",
+        "IO" => "#5b8bd9",
+        "IPC" => "#9b72cf",
+        "Client" => "#8c8c8c",
+        "Timeout" => "#c7a26b",
+        "Activity" => "#b0b0b0",
+        _ => "#6bc3c9",
+    }
+}
+
+/// One stacked bar per scenario: the share of its tests' samples in each wait event.
+fn waits_chart(o: &mut String, data: &ReportData) {
+    let per = summary::scenario_waits(&data.results);
+    if per.is_empty() {
+        return;
+    }
+    let h = per.len() as f64 * 22.0 + 10.0;
+    hln!(o, "<h2>What the tests waited on</h2><p class=\"muted\">Per scenario, the wait events of the backends running its tests, sampled every 10 ms; CPU: running, not waiting.</p>");
+    h!(o, "<svg id=\"waits\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\">");
+    let width = W - LABEL - 10.0;
+    for (i, (scenario, p)) in per.iter().enumerate() {
+        let y = 5.0 + i as f64 * 22.0;
+        let label = scenario.map(|s| format!("scenario {s}")).unwrap_or_else(|| "other".into());
+        h!(o, "<text x=\"0\" y=\"{:.1}\">{} ({} samples)</text>", y + 13.0, label, p.samples);
+        let mut x = LABEL;
+        for e in &p.events {
+            let w = e.share * width;
+            h!(
+                o,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"16\" fill=\"{}\" data-event=\"{}\" data-share=\"{:.3}\"><title>{}: {} samples ({:.0} %)</title></rect>",
+                x,
+                y,
+                w,
+                wait_colour(&e.event),
+                e.event,
+                e.share,
+                e.event,
+                e.samples,
+                e.share * 100.0
+            );
+            x += w;
+        }
+    }
+    o.push_str("</svg>\n");
+}
+
 /// A scaling sweep as a page: what breaks first, a log-log chart of every test's figure
 /// against the customers in the schema (flagged tests in red, a line per test), and
 /// the table of slopes, fits and extrapolations.
@@ -418,11 +470,18 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     latency_chart(&mut o, data);
     trend_chart(&mut o, data);
     monitor_chart(&mut o, data);
-    hln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th></tr>");
+    waits_chart(&mut o, data);
+    hln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th><th>Waits and cost</th></tr>");
     for r in &data.results {
+        let cost = match (&r.waits, &r.resources) {
+            (Some(w), Some(res)) if r.status != super::model::Verdict::Skip => {
+                format!("{}; {}", summary::top_waits(w, 3), summary::resources_line(res))
+            }
+            _ => String::new(),
+        };
         hln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
             r.test_id,
             r.name,
             r.statistic.as_deref().unwrap_or("-"),
@@ -430,7 +489,8 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
             r.measured_ms.map(fmt_ms).or(r.actual_value.map(fmt_num)).unwrap_or_else(|| "-".into()),
             r.status,
             r.status,
-            r.notes.as_deref().unwrap_or("")
+            r.notes.as_deref().unwrap_or(""),
+            cost
         );
     }
     o.push_str("</table>\n<h2>Recommendations</h2>");

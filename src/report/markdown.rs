@@ -22,6 +22,7 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     executive_summary(&mut o, data);
     criteria(&mut o, data);
     detailed_results(&mut o, data);
+    where_the_time_went(&mut o, data);
     cold_cache(&mut o, data);
     checks(&mut o, data);
     checklist(&mut o, data);
@@ -243,6 +244,30 @@ fn monitoring_per_scenario(o: &mut String, data: &ReportData) {
         );
     }
     let _ = writeln!(o);
+}
+
+/// Per test, what its backends waited on (sampled every 10 ms) and what it cost.
+fn where_the_time_went(o: &mut String, data: &ReportData) {
+    let rows: Vec<&ResultRow> = data
+        .results
+        .iter()
+        .filter(|r| r.status != Verdict::Skip && (r.waits.is_some() || r.resources.is_some()))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n### Where the time went\n");
+    let _ = writeln!(o, "| Test | Top waits | Cost |");
+    let _ = writeln!(o, "|---|---|---|");
+    for r in rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} |",
+            r.test_id,
+            r.waits.as_ref().map(|w| summary::top_waits(w, 3)).unwrap_or_else(|| "-".into()),
+            r.resources.as_ref().map(summary::resources_line).unwrap_or_else(|| "-".into())
+        );
+    }
 }
 
 /// Warm and cold figures side by side, when the run made cold ones

@@ -81,6 +81,10 @@ mod tests {
             ..Default::default()
         };
         let mut slow = timed("1.1", Verdict::Fail, 50.0, 75.0);
+        slow.scenario = Some(1);
+        slow.waits = Some(crate::pg::waits::profile(vec![("CPU".into(), 8), ("IO:DataFileRead".into(), 2)], 1));
+        slow.resources =
+            Some(Resources { cpu_ms: 5.0, cpu_user_ms: 4.0, cpu_system_ms: 1.0, shared_read: 7, ..Default::default() });
         slow.report_row = Some("Customer List".into());
         slow.plan_baseline_ms = Some(500.0);
         slow.findings = vec![Finding::SeqScan {
@@ -189,6 +193,10 @@ mod tests {
         assert!(md.contains("Customer List 75.0 ms vs 500 ms, 6.7x faster"), "{md}");
         assert!(md.contains("**seq_scan**: test 1.1 (FAIL): Seq Scan on customers read 10000 rows to keep 50"), "{md}");
         assert!(md.contains("**error**: test 1.2 raised 42703"), "{md}");
+        assert!(
+            md.contains("| 1.1 | CPU 80 %, IO:DataFileRead 20 % (10 samples) | CPU 5.00 ms (4.00 user, 1.00 system); buffers 0 hit, 7 read,"),
+            "{md}"
+        );
         assert!(!md.contains("Schedule production deployment"), "a failing run is not ready: {md}");
     }
 
@@ -234,5 +242,11 @@ mod tests {
         assert!(!html.contains("<script src") && !html.contains("<link"), "no external resources");
         assert!(html.contains("data-test=\"1.1\" data-p95=\"75\" data-target=\"50\""), "{html}");
         assert!(html.contains("<td class=\"FAIL\">FAIL</td>"));
+        // A stacked bar per scenario of what its tests waited on.
+        assert!(html.contains("<svg id=\"waits\""), "{html}");
+        assert!(
+            html.contains("data-event=\"CPU\" data-share=\"0.800\"><title>CPU: 8 samples (80 %)</title>"),
+            "{html}"
+        );
     }
 }

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub use crate::pg::usage::Resources;
+pub use crate::pg::waits::WaitProfile;
 pub use crate::suite::finding::Finding;
 pub use crate::suite::verdict::Verdict;
 
@@ -159,8 +161,13 @@ pub struct ResultRow {
     /// The registry's word on the test's place in the report (perf_tests).
     pub report_row: Option<String>,
     pub plan_baseline_ms: Option<f64>,
-    #[serde(deserialize_with = "lenient_role")]
+    #[serde(deserialize_with = "lenient")]
     pub report_role: Option<ReportRole>,
+    /// What the test's backends waited on, and what it cost (NULL before 0.3.0).
+    #[serde(deserialize_with = "lenient")]
+    pub waits: Option<WaitProfile>,
+    #[serde(deserialize_with = "lenient")]
+    pub resources: Option<Resources>,
 }
 
 /// A test's part in the report beyond its own row, as the registry says
@@ -181,7 +188,8 @@ fn lenient_findings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Findin
     })
 }
 
-fn lenient_role<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ReportRole>, D::Error> {
+/// A value that does not read as a `T` is left out (None).
+fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
     Ok(serde_json::from_value(Value::deserialize(d)?).ok())
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::model::{MonitorPoint, ReportData, ResultRow, Verdict};
+use super::model::{MonitorPoint, ReportData, Resources, ResultRow, Verdict, WaitProfile};
 use crate::suite::noise::{self, Movement};
 
 /// A change beyond this share of the previous figure counts as a regression or improvement.
@@ -140,6 +140,82 @@ pub fn critical(results: &[ResultRow]) -> Vec<&ResultRow> {
     results.iter().filter(|r| r.status.failed()).collect()
 }
 
+/// The test's top `n` waits with their shares, "CPU 85 %, IO:DataFileRead 12 % (40
+/// samples)", or why there is none.
+pub fn top_waits(w: &WaitProfile, n: usize) -> String {
+    if w.samples == 0 {
+        return format!("too short for a {} ms sample", w.interval_ms);
+    }
+    let top: Vec<String> = w.events.iter().take(n).map(|e| format!("{} {:.0} %", e.event, e.share * 100.0)).collect();
+    format!("{} ({} samples)", top.join(", "), w.samples)
+}
+
+/// What a test cost, in one line: CPU, buffers, WAL, storage I/O, other backends.
+pub fn resources_line(r: &Resources) -> String {
+    let io = match (r.read_bytes, r.write_bytes) {
+        (Some(rd), Some(wr)) => format!("; storage {} read, {} written", bytes(rd), bytes(wr)),
+        _ => String::new(),
+    };
+    let others = if r.other_backends > 0 {
+        format!("; {} other backends {} ms CPU", r.other_backends, fmt_ms(r.other_cpu_ms))
+    } else {
+        String::new()
+    };
+    format!(
+        "CPU {} ms ({} user, {} system); buffers {} hit, {} read, {} dirtied, {} written; temp {} blocks; \
+         WAL {} records, {} ({} full-page images){io}{others}",
+        fmt_ms(r.cpu_ms),
+        fmt_ms(r.cpu_user_ms),
+        fmt_ms(r.cpu_system_ms),
+        r.shared_hit,
+        r.shared_read,
+        r.shared_dirtied,
+        r.shared_written,
+        r.temp_read + r.temp_written,
+        r.wal_records,
+        bytes(r.wal_bytes),
+        r.wal_fpi
+    )
+}
+
+/// Bytes in B, kB, MB or GB (powers of 1024), one decimal above bytes.
+pub fn bytes(n: i64) -> String {
+    let units = ["kB", "MB", "GB", "TB"];
+    if n.abs() < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64;
+    let mut unit = "B";
+    for u in units {
+        if v.abs() < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// Per scenario (in the order first met), the waits of its tests summed.
+pub fn scenario_waits(results: &[ResultRow]) -> Vec<(Option<i32>, WaitProfile)> {
+    // (scenario, (event, samples) of its tests, most backends one test watched)
+    type Scenario = (Option<i32>, Vec<(String, u64)>, u64);
+    let mut per: Vec<Scenario> = Vec::new();
+    for r in results {
+        let Some(w) = r.waits.as_ref().filter(|w| w.samples > 0) else { continue };
+        let i = match per.iter().position(|p| p.0 == r.scenario) {
+            Some(i) => i,
+            None => {
+                per.push((r.scenario, Vec::new(), 0));
+                per.len() - 1
+            }
+        };
+        per[i].1.extend(w.events.iter().map(|e| (e.event.clone(), e.samples)));
+        per[i].2 = per[i].2.max(w.backends);
+    }
+    per.into_iter().map(|(s, named, backends)| (s, crate::pg::waits::profile(named, backends))).collect()
+}
+
 /// Milliseconds with precision that suits their size.
 pub fn fmt_ms(v: f64) -> String {
     if v >= 100.0 {
@@ -274,6 +350,47 @@ pub fn scenario_peaks(points: &[MonitorPoint]) -> Vec<ScenarioPeak> {
 #[cfg(test)]
 mod peak_tests {
     use super::*;
+    use crate::pg::waits::WaitShare;
+
+    #[test]
+    fn waits_and_resources_read_as_a_dba_reads_them() {
+        let w = |events: &[(&str, u64)]| {
+            crate::pg::waits::profile(events.iter().map(|(e, n)| (e.to_string(), *n)).collect(), 1)
+        };
+        assert_eq!(top_waits(&w(&[]), 3), "too short for a 10 ms sample");
+        assert_eq!(
+            top_waits(&w(&[("CPU", 3), ("Lock:transactionid", 1)]), 3),
+            "CPU 75 %, Lock:transactionid 25 % (4 samples)"
+        );
+        assert_eq!(
+            (bytes(512), bytes(2048), bytes(3 * 1024 * 1024)),
+            ("512 B".into(), "2.0 kB".into(), "3.0 MB".into())
+        );
+        let r = Resources {
+            cpu_ms: 2.5,
+            cpu_user_ms: 2.0,
+            cpu_system_ms: 0.5,
+            wal_records: 4,
+            wal_bytes: 4096,
+            ..Resources::default()
+        };
+        assert_eq!(
+            resources_line(&r),
+            "CPU 2.50 ms (2.00 user, 0.50 system); buffers 0 hit, 0 read, 0 dirtied, 0 written; temp 0 blocks; WAL 4 records, 4.0 kB (0 full-page images)"
+        );
+        let row = |scenario, events: &[(&str, u64)]| ResultRow {
+            scenario: Some(scenario),
+            waits: Some(w(events)),
+            ..ResultRow::default()
+        };
+        let per = scenario_waits(&[
+            row(1, &[("CPU", 2)]),
+            row(5, &[("Lock:tuple", 1)]),
+            row(1, &[("CPU", 1), ("IO:DataFileRead", 1)]),
+        ]);
+        assert_eq!(per.len(), 2);
+        assert_eq!(per[0].1.events[0], WaitShare { event: "CPU".into(), samples: 3, share: 0.75 });
+    }
 
     #[test]
     fn peaks_are_per_scenario() {

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::model::{ReportData, Verdict};
+use super::summary;
 
 /// One line of TAP: every control character (newline, carriage return, tab, ...) becomes
 /// a space, so no field can start a line of its own (a forged `ok 99`).
@@ -34,6 +35,11 @@ pub fn render(data: &ReportData) -> String {
             other => {
                 let _ = writeln!(o, "not ok {n} - {desc}");
                 let _ = writeln!(o, "# {other}: {notes}");
+            }
+        }
+        if let (Some(w), Some(res)) = (&r.waits, &r.resources) {
+            if r.status != Verdict::Skip {
+                let _ = writeln!(o, "# {}; {}", summary::top_waits(w, 3), summary::resources_line(res));
             }
         }
     }

@@ -254,7 +254,10 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
         Some(e) => as_error(e),
         None => {
             let locks = crate::pg::lock::advisory_held();
-            let result = timelimit::with_test_time_limit(|| {
+            // What the test waits on and spends, from its first statement to its last.
+            let sampler = crate::pg::waits::Sampler::start();
+            let before = crate::pg::usage::now();
+            let mut result = timelimit::with_test_time_limit(|| {
                 in_subtransaction(OnSuccess::Commit, || {
                     let result = test::run_test(t, run);
                     // A limit that ran out while the test's own code caught the cancel
@@ -265,6 +268,11 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
                 .map_err(timelimit::explain)
             })
             .unwrap_or_else(|e| as_error(&e));
+            let mut spent = crate::pg::usage::now().since(&before);
+            let (waits, others) = sampler.finish();
+            (spent.other_backends, spent.other_cpu_ms) = (others.backends, (others.cpu_ms * 1000.0).round() / 1000.0);
+            result.waits = Some(waits);
+            result.resources = Some(spent);
             // Nothing the test's SQL took for the session outlives it.
             crate::pg::lock::release_advisory_since(&locks);
             result

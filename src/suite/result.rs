@@ -7,6 +7,8 @@ use super::model::TestDef;
 use super::stats::Summary;
 use super::verdict::Verdict;
 use crate::explain::PlanFacts;
+use crate::pg::usage::Resources;
+use crate::pg::waits::WaitProfile;
 
 /// Field names are the column names of `performance_test_results` (all but its
 /// identity and its timestamp): `columns()` lists them for the INSERT, and a test
@@ -56,6 +58,10 @@ pub struct TestResult {
     pub evicted: Option<serde_json::Value>,
     /// What the test found beside its figure (suite::finding), for the reports.
     pub findings: Vec<Finding>,
+    /// What the backends running the test waited on, sampled every 10 ms.
+    pub waits: Option<WaitProfile>,
+    /// What the test cost: CPU, buffers, WAL, storage I/O.
+    pub resources: Option<Resources>,
     #[serde(skip)]
     pub verdict: Option<Verdict>,
 }

@@ -205,6 +205,25 @@ mod tests {
             )),
             50
         );
+        // Every test that ran has what it waited on and what it cost; DML writes WAL;
+        // the longer tests were sampled.
+        assert_eq!(
+            one::<i64>(&format!(
+                "SELECT count(*) FROM performance_test_results WHERE run_id = {run_id} AND test_id NOT LIKE 'M.%' \
+                    AND (waits IS NULL OR resources IS NULL OR (resources->>'cpu_ms')::float8 < 0 \
+                         OR (waits->>'interval_ms')::int <> 10)"
+            )),
+            0
+        );
+        assert!(one::<i64>(&format!(
+            "SELECT (resources->>'wal_bytes')::int8 FROM performance_test_results WHERE run_id = {run_id} AND test_id = '3.1'"
+        )) > 0);
+        assert!(
+            one::<i64>(&format!(
+            "SELECT count(*) FROM performance_test_results WHERE run_id = {run_id} AND (waits->>'samples')::int > 0 \
+                AND waits->'events' @> '[{{\"event\": \"CPU\"}}]'"
+        )) > 0
+        );
         let judged = rows.iter().filter(|r| ["PASS", "WARN", "FAIL"].contains(&r.1.as_str())).count();
         assert_eq!(one::<String>(&format!(
             "SELECT status || '/' || tests_total || '/' || (tests_passed + tests_warned + tests_failed) FROM perf_runs WHERE run_id = {run_id}"
