@@ -94,6 +94,9 @@ ALTER TABLE performance_test_results ADD COLUMN findings jsonb;
 -- What each test waited on and what it cost (pg::waits, pg::usage).
 ALTER TABLE performance_test_results ADD COLUMN waits jsonb;
 ALTER TABLE performance_test_results ADD COLUMN resources jsonb;
+-- Plan shapes and their fingerprints: plan changes between runs (explain::shape).
+ALTER TABLE performance_test_results ADD COLUMN plan_shape text[];
+ALTER TABLE performance_test_results ADD COLUMN plan_fingerprint text;
 
 -- A test's place in the report, as registry data rather than test ids in the code.
 ALTER TABLE perf_tests ADD COLUMN report_row text;
@@ -108,3 +111,56 @@ UPDATE perf_tests SET report_row = v.report_row, plan_baseline_ms = v.baseline
 UPDATE perf_tests SET report_role = 'dedup_check'
  WHERE test_id IN ('R.dedup-email', 'R.dedup-phone', 'L.2-dedup') AND builtin;
 UPDATE perf_tests SET report_role = 'metrics_refresh' WHERE test_id OPERATOR(pg_catalog.=) 'R.metrics-refresh' AND builtin;
+
+-- perf_compare compares each test with the last run that ran it and says whether its
+-- plan changed: two more columns, so it is created anew. Grants made in an update
+-- script would count as the extension's own (pg_init_privs) and vanish on dump and
+-- restore, so roles that could execute the old one are named in a WARNING instead.
+DO $upgrade$
+DECLARE
+    grantees text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT a.grantee::pg_catalog.regrole::text, ', ')
+      INTO grantees
+      FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid OPERATOR(pg_catalog.=)
+               'perf_compare(bigint, bigint, double precision, double precision)'::pg_catalog.regprocedure::pg_catalog.oid
+       AND a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
+    IF grantees IS NOT NULL THEN
+        RAISE WARNING 'pg_perfsuite 0.3.0: perf_compare returns two more columns (plan_changed, plan_change); % could execute the old one', grantees
+            USING HINT = 'Run SELECT perf_grant_operator(role) again for each of them.';
+    END IF;
+END
+$upgrade$;
+DROP FUNCTION perf_compare(bigint, bigint, double precision, double precision);
+CREATE  FUNCTION "perf_compare"(
+	"run" bigint DEFAULT NULL, /* Option < i64 > */
+	"baseline" bigint DEFAULT NULL, /* Option < i64 > */
+	"threshold_pct" double precision DEFAULT 10, /* Option < f64 > */
+	"min_change_ms" double precision DEFAULT 0.1 /* Option < f64 > */
+) RETURNS TABLE (
+	"test_id" TEXT,  /* String */
+	"test_name" TEXT,  /* String */
+	"statistic" TEXT,  /* Option < String > */
+	"baseline_ms" double precision,  /* f64 */
+	"current_ms" double precision,  /* f64 */
+	"change_pct" double precision,  /* Option < f64 > */
+	"change" TEXT,  /* String */
+	"regression" bool,  /* bool */
+	"verdict" TEXT,  /* String */
+	"median_ratio" double precision,  /* Option < f64 > */
+	"ratio_low" double precision,  /* Option < f64 > */
+	"ratio_high" double precision,  /* Option < f64 > */
+	"p_value" double precision,  /* Option < f64 > */
+	"cliffs_delta" double precision,  /* Option < f64 > */
+	"noise_band_pct" double precision,  /* f64 */
+	"method" TEXT,  /* String */
+	"baseline_run" bigint,  /* i64 */
+	"current_run" bigint,  /* i64 */
+	"plan_changed" bool,  /* Option < bool > */
+	"plan_change" TEXT  /* Option < String > */
+)
+STABLE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_compare_wrapper';

@@ -231,7 +231,11 @@ CREATE TABLE performance_test_results (
     -- shared_read, shared_dirtied, shared_written, temp_read, temp_written), WAL
     -- (wal_records, wal_fpi, wal_bytes), storage I/O (read_bytes, write_bytes), and the
     -- CPU of the other backends it started (other_backends, other_cpu_ms).
-    resources           jsonb
+    resources           jsonb,
+    -- The plan's shape (node types, strategies, indexes, relations; no estimates or
+    -- measurements) and its fingerprint: what tells a plan change between runs.
+    plan_shape          text[],
+    plan_fingerprint    text
 );
 CREATE INDEX performance_test_results_run ON performance_test_results (run_id, test_id);
 CREATE INDEX performance_test_results_time ON performance_test_results (test_timestamp);

@@ -1,19 +1,18 @@
--- The timed tests of one run next to the same tests of its baseline, with every
--- iteration's sample, and the test's history: its median (or, without samples, its
--- recorded figure) in up to 10 earlier completed runs of the schema, oldest first. $1: the run (NULL: the latest); $2: the baseline (NULL: the
--- run pinned for the run's schema with perf_set_baseline, else the previous completed
--- run over the same tests and schema).
+-- The timed tests of one run, each next to its baseline result, with every iteration's
+-- sample, both plan shapes, and the test's history: its median (or, without samples,
+-- its recorded figure) in up to 10 earlier completed runs of the schema, oldest first.
+-- $1: the run (NULL: the latest). $2: the baseline run (NULL: the run pinned for the
+-- run's schema with perf_set_baseline; without one, each test's own baseline: the last
+-- earlier completed run of the same schema and scale that ran it, so a run of a few
+-- tests is compared with whichever runs last ran each of them).
 WITH cur AS (
-    SELECT run_id, pattern, target_schema FROM perf_runs
+    SELECT run_id, target_schema, scale FROM perf_runs
      WHERE run_id = coalesce($1, (SELECT pg_catalog.max(run_id) FROM perf_runs))
-), base AS (
+), chosen AS (
     SELECT coalesce($2,
                     (SELECT p.run_id FROM perf_runs p, cur
-                      WHERE p.pinned_baseline AND p.target_schema = cur.target_schema AND p.run_id <> cur.run_id),
-                    (SELECT p.run_id FROM perf_runs p, cur
-                      WHERE p.run_id < cur.run_id AND p.status = 'completed'
-                        AND p.pattern = cur.pattern AND p.target_schema = cur.target_schema
-                      ORDER BY p.run_id DESC LIMIT 1)) AS run_id
+                      WHERE p.pinned_baseline AND p.target_schema = cur.target_schema AND p.run_id <> cur.run_id))
+           AS run_id
 )
 SELECT c.test_id, c.test_name::text, c.statistic,
        b.execution_time_ms::float8, c.execution_time_ms::float8,
@@ -28,9 +27,16 @@ SELECT c.test_id, c.test_name::text, c.statistic,
                   FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id
                  WHERE x.test_id = c.test_id AND x.run_id < c.run_id AND p.status = 'completed'
                    AND p.target_schema = (SELECT target_schema FROM cur) AND x.execution_time_ms IS NOT NULL
-                 ORDER BY x.run_id DESC LIMIT 10) h)
+                 ORDER BY x.run_id DESC LIMIT 10) h),
+       b.plan_shape[1:1000], c.plan_shape[1:1000]
   FROM performance_test_results c
-  JOIN performance_test_results b ON b.test_id = c.test_id AND b.run_id = (SELECT run_id FROM base)
+  CROSS JOIN LATERAL (
+        SELECT x.* FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id, cur
+         WHERE x.test_id = c.test_id AND x.execution_time_ms IS NOT NULL
+           AND CASE WHEN (SELECT run_id FROM chosen) IS NOT NULL THEN x.run_id = (SELECT run_id FROM chosen)
+                    ELSE x.run_id < c.run_id AND p.status = 'completed'
+                         AND p.target_schema = cur.target_schema AND p.scale = cur.scale END
+         ORDER BY x.run_id DESC, x.result_id DESC LIMIT 1) b
  WHERE c.run_id = (SELECT run_id FROM cur) AND c.target_ms IS NOT NULL
-   AND c.execution_time_ms IS NOT NULL AND b.execution_time_ms IS NOT NULL
+   AND c.execution_time_ms IS NOT NULL
  ORDER BY c.test_id

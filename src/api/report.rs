@@ -3,6 +3,7 @@
 use pgrx::prelude::*;
 
 use crate::errors::{bad_argument, required};
+use crate::explain::shape::ShapeChange;
 use crate::report::{self, target, Format};
 use crate::store;
 use crate::suite::noise;
@@ -22,9 +23,11 @@ fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&s
 }
 
 /// Each timed test of `run` (default: the latest) against `baseline` (default: the
-/// run pinned with perf_set_baseline for the run's schema, else the previous completed
-/// run over the same tests and schema), judged over both runs' per-iteration samples:
-/// `regressed`, `improved` or `within noise`, with the effect size and its confidence.
+/// run pinned with perf_set_baseline for the run's schema, else, per test, the last
+/// earlier completed run of the same schema and scale that ran it), judged over both
+/// runs' per-iteration samples: `regressed`, `improved` or `within noise`, with the
+/// effect size and its confidence, and whether the plan changed and how. Nothing to
+/// compare is said in a NOTICE with the reason.
 /// `threshold_pct` and `min_change_ms` are the smallest change of the median worth
 /// flagging, relative and absolute (docs/regressions.md).
 #[pg_extern(stable)]
@@ -56,6 +59,8 @@ fn perf_compare(
         name!(method, String),
         name!(baseline_run, i64),
         name!(current_run, i64),
+        name!(plan_changed, Option<bool>),
+        name!(plan_change, Option<String>),
     ),
 > {
     let threshold = match threshold_pct {
@@ -79,7 +84,11 @@ fn perf_compare(
         ),
     };
     let bar = noise::Bar { threshold, min_change_ms };
-    let rows: Vec<_> = store::compare::pairs(run, baseline)
+    let pairs = store::compare::pairs(run, baseline);
+    if pairs.is_empty() {
+        notice!("perf_compare: nothing to compare: {}", store::compare::why_no_pairs(run, baseline));
+    }
+    let rows: Vec<_> = pairs
         .into_iter()
         .map(|p| {
             let j = noise::judge_interruptible(
@@ -93,6 +102,10 @@ fn perf_compare(
                 },
             );
             let pct = (p.baseline_ms > 0.0).then(|| round(100.0 * (p.current_ms - p.baseline_ms) / p.baseline_ms, 1));
+            // Unknown when either result has no plan shape (recorded before 0.3.0, or
+            // a test without a plan).
+            let known = !p.baseline_shape.is_empty() && !p.current_shape.is_empty();
+            let change = known.then(|| ShapeChange::between(&p.baseline_shape, &p.current_shape)).flatten();
             (
                 p.test_id,
                 p.test_name,
@@ -112,6 +125,8 @@ fn perf_compare(
                 j.method,
                 p.baseline_run,
                 p.current_run,
+                known.then_some(change.is_some()),
+                change.map(|c| c.to_string()),
             )
         })
         .collect();

@@ -7,6 +7,8 @@
 
 use serde_json::Value;
 
+pub mod shape;
+
 /// What a test needs to know about how PostgreSQL executed a query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlanFacts {

@@ -39,6 +39,7 @@ pub fn recommend(data: &ReportData) -> Vec<Recommendation> {
         duplicates(r, &mut out);
         saturated(r, &mut out);
         rls_leakproof(r, data, &mut out);
+        plan_changed(r, &mut out);
         work_mem(r, data.run.settings.get("work_mem").map(String::as_str), &mut out);
     }
     cache(data, &mut out);
@@ -342,6 +343,30 @@ fn work_mem(r: &ResultRow, work_mem: Option<&str>, out: &mut Vec<Recommendation>
              multiplies by every sort and hash of every session."
         ),
     });
+}
+
+/// The test's plan is not the one it had in its last earlier run on the same schema and
+/// scale: said next to the figure, whatever the verdict, since a plan that changes
+/// between runs is either a change someone made or an unstable plan.
+fn plan_changed(r: &ResultRow, out: &mut Vec<Recommendation>) {
+    for f in r.findings.iter().filter(|f| matches!(f, Finding::PlanChanged { .. })) {
+        out.push(Recommendation {
+            kind: "plan_change",
+            test_id: Some(r.test_id.clone()),
+            evidence: format!(
+                "test {} ({}, {} ms): {f}",
+                r.test_id,
+                r.status,
+                r.measured_ms.map(super::summary::fmt_ms).unwrap_or_else(|| "-".into())
+            ),
+            index_ddl: None,
+            action: "If nobody changed the schema on purpose: check that the index still exists and is valid \
+                     (pg_index.indisvalid), run ANALYZE on the tables the plan reads, and compare both runs' plans \
+                     (performance_test_results.plan). A plan that changes between runs on the same data is unstable: \
+                     give the query an index that fits it, or raise the statistics target of the filtered columns."
+                .into(),
+        });
+    }
 }
 
 /// A tenant-run test that is slow while the same query as the owner is not: RLS stops

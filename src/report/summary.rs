@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::model::{MonitorPoint, ReportData, Resources, ResultRow, Verdict, WaitProfile};
+use super::model::{Finding, MonitorPoint, ReportData, Resources, ResultRow, Verdict, WaitProfile};
 use crate::suite::noise::{self, Movement};
 
 /// A change beyond this share of the previous figure counts as a regression or improvement.
@@ -52,6 +52,9 @@ pub struct Change {
     pub movement: Option<Movement>,
     /// The evidence: median ratio, its interval, the p-value.
     pub detail: Option<String>,
+    /// The test's plan is not the one it had in its last earlier run (a finding of the
+    /// result): what it reads now and no longer, next to the figure it may explain.
+    pub plan_change: Option<String>,
 }
 
 /// `after` against `before`: "40.0 % faster", "12.5 % slower", "unchanged"; at twice
@@ -76,6 +79,7 @@ pub fn change(test_id: &str, before: f64, after: f64) -> Change {
         line,
         movement: None,
         detail: None,
+        plan_change: None,
     }
 }
 
@@ -94,7 +98,12 @@ pub fn vs_previous(data: &ReportData) -> Vec<Change> {
             let history = prev.noise_history.get(&r.test_id).unwrap_or(&empty);
             let j = noise::judge(before_samples, &r.samples_ms, (before, after), history, noise::Bar::default());
             c.regression = j.movement == Movement::Regressed;
-            c.line = format!("{:+.1} %, {}", c.change_pct, j.movement.as_str());
+            c.plan_change = r.findings.iter().find_map(|f| match f {
+                Finding::PlanChanged { .. } => Some(f.to_string()),
+                _ => None,
+            });
+            let plan = c.plan_change.as_ref().map(|p| format!("; {p}")).unwrap_or_default();
+            c.line = format!("{:+.1} %, {}{plan}", c.change_pct, j.movement.as_str());
             c.movement = Some(j.movement);
             c.detail = Some(j.describe());
             Some(c)

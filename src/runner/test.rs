@@ -1,6 +1,7 @@
 //! Running one registry test and judging it.
 
 use crate::errors::{OrInternal, SqlError};
+use crate::explain::shape::ShapeChange;
 use crate::explain::PlanFacts;
 use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
@@ -99,7 +100,22 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
     if let Err(e) = outcome {
         result.set_error(&e.sqlstate(), &e.message);
     }
+    plan_changed(&mut result, run);
     result
+}
+
+/// A plan that is not the one this test had last (same schema and scale) is a finding
+/// of its own: it names what the plan reads now and no longer.
+fn plan_changed(result: &mut TestResult, run: &RunSetting) {
+    let Some(shape) = &result.plan_shape else { return };
+    let Some((previous_run, before)) =
+        crate::store::runs::previous_plan_shape(run.run_id, &result.test_id, &run.target.schema, run.scale)
+    else {
+        return;
+    };
+    if let Some(change) = ShapeChange::between(&before, shape) {
+        result.add_finding(Finding::PlanChanged { previous_run, change });
+    }
 }
 
 /// The role 5.4's second session runs its SQL as: the author when the test runs as

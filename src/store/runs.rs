@@ -73,6 +73,29 @@ pub fn insert_result(r: &TestResult) {
         .or_internal("update perf_runs progress");
 }
 
+/// The plan shape `test_id` had last before `run_id`, in a run of the same schema and
+/// scale: (that run, the shape).
+pub fn previous_plan_shape(run_id: i64, test_id: &str, schema: &str, scale: f64) -> Option<(i64, Vec<String>)> {
+    Spi::connect(|c| {
+        let rows = c.select(
+            "SELECT x.run_id, x.plan_shape FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id \
+              WHERE x.test_id = $1 AND x.run_id < $2 AND p.target_schema = $3 AND p.scale = $4 \
+                AND x.plan_shape IS NOT NULL \
+              ORDER BY x.run_id DESC, x.result_id DESC LIMIT 1",
+            None,
+            &[test_id.into(), run_id.into(), schema.into(), scale.into()],
+        )?;
+        let mut found = None;
+        for r in rows {
+            if let (Some(run), Some(shape)) = (r.get::<i64>(1)?, r.get::<Vec<String>>(2)?) {
+                found = Some((run, shape));
+            }
+        }
+        Ok::<_, pgrx::spi::Error>(found)
+    })
+    .or_internal("the previous plan of a test")
+}
+
 pub fn append_note(run_id: i64, note: &str) {
     Spi::run_with_args(
         "UPDATE perf_runs SET notes = pg_catalog.concat_ws('; ', notes, $2) WHERE run_id = $1",

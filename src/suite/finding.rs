@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::explain::shape::ShapeChange;
 use crate::explain::{seq_scan_nodes, PlanFacts};
 
 /// A sequential scan is worth an index when it reads at least this many rows...
@@ -56,6 +57,9 @@ pub enum Finding {
     Degradation { compared_with: String, all_tenants_ms: f64, alone_ms: f64 },
     /// The per-test time budget stopped the timed iterations early.
     BudgetSpent { ran: i64, planned: i64, budget_s: u64 },
+    /// The plan is not the one the same test had in `previous_run` (same schema and
+    /// scale): what it reads now and no longer.
+    PlanChanged { previous_run: i64, change: ShapeChange },
 }
 
 impl Finding {
@@ -208,6 +212,7 @@ impl std::fmt::Display for Finding {
                 "degradation with all tenants: {:.2}x (test {compared_with} {all_tenants_ms:.3} ms vs alone {alone_ms:.3} ms)",
                 all_tenants_ms / alone_ms.max(1e-9)
             ),
+            Finding::PlanChanged { previous_run, change } => write!(f, "{change} (since run {previous_run})"),
             Finding::BudgetSpent { ran, planned, budget_s } => write!(
                 f,
                 "stopped after {ran} of {planned} iterations: the {budget_s} s time budget per test was spent"

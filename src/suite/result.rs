@@ -49,6 +49,10 @@ pub struct TestResult {
     pub error_sqlstate: Option<String>,
     pub error_message: Option<String>,
     pub plan: Option<serde_json::Value>,
+    /// The plan's shape (explain::shape), and its fingerprint: what perf_compare and the
+    /// next run compare to tell a plan change.
+    pub plan_shape: Option<Vec<String>>,
+    pub plan_fingerprint: Option<String>,
     /// Every timed iteration (ms, in order), for perf_compare's statistical test.
     pub samples_ms: Option<Vec<f64>>,
     /// Cold-cache figure (the test's statistic over its cold executions), when made.
@@ -136,6 +140,9 @@ impl TestResult {
         self.cache_hit_ratio = facts.cache_hit_ratio().map(|r| (r * 100.0).round() / 100.0);
         self.seq_scans = Some(facts.seq_scans.clone());
         self.index_scans = Some(facts.indexes.clone());
+        let shape = crate::explain::shape::plan_shape(&plan);
+        self.plan_fingerprint = Some(crate::explain::shape::fingerprint(&shape));
+        self.plan_shape = Some(shape);
         self.plan = Some(plan);
     }
 

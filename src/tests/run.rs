@@ -359,6 +359,39 @@ mod tests {
         assert!(findings("4.2").contains(&"index_not_used:idx_customers_not_deleted".to_string()));
     }
 
+    /// A plan change is a finding of the run that has it, and perf_compare names it;
+    /// each test is compared with the last run that ran it, not the last run.
+    #[pg_test]
+    fn a_dropped_index_is_a_plan_change_that_perf_compare_names() {
+        serialize_runs();
+        run("SELECT * FROM perf_run('1.%', iterations => 2, background => false)");
+        let first = one::<i64>("SELECT max(run_id) FROM perf_runs");
+        assert!(
+            crate::store::compare::why_no_pairs(Some(first), None).starts_with("no completed run before run"),
+            "{}",
+            crate::store::compare::why_no_pairs(Some(first), None)
+        );
+        run("DROP INDEX idx_customers_not_deleted");
+        run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
+        let (baseline, changed, change) = Spi::get_three::<i64, bool, String>(
+            "SELECT baseline_run, plan_changed, plan_change FROM perf_compare() WHERE test_id = '1.1'",
+        )
+        .unwrap();
+        assert_eq!(baseline, Some(first), "1.1 is compared with the run that last ran it");
+        assert_eq!(changed, Some(true));
+        assert!(change.as_deref().unwrap_or("").contains("no longer uses idx_customers_not_deleted"), "{change:?}");
+        assert!(findings("1.1").contains(&"plan_changed:".to_string()), "{:?}", findings("1.1"));
+        let md = one::<String>("SELECT perf_report()");
+        assert!(md.contains("**plan_change**: test 1.1"), "{md}");
+        // The same plan again: no change.
+        run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
+        assert_eq!(
+            Spi::get_one::<bool>("SELECT plan_changed FROM perf_compare() WHERE test_id = '1.1'").unwrap(),
+            Some(false)
+        );
+        assert!(!findings("1.1").contains(&"plan_changed:".to_string()), "{:?}", findings("1.1"));
+    }
+
     #[pg_test]
     fn count_checks_compare_exactly() {
         serialize_runs();
