@@ -94,6 +94,9 @@ ALTER TABLE performance_test_results ADD COLUMN findings jsonb;
 -- What each test waited on and what it cost (pg::waits, pg::usage).
 ALTER TABLE performance_test_results ADD COLUMN waits jsonb;
 ALTER TABLE performance_test_results ADD COLUMN resources jsonb;
+-- The canary of each run (runner::canary), for perf_history.
+ALTER TABLE perf_runs ADD COLUMN canary_ms double precision;
+
 -- Plan shapes and their fingerprints: plan changes between runs (explain::shape).
 ALTER TABLE performance_test_results ADD COLUMN plan_shape text[];
 ALTER TABLE performance_test_results ADD COLUMN plan_fingerprint text;
@@ -164,3 +167,27 @@ STABLE
 SET search_path TO pg_catalog, @extschema@, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'perf_compare_wrapper';
+
+-- perf_history: one test across the runs of a schema, with its change points.
+CREATE  FUNCTION "perf_history"(
+	"test_id" TEXT, /* Option < & str > */
+	"target_schema" TEXT DEFAULT 'public' /* Option < & str > */
+) RETURNS TABLE (
+	"run_id" bigint,  /* i64 */
+	"started_at" timestamp with time zone,  /* Option < pgrx :: datum :: TimestampWithTimeZone > */
+	"scale" double precision,  /* f64 */
+	"status" TEXT,  /* String */
+	"figure_ms" double precision,  /* f64 */
+	"band_low_ms" double precision,  /* Option < f64 > */
+	"band_high_ms" double precision,  /* Option < f64 > */
+	"plan_fingerprint" TEXT,  /* Option < String > */
+	"plan_changed" bool,  /* Option < bool > */
+	"canary_ms" double precision,  /* Option < f64 > */
+	"canary_change_point" bool,  /* Option < bool > */
+	"change_point" bool,  /* bool */
+	"shift" TEXT  /* Option < String > */
+)
+STABLE
+SET search_path TO pg_catalog, @extschema@, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'perf_history_wrapper';

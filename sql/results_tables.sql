@@ -174,7 +174,10 @@ CREATE TABLE perf_runs (
     -- The run later runs are compared with (perf_set_baseline); one per schema.
     pinned_baseline boolean NOT NULL DEFAULT false,
     -- The plan's environment at this multiple of its volume (perf_run_all(scale => N)).
-    scale           double precision NOT NULL DEFAULT 1
+    scale           double precision NOT NULL DEFAULT 1,
+    -- The canary: fixed work that reads no table, timed at the start of the run (ms,
+    -- median of 7); it moves with the machine, not with the schema (perf_history).
+    canary_ms       double precision
 );
 CREATE UNIQUE INDEX perf_runs_one_baseline ON perf_runs (target_schema) WHERE pinned_baseline;
 

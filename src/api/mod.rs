@@ -4,6 +4,7 @@
 pub mod cleanup;
 pub mod generate;
 pub mod grants;
+pub mod history;
 pub mod ledger;
 pub mod load;
 pub mod log;

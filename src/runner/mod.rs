@@ -2,6 +2,7 @@
 //! timing loop, one test and a whole run, 5.4's two sessions, recording results, the
 //! per-test time limit, and the caller's side of a background run (follow).
 
+pub mod canary;
 pub mod cleanup;
 pub mod cold;
 pub mod concurrency;

@@ -13,7 +13,7 @@ use crate::errors::SqlError;
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::mode::Mode;
 use crate::runner::test::RunSetting;
-use crate::runner::{cold, lock, observe, test, timelimit};
+use crate::runner::{canary, cold, lock, observe, test, timelimit};
 use crate::store::{registry, runs as record};
 use crate::suite::finding::Finding;
 use crate::suite::model::{Kind, TestDef};
@@ -120,6 +120,7 @@ pub fn execute(begun: &Begun, opts: &Options, mode: Mode) -> Vec<TestResult> {
     let evictor = mode.step(|| {
         let (evictor, cache_state) = cache_plan(opts.cold_cache);
         record::pre_test_checklist(run_id, &cache_state);
+        record::record_canary(run_id, canary::measure());
         evictor
     });
     let setting = RunSetting { run_id, target, iterations: opts.iterations, mode, cold: evictor, scale: opts.scale };

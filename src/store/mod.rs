@@ -5,6 +5,7 @@
 //! writes its types), below orchestration.
 
 pub mod compare;
+pub mod history;
 pub mod ledger;
 pub mod load;
 pub mod registry;

@@ -73,6 +73,12 @@ pub fn insert_result(r: &TestResult) {
         .or_internal("update perf_runs progress");
 }
 
+/// The run's canary figure (runner::canary).
+pub fn record_canary(run_id: i64, ms: f64) {
+    Spi::run_with_args("UPDATE perf_runs SET canary_ms = $2 WHERE run_id = $1", &[run_id.into(), ms.into()])
+        .or_internal("record the canary");
+}
+
 /// The plan shape `test_id` had last before `run_id`, in a run of the same schema and
 /// scale: (that run, the shape).
 pub fn previous_plan_shape(run_id: i64, test_id: &str, schema: &str, scale: f64) -> Option<(i64, Vec<String>)> {

@@ -392,6 +392,47 @@ mod tests {
         assert!(!findings("1.1").contains(&"plan_changed:".to_string()), "{:?}", findings("1.1"));
     }
 
+    /// perf_history marks the run where a lasting shift began: with the partial index
+    /// for four runs, without it for four; every run has its canary.
+    #[pg_test]
+    fn perf_history_marks_the_first_run_without_the_index() {
+        serialize_runs();
+        let mut runs = Vec::new();
+        for i in 0..8 {
+            if i == 4 {
+                run("DROP INDEX idx_customers_not_deleted");
+            }
+            run("SELECT * FROM perf_run('1.1', iterations => 5, background => false)");
+            runs.push(one::<i64>("SELECT max(run_id) FROM perf_runs"));
+        }
+        type Row = (i64, bool, Option<bool>, Option<f64>, Option<String>);
+        let rows: Vec<Row> = Spi::connect(|c| {
+            c.select(
+                "SELECT run_id, change_point, plan_changed, canary_ms, shift FROM perf_history('1.1') \
+                  WHERE run_id >= $1 ORDER BY run_id",
+                None,
+                &[runs[0].into()],
+            )
+            .unwrap()
+            .map(|r| {
+                (
+                    r.get(1).unwrap().unwrap(),
+                    r.get(2).unwrap().unwrap(),
+                    r.get(3).unwrap(),
+                    r.get(4).unwrap(),
+                    r.get(5).unwrap(),
+                )
+            })
+            .collect()
+        });
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), runs);
+        let marked: Vec<i64> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
+        assert_eq!(marked, vec![runs[4]], "{rows:?}");
+        assert_eq!(rows[4].2, Some(true), "the plan changed in that run: {rows:?}");
+        assert!(rows[4].4.as_deref().is_some_and(|s| !s.is_empty()), "{rows:?}");
+        assert!(rows.iter().all(|r| r.3.is_some_and(|c| c > 0.0)), "every run has its canary: {rows:?}");
+    }
+
     #[pg_test]
     fn count_checks_compare_exactly() {
         serialize_runs();
