@@ -114,6 +114,8 @@ UPDATE perf_tests SET report_row = v.report_row, plan_baseline_ms = v.baseline
 UPDATE perf_tests SET report_role = 'dedup_check'
  WHERE test_id IN ('R.dedup-email', 'R.dedup-phone', 'L.2-dedup') AND builtin;
 UPDATE perf_tests SET report_role = 'metrics_refresh' WHERE test_id OPERATOR(pg_catalog.=) 'R.metrics-refresh' AND builtin;
+ALTER TABLE perf_tests ADD COLUMN measures_writes boolean NOT NULL DEFAULT false;
+UPDATE perf_tests SET measures_writes = true WHERE test_id IN ('3.1', '4.1') AND builtin;
 
 -- perf_compare compares each test with the last run that ran it and says whether its
 -- plan changed: two more columns, so it is created anew. Grants made in an update

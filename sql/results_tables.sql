@@ -304,6 +304,9 @@ CREATE TABLE perf_tests (
     report_row      text,
     plan_baseline_ms numeric CHECK (plan_baseline_ms OPERATOR(pg_catalog.>) 0 AND plan_baseline_ms OPERATOR(pg_catalog.<=) 86400000),
     report_role     text CHECK (report_role IN ('dedup_check', 'metrics_refresh')),
+    -- One of the plan's insert and update tests: timed again with each candidate index
+    -- the run measures, for its write penalty (pg_perfsuite.measure_advice).
+    measures_writes boolean NOT NULL DEFAULT false,
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms OPERATOR(pg_catalog.>=) target_ms),
     CHECK (run_as OPERATOR(pg_catalog.=) 'owner' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind OPERATOR(pg_catalog.<>) 'single_tenant' OR tenant_company IS NOT NULL),

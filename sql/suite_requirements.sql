@@ -104,3 +104,5 @@ UPDATE perf_tests SET report_row = v.report_row, plan_baseline_ms = v.baseline
  WHERE perf_tests.test_id OPERATOR(pg_catalog.=) v.test_id;
 UPDATE perf_tests SET report_role = 'dedup_check' WHERE test_id IN ('R.dedup-email', 'R.dedup-phone', 'L.2-dedup');
 UPDATE perf_tests SET report_role = 'metrics_refresh' WHERE test_id OPERATOR(pg_catalog.=) 'R.metrics-refresh';
+-- The plan's insert and update tests: the write penalty of a candidate index.
+UPDATE perf_tests SET measures_writes = true WHERE test_id IN ('3.1', '4.1');

@@ -9,6 +9,7 @@ static KEEP_DATA: GucSetting<bool> = GucSetting::<bool>::new(true);
 static TRUST_SCHEMA_OWNERS: GucSetting<bool> = GucSetting::<bool>::new(false);
 static COLD_CACHE: GucSetting<bool> = GucSetting::<bool>::new(false);
 static RESERVED_WORKER_SLOTS: GucSetting<i32> = GucSetting::<i32>::new(2);
+static MEASURE_ADVICE: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 pub fn init() {
     GucRegistry::define_int_guc(
@@ -51,6 +52,14 @@ pub fn init() {
         c"Off (the default) refuses such a schema before anything runs: its trigger, policy and other functions would run with the caller's rights. Only a superuser may turn it on.",
         &TRUST_SCHEMA_OWNERS,
         GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"pg_perfsuite.measure_advice",
+        c"Measure index advice: build each candidate index in a rolled-back subtransaction and time the test and the plan's write tests with it.",
+        c"On (the default), a timed query whose plan has a sequential scan worth an index gets the index built, measured and rolled back; the report recommends only an index measured to make the test at least 1.5 times faster, with its write penalty. Tables over 1 GB are skipped, each build has 60 s. Off: the report's index advice is estimated only (hypopg, when installed).",
+        &MEASURE_ADVICE,
+        GucContext::Userset,
         GucFlags::default(),
     );
     GucRegistry::define_bool_guc(
@@ -98,6 +107,10 @@ pub fn trust_schema_owners() -> bool {
 
 pub fn reserved_worker_slots() -> i32 {
     RESERVED_WORKER_SLOTS.get()
+}
+
+pub fn measure_advice() -> bool {
+    MEASURE_ADVICE.get()
 }
 
 pub fn cold_cache() -> bool {

@@ -47,6 +47,7 @@ pub(crate) fn start(opts: &Options, background: Option<bool>, wait_for_it: Optio
             trust_schema_owners: opts.trust_schema_owners,
             cold_cache: opts.cold_cache,
             timed_only: opts.timed_only,
+            measure_advice: opts.measure_advice,
         }
         .bits(),
         scale: opts.scale,
@@ -87,6 +88,7 @@ pub(crate) fn options<'a>(
         trust_schema_owners: gucs::trust_schema_owners(),
         cold_cache: gucs::cold_cache(),
         timed_only: false,
+        measure_advice: gucs::measure_advice(),
         scale: crate::errors::required(scale, "scale"),
     }
 }

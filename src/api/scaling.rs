@@ -60,6 +60,8 @@ fn perf_scaling(
         let mut opts = crate::api::run::options(Some(target_schema), pattern, iterations, Some(42), Some(scale));
         // Only timed tests, and every scale starts from its own data.
         opts.timed_only = true;
+        // A sweep measures growth with the data, not index candidates.
+        opts.measure_advice = false;
         opts.keep_data = false;
         let rows = crate::api::run::start(&opts, background, Some(true));
         let run_id = rows.first().and_then(|r| r.0).unwrap_or_else(|| {

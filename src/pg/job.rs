@@ -87,6 +87,7 @@ pub struct Flags {
     pub cold_cache: bool,
     /// Only the timed tests (a scaling sweep's runs).
     pub timed_only: bool,
+    pub measure_advice: bool,
 }
 
 impl Flags {
@@ -96,6 +97,7 @@ impl Flags {
             | (self.trust_schema_owners as u8) << 2
             | (self.cold_cache as u8) << 3
             | (self.timed_only as u8) << 4
+            | (self.measure_advice as u8) << 5
     }
 
     pub fn from_bits(b: u8) -> Flags {
@@ -105,6 +107,7 @@ impl Flags {
             trust_schema_owners: b & 4 != 0,
             cold_cache: b & 8 != 0,
             timed_only: b & 16 != 0,
+            measure_advice: b & 32 != 0,
         }
     }
 }
@@ -175,13 +178,14 @@ mod tests {
 
     #[test]
     fn flags_round_trip() {
-        for bits in 0..32u8 {
+        for bits in 0..64u8 {
             let f = Flags {
                 allow_existing_data: bits & 1 != 0,
                 keep_data: bits & 2 != 0,
                 trust_schema_owners: bits & 4 != 0,
                 cold_cache: bits & 8 != 0,
                 timed_only: bits & 16 != 0,
+                measure_advice: bits & 32 != 0,
             };
             assert_eq!(Flags::from_bits(f.bits()), f);
         }

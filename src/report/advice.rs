@@ -6,6 +6,8 @@
 use serde::Serialize;
 
 use super::model::{Finding, Health, ReportData, ReportRole, ResultRow, Verdict};
+use crate::suite::candidate::Candidate;
+use crate::suite::finding::WORTH_AN_INDEX;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
@@ -19,6 +21,12 @@ pub struct Recommendation {
     /// hypopg when it is installed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_ddl: Option<String>,
+    /// For an index measured in a rolled-back subtransaction (runner::candidate): the
+    /// test's median without it over the median with it, and the write tests' change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_speedup: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_penalty_pct: Option<f64>,
 }
 
 /// Below this database-wide hit ratio (with real reads behind it) shared_buffers is small.
@@ -59,6 +67,8 @@ fn errored(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 r.error_message.as_deref().or(r.notes.as_deref()).unwrap_or("(no message)")
             ),
             index_ddl: None,
+            measured_speedup: None,
+            write_penalty_pct: None,
             action:
                 "Fix the schema or the test's SQL (perf_tests.sql) so the test can run; an errored test proves nothing."
                     .into(),
@@ -74,6 +84,8 @@ fn plan_assertion(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 test_id: Some(r.test_id.clone()),
                 evidence: format!("test {}: {f}", r.test_id),
                 index_ddl: None,
+                measured_speedup: None,
+                write_penalty_pct: None,
                 action: "Run ANALYZE on the table; check the index exists and is valid (pg_index.indisvalid); \
                          compare the plan with enable_seqscan = off to see the index path's estimated cost."
                     .into(),
@@ -82,73 +94,57 @@ fn plan_assertion(r: &ResultRow, out: &mut Vec<Recommendation>) {
     }
 }
 
-/// Columns a filter compares with `=` or tests for NULL, in order: the columns an index
-/// for this filter should lead with. `((company_id = '…'::uuid) AND (deleted_at IS NULL))`
-/// gives `company_id` (equality) and reports `deleted_at IS NULL` as a partial-index predicate.
-pub fn index_columns(filter: &str) -> (Vec<String>, Vec<String>) {
-    let mut eq = Vec::new();
-    let mut null = Vec::new();
-    for (ident, rest) in filter.split(" AND ").filter_map(comparison) {
-        if rest.starts_with("= ") && !eq.contains(&ident) {
-            eq.push(ident);
-        } else if rest.starts_with("IS NULL") && !null.contains(&ident) {
-            null.push(ident);
-        }
-    }
-    (eq, null)
-}
-
-/// One condition of an EXPLAIN filter, "(company_id = 'x'::uuid)", as its leading
-/// column and the rest ("= 'x'::uuid"); None when it does not start with a column.
-fn comparison(part: &str) -> Option<(String, &str)> {
-    let p = part.trim_matches(|c| c == '(' || c == ')' || c == ' ');
-    let ident: String = p.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '"').collect();
-    (!ident.is_empty()).then(|| {
-        let rest = p[ident.len()..].trim_start();
-        (ident, rest)
-    })
-}
-
-/// Columns a filter matches with LIKE/ILIKE (`~~`, `~~*`): a trigram index serves
-/// those, a b-tree does not when the pattern starts with a wildcard.
-pub fn like_columns(filter: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (ident, rest) in filter.split(" OR ").flat_map(|p| p.split(" AND ")).filter_map(comparison) {
-        if (rest.starts_with("~~ ") || rest.starts_with("~~* ")) && !out.contains(&ident) {
-            out.push(ident);
-        }
-    }
-    out
-}
-
+/// A sequential scan worth an index: the index its filter asks for, recommended when
+/// it was measured to make the test at least `WORTH_AN_INDEX` faster (with its write
+/// penalty), not recommended when measured to help less, and offered as an estimate
+/// (hypopg, when installed) when it could not be measured.
 fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
     for f in &r.findings {
         let Finding::SeqScan { relation, filter, .. } = f else { continue };
-        let filter = filter.clone().unwrap_or_else(|| "no filter".into());
-        let (eq, null) = index_columns(&filter);
-        let like = like_columns(&filter);
-        let ddl = if eq.is_empty() && !like.is_empty() {
-            Some(format!("CREATE INDEX ON {relation} USING gin ({} gin_trgm_ops)", like[0]))
-        } else if eq.is_empty() {
-            None
-        } else {
-            let predicate = if null.is_empty() {
-                String::new()
-            } else {
-                format!(" WHERE {}", null.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND "))
-            };
-            Some(format!("CREATE INDEX ON {relation} ({}){predicate}", eq.join(", ")))
+        let candidate = filter.as_deref().and_then(|filter| Candidate::for_filter(relation, filter));
+        let ddl = candidate.as_ref().map(Candidate::plain_ddl);
+        let measured = ddl.as_ref().and_then(|d| {
+            r.findings.iter().find(
+                |m| matches!(m, Finding::IndexMeasured { ddl, .. } | Finding::IndexNotMeasured { ddl, .. } if ddl == d),
+            )
+        });
+        let (speedup, penalty) = match measured.and_then(Finding::measured) {
+            Some((s, p)) => (Some(s), p),
+            None => (None, None),
         };
-        let action = match (&ddl, like.is_empty()) {
-            (Some(d), false) => format!(
-                "{d};  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {relation} and re-run the test."
+        let trigram = candidate.as_ref().is_some_and(|c| c.trigram);
+        let (index_ddl, action) = match (&ddl, speedup) {
+            (Some(d), Some(s)) if s >= WORTH_AN_INDEX => (
+                Some(d.clone()),
+                format!(
+                    "{d};  measured: {s:.1}x faster{}{}, then ANALYZE {relation}.",
+                    penalty.map(|p| format!(", write penalty {p:+.1} %")).unwrap_or_default(),
+                    if trigram { " (pg_trgm; serves LIKE/ILIKE with a leading wildcard)" } else { "" }
+                ),
             ),
-            (Some(d), true) => format!("{d};  then ANALYZE {relation} and re-run the test."),
-            (None, _) => format!(
-                "Rewrite the query so it can use an index on {relation}, or accept the scan if the table stays small."
+            (Some(d), Some(s)) => (
+                None,
+                format!(
+                    "No index: {d} was built and measured at {s:.2}x, less than the {WORTH_AN_INDEX}x worth its \
+                     write cost. Rewrite the query so that an index on {relation} can serve it, or accept the scan."
+                ),
+            ),
+            (Some(d), None) if trigram => (
+                Some(d.clone()),
+                format!("{d};  (pg_trgm; serves LIKE/ILIKE with a leading wildcard), then ANALYZE {relation} and re-run the test (estimated, not measured)."),
+            ),
+            (Some(d), None) => (
+                Some(d.clone()),
+                format!("{d};  then ANALYZE {relation} and re-run the test (estimated, not measured)."),
+            ),
+            (None, _) => (
+                None,
+                format!(
+                    "Rewrite the query so it can use an index on {relation}, or accept the scan if the table stays small."
+                ),
             ),
         };
-        let hypo = ddl.as_ref().and_then(|d| health.hypothetical.get(d)).map(|h| {
+        let hypo = index_ddl.as_ref().and_then(|d| health.hypothetical.get(d)).map(|h| {
             if h.used {
                 format!(
                     "; hypopg: the planner would use this index, estimated cost {:.1} → {:.1}",
@@ -158,12 +154,15 @@ fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
                 format!("; hypopg: the planner would not use this index (estimated cost stays {:.1})", h.cost_before)
             }
         });
+        let measured = measured.map(|m| format!("; {m}")).unwrap_or_default();
         out.push(Recommendation {
             kind: "seq_scan",
             test_id: Some(r.test_id.clone()),
-            evidence: format!("test {} ({}): {f}{}", r.test_id, r.status, hypo.unwrap_or_default()),
+            evidence: format!("test {} ({}): {f}{}{measured}", r.test_id, r.status, hypo.unwrap_or_default()),
             action,
-            index_ddl: ddl,
+            index_ddl,
+            measured_speedup: speedup.map(|s| (s * 100.0).round() / 100.0),
+            write_penalty_pct: penalty.map(|p| (p * 10.0).round() / 10.0),
         });
     }
 }
@@ -197,6 +196,8 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
             r.target_ms.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
         ),
         index_ddl: None,
+        measured_speedup: None,
+        write_penalty_pct: None,
         action: "The plan's trigger remediation: 1. disable non-critical triggers temporarily; 2. convert to async \
                  processing (LISTEN/NOTIFY); 3. batch operations (statement-level triggers with transition tables); \
                  4. optimize the trigger function's lookups (each needs an index); 5. consider a queue-based approach."
@@ -240,6 +241,8 @@ fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
             test_id: Some(r.test_id.clone()),
             evidence: format!("test {}: {f}", r.test_id),
             index_ddl: None,
+            measured_speedup: None,
+            write_penalty_pct: None,
             action,
         });
     }
@@ -256,6 +259,8 @@ fn contention(r: &ResultRow, out: &mut Vec<Recommendation>) {
         test_id: Some(r.test_id.clone()),
         evidence: format!("test {} ({}): {wait}", r.test_id, r.status),
         index_ddl: None,
+        measured_speedup: None,
+        write_penalty_pct: None,
         action: "Updates of different tenants must not touch the same rows: check that both statements filter by \
                  company_id through an index (a slow statement holds its row locks longer). For the same hot rows, \
                  keep the transactions short, lock rows in one order (ORDER BY id) so two sessions cannot deadlock, \
@@ -280,6 +285,8 @@ fn duplicates(r: &ResultRow, out: &mut Vec<Recommendation>) {
             found.map(ToString::to_string).unwrap_or_else(|| "the check failed".into())
         ),
         index_ddl: None,
+        measured_speedup: None,
+        write_penalty_pct: None,
         action: "One person got several live customers. Make the auto-sync trigger serialize on the person (the \
                  reference trigger takes a transaction advisory lock on company + email or phone before it looks the \
                  customer up) and back it with a unique index, e.g. ON customers (company_id, lower(customer_email)) \
@@ -296,6 +303,8 @@ fn saturated(r: &ResultRow, out: &mut Vec<Recommendation>) {
             test_id: Some(r.test_id.clone()),
             evidence: format!("{}: {f}", r.name),
             index_ddl: None,
+            measured_speedup: None,
+            write_penalty_pct: None,
             action: "Read those tests' timings as taken under saturation: compare with a run on an idle machine, give \
                      the server more CPU or memory, or run the load tests with fewer clients."
                 .into(),
@@ -337,6 +346,8 @@ fn work_mem(r: &ResultRow, work_mem: Option<&str>, out: &mut Vec<Recommendation>
             work_mem.unwrap_or("unknown")
         ),
         index_ddl: None,
+        measured_speedup: None,
+        write_penalty_pct: None,
         action: format!(
             "The plan's remediation step 6, tune work_mem: {suggestion} (per role: ALTER ROLE app SET work_mem; \
              per query: SET LOCAL work_mem inside its transaction), then re-run the test. Raising it server-wide \
@@ -360,6 +371,8 @@ fn plan_changed(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 r.measured_ms.map(super::summary::fmt_ms).unwrap_or_else(|| "-".into())
             ),
             index_ddl: None,
+            measured_speedup: None,
+            write_penalty_pct: None,
             action: "If nobody changed the schema on purpose: check that the index still exists and is valid \
                      (pg_index.indisvalid), run ANALYZE on the tables the plan reads, and compare both runs' plans \
                      (performance_test_results.plan). A plan that changes between runs on the same data is unstable: \
@@ -393,6 +406,8 @@ fn rls_leakproof(r: &ResultRow, data: &ReportData, out: &mut Vec<Recommendation>
             other.measured_ms.unwrap_or(0.0)
         ),
         index_ddl: None,
+        measured_speedup: None,
+        write_penalty_pct: None,
         action: "pg_trgm's %, similarity(), LIKE and ILIKE are not LEAKPROOF, so under row-level security the planner \
                  cannot use the trigram index before the policy filter and scans the tenant's rows instead. Search \
                  through a SECURITY DEFINER function that applies company_id itself, or keep tenants small enough for the scan."
@@ -414,6 +429,8 @@ fn cache(data: &ReportData, out: &mut Vec<Recommendation>) {
             ratio * 100.0
         ),
         index_ddl: None,
+        measured_speedup: None,
+        write_penalty_pct: None,
         action: "Raise shared_buffers (about 25 % of RAM is the usual start; needs a restart) so the working set of \
                  the tenant tables stays in memory, then re-run."
             .into(),
@@ -430,6 +447,8 @@ fn stale_metrics(data: &ReportData, out: &mut Vec<Recommendation>) {
             data.health.active_customers.unwrap_or(0)
         ),
         index_ddl: None,
+        measured_speedup: None,
+        write_penalty_pct: None,
         action: format!(
             "REFRESH MATERIALIZED VIEW CONCURRENTLY {}.customer_metrics; and schedule it (e.g. with pg_cron) as \
              often as the application needs fresh metrics.",
@@ -442,6 +461,7 @@ fn stale_metrics(data: &ReportData, out: &mut Vec<Recommendation>) {
 mod tests {
     use super::*;
     use crate::report::model::*;
+    use crate::suite::finding::WriteCost;
     use serde_json::{json, Value};
 
     fn row(id: &str, status: Verdict) -> ResultRow {
@@ -467,20 +487,6 @@ mod tests {
     }
 
     #[test]
-    fn filter_columns() {
-        let (eq, null) = index_columns("((deleted_at IS NULL) AND (company_id = 'x'::uuid))");
-        assert_eq!(eq, vec!["company_id"]);
-        assert_eq!(null, vec!["deleted_at"]);
-        assert_eq!(index_columns("(customer_name % 'john'::text)"), (vec![], vec![]));
-        assert_eq!(like_columns("(normalized_value ~~ '%john%'::text)"), vec!["normalized_value"]);
-        assert_eq!(
-            like_columns("((customer_name ~~* '%john%'::text) OR (customer_email ~~* '%john%'::text))"),
-            vec!["customer_name", "customer_email"]
-        );
-        assert!(like_columns("(company_id = 'x'::uuid)").is_empty());
-    }
-
-    #[test]
     fn seq_scan_needs_a_large_unselective_scan() {
         let mut r = row("1.1", Verdict::Fail);
         r.findings = found(seq_plan(10_000.0, 50.0), false);
@@ -499,6 +505,32 @@ mod tests {
         assert!(recommend(&ReportData { results: vec![r.clone()], ..Default::default() }).is_empty());
         r.findings = found(seq_plan(10_000.0, 9_000.0), false);
         assert!(recommend(&ReportData { results: vec![r], ..Default::default() }).is_empty());
+    }
+
+    #[test]
+    fn a_measured_index_is_recommended_only_when_it_helped() {
+        let mut r = row("2.4", Verdict::Pass);
+        r.findings = found(seq_plan(10_000.0, 50.0), false);
+        let ddl = "CREATE INDEX ON customers (company_id) WHERE deleted_at IS NULL".to_string();
+        let measured = |after_ms: f64| Finding::IndexMeasured {
+            ddl: ddl.clone(),
+            before_ms: 12.0,
+            after_ms,
+            used: true,
+            build_ms: 40.0,
+            writes: vec![WriteCost { test_id: "3.1".into(), before_ms: 100.0, after_ms: 103.0 }],
+        };
+        r.findings.push(measured(1.0));
+        let recs = recommend(&ReportData { results: vec![r.clone()], ..Default::default() });
+        assert_eq!((recs[0].measured_speedup, recs[0].write_penalty_pct), (Some(12.0), Some(3.0)));
+        assert_eq!(recs[0].index_ddl.as_deref(), Some(ddl.as_str()));
+        assert!(recs[0].action.contains("measured: 12.0x faster, write penalty +3.0 %"), "{}", recs[0].action);
+        // Measured to help less than 1.5x: no index is recommended.
+        r.findings.pop();
+        r.findings.push(measured(10.0));
+        let recs = recommend(&ReportData { results: vec![r], ..Default::default() });
+        assert_eq!(recs[0].index_ddl, None);
+        assert!(recs[0].action.starts_with("No index: "), "{}", recs[0].action);
     }
 
     #[test]

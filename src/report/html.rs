@@ -544,6 +544,9 @@ mod tests {
             kind: Some("timed_query".into()),
             query_type: Some(EVIL.into()),
             error_message: Some(EVIL.into()),
+            // Wait events are named by PostgreSQL, but extensions name their own.
+            waits: Some(crate::pg::waits::profile(vec![(EVIL.into(), 3), ("CPU".into(), 1)], 1)),
+            resources: Some(Default::default()),
             ..Default::default()
         };
         let mut data = ReportData { results: vec![row("1.1"), row("1.2")], ..Default::default() };
@@ -569,6 +572,8 @@ mod tests {
             evidence: EVIL.into(),
             action: EVIL.into(),
             index_ddl: Some(EVIL.into()),
+            measured_speedup: None,
+            write_penalty_pct: None,
         }];
         let page = render(&data, &recs);
         assert!(!page.contains("<script"), "{page}");
@@ -577,6 +582,7 @@ mod tests {
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(page.contains("<svg id=\"latency\""), "the charts were drawn");
         assert!(page.contains("<svg id=\"monitor\"") && page.contains("data-cpu=\"90.0\""), "{page}");
+        assert!(page.contains("<svg id=\"waits\""), "the waits chart was drawn: {page}");
     }
 
     #[test]

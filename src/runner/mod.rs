@@ -3,6 +3,7 @@
 //! per-test time limit, and the caller's side of a background run (follow).
 
 pub mod canary;
+pub mod candidate;
 pub mod cleanup;
 pub mod cold;
 pub mod concurrency;

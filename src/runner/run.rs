@@ -39,6 +39,9 @@ pub struct Options<'a> {
     /// Only the timed tests (timed queries, single-tenant and DML timings): a scaling
     /// sweep's runs.
     pub timed_only: bool,
+    /// pg_perfsuite.measure_advice of the caller: build each candidate index in a
+    /// rolled-back subtransaction and measure what it gains and costs (runner::candidate).
+    pub measure_advice: bool,
 }
 
 /// Checks that need no lock and change nothing; the caller runs them before a worker
@@ -123,7 +126,15 @@ pub fn execute(begun: &Begun, opts: &Options, mode: Mode) -> Vec<TestResult> {
         record::record_canary(run_id, canary::measure());
         evictor
     });
-    let setting = RunSetting { run_id, target, iterations: opts.iterations, mode, cold: evictor, scale: opts.scale };
+    let setting = RunSetting {
+        run_id,
+        target,
+        iterations: opts.iterations,
+        mode,
+        cold: evictor,
+        scale: opts.scale,
+        measure_advice: opts.measure_advice,
+    };
     let mut scenario = None;
     let mut setup_error: Option<SqlError> = None;
     let run_started = std::time::Instant::now();

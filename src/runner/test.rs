@@ -6,7 +6,7 @@ use crate::explain::PlanFacts;
 use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::mode::Mode;
-use crate::runner::{cold, concurrency, context, isolation, timed};
+use crate::runner::{candidate, cold, concurrency, context, isolation, timed};
 use crate::suite::finding::Finding;
 use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
@@ -25,6 +25,8 @@ pub struct RunSetting<'a> {
     pub cold: Option<cold::Evictor>,
     /// The run's scale (perf_run_all(scale => N)).
     pub scale: f64,
+    /// Measure candidate indexes (pg_perfsuite.measure_advice; runner::candidate).
+    pub measure_advice: bool,
 }
 
 /// Run `t` and return its judged result. Errors inside the test become an ERROR
@@ -76,6 +78,9 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
             judge_timed(&mut result, t, m);
             if let Some(ev) = cold {
                 measure_cold(&mut result, ev, t, target, &ctx, &relations, iterations);
+            }
+            if run.measure_advice {
+                candidate::measure(&mut result, t, target, &ctx, iterations);
             }
         }),
         Kind::SingleTenant => run_single_tenant(t, target, &ctx, iterations).map(|m| judge_timed(&mut result, t, m)),
@@ -171,7 +176,7 @@ fn run_timed_query(t: &TestDef, ctx: &context::Context, iterations: i32) -> Resu
 /// Warm-up and timed iterations each in their own subtransaction, rolled back so that
 /// every iteration starts from the same data; the last one is kept when `commit_last`
 /// (the plan's later checks read its effect). EXPLAIN ANALYZE runs once, rolled back.
-fn run_dml(t: &TestDef, ctx: &context::Context, iterations: i32) -> Result<timed::Measurement, SqlError> {
+pub(crate) fn run_dml(t: &TestDef, ctx: &context::Context, iterations: i32) -> Result<timed::Measurement, SqlError> {
     // A plan that cannot be had is a note; a time limit that ran out during EXPLAIN
     // ends the test like anywhere else.
     let plan = match in_subtransaction(OnSuccess::Rollback, || {

@@ -13,7 +13,7 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
         let table = c.select(
             "SELECT test_id, scenario, name, kind, query_type, coalesce(sql, ''), setup_sql, explain_sql, statistic, \
                     target_ms::float8, acceptable_ms::float8, records, expected_value::float8, commit_last, \
-                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients, author::text, hold_ms, expected_scales \
+                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients, author::text, hold_ms, expected_scales, measures_writes \
                FROM perf_tests \
               WHERE enabled AND test_id LIKE $1 \
               ORDER BY scenario, test_id COLLATE \"C\"",
@@ -62,6 +62,7 @@ pub fn load(pattern: &str) -> Vec<TestDef> {
                 author: row.get(24)?.unwrap_or_default(),
                 hold_ms: row.get(25)?,
                 expected_scales: row.get::<bool>(26)?.unwrap_or(false),
+                measures_writes: row.get::<bool>(27)?.unwrap_or(false),
                 test_id,
             });
         }

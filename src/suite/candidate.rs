@@ -119,7 +119,10 @@ mod tests {
             "CREATE INDEX ON public.customers (company_id) WHERE deleted_at IS NULL"
         );
         let t = Candidate::for_filter("customer_matching_keys", "(normalized_value ~~ '%john%'::text)").unwrap();
-        assert_eq!(t.ddl("s.customer_matching_keys", "ext.gin_trgm_ops"), "CREATE INDEX ON s.customer_matching_keys USING gin (normalized_value ext.gin_trgm_ops)");
+        assert_eq!(
+            t.ddl("s.customer_matching_keys", "ext.gin_trgm_ops"),
+            "CREATE INDEX ON s.customer_matching_keys USING gin (normalized_value ext.gin_trgm_ops)"
+        );
         assert!(Candidate::for_filter("customers", "(customer_name % 'john'::text)").is_none());
     }
 }

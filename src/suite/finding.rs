@@ -60,6 +60,35 @@ pub enum Finding {
     /// The plan is not the one the same test had in `previous_run` (same schema and
     /// scale): what it reads now and no longer.
     PlanChanged { previous_run: i64, change: ShapeChange },
+    /// A candidate index (`ddl`, as typed in the schema) built in a rolled-back
+    /// subtransaction: the test's median without and with it, whether the plan used it,
+    /// and the plan's write tests without and with it.
+    IndexMeasured { ddl: String, before_ms: f64, after_ms: f64, used: bool, build_ms: f64, writes: Vec<WriteCost> },
+    /// A candidate index that was not measured, and why.
+    IndexNotMeasured { ddl: String, reason: String },
+}
+
+/// One write test's median without and with a candidate index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteCost {
+    pub test_id: String,
+    pub before_ms: f64,
+    pub after_ms: f64,
+}
+
+/// An index is recommended only when it made the test at least this much faster.
+pub const WORTH_AN_INDEX: f64 = 1.5;
+
+impl Finding {
+    /// A measured index's speed-up (median without / with) and write penalty in percent
+    /// (the write tests' medians summed, with against without).
+    pub fn measured(&self) -> Option<(f64, Option<f64>)> {
+        let Finding::IndexMeasured { before_ms, after_ms, writes, .. } = self else { return None };
+        let speedup = before_ms / after_ms.max(1e-6);
+        let (b, a): (f64, f64) = writes.iter().fold((0.0, 0.0), |(b, a), w| (b + w.before_ms, a + w.after_ms));
+        let penalty = (b > 0.0).then(|| 100.0 * (a - b) / b);
+        Some((speedup, penalty))
+    }
 }
 
 impl Finding {
@@ -213,6 +242,23 @@ impl std::fmt::Display for Finding {
                 all_tenants_ms / alone_ms.max(1e-9)
             ),
             Finding::PlanChanged { previous_run, change } => write!(f, "{change} (since run {previous_run})"),
+            Finding::IndexMeasured { ddl, before_ms, after_ms, used, build_ms, writes } => {
+                let (speedup, penalty) = self.measured().unwrap_or((1.0, None));
+                write!(
+                    f,
+                    "measured {ddl} (built in {build_ms:.0} ms, rolled back): median {before_ms:.3} -> {after_ms:.3} ms, \
+                     {speedup:.2}x{}",
+                    if *used { "" } else { ", the plan did not use it" }
+                )?;
+                match penalty {
+                    Some(p) => {
+                        let tests: Vec<&str> = writes.iter().map(|w| w.test_id.as_str()).collect();
+                        write!(f, "; write penalty {p:+.1} % on {}", tests.join(", "))
+                    }
+                    None => write!(f, "; write penalty not measured"),
+                }
+            }
+            Finding::IndexNotMeasured { ddl, reason } => write!(f, "{ddl} not measured: {reason}"),
             Finding::BudgetSpent { ran, planned, budget_s } => write!(
                 f,
                 "stopped after {ran} of {planned} iterations: the {budget_s} s time budget per test was spent"

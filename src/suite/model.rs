@@ -96,6 +96,9 @@ pub struct TestDef {
     pub tenant_company: Option<String>,
     /// The role that last wrote the test's SQL (stamped by the registry's trigger).
     pub author: String,
+    /// One of the plan's insert and update tests, timed again with a candidate index to
+    /// measure its write penalty (runner::candidate).
+    pub measures_writes: bool,
 }
 
 impl Kind {

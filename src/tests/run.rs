@@ -433,6 +433,46 @@ mod tests {
         assert!(rows.iter().all(|r| r.3.is_some_and(|c| c > 0.0)), "every run has its canary: {rows:?}");
     }
 
+    /// Index advice is measured: the candidate index of 2.4's sequential scan is built
+    /// in a rolled-back subtransaction, 2.4 and the plan's write tests timed with it,
+    /// and the report carries the figures. Nothing of the index is left.
+    #[pg_test]
+    fn the_index_advice_of_2_4_is_measured() {
+        serialize_runs();
+        let indexes = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'";
+        run("SELECT * FROM perf_run('2.4', iterations => 5, background => false)");
+        let before = one::<i64>(indexes);
+        let found = findings("2.4");
+        assert!(found.iter().any(|f| f.starts_with("seq_scan:")), "{found:?}");
+        assert!(found.iter().any(|f| f.starts_with("index_measured:")), "{found:?}");
+        let measured = one::<String>(
+            "SELECT f::text FROM performance_test_results r, jsonb_array_elements(r.findings) f \
+              WHERE r.test_id = '2.4' AND f->>'kind' = 'index_measured' ORDER BY r.result_id DESC LIMIT 1",
+        );
+        let m: serde_json::Value = serde_json::from_str(&measured).unwrap();
+        assert!(m["ddl"].as_str().unwrap().starts_with("CREATE INDEX ON customer"), "{m}");
+        assert!(m["before_ms"].as_f64().unwrap() > 0.0 && m["after_ms"].as_f64().unwrap() > 0.0, "{m}");
+        let writes: Vec<&str> =
+            m["writes"].as_array().unwrap().iter().map(|w| w["test_id"].as_str().unwrap()).collect();
+        assert_eq!(writes, vec!["3.1", "4.1"], "{m}");
+        assert_eq!(one::<i64>(indexes), before, "the candidate index was rolled back");
+        let json: serde_json::Value = serde_json::from_str(&one::<String>("SELECT perf_report(NULL, 'json')")).unwrap();
+        let rec = json["recommendations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "seq_scan" && r["test_id"] == "2.4")
+            .cloned()
+            .unwrap_or_else(|| panic!("no seq_scan advice for 2.4: {json}"));
+        assert!(rec["measured_speedup"].as_f64().is_some_and(|s| s > 0.0), "{rec}");
+        assert!(rec["write_penalty_pct"].as_f64().is_some(), "{rec}");
+        assert!(rec["evidence"].as_str().unwrap().contains("measured CREATE INDEX"), "{rec}");
+        // Off: the same advice, estimated only.
+        run("SET LOCAL pg_perfsuite.measure_advice = off");
+        run("SELECT * FROM perf_run('2.4', iterations => 5, background => false)");
+        assert!(!findings("2.4").iter().any(|f| f.starts_with("index_measured:")), "{:?}", findings("2.4"));
+    }
+
     #[pg_test]
     fn count_checks_compare_exactly() {
         serialize_runs();

@@ -46,6 +46,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 trust_schema_owners: flags.trust_schema_owners,
                 cold_cache: flags.cold_cache,
                 timed_only: flags.timed_only,
+                measure_advice: flags.measure_advice,
                 scale,
             })
         }
