@@ -96,6 +96,10 @@ ALTER TABLE performance_test_results ADD COLUMN waits jsonb;
 ALTER TABLE performance_test_results ADD COLUMN resources jsonb;
 -- The canary of each run (runner::canary), for perf_history.
 ALTER TABLE perf_runs ADD COLUMN canary_ms double precision;
+-- The state each run measured, and its fingerprint (plan changes between equal states
+-- are unstable plans).
+ALTER TABLE perf_runs ADD COLUMN state text;
+ALTER TABLE perf_runs ADD COLUMN state_fingerprint text;
 
 -- Plan shapes and their fingerprints: plan changes between runs (explain::shape).
 ALTER TABLE performance_test_results ADD COLUMN plan_shape text[];

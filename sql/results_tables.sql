@@ -177,7 +177,13 @@ CREATE TABLE perf_runs (
     scale           double precision NOT NULL DEFAULT 1,
     -- The canary: fixed work that reads no table, timed at the start of the run (ms,
     -- median of 7); it moves with the machine, not with the schema (perf_history).
-    canary_ms       double precision
+    canary_ms       double precision,
+    -- The state the run measured: what its environment step did (the seed's data, what
+    -- earlier runs left removed), and a fingerprint of the seed, the scale, the schema's
+    -- definition and the settings (sql/queries/state_fingerprint.sql): two runs with the
+    -- same fingerprint measured the same state.
+    state           text,
+    state_fingerprint text
 );
 CREATE UNIQUE INDEX perf_runs_one_baseline ON perf_runs (target_schema) WHERE pinned_baseline;
 

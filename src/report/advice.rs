@@ -361,6 +361,23 @@ fn work_mem(r: &ResultRow, work_mem: Option<&str>, out: &mut Vec<Recommendation>
 /// between runs is either a change someone made or an unstable plan.
 fn plan_changed(r: &ResultRow, out: &mut Vec<Recommendation>) {
     for f in r.findings.iter().filter(|f| matches!(f, Finding::PlanChanged { .. })) {
+        if matches!(f, Finding::PlanChanged { same_state: true, .. }) {
+            out.push(Recommendation {
+                kind: "unstable_plan",
+                test_id: Some(r.test_id.clone()),
+                evidence: format!("test {} ({}): {f}", r.test_id, r.status),
+                index_ddl: None,
+                measured_speedup: None,
+                write_penalty_pct: None,
+                action: "Nothing the plan depends on changed (the same data from the same seed, the same schema and \
+                         settings), yet the planner chose differently: its estimates sit near a tipping point, and the \
+                         statistics ANALYZE samples decide the plan. Give the query an index that fits it clearly, or \
+                         raise the statistics target of the filtered columns (ALTER TABLE ... ALTER COLUMN ... SET \
+                         STATISTICS 1000) and ANALYZE, then run twice more and compare."
+                    .into(),
+            });
+            continue;
+        }
         out.push(Recommendation {
             kind: "plan_change",
             test_id: Some(r.test_id.clone()),
@@ -531,6 +548,23 @@ mod tests {
         let recs = recommend(&ReportData { results: vec![r], ..Default::default() });
         assert_eq!(recs[0].index_ddl, None);
         assert!(recs[0].action.starts_with("No index: "), "{}", recs[0].action);
+    }
+
+    #[test]
+    fn a_plan_change_on_the_same_state_is_an_unstable_plan() {
+        let change = crate::explain::shape::ShapeChange::between(
+            &["Bitmap Heap Scan on customers".to_string(), "  Bitmap Index Scan using trgm on customers".to_string()],
+            &["Index Scan using idx_customers_not_deleted on customers".to_string()],
+        )
+        .unwrap();
+        let mut r = row("2.1", Verdict::Pass);
+        r.findings = vec![Finding::PlanChanged { previous_run: 4, change: change.clone(), same_state: true }];
+        let recs = recommend(&ReportData { results: vec![r.clone()], ..Default::default() });
+        assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["unstable_plan"]);
+        assert!(recs[0].evidence.contains("unstable plan: plan changed: no longer uses trgm"), "{}", recs[0].evidence);
+        r.findings = vec![Finding::PlanChanged { previous_run: 4, change, same_state: false }];
+        let recs = recommend(&ReportData { results: vec![r], ..Default::default() });
+        assert_eq!(recs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec!["plan_change"]);
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub fn execute(begun: &Begun, opts: &Options, mode: Mode) -> Vec<TestResult> {
         let built = prepared("environment setup", &mut notes, || setup::environment(target, opts.seed, opts.scale));
         if built.is_none() {
             record::record_index_bytes(run_id, "index_bytes_start", record::index_bytes(target));
+            record::record_state(run_id, target, opts.seed, opts.scale, notes.last().map(String::as_str).unwrap_or(""));
         }
         built
     });

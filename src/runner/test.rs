@@ -110,16 +110,17 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
 }
 
 /// A plan that is not the one this test had last (same schema and scale) is a finding
-/// of its own: it names what the plan reads now and no longer.
+/// of its own: it names what the plan reads now and no longer, and whether the two runs
+/// measured the same state (then the plan is unstable: nothing it depends on changed).
 fn plan_changed(result: &mut TestResult, run: &RunSetting) {
     let Some(shape) = &result.plan_shape else { return };
-    let Some((previous_run, before)) =
+    let Some((previous_run, before, same_state)) =
         crate::store::runs::previous_plan_shape(run.run_id, &result.test_id, &run.target.schema, run.scale)
     else {
         return;
     };
     if let Some(change) = ShapeChange::between(&before, shape) {
-        result.add_finding(Finding::PlanChanged { previous_run, change });
+        result.add_finding(Finding::PlanChanged { previous_run, change, same_state });
     }
 }
 

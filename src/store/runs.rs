@@ -73,6 +73,19 @@ pub fn insert_result(r: &TestResult) {
         .or_internal("update perf_runs progress");
 }
 
+/// The state the run measures: what its environment step did, and the fingerprint of
+/// its seed, scale, schema definition and settings (sql/queries/state_fingerprint.sql).
+pub fn record_state(run_id: i64, target: &Target, seed: u64, scale: f64, state: &str) {
+    Spi::run_with_args(
+        &format!(
+            "UPDATE perf_runs SET state = $5, state_fingerprint = ({}) WHERE run_id = $4",
+            include_str!("../../sql/queries/state_fingerprint.sql")
+        ),
+        &[target.schema.as_str().into(), (seed as i64).into(), scale.into(), run_id.into(), state.into()],
+    )
+    .or_internal("record the run's state");
+}
+
 /// The run's canary figure (runner::canary).
 pub fn record_canary(run_id: i64, ms: f64) {
     Spi::run_with_args("UPDATE perf_runs SET canary_ms = $2 WHERE run_id = $1", &[run_id.into(), ms.into()])
@@ -80,11 +93,14 @@ pub fn record_canary(run_id: i64, ms: f64) {
 }
 
 /// The plan shape `test_id` had last before `run_id`, in a run of the same schema and
-/// scale: (that run, the shape).
-pub fn previous_plan_shape(run_id: i64, test_id: &str, schema: &str, scale: f64) -> Option<(i64, Vec<String>)> {
+/// scale: that run, the shape, and whether that run measured the same state as this
+/// one (the same state fingerprint).
+pub fn previous_plan_shape(run_id: i64, test_id: &str, schema: &str, scale: f64) -> Option<(i64, Vec<String>, bool)> {
     Spi::connect(|c| {
         let rows = c.select(
-            "SELECT x.run_id, x.plan_shape FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id \
+            "SELECT x.run_id, x.plan_shape, \
+                    coalesce(p.state_fingerprint = (SELECT state_fingerprint FROM perf_runs WHERE run_id = $2), false) \
+               FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id \
               WHERE x.test_id = $1 AND x.run_id < $2 AND p.target_schema = $3 AND p.scale = $4 \
                 AND x.plan_shape IS NOT NULL \
               ORDER BY x.run_id DESC, x.result_id DESC LIMIT 1",
@@ -94,7 +110,7 @@ pub fn previous_plan_shape(run_id: i64, test_id: &str, schema: &str, scale: f64)
         let mut found = None;
         for r in rows {
             if let (Some(run), Some(shape)) = (r.get::<i64>(1)?, r.get::<Vec<String>>(2)?) {
-                found = Some((run, shape));
+                found = Some((run, shape, r.get::<bool>(3)?.unwrap_or(false)));
             }
         }
         Ok::<_, pgrx::spi::Error>(found)

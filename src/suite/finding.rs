@@ -58,8 +58,14 @@ pub enum Finding {
     /// The per-test time budget stopped the timed iterations early.
     BudgetSpent { ran: i64, planned: i64, budget_s: u64 },
     /// The plan is not the one the same test had in `previous_run` (same schema and
-    /// scale): what it reads now and no longer.
-    PlanChanged { previous_run: i64, change: ShapeChange },
+    /// scale): what it reads now and no longer. `same_state`: both runs measured the same
+    /// state (seed, scale, schema definition, settings), so the plan is unstable.
+    PlanChanged {
+        previous_run: i64,
+        change: ShapeChange,
+        #[serde(default)]
+        same_state: bool,
+    },
     /// A candidate index (`ddl`, as typed in the schema) built in a rolled-back
     /// subtransaction: the test's median without and with it, whether the plan used it,
     /// and the plan's write tests without and with it.
@@ -241,7 +247,13 @@ impl std::fmt::Display for Finding {
                 "degradation with all tenants: {:.2}x (test {compared_with} {all_tenants_ms:.3} ms vs alone {alone_ms:.3} ms)",
                 all_tenants_ms / alone_ms.max(1e-9)
             ),
-            Finding::PlanChanged { previous_run, change } => write!(f, "{change} (since run {previous_run})"),
+            Finding::PlanChanged { previous_run, change, same_state: false } => {
+                write!(f, "{change} (since run {previous_run})")
+            }
+            Finding::PlanChanged { previous_run, change, same_state: true } => write!(
+                f,
+                "unstable plan: {change}, on the same data, schema and settings as run {previous_run}"
+            ),
             Finding::IndexMeasured { ddl, before_ms, after_ms, used, build_ms, writes } => {
                 let (speedup, penalty) = self.measured().unwrap_or((1.0, None));
                 write!(

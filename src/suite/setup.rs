@@ -66,14 +66,19 @@ fn load_test_company(target: &Target, seed: u64, customers: i64, copy: Option<&b
 }
 
 /// The four searchable customers of scenario 2, added once.
+/// Scenario 2's customers the fuzzy searches look for: name, email, phone.
+const SEARCHABLE: [(&str, &str, &str); 4] = [
+    ("John Smith", "john.smith@example.com", "+1-555-123-4567"),
+    ("Johnny Smithson", "johnny@example.com", "+1-555-123-4568"),
+    ("Jon Smythe", "jon.smythe@example.com", "+1-555-123-4569"),
+    ("Jane Johnson", "jane@example.com", "+1-555-987-6543"),
+];
+
 fn searchable_customers(target: &Target) -> String {
     let added = Spi::get_one_with_args::<i64>(
         &format!(
-            "WITH wanted(name, email, phone) AS (VALUES
-                ('John Smith', 'john.smith@example.com', '+1-555-123-4567'),
-                ('Johnny Smithson', 'johnny@example.com', '+1-555-123-4568'),
-                ('Jon Smythe', 'jon.smythe@example.com', '+1-555-123-4569'),
-                ('Jane Johnson', 'jane@example.com', '+1-555-987-6543')),
+            "WITH wanted(name, email, phone) AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($3::text[]),
+                    pg_catalog.unnest($4::text[]), pg_catalog.unnest($5::text[]))),
              ins AS (
                 INSERT INTO {c} (company_id, customer_name, customer_email, customer_phone, created_by_user_id)
                 SELECT $1::uuid, w.name, w.email, w.phone, $2::uuid FROM wanted w
@@ -82,7 +87,13 @@ fn searchable_customers(target: &Target) -> String {
              SELECT pg_catalog.count(*) FROM ins",
             c = target.rel("customers")
         ),
-        &[LOAD_TEST_COMPANY.into(), LOAD_TEST_USER.into()],
+        &[
+            LOAD_TEST_COMPANY.into(),
+            LOAD_TEST_USER.into(),
+            SEARCHABLE.iter().map(|s| s.0).collect::<Vec<_>>().into(),
+            SEARCHABLE.iter().map(|s| s.1).collect::<Vec<_>>().into(),
+            SEARCHABLE.iter().map(|s| s.2).collect::<Vec<_>>().into(),
+        ],
     )
     .or_internal("scenario 2 customers")
     .unwrap_or(0);
@@ -148,33 +159,64 @@ pub fn environment(target: &Target, seed: u64, scale: f64) -> String {
         let f = tenants::fill(target, TENANTS, per_company as i32, seed, true, copy);
         (load, f, generated)
     });
-    if generated || f.tenants_filled > 0 {
+    let removed = put_back(target);
+    if generated || f.tenants_filled > 0 || removed > 0 {
         refresh_metrics(target);
     }
     analyze(target);
     let how = bulk.map(|b| format!("; {}", b.describe())).unwrap_or_default();
     format!(
-        "environment at scale {scale}: {load}; {} of {TENANTS} tenants generated ({} customers, {} conversations, {} events in {:.0} ms){how}",
+        "environment at scale {scale}: {load}; {} of {TENANTS} tenants generated ({} customers, {} conversations, {} events in {:.0} ms){how}; \
+         {removed} customers earlier runs' scenarios left removed",
         f.tenants_filled, f.counts.customers, f.counts.conversations, f.counts.events, f.elapsed_ms
     )
+}
+
+/// Scenario 3's bulk customers and their conversations (what 3.1 keeps).
+fn remove_bulk(target: &Target) -> i64 {
+    let removed = delete_customers(target, LOAD_TEST_COMPANY, "Bulk Customer %");
+    Spi::run_with_args(
+        &format!(
+            "DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'bulk\\_session\\_%'",
+            target.rel("VC Usage")
+        ),
+        &[LOAD_TEST_COMPANY.into()],
+    )
+    .or_internal("delete bulk conversations");
+    removed
+}
+
+/// What a run's write load (L.2) created: its conversations first, then its customers.
+fn remove_write_load(target: &Target) -> i64 {
+    Spi::run_with_args(
+        &format!(
+            "DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'load\\_write\\_%'",
+            target.rel("VC Usage")
+        ),
+        &[LOAD_TEST_COMPANY.into()],
+    )
+    .or_internal("delete write-load conversations");
+    delete_customers(target, LOAD_TEST_COMPANY, "Load Write Customer %")
+}
+
+/// Put back the state the seed defines: what earlier runs' scenarios left in the Load
+/// Test Company (the searchable customers of scenario 2, the bulk customers and
+/// conversations 3.1 keeps, the delete-test customers 4.1 soft-deletes, the write load's
+/// conversations and customers), removed before any test runs, so that scenario 1 and
+/// 2 do not measure tables holding the later scenarios' rows of the run before. Each
+/// scenario adds its own again just before its tests. Returns the customers removed.
+fn put_back(target: &Target) -> i64 {
+    remove_bulk(target)
+        + delete_customers(target, LOAD_TEST_COMPANY, "Delete Test Customer %")
+        + remove_write_load(target)
+        + SEARCHABLE.iter().map(|(name, _, _)| delete_customers(target, LOAD_TEST_COMPANY, name)).sum::<i64>()
 }
 
 /// Prepare `scenario`'s own data (after `environment`); returns a note on what was done.
 pub fn prepare(scenario: i32, target: &Target) -> String {
     let note = match scenario {
         2 => searchable_customers(target),
-        3 => {
-            let removed = delete_customers(target, LOAD_TEST_COMPANY, "Bulk Customer %");
-            Spi::run_with_args(
-                &format!(
-                    "DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'bulk\\_session\\_%'",
-                    target.rel("VC Usage")
-                ),
-                &[LOAD_TEST_COMPANY.into()],
-            )
-            .or_internal("delete bulk conversations");
-            format!("{removed} bulk customers of an earlier run removed")
-        }
+        3 => format!("{} bulk customers of an earlier run removed", remove_bulk(target)),
         4 => {
             let removed = delete_customers(target, LOAD_TEST_COMPANY, "Delete Test Customer %");
             Spi::run_with_args(
@@ -188,19 +230,7 @@ pub fn prepare(scenario: i32, target: &Target) -> String {
             .or_internal("delete-test customers");
             format!("100 delete-test customers inserted ({removed} of an earlier run removed)")
         }
-        7 => {
-            // What an earlier run's write load (L.2) created: its conversations first.
-            Spi::run_with_args(
-                &format!(
-                    "DELETE FROM {} WHERE company_id = $1::uuid AND session_id LIKE 'load\\_write\\_%'",
-                    target.rel("VC Usage")
-                ),
-                &[LOAD_TEST_COMPANY.into()],
-            )
-            .or_internal("delete write-load conversations");
-            let removed = delete_customers(target, LOAD_TEST_COMPANY, "Load Write Customer %");
-            format!("{removed} write-load customers of an earlier run removed")
-        }
+        7 => format!("{} write-load customers of an earlier run removed", remove_write_load(target)),
         _ => return String::new(),
     };
     analyze(target);

@@ -473,6 +473,35 @@ mod tests {
         assert!(!findings("2.4").iter().any(|f| f.starts_with("index_measured:")), "{:?}", findings("2.4"));
     }
 
+    /// Every run starts from the state its seed defines: what earlier runs' scenarios
+    /// left is removed before the first test, and the run records the state it measured;
+    /// equal states have equal fingerprints, a schema change another.
+    #[pg_test]
+    fn each_run_starts_from_the_seeds_state() {
+        serialize_runs();
+        let bulk = "SELECT count(*) FROM customers WHERE customer_name LIKE 'Bulk Customer %'";
+        run("SELECT * FROM perf_run('3.%', iterations => 1, background => false)");
+        assert!(one::<i64>(bulk) > 0, "3.1 keeps its last iteration's customers");
+        let state = |run: &str| {
+            Spi::get_two::<String, String>(&format!(
+                "SELECT state, state_fingerprint FROM perf_runs WHERE run_id = {run}"
+            ))
+            .unwrap()
+        };
+        run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
+        assert_eq!(one::<i64>(bulk), 0, "the next run removed them before its tests");
+        let (first_state, first) = state("(SELECT max(run_id) FROM perf_runs)");
+        assert!(first_state.unwrap().contains("customers earlier runs' scenarios left removed"));
+        run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
+        let (_, second) = state("(SELECT max(run_id) FROM perf_runs)");
+        assert!(first.is_some());
+        assert_eq!(first, second, "the same seed, scale, schema and settings");
+        run("CREATE INDEX customers_extra ON customers (customer_phone)");
+        run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
+        let (_, third) = state("(SELECT max(run_id) FROM perf_runs)");
+        assert_ne!(first, third, "another schema is another state");
+    }
+
     #[pg_test]
     fn count_checks_compare_exactly() {
         serialize_runs();
