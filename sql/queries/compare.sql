@@ -1,5 +1,5 @@
 -- The timed tests of one run, each next to its baseline result, with every iteration's
--- sample, both plan shapes, and the test's history: its median (or, without samples,
+-- sample, both plan shapes, whether both runs measured the same state, and the test's history: its median (or, without samples,
 -- its recorded figure) in up to 10 earlier completed runs of the schema, oldest first.
 -- $1: the run (NULL: the latest). $2: the baseline run (NULL: the run pinned for the
 -- run's schema with perf_set_baseline; without one, each test's own baseline: the last
@@ -28,7 +28,10 @@ SELECT c.test_id, c.test_name::text, c.statistic,
                  WHERE x.test_id = c.test_id AND x.run_id < c.run_id AND p.status = 'completed'
                    AND p.target_schema = (SELECT target_schema FROM cur) AND x.execution_time_ms IS NOT NULL
                  ORDER BY x.run_id DESC LIMIT 10) h),
-       b.plan_shape[1:1000], c.plan_shape[1:1000]
+       b.plan_shape[1:1000], c.plan_shape[1:1000],
+       -- Both runs measured the same state (seed, scale, schema definition, settings).
+       coalesce((SELECT s.state_fingerprint FROM perf_runs s WHERE s.run_id = b.run_id)
+                = (SELECT s.state_fingerprint FROM perf_runs s WHERE s.run_id = c.run_id), false)
   FROM performance_test_results c
   CROSS JOIN LATERAL (
         SELECT x.* FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id, cur

@@ -26,8 +26,9 @@ fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&s
 /// run pinned with perf_set_baseline for the run's schema, else, per test, the last
 /// earlier completed run of the same schema and scale that ran it), judged over both
 /// runs' per-iteration samples: `regressed`, `improved` or `within noise`, with the
-/// effect size and its confidence, and whether the plan changed and how. Nothing to
-/// compare is said in a NOTICE with the reason.
+/// effect size and its confidence, and whether the plan changed and how; a plan that
+/// changed between two runs of the same state is `unstable plan`, not a regression.
+/// Nothing to compare is said in a NOTICE with the reason.
 /// `threshold_pct` and `min_change_ms` are the smallest change of the median worth
 /// flagging, relative and absolute (docs/regressions.md).
 #[pg_extern(stable)]
@@ -106,6 +107,10 @@ fn perf_compare(
             // a test without a plan).
             let known = !p.baseline_shape.is_empty() && !p.current_shape.is_empty();
             let change = known.then(|| ShapeChange::between(&p.baseline_shape, &p.current_shape)).flatten();
+            // Another plan for the same state (seed, scale, schema, settings) is not the
+            // build's regression or improvement: the planner sits near a tipping point.
+            let unstable = p.same_state && change.is_some();
+            let verdict = if unstable { "unstable plan".to_string() } else { j.movement.as_str().to_string() };
             (
                 p.test_id,
                 p.test_name,
@@ -114,8 +119,8 @@ fn perf_compare(
                 p.current_ms,
                 pct,
                 j.describe(),
-                j.movement == noise::Movement::Regressed,
-                j.movement.as_str().to_string(),
+                !unstable && j.movement == noise::Movement::Regressed,
+                verdict,
                 j.ratio.is_finite().then(|| round(j.ratio, 3)),
                 j.ratio_low.map(|v| round(v, 3)),
                 j.ratio_high.map(|v| round(v, 3)),

@@ -97,13 +97,16 @@ pub fn vs_previous(data: &ReportData) -> Vec<Change> {
             let before_samples = prev.samples.get(&r.test_id).unwrap_or(&empty);
             let history = prev.noise_history.get(&r.test_id).unwrap_or(&empty);
             let j = noise::judge(before_samples, &r.samples_ms, (before, after), history, noise::Bar::default());
-            c.regression = j.movement == Movement::Regressed;
             c.plan_change = r.findings.iter().find_map(|f| match f {
                 Finding::PlanChanged { .. } => Some(f.to_string()),
                 _ => None,
             });
+            // Another plan for the same state is the planner's instability, not the build's.
+            let unstable = r.findings.iter().any(|f| matches!(f, Finding::PlanChanged { same_state: true, .. }));
+            c.regression = !unstable && j.movement == Movement::Regressed;
             let plan = c.plan_change.as_ref().map(|p| format!("; {p}")).unwrap_or_default();
-            c.line = format!("{:+.1} %, {}{plan}", c.change_pct, j.movement.as_str());
+            let verdict = if unstable { "unstable plan" } else { j.movement.as_str() };
+            c.line = format!("{:+.1} %, {verdict}{plan}", c.change_pct);
             c.movement = Some(j.movement);
             c.detail = Some(j.describe());
             Some(c)

@@ -24,6 +24,8 @@ pub struct Pair {
     /// Both plans' shapes (explain::shape); empty when a result has none.
     pub baseline_shape: Vec<String>,
     pub current_shape: Vec<String>,
+    /// Both runs measured the same state (perf_runs.state_fingerprint).
+    pub same_state: bool,
 }
 
 fn require_run(run: Option<i64>, what: &str) {
@@ -71,6 +73,7 @@ pub fn pairs(run: Option<i64>, baseline: Option<i64>) -> Vec<Pair> {
                         .into_iter()
                         .flatten()
                         .collect(),
+                    same_state: r.get::<bool>(13)?.unwrap_or(false),
                 })
             })
             .collect::<Result<Vec<_>, pgrx::spi::Error>>()
