@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A result that says why, on real runs. In one throwaway cluster, one database, this
-# build, with nothing between runs (no VACUUM, no ANALYZE by hand: each run puts back
-# the state its seed defines):
+# build, background runs (the default) with nothing between them (no VACUUM, no ANALYZE
+# by hand: each run puts back the state its seed defines and vacuums the tables under
+# test):
 #   1. six runs of the whole plan: each compared with the run before by perf_compare
 #      (each test with the last run that ran it). Same build, same state: no test should
 #      be "regressed", and a plan that changes between equal states is counted as
@@ -28,7 +29,7 @@ psql_pg -q -d postgres -c "CREATE DATABASE perf"
 q "CREATE EXTENSION pg_perfsuite CASCADE"
 echo "[history] $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(q 'SHOW server_version'), $RUNS same-build runs"
 run() {
-  q "SELECT count(*) FROM perf_run_all(background => false)" >/dev/null
+  q "SELECT count(*) FROM perf_run_all()" >/dev/null
   q "SELECT max(run_id) FROM perf_runs"
 }
 
@@ -49,7 +50,7 @@ for _ in $(seq 2 "$RUNS"); do
   last=$r
 done
 states=$(q "SELECT count(DISTINCT state_fingerprint) FROM perf_runs WHERE run_id BETWEEN $first AND $last")
-echo "[history] state fingerprints over the $RUNS runs: $states distinct"
+echo "[history] state fingerprints over the $RUNS runs: $states distinct; the last run's state: $(q "SELECT state FROM perf_runs WHERE run_id = $last")"
 
 q "DROP INDEX idx_customers_not_deleted"
 c1=$(run)

@@ -84,6 +84,9 @@ fn background_run_is_visible_while_it_runs_and_5_4_detects_blocking() {
         .unwrap()
         .get(0);
     assert!(lock_samples >= 5, "5.4-same waited {waited} ms but {lock_samples} samples name a lock");
+    // A background run vacuums the tables under test before its tests, and says so.
+    let state: String = b.query_one("SELECT state FROM perf_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+    assert!(state.contains("tables under test vacuumed and analyzed"), "{state}");
     // The plan's load test ran with real clients and has a verdict and its figures
     // (SKIP, with the reason, on a server without pg_trgm).
     let (_, l1, l1_notes) = get("L.1");

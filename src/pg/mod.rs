@@ -12,6 +12,7 @@ pub mod guc;
 pub mod job;
 pub mod latch;
 pub mod lock;
+pub mod maintenance;
 pub mod oscache;
 pub mod roles;
 pub mod secctx;

@@ -86,6 +86,15 @@ pub fn record_state(run_id: i64, target: &Target, seed: u64, scale: f64, state: 
     .or_internal("record the run's state");
 }
 
+/// Add a sentence to the run's state.
+pub fn append_state(run_id: i64, sentence: &str) {
+    Spi::run_with_args(
+        "UPDATE perf_runs SET state = pg_catalog.concat_ws('; ', state, $2) WHERE run_id = $1",
+        &[run_id.into(), sentence.into()],
+    )
+    .or_internal("update the run's state");
+}
+
 /// The run's canary figure (runner::canary).
 pub fn record_canary(run_id: i64, ms: f64) {
     Spi::run_with_args("UPDATE perf_runs SET canary_ms = $2 WHERE run_id = $1", &[run_id.into(), ms.into()])

@@ -491,7 +491,12 @@ mod tests {
         run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
         assert_eq!(one::<i64>(bulk), 0, "the next run removed them before its tests");
         let (first_state, first) = state("(SELECT max(run_id) FROM perf_runs)");
-        assert!(first_state.unwrap().contains("customers earlier runs' scenarios left removed"));
+        let first_state = first_state.unwrap();
+        assert!(first_state.contains("customers earlier runs' scenarios left removed"), "{first_state}");
+        assert!(
+            first_state.contains("not vacuumed (a run in the caller's transaction cannot VACUUM)"),
+            "{first_state}"
+        );
         run("SELECT * FROM perf_run('1.1', iterations => 2, background => false)");
         let (_, second) = state("(SELECT max(run_id) FROM perf_runs)");
         assert!(first.is_some());

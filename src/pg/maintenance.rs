@@ -1,0 +1,59 @@
+//! VACUUM (ANALYZE) from a background worker. VACUUM refuses to run inside a
+//! transaction block or a function (SPI is one); a background worker between two of its
+//! transactions is neither, so it does what PostgreSQL's own top level does with a
+//! VACUUM statement: start a transaction command, parse the statement, hand it to
+//! ExecVacuum as top level (VACUUM commits that transaction and works on each table in
+//! transactions of its own, then starts one more), and commit.
+
+use std::ffi::CString;
+
+use pgrx::pg_sys;
+use pgrx::PgTryBuilder;
+
+/// VACUUM (ANALYZE) the given relations (already quoted and qualified). Only in a
+/// background worker, outside a transaction. An error (a lock it could not get, a
+/// relation gone) is returned as its message, the transaction aborted.
+pub fn vacuum_analyze(relations: &[String]) -> Result<(), String> {
+    if relations.is_empty() {
+        return Ok(());
+    }
+    let sql = CString::new(format!("VACUUM (ANALYZE) {}", relations.join(", "))).map_err(|e| e.to_string())?;
+    // SAFETY: called by a background worker between its transactions (runner::run in
+    // worker mode), the one state in which PostgreSQL's top level runs VACUUM:
+    // StartTransactionCommand begins the transaction VACUUM expects to find and commit;
+    // the parse tree lives in a memory context of its own that outlives those
+    // transactions and is deleted at the end; on error the transaction is aborted as
+    // PostgresMain does after an ERROR, and the error state was flushed by the catch.
+    unsafe {
+        let cxt = pg_sys::AllocSetContextCreateExtended(
+            pg_sys::TopMemoryContext,
+            c"pg_perfsuite vacuum".as_ptr(),
+            pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+        );
+        let outcome = PgTryBuilder::new(|| {
+            pg_sys::StartTransactionCommand();
+            let old = pg_sys::MemoryContextSwitchTo(cxt);
+            let parsed = pg_sys::raw_parser(sql.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+            let pstate = pg_sys::make_parsestate(std::ptr::null_mut());
+            pg_sys::MemoryContextSwitchTo(old);
+            // One statement: a List whose first cell points to its RawStmt.
+            if parsed.is_null() || (*parsed).length < 1 {
+                pg_sys::CommitTransactionCommand();
+                return Err("the VACUUM statement did not parse".to_string());
+            }
+            let raw = (*(*parsed).elements).ptr_value as *mut pg_sys::RawStmt;
+            pg_sys::ExecVacuum(pstate, (*raw).stmt as *mut pg_sys::VacuumStmt, true);
+            pg_sys::CommitTransactionCommand();
+            Ok(())
+        })
+        .catch_others(|e| {
+            pg_sys::AbortCurrentTransaction();
+            Err(crate::errors::SqlError::from_caught(&e).message)
+        })
+        .execute();
+        pg_sys::MemoryContextDelete(cxt);
+        outcome
+    }
+}
