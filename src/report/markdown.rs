@@ -12,6 +12,13 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// One table row: every cell through `cell`, so no text, whoever wrote it, can add
+/// or shift a column.
+fn table_row(o: &mut String, cells: &[&str]) {
+    let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+    let _ = writeln!(o, "| {} |", cells.join(" | "));
+}
+
 fn opt_ms(v: Option<f64>) -> String {
     v.map(fmt_ms).unwrap_or_else(|| "-".into())
 }
@@ -37,9 +44,11 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
 /// its own, so the finished document is made inert in one place: every `<` that could
 /// open a tag, comment or processing instruction, and every `&` that could start an
 /// entity, is written as an entity, and every `](` that would make a link or an image
-/// (`[x](javascript:...)`, a tracking `![i](https://...)`) is escaped. A `<` before a
-/// space or a digit ("p < 0.001") stays as typed. (Line breaks in operators' text are
-/// gone before rendering: store::report.)
+/// (`[x](javascript:...)`, a tracking `![i](https://...)`) is escaped. GitHub's
+/// markdown also turns bare `https://...`, `www.` and `name@host` into links: a
+/// zero-width space after `:` of `://`, after `www` and after `@` keeps them text (they
+/// read the same). A `<` before a space or a digit ("p < 0.001") stays as typed. (Line
+/// breaks in operators' text are gone before rendering: store::report.)
 fn no_raw_html(doc: &str) -> String {
     let mut out = String::with_capacity(doc.len());
     let mut chars = doc.chars().peekable();
@@ -54,7 +63,7 @@ fn no_raw_html(doc: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
+    out.replace("://", ":\u{200B}//").replace("www.", "www\u{200B}.").replace('@', "@\u{200B}")
 }
 
 /// Test date, environment, settings, data volume, the run itself.
@@ -178,7 +187,7 @@ fn criteria(o: &mut String, data: &ReportData) {
     let _ = writeln!(o, "| Test Scenario | Test | Target | Actual | Status |");
     let _ = writeln!(o, "|---|---|---|---|---|");
     for cr in summary::criteria(data) {
-        let _ = writeln!(o, "| {} | {} | {} | {} | {} |", cr.scenario, cr.test_id, cr.target, cr.actual, cr.status);
+        table_row(o, &[&cr.scenario, &cr.test_id, &cr.target, &cr.actual, cr.status.as_str()]);
     }
 }
 
@@ -197,20 +206,21 @@ fn detailed_results(o: &mut String, data: &ReportData) {
         let pct = |v: Option<f64>| opt_ms(v.map(|x| x / per));
         let prev =
             changes.iter().find(|c| c.test_id == r.test_id).map(|c| c.line.clone()).unwrap_or_else(|| "-".into());
-        let _ = writeln!(
+        table_row(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.test_id,
-            cell(&r.name),
-            r.statistic.as_deref().unwrap_or("-"),
-            opt_ms(r.target_ms),
-            opt_ms(r.acceptable_ms),
-            opt_ms(r.measured_ms),
-            pct(r.p50_ms),
-            pct(r.p95_ms),
-            pct(r.p99_ms),
-            r.status,
-            prev
+            &[
+                &r.test_id,
+                &r.name,
+                r.statistic.as_deref().unwrap_or("-"),
+                &opt_ms(r.target_ms),
+                &opt_ms(r.acceptable_ms),
+                &opt_ms(r.measured_ms),
+                &pct(r.p50_ms),
+                &pct(r.p95_ms),
+                &pct(r.p99_ms),
+                r.status.as_str(),
+                &prev,
+            ],
         );
     }
 }
@@ -260,13 +270,9 @@ fn where_the_time_went(o: &mut String, data: &ReportData) {
     let _ = writeln!(o, "| Test | Top waits | Cost |");
     let _ = writeln!(o, "|---|---|---|");
     for r in rows {
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} |",
-            r.test_id,
-            r.waits.as_ref().map(|w| summary::top_waits(w, 3)).unwrap_or_else(|| "-".into()),
-            r.resources.as_ref().map(summary::resources_line).unwrap_or_else(|| "-".into())
-        );
+        let waits = r.waits.as_ref().map(|w| summary::top_waits(w, 3)).unwrap_or_else(|| "-".into());
+        let cost = r.resources.as_ref().map(summary::resources_line).unwrap_or_else(|| "-".into());
+        table_row(o, &[&r.test_id, &waits, &cost]);
     }
 }
 
@@ -286,14 +292,16 @@ fn cold_cache(o: &mut String, data: &ReportData) {
             _ => "-".into(),
         };
         let evicted = r.evicted.as_ref().map(describe_eviction).unwrap_or_else(|| "-".into());
-        let _ = writeln!(
+        table_row(
             o,
-            "| {} | {} | {} | {} | {ratio} | {} |",
-            r.test_id,
-            r.statistic.as_deref().unwrap_or("-"),
-            opt_ms(r.measured_ms),
-            opt_ms(r.cold_ms),
-            cell(&evicted)
+            &[
+                &r.test_id,
+                r.statistic.as_deref().unwrap_or("-"),
+                &opt_ms(r.measured_ms),
+                &opt_ms(r.cold_ms),
+                &ratio,
+                &evicted,
+            ],
         );
     }
 }
@@ -324,15 +332,16 @@ fn checks(o: &mut String, data: &ReportData) {
     let _ = writeln!(o, "| Test | Check | Expected | Actual | Status | Notes |");
     let _ = writeln!(o, "|---|---|---|---|---|---|");
     for r in data.results.iter().filter(|r| !is_timed(r)) {
-        let _ = writeln!(
+        table_row(
             o,
-            "| {} | {} | {} | {} | {} | {} |",
-            r.test_id,
-            cell(&r.name),
-            r.expected_value.map(fmt_num).unwrap_or_else(|| "-".into()),
-            r.actual_value.map(fmt_num).unwrap_or_else(|| "-".into()),
-            r.status,
-            cell(r.notes.as_deref().unwrap_or(""))
+            &[
+                &r.test_id,
+                &r.name,
+                &r.expected_value.map(fmt_num).unwrap_or_else(|| "-".into()),
+                &r.actual_value.map(fmt_num).unwrap_or_else(|| "-".into()),
+                r.status.as_str(),
+                r.notes.as_deref().unwrap_or(""),
+            ],
         );
     }
 }
@@ -474,4 +483,21 @@ pub fn query_logging(setting: Option<&str>) -> Option<String> {
 /// Timed tests have a target in milliseconds; checks compare a count.
 pub fn is_timed(r: &ResultRow) -> bool {
     r.target_ms.is_some() && !matches!(r.kind.as_deref(), Some("count_check" | "isolation_sweep"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_text_makes_no_markup_links_or_columns() {
+        let doc =
+            no_raw_html("<b>x</b> &amp; [a](javascript:1) https://evil.example/ www.evil.com me@evil.com p < 0.001");
+        assert!(!doc.contains("<b>") && !doc.contains("](") && doc.contains("&amp;amp;"), "{doc}");
+        assert!(!doc.contains("://") && !doc.contains("www.") && !doc.contains("@e"), "{doc}");
+        assert!(doc.contains("p < 0.001"), "{doc}");
+        let mut o = String::new();
+        table_row(&mut o, &["Customer List | 4.2 | <30 ms | 0.1 ms | PASS |", "FAIL"]);
+        assert_eq!(o, "| Customer List \\| 4.2 \\| <30 ms \\| 0.1 ms \\| PASS \\| | FAIL |\n");
+    }
 }

@@ -79,7 +79,9 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
             if let Some(ev) = cold {
                 measure_cold(&mut result, ev, t, target, &ctx, &relations, iterations);
             }
-            if run.measure_advice {
+            // The candidate index is built from the plan of the test's SQL: only for SQL
+            // this run's role wrote or trusts (not for SQL run as another author).
+            if run.measure_advice && !matches!(t.run_as, RunAs::Author(_)) {
                 candidate::measure(&mut result, t, target, &ctx, iterations);
             }
         }),

@@ -9,16 +9,26 @@ use crate::suite::stats::Statistic;
 
 /// Enabled tests whose id matches the LIKE `pattern`, in plan order.
 pub fn load(pattern: &str) -> Vec<TestDef> {
+    load_where(pattern, false)
+}
+
+/// The plan's own write tests (built in, enabled, `measures_writes`): what a candidate
+/// index's write penalty is measured with.
+pub fn load_builtin_writes() -> Vec<TestDef> {
+    load_where("%", true)
+}
+
+fn load_where(pattern: &str, builtin_writes: bool) -> Vec<TestDef> {
     Spi::connect(|c| {
         let table = c.select(
             "SELECT test_id, scenario, name, kind, query_type, coalesce(sql, ''), setup_sql, explain_sql, statistic, \
                     target_ms::float8, acceptable_ms::float8, records, expected_value::float8, commit_last, \
                     iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients, author::text, hold_ms, expected_scales, measures_writes \
                FROM perf_tests \
-              WHERE enabled AND test_id LIKE $1 \
+              WHERE enabled AND test_id LIKE $1 AND (NOT $2 OR (builtin AND measures_writes)) \
               ORDER BY scenario, test_id COLLATE \"C\"",
             None,
-            &[pattern.into()],
+            &[pattern.into(), builtin_writes.into()],
         )?;
         let mut out = Vec::new();
         for row in table {

@@ -2,6 +2,13 @@
 //! `=` (partial on those it tests for NULL), or GIN with `gin_trgm_ops` on a column it
 //! matches with LIKE/ILIKE when nothing is compared with `=`. Read from EXPLAIN's
 //! filter text, as printed by PostgreSQL.
+//!
+//! The filter and the relation's name reach here from stored findings, which operators
+//! may write, and from the plan of SQL another role wrote: a statement built from them
+//! must not be able to say anything but "this index on these columns". So a column is
+//! taken only when it is a whole identifier (a plain one, or one complete double-quoted
+//! identifier followed by a space), and the relation's name is always written quoted
+//! as one identifier.
 
 /// A candidate index: its columns and method, built into a statement by `ddl`.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +40,7 @@ impl Candidate {
     }
 
     /// `CREATE INDEX ON <relation> ...` with the relation and the trigram operator class
-    /// written as given (qualified by the caller where it runs the statement).
+    /// written as given: the caller passes them quoted and qualified.
     pub fn ddl(&self, relation: &str, trgm_ops: &str) -> String {
         if self.trigram {
             return format!("CREATE INDEX ON {relation} USING gin ({} {trgm_ops})", self.columns[0]);
@@ -47,9 +54,10 @@ impl Candidate {
         format!("CREATE INDEX ON {relation} ({}){predicate}", self.columns.join(", "))
     }
 
-    /// The statement as a DBA would type it in the schema: `CREATE INDEX ON customers ...`.
+    /// The statement as a DBA would type it in the schema: `CREATE INDEX ON customers ...`
+    /// (the relation quoted when it is not a plain lower-case name).
     pub fn plain_ddl(&self) -> String {
-        self.ddl(&self.relation, "gin_trgm_ops")
+        self.ddl(&quote_ident(&self.relation), "gin_trgm_ops")
     }
 }
 
@@ -82,14 +90,53 @@ pub fn like_columns(filter: &str) -> Vec<String> {
 }
 
 /// One condition of an EXPLAIN filter, "(company_id = 'x'::uuid)", as its leading
-/// column and the rest ("= 'x'::uuid"); None when it does not start with a column.
+/// column and the rest ("= 'x'::uuid"); None when it does not start with a whole
+/// identifier followed by a space.
 fn comparison(part: &str) -> Option<(String, &str)> {
     let p = part.trim_matches(|c| c == '(' || c == ')' || c == ' ');
-    let ident: String = p.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '"').collect();
-    (!ident.is_empty()).then(|| {
-        let rest = p[ident.len()..].trim_start();
-        (ident, rest)
-    })
+    let len = identifier_len(p)?;
+    let rest = &p[len..];
+    rest.starts_with(' ').then(|| (p[..len].to_string(), rest.trim_start()))
+}
+
+/// The length of the identifier `s` starts with: a plain one (a letter or `_`, then
+/// letters, digits, `_`), or a double-quoted one with `""` for a quote inside.
+fn identifier_len(s: &str) -> Option<usize> {
+    let mut chars = s.char_indices();
+    match chars.next()? {
+        (_, '"') => {
+            let mut in_quote_pair = false;
+            for (i, c) in chars {
+                if c == '"' {
+                    if in_quote_pair {
+                        in_quote_pair = false;
+                    } else if s[i + 1..].starts_with('"') {
+                        in_quote_pair = true;
+                    } else {
+                        return Some(i + 1);
+                    }
+                }
+            }
+            None
+        }
+        (_, c) if c.is_ascii_alphabetic() || c == '_' => {
+            Some(s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len()))
+        }
+        _ => None,
+    }
+}
+
+/// A name as one SQL identifier: as it is when plain lower-case, else double-quoted
+/// with inner quotes doubled (PostgreSQL's quote_ident, keywords aside: a keyword as a
+/// table name is quoted by the plan already).
+pub fn quote_ident(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 #[cfg(test)]
@@ -124,5 +171,25 @@ mod tests {
             "CREATE INDEX ON s.customer_matching_keys USING gin (normalized_value ext.gin_trgm_ops)"
         );
         assert!(Candidate::for_filter("customers", "(customer_name % 'john'::text)").is_none());
+    }
+
+    #[test]
+    fn nothing_but_an_index_on_columns_can_be_said() {
+        // A relation name that is a statement stays one quoted identifier.
+        let c =
+            Candidate::for_filter("sut.customers ((opsch.evil(1))) WHERE x IN", "(company_id = 'x'::uuid)").unwrap();
+        assert_eq!(c.plain_ddl(), "CREATE INDEX ON \"sut.customers ((opsch.evil(1))) WHERE x IN\" (company_id)");
+        assert_eq!(
+            Candidate::for_filter("VC Usage", "(a = 1)").unwrap().plain_ddl(),
+            "CREATE INDEX ON \"VC Usage\" (a)"
+        );
+        // Words glued to a quoted identifier (an operator class, an ordering) are not a column.
+        let (eq, _) =
+            index_columns("((customer_name <> 'q') AND (customer_name\"C\"DESC = 1) AND (company_id = 'x'::uuid))");
+        assert_eq!(eq, vec!["company_id"]);
+        assert_eq!(index_columns("(\"Odd \"\"Name\" = 1)").0, vec!["\"Odd \"\"Name\""]);
+        assert_eq!(index_columns("(f(x) = 1)").0, Vec::<String>::new());
+        assert_eq!(quote_ident("customers"), "customers");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
 }
