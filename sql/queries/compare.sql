@@ -1,3 +1,5 @@
+-- Figures are rows operators may write: only finite, non-negative ones are read (a
+-- numeric NaN compares greater than every number, 1e400 is no float8).
 -- The timed tests of one run, each next to its baseline result, with every iteration's
 -- sample, both plan shapes, whether both runs measured the same state, and the test's history: its median (or, without samples,
 -- its recorded figure) in up to 10 earlier completed runs of the schema, oldest first.
@@ -26,7 +28,7 @@ SELECT c.test_id, c.test_name::text, c.statistic,
                                    FROM pg_catalog.unnest(x.samples_ms[1:100000]) AS s), x.execution_time_ms::float8) AS figure
                   FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id
                  WHERE x.test_id = c.test_id AND x.run_id < c.run_id AND p.status = 'completed'
-                   AND p.target_schema = (SELECT target_schema FROM cur) AND x.execution_time_ms IS NOT NULL
+                   AND p.target_schema = (SELECT target_schema FROM cur) AND x.execution_time_ms BETWEEN 0 AND 1e15
                  ORDER BY x.run_id DESC LIMIT 10) h),
        b.plan_shape[1:1000], c.plan_shape[1:1000],
        -- Both runs measured the same state (seed, scale, schema definition, settings).
@@ -35,11 +37,11 @@ SELECT c.test_id, c.test_name::text, c.statistic,
   FROM performance_test_results c
   CROSS JOIN LATERAL (
         SELECT x.* FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id, cur
-         WHERE x.test_id = c.test_id AND x.execution_time_ms IS NOT NULL
+         WHERE x.test_id = c.test_id AND x.execution_time_ms BETWEEN 0 AND 1e15
            AND CASE WHEN (SELECT run_id FROM chosen) IS NOT NULL THEN x.run_id = (SELECT run_id FROM chosen)
                     ELSE x.run_id < c.run_id AND p.status = 'completed'
                          AND p.target_schema = cur.target_schema AND p.scale = cur.scale END
          ORDER BY x.run_id DESC, x.result_id DESC LIMIT 1) b
  WHERE c.run_id = (SELECT run_id FROM cur) AND c.target_ms IS NOT NULL
-   AND c.execution_time_ms IS NOT NULL
+   AND c.execution_time_ms BETWEEN 0 AND 1e15
  ORDER BY c.test_id

@@ -23,9 +23,19 @@ WITH r AS (
 SELECT pg_catalog.jsonb_build_object(
   'run', (SELECT pg_catalog.jsonb_build_object(
             'run_id', run_id, 'started_at', pg_catalog.date_trunc('second', started_at)::text,
-            'finished_at', pg_catalog.date_trunc('second', finished_at)::text, 'status', status, 'overall', overall,
-            'pattern', pattern, 'target_schema', target_schema, 'run_by', run_by, 'origin', origin, 'scale', scale,
-            'pg_version', pg_version, 'settings', coalesce(settings, '{}'), 'data_volume', coalesce(data_volume, '{}'),
+            'finished_at', pg_catalog.date_trunc('second', finished_at)::text, 'status', coalesce(status, ''), 'overall', overall,
+            'pattern', coalesce(pattern, ''), 'target_schema', coalesce(target_schema, ''), 'run_by', coalesce(run_by::text, ''),
+            'origin', origin, 'scale', scale, 'pg_version', coalesce(pg_version, ''),
+            -- Setting values as text, volumes as whole numbers a bigint holds: the shapes
+            -- the report reads, whatever an operator wrote in these columns.
+            'settings', coalesce((SELECT pg_catalog.jsonb_object_agg(e.key, e.value #>> '{}')
+                                    FROM pg_catalog.jsonb_each(CASE WHEN pg_catalog.jsonb_typeof(settings) = 'object'
+                                                                    THEN settings ELSE '{}' END) e), '{}'),
+            'data_volume', coalesce((SELECT pg_catalog.jsonb_object_agg(e.key, pg_catalog.trunc((e.value #>> '{}')::numeric))
+                                       FROM pg_catalog.jsonb_each(CASE WHEN pg_catalog.jsonb_typeof(data_volume) = 'object'
+                                                                       THEN data_volume ELSE '{}' END) e
+                                      WHERE pg_catalog.jsonb_typeof(e.value) = 'number'
+                                        AND (e.value #>> '{}')::numeric BETWEEN -9e18 AND 9e18), '{}'),
             'database', pg_catalog.current_database(),
             'database_size', pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(pg_catalog.current_database())),
             'notes', notes, 'cache_state', cache_state, 'stat_statements', stat_statements,
@@ -41,7 +51,7 @@ SELECT pg_catalog.jsonb_build_object(
                                'disk_read_peak_kbs', pg_catalog.max(disk_read_kbs), 'disk_write_peak_kbs', pg_catalog.max(disk_write_kbs)) END
                              FROM perf_snapshots s WHERE s.run_id = r.run_id)) FROM r),
   'results', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-            'test_id', x.test_id, 'name', coalesce(t.name, x.test_name::text), 'scenario', t.scenario,
+            'test_id', coalesce(x.test_id, ''), 'name', coalesce(t.name, x.test_name::text, x.test_id, ''), 'scenario', t.scenario,
             'kind', t.kind, 'query_type', x.query_type, 'run_as', t.run_as, 'compare_to', t.compare_to,
             'records', t.records, 'statistic', x.statistic, 'target_ms', x.target_ms,
             'acceptable_ms', x.acceptable_ms, 'measured_ms', x.execution_time_ms, 'status', coalesce(x.status, 'SKIP'),

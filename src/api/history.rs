@@ -48,12 +48,17 @@ fn perf_history(
         notice!("perf_history: no completed run of schema \"{schema}\" has a figure for test \"{test_id}\"");
     }
     let figures: Vec<f64> = points.iter().map(|p| p.figure_ms).collect();
-    let shifts = changepoint::change_points(&figures, MIN_CHANGE, MIN_CHANGE_MS);
+    let interrupts = || {
+        pgrx::check_for_interrupts!();
+    };
+    let shifts = changepoint::change_points_interruptible(&figures, MIN_CHANGE, MIN_CHANGE_MS, &interrupts);
     // The canary over the runs that have one, its shifts mapped back to those runs.
     let with_canary: Vec<usize> = (0..points.len()).filter(|i| points[*i].canary_ms.is_some()).collect();
     let canary: Vec<f64> = with_canary.iter().filter_map(|i| points[*i].canary_ms).collect();
-    let canary_shifts: Vec<usize> =
-        changepoint::change_points(&canary, MIN_CHANGE, 0.0).into_iter().map(|k| with_canary[k]).collect();
+    let canary_shifts: Vec<usize> = changepoint::change_points_interruptible(&canary, MIN_CHANGE, 0.0, &interrupts)
+        .into_iter()
+        .map(|k| with_canary[k])
+        .collect();
     let plan_changed = |i: usize| -> Option<bool> {
         let before = points.get(i.checked_sub(1)?)?.plan_fingerprint.as_ref()?;
         Some(points[i].plan_fingerprint.as_ref()? != before)

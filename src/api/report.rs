@@ -19,7 +19,9 @@ fn perf_report(run_id: default!(Option<i64>, "NULL"), format: default!(Option<&s
     let mut data = store::report::load(run_id);
     target::metrics_freshness(&mut data);
     target::hypothetical_indexes(&mut data);
-    report::render(&data, fmt)
+    report::render(&data, fmt, &|| {
+        pgrx::check_for_interrupts!();
+    })
 }
 
 /// Each timed test of `run` (default: the latest) against `baseline` (default: the

@@ -23,12 +23,12 @@ fn opt_ms(v: Option<f64>) -> String {
     v.map(fmt_ms).unwrap_or_else(|| "-".into())
 }
 
-pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
+pub fn render(data: &ReportData, recs: &[Recommendation], changes: &[summary::Change]) -> String {
     let mut o = String::new();
     header(&mut o, data);
-    executive_summary(&mut o, data);
+    executive_summary(&mut o, data, changes);
     criteria(&mut o, data);
-    detailed_results(&mut o, data);
+    detailed_results(&mut o, data, changes);
     where_the_time_went(&mut o, data);
     cold_cache(&mut o, data);
     checks(&mut o, data);
@@ -109,7 +109,7 @@ fn header(o: &mut String, data: &ReportData) {
 }
 
 /// Overall verdict, critical issues, against the plan's baseline and the previous run.
-fn executive_summary(o: &mut String, data: &ReportData) {
+fn executive_summary(o: &mut String, data: &ReportData, changes: &[summary::Change]) {
     let run = &data.run;
     let c = summary::counts(&data.results);
     let _ = writeln!(o, "## Executive Summary\n");
@@ -149,7 +149,6 @@ fn executive_summary(o: &mut String, data: &ReportData) {
                 .join("; ")
         );
     }
-    let changes = summary::vs_previous(data);
     if let Some(prev) = &data.previous {
         let regressions: Vec<_> = changes.iter().filter(|c| c.regression).collect();
         let _ = writeln!(
@@ -192,8 +191,7 @@ fn criteria(o: &mut String, data: &ReportData) {
 }
 
 /// Every timed test: target, acceptable, actual, percentiles, change since the previous run.
-fn detailed_results(o: &mut String, data: &ReportData) {
-    let changes = summary::vs_previous(data);
+fn detailed_results(o: &mut String, data: &ReportData, changes: &[summary::Change]) {
     let _ = writeln!(o, "\n## Detailed Results\n");
     let _ = writeln!(
         o,

@@ -36,10 +36,13 @@ impl Format {
     }
 }
 
-pub fn render(data: &ReportData, format: Format) -> String {
+/// The report of `data` in `format`, calling `interrupts` through the comparison with
+/// the previous run (the one part whose cost grows with stored data; computed once).
+pub fn render(data: &ReportData, format: Format, interrupts: &dyn Fn()) -> String {
     let recs = advice::recommend(data);
+    let changes = || summary::vs_previous(data, interrupts);
     match format {
-        Format::Markdown => markdown::render(data, &recs),
+        Format::Markdown => markdown::render(data, &recs, &changes()),
         Format::Tap => tap::render(data),
         Format::Html => html::render(data, &recs),
         Format::Json => {
@@ -50,7 +53,7 @@ pub fn render(data: &ReportData, format: Format) -> String {
                 "vs_plan_baseline": summary::vs_plan_baseline(data).into_iter()
                     .map(|(what, c)| serde_json::json!({"what": what, "change": c})).collect::<Vec<_>>(),
                 "previous_run": data.previous.as_ref().map(|p| p.run_id),
-                "vs_previous": summary::vs_previous(data),
+                "vs_previous": changes(),
                 "results": data.results,
                 "recommendations": recs,
             });
@@ -147,13 +150,13 @@ mod tests {
             .starts_with("Query logging: statements over 250ms are logged"));
         let mut data = sample();
         data.run.settings.insert("log_min_duration_statement".into(), "-1".into());
-        assert!(render(&data, Format::Markdown).contains("- Query logging: off"));
+        assert!(render(&data, Format::Markdown, &|| {}).contains("- Query logging: off"));
     }
 
     #[test]
     fn markdown_has_the_load_tests_monitoring_peaks() {
         let mut data = sample();
-        assert!(!render(&data, Format::Markdown).contains("During the load test"), "nothing without samples");
+        assert!(!render(&data, Format::Markdown, &|| {}).contains("During the load test"), "nothing without samples");
         data.run.monitoring = Some(Monitoring {
             samples: 12,
             max_lock_waits: Some(3),
@@ -167,7 +170,7 @@ mod tests {
             disk_read_peak_kbs: Some(512.0),
             disk_write_peak_kbs: Some(2048.4),
         });
-        let md = render(&data, Format::Markdown);
+        let md = render(&data, Format::Markdown, &|| {});
         assert!(md.contains("max 3 lock waits, max 1 queries over the latency limit, cache hit 99.8 % at its lowest, CPU peak 85.0 %"), "{md}");
         assert!(md.contains("at most 12 client connections of max_connections 100"), "{md}");
         assert!(
@@ -180,7 +183,7 @@ mod tests {
 
     #[test]
     fn markdown_has_every_verdict_and_number() {
-        let md = render(&sample(), Format::Markdown);
+        let md = render(&sample(), Format::Markdown, &|| {});
         assert!(md.contains("Overall Result: **FAIL** (2 passed, 1 warned, 1 failed, 1 errors, 1 skipped)"), "{md}");
         assert!(md.contains("Critical Issues: 1.1 test 1.1 (FAIL); 1.2 test 1.2 (ERROR)"), "{md}");
         assert!(md.contains("| Customer List | 1.1 | <50 ms | 75.0 ms | FAIL |"), "{md}");
@@ -202,7 +205,7 @@ mod tests {
 
     #[test]
     fn tap_follows_pg_prove_conventions() {
-        let tap = render(&sample(), Format::Tap);
+        let tap = render(&sample(), Format::Tap, &|| {});
         let lines: Vec<&str> = tap.lines().collect();
         assert_eq!(lines[0], "1..6");
         let tests: Vec<&str> =
@@ -224,7 +227,7 @@ mod tests {
 
     #[test]
     fn json_carries_results_and_recommendations() {
-        let v: serde_json::Value = serde_json::from_str(&render(&sample(), Format::Json)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render(&sample(), Format::Json, &|| {})).unwrap();
         assert_eq!(v["counts"]["fail"], 1);
         assert_eq!(v["results"].as_array().unwrap().len(), 6);
         assert_eq!(v["results"][0]["measured_ms"], 75.0);
@@ -237,7 +240,7 @@ mod tests {
 
     #[test]
     fn html_is_self_contained_and_charts_carry_the_numbers() {
-        let html = render(&sample(), Format::Html);
+        let html = render(&sample(), Format::Html, &|| {});
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(!html.contains("<script src") && !html.contains("<link"), "no external resources");
         assert!(html.contains("data-test=\"1.1\" data-p95=\"75\" data-target=\"50\""), "{html}");

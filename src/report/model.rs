@@ -68,8 +68,9 @@ pub struct RunInfo {
     pub notes: Option<String>,
     pub cache_state: Option<String>,
     pub stat_statements: Option<String>,
-    /// pg_stat_statements' most expensive statements since the run's reset.
-    #[serde(default)]
+    /// pg_stat_statements' most expensive statements since the run's reset (a row
+    /// operators may write: an entry that does not read as one is left out).
+    #[serde(deserialize_with = "lenient_list")]
     pub top_statements: Vec<TopStatement>,
     pub worker_slots_free: Option<i64>,
     pub index_bytes_start: Option<i64>,
@@ -156,7 +157,7 @@ pub struct ResultRow {
     /// What the test found (NULL for results recorded before findings were kept).
     /// Results are rows operators may write: a finding that does not read as one of
     /// the kinds is left out, never a reason to fail the report.
-    #[serde(deserialize_with = "lenient_findings")]
+    #[serde(deserialize_with = "lenient_list")]
     pub findings: Vec<Finding>,
     /// The registry's word on the test's place in the report (perf_tests).
     pub report_row: Option<String>,
@@ -181,7 +182,8 @@ pub enum ReportRole {
     MetricsRefresh,
 }
 
-fn lenient_findings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Finding>, D::Error> {
+/// The elements of a list that read as `T`; anything else is left out.
+fn lenient_list<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::Array(items) => items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect(),
         _ => Vec::new(),

@@ -84,8 +84,10 @@ pub fn change(test_id: &str, before: f64, after: f64) -> Change {
 }
 
 /// Per timed test, this run against the previous (or pinned) run, judged over both
-/// runs' samples (suite::noise): the line reads "+25.0 %, regressed".
-pub fn vs_previous(data: &ReportData) -> Vec<Change> {
+/// runs' samples (suite::noise): the line reads "+25.0 %, regressed". `interrupts` is
+/// called through every judgement, so that the server can cancel a report over large
+/// stored samples.
+pub fn vs_previous(data: &ReportData, interrupts: &dyn Fn()) -> Vec<Change> {
     let Some(prev) = &data.previous else { return vec![] };
     data.results
         .iter()
@@ -96,7 +98,14 @@ pub fn vs_previous(data: &ReportData) -> Vec<Change> {
             let empty = Vec::new();
             let before_samples = prev.samples.get(&r.test_id).unwrap_or(&empty);
             let history = prev.noise_history.get(&r.test_id).unwrap_or(&empty);
-            let j = noise::judge(before_samples, &r.samples_ms, (before, after), history, noise::Bar::default());
+            let j = noise::judge_interruptible(
+                before_samples,
+                &r.samples_ms,
+                (before, after),
+                history,
+                noise::Bar::default(),
+                interrupts,
+            );
             c.plan_change = r.findings.iter().find_map(|f| match f {
                 Finding::PlanChanged { .. } => Some(f.to_string()),
                 _ => None,
@@ -192,8 +201,8 @@ pub fn resources_line(r: &Resources) -> String {
 
 /// Bytes in B, kB, MB or GB (powers of 1024), one decimal above bytes.
 pub fn bytes(n: i64) -> String {
-    let units = ["kB", "MB", "GB", "TB"];
-    if n.abs() < 1024 {
+    let units = ["kB", "MB", "GB", "TB", "PB", "EB"];
+    if n.unsigned_abs() < 1024 {
         return format!("{n} B");
     }
     let mut v = n as f64;
@@ -378,6 +387,7 @@ mod peak_tests {
             (bytes(512), bytes(2048), bytes(3 * 1024 * 1024)),
             ("512 B".into(), "2.0 kB".into(), "3.0 MB".into())
         );
+        assert_eq!(bytes(i64::MIN), "-8.0 EB");
         let r = Resources {
             cpu_ms: 2.5,
             cpu_user_ms: 2.0,

@@ -27,8 +27,22 @@ pub const MIN_SIDE: usize = 2;
 
 /// Indexes into `figures` (oldest first) of the runs where a shift began, in order.
 /// Figures must be positive (milliseconds); others are not looked at.
+#[cfg(test)]
 pub fn change_points(figures: &[f64], min_change: f64, min_change_ms: f64) -> Vec<usize> {
-    let logs: Vec<f64> = figures.iter().map(|f| f.max(1e-6).ln()).collect();
+    change_points_interruptible(figures, min_change, min_change_ms, &|| {})
+}
+
+/// `change_points`, calling `interrupts` before every reordering, so that the server
+/// can cancel the search over a long history.
+pub fn change_points_interruptible(
+    figures: &[f64],
+    min_change: f64,
+    min_change_ms: f64,
+    interrupts: &dyn Fn(),
+) -> Vec<usize> {
+    // NaN and infinite figures (stored rows operators may write) would poison every
+    // sum: they count as the smallest figure, which no shift is made of.
+    let logs: Vec<f64> = figures.iter().map(|f| if f.is_finite() { f.max(1e-6).ln() } else { 1e-6f64.ln() }).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
     let mut found = Vec::new();
     let mut stack = vec![(0usize, logs.len())];
@@ -37,6 +51,7 @@ pub fn change_points(figures: &[f64], min_change: f64, min_change_ms: f64) -> Ve
         let mut shuffled = logs[a..b].to_vec();
         let mut as_good = 0usize;
         for _ in 0..PERMUTATIONS {
+            interrupts();
             shuffled.shuffle(&mut rng);
             if best_split(&shuffled).is_some_and(|(_, qp)| qp >= q - 1e-12) {
                 as_good += 1;

@@ -128,7 +128,8 @@ pub fn noise_band(history: &[f64], threshold: f64) -> (f64, String) {
 
 /// Judge `after` against `before`. `figures` are the runs' recorded statistics, used
 /// when either side has too few samples; `history` is the test's median (or figure) in
-/// earlier runs, oldest first.
+/// earlier runs, oldest first. (The server calls `judge_interruptible`.)
+#[cfg(test)]
 pub fn judge(before: &[f64], after: &[f64], figures: (f64, f64), history: &[f64], bar: Bar) -> Judgement {
     judge_interruptible(before, after, figures, history, bar, &|| {})
 }

@@ -54,6 +54,33 @@ mod tests {
         second
     }
 
+    /// Runs and results are rows operators may write: whatever they hold (numbers no
+    /// float holds, nesting no reader takes, values of the wrong shape, NULL names),
+    /// every format of the report is made, and what could not be read is said.
+    #[pg_test]
+    fn a_report_survives_whatever_is_stored() {
+        crate::tests::serialize_runs();
+        let id = one::<i64>(
+            "INSERT INTO perf_runs (pattern, target_schema, status, overall, backend_start, settings, data_volume, top_statements) \
+             VALUES ('%', 'report_fixture', 'completed', 'FAIL', now(), '{\"work_mem\": 5}', '{\"customers\": 1e30, \"x\": \"y\"}', \
+                     '[{\"query\": 1}, {\"query\": \"SELECT 1\", \"calls\": 2, \"total_ms\": 1, \"mean_ms\": 1, \"rows\": 1, \"shared_blks_read\": 0}]') \
+             RETURNING run_id",
+        );
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        run(&format!(
+            "INSERT INTO performance_test_results (run_id, test_id, test_name, status, target_ms, execution_time_ms, statistic, waits, resources, findings)
+             VALUES ({id}, '1.1', 'x', 'FAIL', 1e400, 80, 'p95', '{deep}', '{{\"wal_bytes\": -9223372036854775808}}', '[{{\"kind\": \"seq_scan\", \"relation\": \"c\", \"rows_read\": 1e400, \"rows_kept\": 1}}]'),
+                    ({id}, 'nope.1', NULL, 'PASS', 10, 5, 'p95', NULL, '{{\"cpu_ms\": 1e400}}', NULL),
+                    ({id}, NULL, NULL, 'PASS', NULL, NULL, NULL, NULL, NULL, NULL)"
+        ));
+        for format in ["markdown", "json", "tap", "html"] {
+            let out = one::<String>(&format!("SELECT perf_report({id}, '{format}')"));
+            assert!(out.contains("1.1"), "{format}: {out}");
+        }
+        let md = one::<String>(&format!("SELECT perf_report({id})"));
+        assert!(md.contains("work_mem"), "settings are read as text: {md}");
+    }
+
     #[pg_test]
     fn markdown_report_states_the_runs_verdicts_and_numbers() {
         let id = known_runs(true);
