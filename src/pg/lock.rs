@@ -128,8 +128,16 @@ pub fn release_advisory_since(before: &[AdvisoryLock]) {
             )
         };
         // A key can be held many times over; release every hold (as many calls as the
-        // test made to take them), waking for interrupts on the way.
-        crate::pg::guc::with_local(&[("client_min_messages", "error")], || {
+        // test made to take them), waking for interrupts on the way. pg_locks does not
+        // tell a session lock from a transaction's, and unlocking a transaction's lock
+        // is a no-op with a WARNING: kept from the client, and from the server log where
+        // the role may say so (log_min_messages is a superuser's setting).
+        let quiet: &[(&str, &str)] = if super::roles::is_superuser() {
+            &[("client_min_messages", "error"), ("log_min_messages", "error")]
+        } else {
+            &[("client_min_messages", "error")]
+        };
+        crate::pg::guc::with_local(quiet, || {
             for n in 0u64.. {
                 if !pgrx::spi::Spi::get_one_with_args::<bool>(&sql, &args).ok().flatten().unwrap_or(false) {
                     break;
