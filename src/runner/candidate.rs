@@ -8,8 +8,8 @@
 //! Bounded: a relation larger than `MAX_RELATION_BYTES` is skipped, with the reason;
 //! each build has `BUILD_TIME_LIMIT_MS` (statement_timeout, local to the
 //! subtransaction); write tests get `WRITE_ITERATIONS` timed executions each. Only
-//! tests whose SQL runs with the run's own rights are measured. It all
-//! counts against the test's own time limit: a limit that runs out here ends the test.
+//! tests whose SQL runs with the run's own rights are measured. It runs after the test
+//! (its figures, waits and cost do not include it), under a time limit of its own.
 
 use pgrx::prelude::*;
 

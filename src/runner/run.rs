@@ -305,6 +305,17 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
             (spent.other_backends, spent.other_cpu_ms) = (others.backends, (others.cpu_ms * 1000.0).round() / 1000.0);
             result.waits = Some(waits);
             result.resources = Some(spent);
+            // The index advice, measured after the test's own figures, waits and cost,
+            // under a time limit of its own (pg_perfsuite.test_time_limit): a limit that
+            // runs out ends the measurement, not the test.
+            let mut advised = result.clone();
+            match timelimit::with_test_time_limit(|| {
+                in_subtransaction(OnSuccess::Commit, || test::measure_advice(t, run, &mut advised))
+                    .map_err(timelimit::explain)
+            }) {
+                Ok(()) => result = advised,
+                Err(e) => result.add_note(&format!("index advice not measured: {}", e.message)),
+            }
             // Nothing the test's SQL took for the session outlives it.
             crate::pg::lock::release_advisory_since(&locks);
             result

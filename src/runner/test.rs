@@ -79,11 +79,6 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
             if let Some(ev) = cold {
                 measure_cold(&mut result, ev, t, target, &ctx, &relations, iterations);
             }
-            // The candidate index is built from the plan of the test's SQL: only for SQL
-            // this run's role wrote or trusts (not for SQL run as another author).
-            if run.measure_advice && !matches!(t.run_as, RunAs::Author(_)) {
-                candidate::measure(&mut result, t, target, &ctx, iterations);
-            }
         }),
         Kind::SingleTenant => run_single_tenant(t, target, &ctx, iterations).map(|m| judge_timed(&mut result, t, m)),
         Kind::Dml => run_dml(t, &ctx, iterations).map(|m| judge_timed(&mut result, t, m)),
@@ -124,6 +119,19 @@ fn plan_changed(result: &mut TestResult, run: &RunSetting) {
     if let Some(change) = ShapeChange::between(&before, shape) {
         result.add_finding(Finding::PlanChanged { previous_run, change, same_state });
     }
+}
+
+/// Measure the index advice of a timed query's result (runner::candidate), apart from
+/// the test's own figures, waits and cost. The candidate index is built from the plan
+/// of the test's SQL: only for SQL this run's role wrote or trusts, never for SQL run
+/// as another author.
+pub fn measure_advice(t: &TestDef, run: &RunSetting, result: &mut TestResult) {
+    if !run.measure_advice || t.kind != Kind::TimedQuery || roles::decision_for(&t.author, None) != Decision::AsIs {
+        return;
+    }
+    let ctx = context::Context::new(run.target, &t.run_as, &t.author);
+    let iterations = run.iterations.unwrap_or(t.iterations).max(1);
+    candidate::measure(result, t, run.target, &ctx, iterations);
 }
 
 /// The role 5.4's second session runs its SQL as: the author when the test runs as
