@@ -20,7 +20,7 @@ use crate::runner::{context, test, timed};
 use crate::suite::candidate::Candidate;
 use crate::suite::changepoint::median;
 use crate::suite::finding::{Finding, WriteCost};
-use crate::suite::model::{RunAs, TestDef};
+use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
 use crate::sut::Target;
 
@@ -31,10 +31,23 @@ const WRITE_ITERATIONS: i32 = 5;
 /// At most this many candidates per test.
 const MAX_CANDIDATES: usize = 2;
 
+/// Measure the index advice of a timed query's result, apart from the test's own
+/// figures, waits and cost (runner::run calls it after them). The candidate index is
+/// built from the plan of the test's SQL: only for SQL this run's role wrote or
+/// trusts, never for SQL run as another author.
+pub fn measure_advice(t: &TestDef, run: &test::RunSetting, result: &mut TestResult) {
+    if !run.measure_advice || t.kind != Kind::TimedQuery || roles::decision_for(&t.author, None) != Decision::AsIs {
+        return;
+    }
+    let ctx = context::Context::new(run.target, &t.run_as, &t.author);
+    let iterations = run.iterations.unwrap_or(t.iterations).max(1);
+    measure(result, t, run.target, &ctx, iterations);
+}
+
 /// Measure the candidate index of each sequential scan the result found, adding an
 /// `IndexMeasured` or `IndexNotMeasured` finding for each. A time limit or cancel
 /// propagates; any other error of the measurement is the candidate's reason.
-pub fn measure(result: &mut TestResult, t: &TestDef, target: &Target, ctx: &context::Context, iterations: i32) {
+fn measure(result: &mut TestResult, t: &TestDef, target: &Target, ctx: &context::Context, iterations: i32) {
     let mut candidates: Vec<Candidate> = Vec::new();
     for f in &result.findings {
         if let Finding::SeqScan { relation, filter: Some(filter), .. } = f {

@@ -13,7 +13,7 @@ use crate::errors::SqlError;
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::mode::Mode;
 use crate::runner::test::RunSetting;
-use crate::runner::{canary, cold, lock, observe, test, timelimit};
+use crate::runner::{canary, candidate, cold, lock, observe, test, timelimit};
 use crate::store::{registry, runs as record};
 use crate::suite::finding::Finding;
 use crate::suite::model::{Kind, TestDef};
@@ -310,7 +310,7 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
             // runs out ends the measurement, not the test.
             let mut advised = result.clone();
             match timelimit::with_test_time_limit(|| {
-                in_subtransaction(OnSuccess::Commit, || test::measure_advice(t, run, &mut advised))
+                in_subtransaction(OnSuccess::Commit, || candidate::measure_advice(t, run, &mut advised))
                     .map_err(timelimit::explain)
             }) {
                 Ok(()) => result = advised,

@@ -6,7 +6,7 @@ use crate::explain::PlanFacts;
 use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::mode::Mode;
-use crate::runner::{candidate, cold, concurrency, context, isolation, timed};
+use crate::runner::{cold, concurrency, context, isolation, timed};
 use crate::suite::finding::Finding;
 use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
@@ -119,19 +119,6 @@ fn plan_changed(result: &mut TestResult, run: &RunSetting) {
     if let Some(change) = ShapeChange::between(&before, shape) {
         result.add_finding(Finding::PlanChanged { previous_run, change, same_state });
     }
-}
-
-/// Measure the index advice of a timed query's result (runner::candidate), apart from
-/// the test's own figures, waits and cost. The candidate index is built from the plan
-/// of the test's SQL: only for SQL this run's role wrote or trusts, never for SQL run
-/// as another author.
-pub fn measure_advice(t: &TestDef, run: &RunSetting, result: &mut TestResult) {
-    if !run.measure_advice || t.kind != Kind::TimedQuery || roles::decision_for(&t.author, None) != Decision::AsIs {
-        return;
-    }
-    let ctx = context::Context::new(run.target, &t.run_as, &t.author);
-    let iterations = run.iterations.unwrap_or(t.iterations).max(1);
-    candidate::measure(result, t, run.target, &ctx, iterations);
 }
 
 /// The role 5.4's second session runs its SQL as: the author when the test runs as
