@@ -177,7 +177,8 @@ AS 'MODULE_PATHNAME', 'perf_compare_wrapper';
 -- perf_history: one test across the runs of a schema, with its change points.
 CREATE  FUNCTION "perf_history"(
 	"test_id" TEXT, /* Option < & str > */
-	"target_schema" TEXT DEFAULT 'public' /* Option < & str > */
+	"target_schema" TEXT DEFAULT 'public', /* Option < & str > */
+	"scale" double precision DEFAULT 1 /* Option < f64 > */
 ) RETURNS TABLE (
 	"run_id" bigint,  /* i64 */
 	"started_at" timestamp with time zone,  /* Option < pgrx :: datum :: TimestampWithTimeZone > */

@@ -57,7 +57,7 @@ pub fn init() {
     GucRegistry::define_bool_guc(
         c"pg_perfsuite.measure_advice",
         c"Measure index advice: build each candidate index in a rolled-back subtransaction and time the test and the plan's write tests with it.",
-        c"On (the default), a timed query whose plan has a sequential scan worth an index gets the index built, measured and rolled back; the report recommends only an index measured to make the test at least 1.5 times faster, with its write penalty. Tables over 1 GB are skipped, each build has 60 s. Off: the report's index advice is estimated only (hypopg, when installed).",
+        c"On (the default), a timed query whose plan has a sequential scan worth an index gets the index built, measured and rolled back; the report recommends only an index measured to make the test at least 1.5 times faster, with its write penalty. Tables over 1 GB are skipped; the measurement has a time limit of its own, as long as a test's. Off: the report's index advice is estimated only (hypopg, when installed).",
         &MEASURE_ADVICE,
         GucContext::Userset,
         GucFlags::default(),

@@ -28,7 +28,8 @@ SELECT c.test_id, c.test_name::text, c.statistic,
                                    FROM pg_catalog.unnest(x.samples_ms[1:100000]) AS s), x.execution_time_ms::float8) AS figure
                   FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id
                  WHERE x.test_id = c.test_id AND x.run_id < c.run_id AND p.status = 'completed'
-                   AND p.target_schema = (SELECT target_schema FROM cur) AND x.execution_time_ms BETWEEN 0 AND 1e15
+                   AND p.target_schema = (SELECT target_schema FROM cur) AND p.scale = (SELECT scale FROM cur)
+                   AND x.execution_time_ms BETWEEN 0 AND 1e15
                  ORDER BY x.run_id DESC LIMIT 10) h),
        b.plan_shape[1:1000], c.plan_shape[1:1000],
        -- Both runs measured the same state (seed, scale, schema definition, settings).

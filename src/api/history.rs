@@ -11,8 +11,8 @@ use crate::suite::changepoint::{self, Cause};
 const MIN_CHANGE: f64 = 0.10;
 const MIN_CHANGE_MS: f64 = 0.1;
 
-/// One row per completed run of `target_schema` that has a figure for `test_id`
-/// (the latest 500, oldest first): its figure (median of its samples), its noise band
+/// One row per completed run of `target_schema` at `scale` that has a figure for
+/// `test_id` (the latest 500, oldest first): its figure (median of its samples), its noise band
 /// (their interquartile range), whether its plan changed since the row before, the
 /// run's canary, and `change_point`: the run where a lasting shift of the figure began
 /// (E-divisive means, 5 % false-alarm level; docs/regressions.md), with what moved with
@@ -23,6 +23,7 @@ const MIN_CHANGE_MS: f64 = 0.1;
 fn perf_history(
     test_id: Option<&str>,
     target_schema: default!(Option<&str>, "'public'"),
+    scale: default!(Option<f64>, "1"),
 ) -> TableIterator<
     'static,
     (
@@ -43,9 +44,12 @@ fn perf_history(
 > {
     let test_id = required(test_id, "test_id");
     let schema = required(target_schema, "target_schema");
-    let points = store::history::points(test_id, schema);
+    let scale = required(scale, "scale");
+    let points = store::history::points(test_id, schema, scale);
     if points.is_empty() {
-        notice!("perf_history: no completed run of schema \"{schema}\" has a figure for test \"{test_id}\"");
+        notice!(
+            "perf_history: no completed run of schema \"{schema}\" at scale {scale} has a figure for test \"{test_id}\""
+        );
     }
     let figures: Vec<f64> = points.iter().map(|p| p.figure_ms).collect();
     let interrupts = || {

@@ -10,14 +10,18 @@ use std::ffi::CString;
 use pgrx::pg_sys;
 use pgrx::PgTryBuilder;
 
+use crate::errors::SqlError;
+
 /// VACUUM (ANALYZE) the given relations (already quoted and qualified). Only in a
 /// background worker, outside a transaction. An error (a lock it could not get, a
-/// relation gone) is returned as its message, the transaction aborted.
-pub fn vacuum_analyze(relations: &[String]) -> Result<(), String> {
+/// relation gone, a cancel) is returned, the transaction aborted: the caller raises a
+/// cancel or shutdown again where a transaction can carry it.
+pub fn vacuum_analyze(relations: &[String]) -> Result<(), SqlError> {
     if relations.is_empty() {
         return Ok(());
     }
-    let sql = CString::new(format!("VACUUM (ANALYZE) {}", relations.join(", "))).map_err(|e| e.to_string())?;
+    let sql = CString::new(format!("VACUUM (ANALYZE) {}", relations.join(", ")))
+        .map_err(|e| SqlError::new(pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string()))?;
     // SAFETY: called by a background worker between its transactions (runner::run in
     // worker mode), the one state in which PostgreSQL's top level runs VACUUM:
     // StartTransactionCommand begins the transaction VACUUM expects to find and commit;
@@ -32,6 +36,10 @@ pub fn vacuum_analyze(relations: &[String]) -> Result<(), String> {
             pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
             pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
         );
+        // VACUUM keeps its working memory under PortalContext, which a worker has not
+        // set: ours, for the call, so an error cannot leave a context of its own behind.
+        let portal = pg_sys::PortalContext;
+        pg_sys::PortalContext = cxt;
         let outcome = PgTryBuilder::new(|| {
             pg_sys::StartTransactionCommand();
             let old = pg_sys::MemoryContextSwitchTo(cxt);
@@ -41,7 +49,10 @@ pub fn vacuum_analyze(relations: &[String]) -> Result<(), String> {
             // One statement: a List whose first cell points to its RawStmt.
             if parsed.is_null() || (*parsed).length < 1 {
                 pg_sys::CommitTransactionCommand();
-                return Err("the VACUUM statement did not parse".to_string());
+                return Err(SqlError::new(
+                    pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                    "the VACUUM statement did not parse",
+                ));
             }
             let raw = (*(*parsed).elements).ptr_value as *mut pg_sys::RawStmt;
             pg_sys::ExecVacuum(pstate, (*raw).stmt as *mut pg_sys::VacuumStmt, true);
@@ -50,9 +61,10 @@ pub fn vacuum_analyze(relations: &[String]) -> Result<(), String> {
         })
         .catch_others(|e| {
             pg_sys::AbortCurrentTransaction();
-            Err(crate::errors::SqlError::from_caught(&e).message)
+            Err(SqlError::from_caught(&e))
         })
         .execute();
+        pg_sys::PortalContext = portal;
         pg_sys::MemoryContextDelete(cxt);
         outcome
     }

@@ -11,8 +11,8 @@
 //! the same way).
 //!
 //! The other backends' CPU time is read from /proc/<pid>/stat by the same thread every
-//! [`CPU_EVERY`] ticks: a backend that ends between two reads loses what it spent
-//! since the last one.
+//! [`CPU_EVERY`] ticks, counted from 0 (the test started them): a backend that ends
+//! between two reads loses what it spent since the last one.
 
 use std::collections::BTreeMap;
 use std::ffi::CStr;
@@ -218,7 +218,8 @@ fn sample(s: &Shared, procs: Procs, own: i32) {
         if tick.is_multiple_of(CPU_EVERY) {
             for pid in pids.iter().filter(|p| **p != own) {
                 if let Some(t) = proc_cpu_ticks(*pid) {
-                    locked(&s.cpu).entry(*pid).and_modify(|e| e.1 = t).or_insert((t, t));
+                    // A backend the test started spent all its CPU for the test: from 0.
+                    locked(&s.cpu).entry(*pid).and_modify(|e| e.1 = t).or_insert((0, t));
                 }
             }
         }

@@ -112,14 +112,23 @@ fn seq_scans(r: &ResultRow, health: &Health, out: &mut Vec<Recommendation>) {
             Some((s, p)) => (Some(s), p),
             None => (None, None),
         };
+        // An index the plan did not use made nothing faster, whatever the clock said.
+        let used = !matches!(measured, Some(Finding::IndexMeasured { used: false, .. }));
         let trigram = candidate.as_ref().is_some_and(|c| c.trigram);
         let (index_ddl, action) = match (&ddl, speedup) {
-            (Some(d), Some(s)) if s >= WORTH_AN_INDEX => (
+            (Some(d), Some(s)) if s >= WORTH_AN_INDEX && used => (
                 Some(d.clone()),
                 format!(
                     "{d};  measured: {s:.1}x faster{}{}, then ANALYZE {relation}.",
                     penalty.map(|p| format!(", write penalty {p:+.1} %")).unwrap_or_default(),
                     if trigram { " (pg_trgm; serves LIKE/ILIKE with a leading wildcard)" } else { "" }
+                ),
+            ),
+            (Some(d), Some(_)) if !used => (
+                None,
+                format!(
+                    "No index: {d} was built and measured, and the plan did not use it. Rewrite the query so \
+                     that an index on {relation} can serve it, or accept the scan."
                 ),
             ),
             (Some(d), Some(s)) => (
@@ -542,6 +551,17 @@ mod tests {
         assert_eq!((recs[0].measured_speedup, recs[0].write_penalty_pct), (Some(12.0), Some(3.0)));
         assert_eq!(recs[0].index_ddl.as_deref(), Some(ddl.as_str()));
         assert!(recs[0].action.contains("measured: 12.0x faster, write penalty +3.0 %"), "{}", recs[0].action);
+        // Faster by the clock, but the plan did not use it: no index.
+        r.findings.pop();
+        r.findings.push(match measured(1.0) {
+            Finding::IndexMeasured { ddl, before_ms, after_ms, build_ms, writes, .. } => {
+                Finding::IndexMeasured { ddl, before_ms, after_ms, used: false, build_ms, writes }
+            }
+            other => other,
+        });
+        let recs = recommend(&ReportData { results: vec![r.clone()], ..Default::default() });
+        assert_eq!(recs[0].index_ddl, None);
+        assert!(recs[0].action.contains("the plan did not use it"), "{}", recs[0].action);
         // Measured to help less than 1.5x: no index is recommended.
         r.findings.pop();
         r.findings.push(measured(10.0));

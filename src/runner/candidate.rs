@@ -6,11 +6,12 @@
 //! subtransaction. The report then recommends only what was measured to help.
 //!
 //! Bounded: a relation larger than `MAX_RELATION_BYTES` is skipped, with the reason;
-//! each build has `BUILD_TIME_LIMIT_MS` (statement_timeout, local to the
-//! subtransaction); write tests get `WRITE_ITERATIONS` timed executions each. Only
+//! write tests get `WRITE_ITERATIONS` timed executions each; the whole measurement has
+//! a time limit of its own, as long as a test's (runner::run). Only
 //! tests whose SQL runs with the run's own rights are measured. It runs after the test
 //! (its figures, waits and cost do not include it), under a time limit of its own.
 
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use crate::errors::{OrInternal, SqlError};
@@ -26,7 +27,6 @@ use crate::sut::Target;
 
 /// Larger relations are not indexed for a measurement (1 GiB).
 const MAX_RELATION_BYTES: i64 = 1 << 30;
-const BUILD_TIME_LIMIT_MS: &str = "60000";
 const WRITE_ITERATIONS: i32 = 5;
 /// At most this many candidates per test.
 const MAX_CANDIDATES: usize = 2;
@@ -110,15 +110,22 @@ fn one(
     let before: Vec<(String, Option<f64>)> =
         writes.iter().map(|(w, wctx)| (w.test_id.clone(), write_ms(w, wctx))).collect();
     in_subtransaction(OnSuccess::Rollback, || {
+        // The relation's indexes before the build: the candidate is the one not among them.
+        let existing = Spi::get_one_with_args::<Vec<pg_sys::Oid>>(
+            "SELECT coalesce(pg_catalog.array_agg(i.indexrelid), '{}') FROM pg_catalog.pg_index i \
+              WHERE i.indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)",
+            &[relation.as_str().into()],
+        )
+        .or_internal("the relation's indexes")
+        .unwrap_or_default();
         let started = std::time::Instant::now();
-        crate::pg::guc::with_local(&[("statement_timeout", BUILD_TIME_LIMIT_MS)], || {
-            Spi::run(&ddl).unwrap_or_else(|e| crate::errors::internal("building the candidate index", e))
-        });
+        Spi::run(&ddl).unwrap_or_else(|e| crate::errors::internal("building the candidate index", e));
         let build_ms = ms(started.elapsed().as_secs_f64() * 1000.0);
         let index = Spi::get_one_with_args::<String>(
             "SELECT i.indexrelid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_index i \
-              WHERE i.indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) ORDER BY i.indexrelid DESC LIMIT 1",
-            &[relation.as_str().into()],
+              WHERE i.indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) \
+                AND i.indexrelid OPERATOR(pg_catalog.<>) ALL ($2)",
+            &[relation.as_str().into(), existing.into()],
         )
         .or_internal("the candidate index")
         .unwrap_or_default();

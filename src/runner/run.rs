@@ -126,9 +126,20 @@ pub fn execute(begun: &Begun, opts: &Options, mode: Mode) -> Vec<TestResult> {
             Mode::Worker => {
                 let relations: Vec<String> =
                     crate::sut::columns::relation_names().iter().map(|t| target.rel(t)).collect();
-                match crate::pg::maintenance::vacuum_analyze(&relations) {
-                    Ok(()) => "tables under test vacuumed and analyzed".to_string(),
-                    Err(e) => format!("tables under test not vacuumed: {e}"),
+                // VACUUM skips, with a WARNING only, what the role does not own: said here.
+                let (mine, others) = mode.step(|| record::vacuumable(&relations));
+                let skipped = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} not vacuumed: the run's role does not own them)", others.join(", "))
+                };
+                match crate::pg::maintenance::vacuum_analyze(&mine) {
+                    Ok(()) if mine.is_empty() => format!("tables under test not vacuumed{skipped}"),
+                    Ok(()) => format!("tables under test vacuumed and analyzed{skipped}"),
+                    // A cancel or shutdown that arrived during VACUUM stops the run, as
+                    // anywhere else: raised again inside a step.
+                    Err(e) if e.is_cancel() || e.is_shutdown() => mode.step(|| e.raise()),
+                    Err(e) => format!("tables under test not vacuumed: {}", e.message),
                 }
             }
             Mode::Session => {
@@ -314,6 +325,9 @@ fn one_test(t: &TestDef, run: &RunSetting, setup_error: Option<&SqlError>, earli
                     .map_err(timelimit::explain)
             }) {
                 Ok(()) => result = advised,
+                Err(e) if e.is_cancel() => {
+                    result.add_note("index advice not measured: its measurement ran past pg_perfsuite.test_time_limit")
+                }
                 Err(e) => result.add_note(&format!("index advice not measured: {}", e.message)),
             }
             // Nothing the test's SQL took for the session outlives it.

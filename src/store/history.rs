@@ -21,9 +21,9 @@ pub struct Point {
 }
 
 /// Oldest first; at most the latest 500 completed runs.
-pub fn points(test_id: &str, target_schema: &str) -> Vec<Point> {
+pub fn points(test_id: &str, target_schema: &str, scale: f64) -> Vec<Point> {
     Spi::connect(|c| {
-        c.select(HISTORY, None, &[test_id.into(), target_schema.into()])?
+        c.select(HISTORY, None, &[test_id.into(), target_schema.into(), scale.into()])?
             .map(|r| {
                 Ok(Point {
                     run_id: r.get::<i64>(1)?.unwrap_or_default(),

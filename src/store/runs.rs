@@ -86,6 +86,24 @@ pub fn record_state(run_id: i64, target: &Target, seed: u64, scale: f64, state: 
     .or_internal("record the run's state");
 }
 
+/// Of `relations` (qualified, quoted), those the current role may VACUUM (it owns them,
+/// or is a superuser) and the others.
+pub fn vacuumable(relations: &[String]) -> (Vec<String>, Vec<String>) {
+    let mine: Vec<bool> = Spi::get_one_with_args::<Vec<bool>>(
+        "SELECT pg_catalog.array_agg(coalesce(pg_catalog.pg_has_role(c.relowner, 'USAGE'), false) \
+                                     OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = CURRENT_USER) \
+                                     ORDER BY r.n) \
+           FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS r(name, n) \
+           LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(r.name)",
+        &[relations.to_vec().into()],
+    )
+    .or_internal("who may vacuum the tables under test")
+    .unwrap_or_default();
+    let (yes, no): (Vec<_>, Vec<_>) =
+        relations.iter().zip(mine.iter().chain(std::iter::repeat(&false))).partition(|(_, m)| **m);
+    (yes.into_iter().map(|(r, _)| r.clone()).collect(), no.into_iter().map(|(r, _)| r.clone()).collect())
+}
+
 /// Add a sentence to the run's state.
 pub fn append_state(run_id: i64, sentence: &str) {
     Spi::run_with_args(
@@ -111,7 +129,7 @@ pub fn previous_plan_shape(run_id: i64, test_id: &str, schema: &str, scale: f64)
                     coalesce(p.state_fingerprint = (SELECT state_fingerprint FROM perf_runs WHERE run_id = $2), false) \
                FROM performance_test_results x JOIN perf_runs p ON p.run_id = x.run_id \
               WHERE x.test_id = $1 AND x.run_id < $2 AND p.target_schema = $3 AND p.scale = $4 \
-                AND x.plan_shape IS NOT NULL \
+                AND p.status = 'completed' AND x.plan_shape IS NOT NULL \
               ORDER BY x.run_id DESC, x.result_id DESC LIMIT 1",
             None,
             &[test_id.into(), run_id.into(), schema.into(), scale.into()],
