@@ -9,7 +9,7 @@ use super::model::{Finding, Health, ReportData, ReportRole, ResultRow, Verdict};
 use crate::suite::candidate::Candidate;
 use crate::suite::finding::WORTH_AN_INDEX;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Recommendation {
     /// Short kind, stable for tools: seq_scan, cache, trigger, rls_leakproof, stale_metrics,
     /// plan_assertion, work_mem, error, isolation, lock_contention, duplicates, machine.
@@ -66,12 +66,10 @@ fn errored(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 r.error_sqlstate.as_deref().unwrap_or("an error"),
                 r.error_message.as_deref().or(r.notes.as_deref()).unwrap_or("(no message)")
             ),
-            index_ddl: None,
-            measured_speedup: None,
-            write_penalty_pct: None,
             action:
                 "Fix the schema or the test's SQL (perf_tests.sql) so the test can run; an errored test proves nothing."
                     .into(),
+            ..Recommendation::default()
         });
     }
 }
@@ -83,12 +81,10 @@ fn plan_assertion(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 kind: "plan_assertion",
                 test_id: Some(r.test_id.clone()),
                 evidence: format!("test {}: {f}", r.test_id),
-                index_ddl: None,
-                measured_speedup: None,
-                write_penalty_pct: None,
                 action: "Run ANALYZE on the table; check the index exists and is valid (pg_index.indisvalid); \
                          compare the plan with enable_seqscan = off to see the index path's estimated cost."
                     .into(),
+                ..Recommendation::default()
             });
         }
     }
@@ -204,13 +200,11 @@ fn trigger(r: &ResultRow, out: &mut Vec<Recommendation>) {
             if r.records.is_some() { " per record" } else { "" },
             r.target_ms.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
         ),
-        index_ddl: None,
-        measured_speedup: None,
-        write_penalty_pct: None,
         action: "The plan's trigger remediation: 1. disable non-critical triggers temporarily; 2. convert to async \
                  processing (LISTEN/NOTIFY); 3. batch operations (statement-level triggers with transition tables); \
                  4. optimize the trigger function's lookups (each needs an index); 5. consider a queue-based approach."
             .into(),
+        ..Recommendation::default()
     });
 }
 
@@ -249,10 +243,8 @@ fn isolation(r: &ResultRow, out: &mut Vec<Recommendation>) {
             kind: "isolation",
             test_id: Some(r.test_id.clone()),
             evidence: format!("test {}: {f}", r.test_id),
-            index_ddl: None,
-            measured_speedup: None,
-            write_penalty_pct: None,
             action,
+            ..Recommendation::default()
         });
     }
 }
@@ -267,14 +259,12 @@ fn contention(r: &ResultRow, out: &mut Vec<Recommendation>) {
         kind: "lock_contention",
         test_id: Some(r.test_id.clone()),
         evidence: format!("test {} ({}): {wait}", r.test_id, r.status),
-        index_ddl: None,
-        measured_speedup: None,
-        write_penalty_pct: None,
         action: "Updates of different tenants must not touch the same rows: check that both statements filter by \
                  company_id through an index (a slow statement holds its row locks longer). For the same hot rows, \
                  keep the transactions short, lock rows in one order (ORDER BY id) so two sessions cannot deadlock, \
                  and let queue-like work skip busy rows (FOR UPDATE SKIP LOCKED)."
             .into(),
+        ..Recommendation::default()
     });
 }
 
@@ -293,14 +283,12 @@ fn duplicates(r: &ResultRow, out: &mut Vec<Recommendation>) {
             r.test_id,
             found.map(ToString::to_string).unwrap_or_else(|| "the check failed".into())
         ),
-        index_ddl: None,
-        measured_speedup: None,
-        write_penalty_pct: None,
         action: "One person got several live customers. Make the auto-sync trigger serialize on the person (the \
                  reference trigger takes a transaction advisory lock on company + email or phone before it looks the \
                  customer up) and back it with a unique index, e.g. ON customers (company_id, lower(customer_email)) \
                  WHERE deleted_at IS NULL."
             .into(),
+        ..Recommendation::default()
     });
 }
 
@@ -311,12 +299,10 @@ fn saturated(r: &ResultRow, out: &mut Vec<Recommendation>) {
             kind: "machine",
             test_id: Some(r.test_id.clone()),
             evidence: format!("{}: {f}", r.name),
-            index_ddl: None,
-            measured_speedup: None,
-            write_penalty_pct: None,
             action: "Read those tests' timings as taken under saturation: compare with a run on an idle machine, give \
                      the server more CPU or memory, or run the load tests with fewer clients."
                 .into(),
+            ..Recommendation::default()
         });
     }
 }
@@ -354,14 +340,12 @@ fn work_mem(r: &ResultRow, work_mem: Option<&str>, out: &mut Vec<Recommendation>
             nodes.join(", "),
             work_mem.unwrap_or("unknown")
         ),
-        index_ddl: None,
-        measured_speedup: None,
-        write_penalty_pct: None,
         action: format!(
             "The plan's remediation step 6, tune work_mem: {suggestion} (per role: ALTER ROLE app SET work_mem; \
              per query: SET LOCAL work_mem inside its transaction), then re-run the test. Raising it server-wide \
              multiplies by every sort and hash of every session."
         ),
+        ..Recommendation::default()
     });
 }
 
@@ -375,15 +359,13 @@ fn plan_changed(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 kind: "unstable_plan",
                 test_id: Some(r.test_id.clone()),
                 evidence: format!("test {} ({}): {f}", r.test_id, r.status),
-                index_ddl: None,
-                measured_speedup: None,
-                write_penalty_pct: None,
                 action: "Nothing the plan depends on changed (the same data from the same seed, the same schema and \
                          settings), yet the planner chose differently: its estimates sit near a tipping point, and the \
                          statistics ANALYZE samples decide the plan. Give the query an index that fits it clearly, or \
                          raise the statistics target of the filtered columns (ALTER TABLE ... ALTER COLUMN ... SET \
                          STATISTICS 1000) and ANALYZE, then run twice more and compare."
                     .into(),
+                ..Recommendation::default()
             });
             continue;
         }
@@ -396,14 +378,12 @@ fn plan_changed(r: &ResultRow, out: &mut Vec<Recommendation>) {
                 r.status,
                 r.measured_ms.map(super::summary::fmt_ms).unwrap_or_else(|| "-".into())
             ),
-            index_ddl: None,
-            measured_speedup: None,
-            write_penalty_pct: None,
             action: "If nobody changed the schema on purpose: check that the index still exists and is valid \
                      (pg_index.indisvalid), run ANALYZE on the tables the plan reads, and compare both runs' plans \
                      (performance_test_results.plan). A plan that changes between runs on the same data is unstable: \
                      give the query an index that fits it, or raise the statistics target of the filtered columns."
                 .into(),
+            ..Recommendation::default()
         });
     }
 }
@@ -431,13 +411,11 @@ fn rls_leakproof(r: &ResultRow, data: &ReportData, out: &mut Vec<Recommendation>
             other.test_id,
             other.measured_ms.unwrap_or(0.0)
         ),
-        index_ddl: None,
-        measured_speedup: None,
-        write_penalty_pct: None,
         action: "pg_trgm's %, similarity(), LIKE and ILIKE are not LEAKPROOF, so under row-level security the planner \
                  cannot use the trigram index before the policy filter and scans the tenant's rows instead. Search \
                  through a SECURITY DEFINER function that applies company_id itself, or keep tenants small enough for the scan."
             .into(),
+        ..Recommendation::default()
     });
 }
 
@@ -454,12 +432,10 @@ fn cache(data: &ReportData, out: &mut Vec<Recommendation>) {
             "database cache hit ratio {:.2} % ({reads} blocks read from outside shared buffers), shared_buffers = {sb}",
             ratio * 100.0
         ),
-        index_ddl: None,
-        measured_speedup: None,
-        write_penalty_pct: None,
         action: "Raise shared_buffers (about 25 % of RAM is the usual start; needs a restart) so the working set of \
                  the tenant tables stays in memory, then re-run."
             .into(),
+        ..Recommendation::default()
     });
 }
 
@@ -472,14 +448,12 @@ fn stale_metrics(data: &ReportData, out: &mut Vec<Recommendation>) {
             "{missing} of {} active customers have no row in customer_metrics",
             data.health.active_customers.unwrap_or(0)
         ),
-        index_ddl: None,
-        measured_speedup: None,
-        write_penalty_pct: None,
         action: format!(
             "REFRESH MATERIALIZED VIEW CONCURRENTLY {}.customer_metrics; and schedule it (e.g. with pg_cron) as \
              often as the application needs fresh metrics.",
             data.run.target_schema
         ),
+        ..Recommendation::default()
     });
 }
 

@@ -25,6 +25,6 @@ pub fn measure() -> f64 {
             }
             pgrx::check_for_interrupts!();
         }
-        crate::suite::result::ms(crate::suite::changepoint::median(&ms))
+        crate::suite::result::ms(crate::suite::stats::median(&ms))
     })
 }

@@ -19,10 +19,10 @@ use crate::pg::roles::{self, Decision};
 use crate::pg::subxact::{in_subtransaction, OnSuccess};
 use crate::runner::{context, test, timed};
 use crate::suite::candidate::Candidate;
-use crate::suite::changepoint::median;
 use crate::suite::finding::{Finding, WriteCost};
 use crate::suite::model::{Kind, RunAs, TestDef};
 use crate::suite::result::{ms, TestResult};
+use crate::suite::stats::median;
 use crate::sut::Target;
 
 /// Larger relations are not indexed for a measurement (1 GiB).

@@ -18,6 +18,8 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use super::stats::median;
+
 /// The permutation test's significance level.
 pub const ALPHA: f64 = 0.05;
 /// Random reorderings per tested split.
@@ -147,17 +149,6 @@ impl std::fmt::Display for Cause {
             }
             Cause::Unknown => "no canary figure around this run (runs before 0.3.0): machine or database cannot be told apart",
         })
-    }
-}
-
-pub fn median(x: &[f64]) -> f64 {
-    let mut v = x.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => v[n / 2],
-        _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
 

@@ -30,7 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::stats::percentile_cont;
+use super::stats::{median, percentile_cont};
 
 /// Below this many samples per run the normal approximation of U is not trusted.
 pub const MIN_SAMPLES: usize = 5;
@@ -232,12 +232,6 @@ fn thin(mut samples: Vec<f64>) -> Vec<f64> {
     samples.sort_by(f64::total_cmp);
     let step = (n - 1) as f64 / (MAX_SAMPLES_JUDGED - 1) as f64;
     (0..MAX_SAMPLES_JUDGED).map(|i| samples[((i as f64 * step).round() as usize).min(n - 1)]).collect()
-}
-
-fn median(samples: &[f64]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    percentile_cont(&sorted, 0.5)
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -26,6 +26,16 @@ pub fn percentile_cont(sorted: &[f64], fraction: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
+/// The median of `samples` (in any order), as `percentile_cont(0.5)`; NaN for none.
+pub fn median(samples: &[f64]) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    percentile_cont(&sorted, 0.5)
+}
+
 impl Summary {
     /// Summarise samples; `None` for an empty sample.
     pub fn of(samples: &[f64]) -> Option<Summary> {
