@@ -51,7 +51,10 @@ VALUES ('11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-2222222
 
 CREATE SEQUENCE perf_load_runs_load_id_seq;
 
--- One row per load test: pgbench's summary plus percentiles from every transaction.
+-- One row per load test: pgbench's summary plus percentiles of every successful
+-- transaction, from HDR histograms (3 significant digits). lat_*: response time, from
+-- when the transaction was due (with a rate, on its schedule; without one, when it
+-- started); service_*: from when it started; lag_*: the difference (schedule lag).
 CREATE TABLE perf_load_runs (
     load_id         bigint PRIMARY KEY,
     run_id          bigint REFERENCES perf_runs (run_id) ON DELETE CASCADE,
@@ -76,10 +79,26 @@ CREATE TABLE perf_load_runs (
     lat_max_ms      float8,
     over_limit_pct  float8,                     -- share of transactions over latency_limit_ms
     clients_finished integer,
-    notes           text
+    notes           text,
+    rate            float8,                     -- offered transactions per second over all clients (NULL: back to back)
+    arrivals        text,                       -- with a rate: poisson or regular
+    skip_late       boolean,                    -- with a rate: transactions already latency_limit_ms late were skipped
+    skipped         bigint,
+    behind          bigint,                     -- due before the end but never started: the clients fell behind
+    service_avg_ms  float8,
+    service_p50_ms  float8,
+    service_p95_ms  float8,
+    service_p99_ms  float8,
+    service_max_ms  float8,
+    lag_avg_ms      float8,
+    lag_p95_ms      float8,
+    lag_max_ms      float8,
+    response_hist   bytea,                      -- the whole test's histograms (HDR V2 encoding, microseconds)
+    service_hist    bytea,
+    lag_hist        bytea
 );
 
--- Written by the clients (committed as they go): progress, then every transaction.
+-- Written by the clients (committed as they go): progress, then their seconds and sample.
 CREATE TABLE perf_load_clients (
     load_id     bigint NOT NULL,
     client      integer NOT NULL,
@@ -89,15 +108,23 @@ CREATE TABLE perf_load_clients (
     status      text NOT NULL,
     error       text,
     updated_at  timestamptz,
+    skipped     bigint NOT NULL DEFAULT 0,
+    behind      bigint NOT NULL DEFAULT 0,
+    first_ms    float8,             -- when its first transaction was due, from the load test's start
+    last_ms     float8,             -- when its last transaction ended
     PRIMARY KEY (load_id, client)
 );
+-- A bounded sample: the first transactions of each client (load tests before 0.4.0
+-- kept every transaction here). offset_ms: when it was due, from the load test's start
+-- (ramp-up included); latency_ms: response time; service_ms: from when it started.
 CREATE TABLE perf_load_samples (
     load_id     bigint NOT NULL,
     client      integer NOT NULL,
     txn         bigint NOT NULL,
-    offset_ms   float8 NOT NULL,    -- start, from the load test's start (ramp-up delay included)
+    offset_ms   float8 NOT NULL,
     latency_ms  float8 NOT NULL,
-    ok          boolean NOT NULL
+    ok          boolean NOT NULL,
+    service_ms  float8
 );
 CREATE INDEX perf_load_samples_load ON perf_load_samples (load_id);
 CREATE TABLE perf_load_statements (
@@ -108,7 +135,21 @@ CREATE TABLE perf_load_statements (
     calls        bigint NOT NULL,
     total_ms     float8 NOT NULL
 );
--- Per second of the test, like pgbench -P 1.
+-- Each client's seconds as histograms, handed to the coordinator, which merges them
+-- into perf_load_runs and perf_load_intervals and deletes them.
+CREATE TABLE perf_load_client_seconds (
+    load_id     bigint NOT NULL,
+    client      integer NOT NULL,
+    second      integer NOT NULL,
+    done        bigint NOT NULL,
+    failed      bigint NOT NULL,
+    skipped     bigint NOT NULL,
+    response    bytea NOT NULL,
+    service     bytea NOT NULL,
+    lag         bytea NOT NULL,
+    PRIMARY KEY (load_id, client, second)
+);
+-- Per second of the test (by when transactions were due), like pgbench -P 1.
 CREATE TABLE perf_load_intervals (
     load_id     bigint NOT NULL REFERENCES perf_load_runs ON DELETE CASCADE,
     second      integer NOT NULL,
@@ -117,7 +158,14 @@ CREATE TABLE perf_load_intervals (
     tps         float8 NOT NULL,
     lat_avg_ms  float8,
     lat_p95_ms  float8,
-    active_clients integer,         -- clients that started a transaction in this second (ramp-up)
+    active_clients integer,         -- clients that had a transaction due in this second (ramp-up)
+    skipped     bigint,
+    lat_p99_ms  float8,
+    service_p95_ms float8,
+    lag_p95_ms  float8,
+    response_hist bytea,            -- this second's histograms, all clients merged
+    service_hist bytea,
+    lag_hist    bytea,
     PRIMARY KEY (load_id, second)
 );
 -- Monitoring samples: once a second while a load test runs, and one per test of a run
@@ -137,6 +185,41 @@ CREATE TABLE perf_snapshots (
     disk_read_kbs   float8,     -- machine-wide disk reads, kB/s (/proc/vmstat pgpgin)
     disk_write_kbs  float8,     -- machine-wide disk writes, kB/s (/proc/vmstat pgpgout)
     test_id         text        -- the test of the run that was running
+);
+
+-- Capacity searches (perf_capacity): open-loop steps of rising offered rate, then a
+-- bisection; the answer is the highest rate whose p95 response time met the target.
+CREATE SEQUENCE perf_capacity_runs_capacity_id_seq;
+CREATE TABLE perf_capacity_runs (
+    capacity_id     bigint PRIMARY KEY,
+    run_id          bigint REFERENCES perf_runs (run_id) ON DELETE CASCADE,
+    started_at      timestamptz NOT NULL,
+    script          text NOT NULL,
+    clients         integer NOT NULL,
+    arrivals        text NOT NULL,
+    target_p95_ms   float8 NOT NULL,
+    step_ms         bigint NOT NULL,
+    steps           integer NOT NULL,
+    capacity_tps    float8,         -- the highest offered rate that met the target (NULL: none did)
+    knee_tps        float8,         -- throughput where latency turned upward
+    notes           text
+);
+CREATE TABLE perf_capacity_steps (
+    capacity_id     bigint NOT NULL REFERENCES perf_capacity_runs ON DELETE CASCADE,
+    step            integer NOT NULL,
+    load_id         bigint REFERENCES perf_load_runs ON DELETE SET NULL,
+    offered_rate    float8 NOT NULL,
+    achieved_tps    float8,
+    p50_ms          float8,
+    p95_ms          float8,
+    p99_ms          float8,
+    service_p95_ms  float8,
+    failed          bigint,
+    behind          bigint,
+    met             boolean NOT NULL,
+    capacity        boolean NOT NULL DEFAULT false,     -- the answer
+    knee            boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (capacity_id, step)
 );
 
 -- Per statement of a load test: calls and mean latency over all clients.
@@ -175,6 +258,11 @@ SELECT pg_catalog.pg_extension_config_dump('perf_snapshots', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_load_clients', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_load_samples', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_load_statements', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_load_client_seconds', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_capacity_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_capacity_steps', '');
+SELECT pg_catalog.pg_extension_config_dump('perf_capacity_runs_capacity_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('perf_load_runs_load_id_seq', '');
 REVOKE ALL ON perf_load_scripts, perf_load_runs, perf_load_clients, perf_load_samples, perf_load_statements,
-              perf_load_intervals, perf_snapshots FROM PUBLIC;
+              perf_load_intervals, perf_snapshots, perf_load_client_seconds, perf_capacity_runs,
+              perf_capacity_steps FROM PUBLIC;

@@ -108,7 +108,8 @@ BEGIN
          WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid
            AND c.relname IN ('performance_test_results', 'perf_runs', 'perf_tests', 'perf_generated_companies',
                              'perf_load_scripts', 'perf_load_runs', 'perf_load_clients', 'perf_load_samples',
-                             'perf_load_statements', 'perf_load_intervals', 'perf_snapshots')
+                             'perf_load_statements', 'perf_load_intervals', 'perf_snapshots',
+                             'perf_load_client_seconds', 'perf_capacity_runs', 'perf_capacity_steps')
         UNION ALL
         SELECT 'function ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text
           FROM pg_catalog.pg_proc p
@@ -267,7 +268,10 @@ CREATE TABLE perf_tests (
     --      back); verdict on compare_to's figure over this one (degradation with tenants)
     -- load: `clients` background workers run the load script named in sql (see
     --      perf_load_scripts), `iterations` transactions each; verdict on p95
-    kind            text NOT NULL CHECK (kind IN ('timed_query', 'count_check', 'dml', 'isolation_sweep', 'concurrency', 'load', 'single_tenant')),
+    -- capacity: open-loop steps of rising offered rate with `clients` clients running the
+    --      load script named in sql (perf_capacity), at most `iterations` steps; PASS
+    --      when the highest rate whose p95 met target_ms reaches target_rate
+    kind            text NOT NULL CHECK (kind IN ('timed_query', 'count_check', 'dml', 'isolation_sweep', 'concurrency', 'load', 'single_tenant', 'capacity')),
     clients         integer CHECK (clients BETWEEN 1 AND 1000),
     query_type      text NOT NULL DEFAULT 'select',
     sql             text,
@@ -313,6 +317,9 @@ CREATE TABLE perf_tests (
     -- One of the plan's insert and update tests: timed again with each candidate index
     -- the run measures, for its write penalty (pg_perfsuite.measure_advice).
     measures_writes boolean NOT NULL DEFAULT false,
+    -- capacity: the offered rate (transactions per second over all clients) the p95
+    -- target must hold at; NULL: PASS when any rate meets it
+    target_rate     numeric CHECK (target_rate OPERATOR(pg_catalog.>) 0 AND target_rate OPERATOR(pg_catalog.<=) 1000000),
     CHECK (acceptable_ms IS NULL OR target_ms IS NULL OR acceptable_ms OPERATOR(pg_catalog.>=) target_ms),
     CHECK (run_as OPERATOR(pg_catalog.=) 'owner' OR tenant_company IS NOT NULL),
     CONSTRAINT perf_tests_single_tenant_needs_company CHECK (kind OPERATOR(pg_catalog.<>) 'single_tenant' OR tenant_company IS NOT NULL),

@@ -91,6 +91,20 @@ $q$SELECT count(*) FROM (SELECT pg_catalog.lower(customer_email) FROM customers
                            AND customer_email LIKE 'load-write-%' AND deleted_at IS NULL
                          GROUP BY 1 HAVING count(*) > 1) d$q$);
 
+-- L.capacity: the plan's question "how much load can we take within the targets",
+-- answered by perf_capacity's search: the plan's script with 10 clients, open-loop
+-- Poisson arrivals in 2 s steps from 50 transactions/s, at most 10 steps; PASS when the
+-- highest rate whose p95 response time stays under the JMeter assertion's 100 ms is at
+-- least 50/s. The plan sets no rate: 50/s is its 50 JMeter users sending one request a
+-- second each, pg_perfsuite's choice. Off by default (about 25 s); turn it on with
+-- UPDATE perf_tests SET enabled = true WHERE test_id = 'L.capacity'.
+INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, clients, iterations, warmup,
+                        requires_extension, builtin, enabled, target_rate, description, sql) VALUES
+('L.capacity', 7, 'Capacity: the highest offered rate within p95 100 ms (10 clients)', 'capacity', 'load', 100, 10, 10, 0,
+ 'pg_trgm', true, false, 50,
+ 'Open-loop steps of rising offered rate (perf_capacity), response time counted from when each transaction was due; PASS when the capacity reaches target_rate.',
+ 'plan');
+
 -- Counts of one company's generated customers: the plan's 1000, times the run's scale.
 UPDATE perf_tests SET expected_scales = true WHERE test_id IN ('5.1', 'R.trigger-chain');
 

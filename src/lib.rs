@@ -23,6 +23,7 @@ mod store;
 mod suite;
 mod sut;
 mod worker;
+mod workload;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;
@@ -62,7 +63,8 @@ REVOKE EXECUTE ON FUNCTION perf_schedule(text, text, text, text, integer) FROM P
 REVOKE EXECUTE ON FUNCTION perf_unschedule(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_cleanup(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision, double precision) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision, double precision, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION perf_capacity(text, double precision, integer, text, interval, double precision, integer, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_grant_operator(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_revoke_operator(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION perf_ledger_record(text, uuid) FROM PUBLIC;

@@ -1,5 +1,7 @@
 //! Load tests from background workers: percentiles, failures, duration, rate, slots,
-//! cancellation.
+//! cancellation; the open-loop schedule (a stall shows in response time, Poisson
+//! arrivals), histograms against exact percentiles, storage per transaction, and the
+//! capacity search.
 
 use pg_perfsuite_client_tests::*;
 use std::time::Duration;
@@ -89,7 +91,7 @@ fn load_test_runs_clients_and_records_percentiles() {
     // Target rate (pgbench -R): 2 clients, 20 tps in all, for 2 s: about 40
     // transactions, never more than the schedule allows (21 starts per client).
     let paced: i64 = a
-        .query_one("SELECT transactions FROM perf_load_test(clients => 2, duration => '2 seconds', rate => 20, script => 'plan-list', target_schema => 'bg_load')", &[])
+        .query_one("SELECT transactions FROM perf_load_test(clients => 2, duration => '2 seconds', rate => 20, arrivals => 'regular', script => 'plan-list', target_schema => 'bg_load')", &[])
         .unwrap()
         .get(0);
     assert!((20..=42).contains(&paced), "{paced} transactions at 20 tps for 2 s");
@@ -138,7 +140,7 @@ fn ramp_up_starts_clients_staggered_on_one_time_line() {
     let load_id: i64 = a
         .query_one(
             "SELECT load_id FROM perf_load_test(clients => 4, duration => '3 seconds', ramp_up => '2 seconds', \
-                    rate => 40, script => 'plan-list', target_schema => 'bg_ramp')",
+                    rate => 40, arrivals => 'regular', script => 'plan-list', target_schema => 'bg_ramp')",
             &[],
         )
         .unwrap()
@@ -194,4 +196,276 @@ fn the_jmeter_preset_says_what_max_worker_processes_it_needs() {
         (db.code().code(), db.message()),
         ("22023", "preset must be one of jmeter, pgbench, write, not \"gatling\"")
     );
+}
+
+/// Response time (from when each transaction was due), service time (from when it
+/// started) and schedule lag of a load test.
+fn response_and_service(a: &mut postgres::Client, load_id: i64) -> (f64, f64, f64) {
+    let r = a
+        .query_one("SELECT lat_p99_ms, service_p99_ms, lag_p95_ms FROM perf_load_runs WHERE load_id = $1", &[&load_id])
+        .unwrap();
+    (r.get(0), r.get(1), r.get(2))
+}
+
+/// Hold an ACCESS EXCLUSIVE lock on `schema`.customers for `hold` from `after` on, in
+/// another session.
+fn stall(schema: &str, after: Duration, hold: Duration) -> std::thread::JoinHandle<()> {
+    let sql = format!(
+        "BEGIN; LOCK TABLE {schema}.customers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({}); COMMIT;",
+        hold.as_secs_f64()
+    );
+    std::thread::spawn(move || {
+        let mut b = second();
+        std::thread::sleep(after);
+        b.batch_execute(&sql).unwrap();
+    })
+}
+
+#[test]
+fn a_stall_shows_in_response_time_and_not_in_service_time() {
+    let mut a = connect("bg_stall");
+    committed_environment(&mut a, "bg_stall");
+    // 4 clients at 200 transactions/s for 8 s; 3 s in, customers is locked for 1 s.
+    // About 200 transactions are due during the lock: they wait for it (the clients'
+    // schedule keeps going), so their response times run up to a second; the service
+    // time of all but the few running when the lock came stays small.
+    let holder = stall("bg_stall", Duration::from_secs(3), Duration::from_secs(1));
+    let load_id: i64 = a
+        .query_one(
+            "SELECT load_id FROM perf_load_test(4, NULL, duration => '8 s', script => 'plan-list', rate => 200, \
+                    target_schema => 'bg_stall')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    holder.join().unwrap();
+    let (p99, service_p99, lag_p95) = response_and_service(&mut a, load_id);
+    assert!(p99 >= 500.0, "response-time p99 {p99} ms: the stall must show");
+    assert!(service_p99 < 100.0, "service-time p99 {service_p99} ms: only the transactions running at the lock waited");
+    assert!(lag_p95 > 100.0, "schedule lag p95 {lag_p95} ms");
+    // Per second: the stall's seconds have the lag, the quiet ones before it do not.
+    let lags: Vec<(i32, f64)> = a
+        .query("SELECT second, lag_p95_ms FROM perf_load_intervals WHERE load_id = $1 ORDER BY second", &[&load_id])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(lags.iter().filter(|(s, _)| *s <= 1).all(|(_, l)| *l < 50.0), "{lags:?}");
+    assert!(lags.iter().any(|(s, l)| (3..=4).contains(s) && *l >= 500.0), "{lags:?}");
+
+    // With skip_late, transactions already later than the latency limit when their turn
+    // comes are skipped, as pgbench --latency-limit does with -R.
+    let holder = stall("bg_stall", Duration::from_secs(1), Duration::from_secs(1));
+    let r = a
+        .query_one(
+            "SELECT skipped, transactions FROM perf_load_test(4, NULL, duration => '3 s', script => 'plan-list', \
+                    rate => 200, latency_limit_ms => 100, skip_late => true, target_schema => 'bg_stall')",
+            &[],
+        )
+        .unwrap();
+    holder.join().unwrap();
+    let (skipped, ran): (i64, i64) = (r.get(0), r.get(1));
+    assert!(skipped >= 50 && ran >= 300, "{skipped} skipped, {ran} ran");
+    let err = a
+        .query("SELECT * FROM perf_load_test(2, 10, skip_late => true, target_schema => 'bg_stall')", &[])
+        .unwrap_err();
+    assert_eq!((sqlstate(&err).as_str(), message(&err).as_str()), ("22023", "skip_late needs a rate"));
+    let err = a
+        .query(
+            "SELECT * FROM perf_load_test(2, 10, rate => 10, arrivals => 'bursty', target_schema => 'bg_stall')",
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+    assert!(message(&err).starts_with("arrivals must be 'poisson' or 'regular'"), "{}", message(&err));
+}
+
+/// Kolmogorov-Smirnov distance of `gaps` from the exponential distribution of `mean`.
+fn ks_exponential(gaps: &[f64], mean: f64) -> f64 {
+    let mut sorted = gaps.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    sorted
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let f = 1.0 - (-g / mean).exp();
+            (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The gaps between the recorded intended starts of each client's sampled transactions.
+fn recorded_gaps(a: &mut postgres::Client, load_id: i64) -> Vec<f64> {
+    let rows = a
+        .query("SELECT client, offset_ms FROM perf_load_samples WHERE load_id = $1 ORDER BY client, txn", &[&load_id])
+        .unwrap();
+    let starts: Vec<(i32, f64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    starts.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1 - w[0].1).collect()
+}
+
+#[test]
+fn poisson_arrivals_fit_and_histograms_match_exact_percentiles() {
+    let mut a = connect("bg_arrivals");
+    committed_environment(&mut a, "bg_arrivals");
+    // 4 clients at 200/s in all: each client's gaps are exponential with mean 20 ms.
+    let load_id: i64 = a
+        .query_one(
+            "SELECT load_id FROM perf_load_test(4, 50, script => 'plan-list', rate => 200, target_schema => 'bg_arrivals')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let gaps = recorded_gaps(&mut a, load_id);
+    assert_eq!(gaps.len(), 4 * 49);
+    let d = ks_exponential(&gaps, 20.0);
+    // The 1 % critical value of the KS distance.
+    assert!(d < 1.63 / (gaps.len() as f64).sqrt(), "KS distance {d} from exponential(20 ms)");
+    // A regular schedule does not pass as Poisson: every gap is 20 ms.
+    let regular: i64 = a
+        .query_one(
+            "SELECT load_id FROM perf_load_test(4, 50, script => 'plan-list', rate => 200, arrivals => 'regular', \
+                    target_schema => 'bg_arrivals')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let even = recorded_gaps(&mut a, regular);
+    assert!(even.iter().all(|g| (g - 20.0).abs() < 0.01), "{even:?}");
+    assert!(ks_exponential(&even, 20.0) > 0.3);
+
+    // 50 transactions a client: the sample holds every one of them, so the exact
+    // percentiles of the same latencies are known; the histogram's are within its 0.1 %
+    // (plus the microsecond it records in).
+    for (hist, exact) in [
+        ("lat_p50_ms", "percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms)"),
+        ("lat_p95_ms", "percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms)"),
+        ("lat_p99_ms", "percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms)"),
+        ("lat_max_ms", "max(latency_ms)"),
+        ("service_p95_ms", "percentile_disc(0.95) WITHIN GROUP (ORDER BY service_ms)"),
+    ] {
+        let r = a
+            .query_one(
+                &format!(
+                    "SELECT (SELECT {hist} FROM perf_load_runs WHERE load_id = $1), \
+                            (SELECT {exact} FROM perf_load_samples WHERE load_id = $1 AND ok)"
+                ),
+                &[&load_id],
+            )
+            .unwrap();
+        let (h, e): (f64, f64) = (r.get(0), r.get(1));
+        assert!((h - e).abs() <= e * 0.001 + 0.002, "{hist}: histogram {h} ms, exact {e} ms");
+    }
+}
+
+#[test]
+fn histograms_keep_storage_per_transaction_small() {
+    let mut a = connect("bg_storage");
+    committed_environment(&mut a, "bg_storage");
+    let load_id: i64 = a
+        .query_one(
+            "SELECT load_id FROM perf_load_test(10, 3000, script => 'plan-list', target_schema => 'bg_storage')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // Every row the load test left in the load tables, as stored (pg_column_size).
+    let r = a
+        .query_one(
+            "SELECT (SELECT transactions FROM perf_load_runs WHERE load_id = $1),
+                    (SELECT sum(b) FROM (
+                        SELECT sum(pg_column_size(t.*)) b FROM perf_load_runs t WHERE load_id = $1
+                        UNION ALL SELECT sum(pg_column_size(t.*)) FROM perf_load_intervals t WHERE load_id = $1
+                        UNION ALL SELECT sum(pg_column_size(t.*)) FROM perf_load_samples t WHERE load_id = $1
+                        UNION ALL SELECT sum(pg_column_size(t.*)) FROM perf_load_clients t WHERE load_id = $1
+                        UNION ALL SELECT sum(pg_column_size(t.*)) FROM perf_load_statements t WHERE load_id = $1
+                        UNION ALL SELECT sum(pg_column_size(t.*)) FROM perf_load_client_seconds t WHERE load_id = $1
+                        UNION ALL SELECT sum(pg_column_size(t.*)) FROM perf_snapshots t WHERE load_id = $1) x)::float8,
+                    (SELECT count(*) FROM perf_load_samples WHERE load_id = $1),
+                    (SELECT count(*) FROM perf_load_client_seconds WHERE load_id = $1)",
+            &[&load_id],
+        )
+        .unwrap();
+    let (txns, bytes, sampled, handed_over): (i64, f64, i64, i64) = (r.get(0), r.get(1), r.get(2), r.get(3));
+    assert_eq!(txns, 30_000);
+    assert!(bytes / txns as f64 <= 4.0, "{bytes} bytes for {txns} transactions");
+    assert_eq!(sampled, 10 * 50, "the sample is bounded: 50 transactions a client");
+    assert_eq!(handed_over, 0, "the clients' seconds are merged and removed");
+}
+
+#[test]
+fn capacity_search_doubles_bisects_and_answers() {
+    let mut a = connect("bg_capacity");
+    committed_environment(&mut a, "bg_capacity");
+    // A cheap statement and a generous target: every step meets it, so the rates double.
+    let rows = a
+        .query(
+            "SELECT step, offered_rate, met, capacity, knee, load_id, capacity_id FROM perf_capacity('plan-list', \
+                    target_p95_ms => 50, clients => 2, target_schema => 'bg_capacity', step_duration => '1 s', \
+                    start_rate => 40, max_steps => 3)",
+            &[],
+        )
+        .unwrap();
+    let steps: Vec<(i32, f64, bool, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+    assert_eq!(steps, vec![(1, 40.0, true, false), (2, 80.0, true, false), (3, 160.0, true, true)]);
+    let capacity_id: i64 = rows[0].get(6);
+    let r = a
+        .query_one(
+            "SELECT c.capacity_tps, c.steps, (SELECT count(*) FROM perf_capacity_steps s JOIN perf_load_runs l USING (load_id) \
+                     WHERE s.capacity_id = c.capacity_id AND l.rate = s.offered_rate AND l.arrivals = 'poisson') \
+               FROM perf_capacity_runs c WHERE capacity_id = $1",
+            &[&capacity_id],
+        )
+        .unwrap();
+    let (tps, n, linked): (f64, i32, i64) = (r.get(0), r.get(1), r.get(2));
+    assert_eq!((tps, n, linked), (160.0, 3, 3));
+
+    // A target nothing meets: the first step misses, the rate halves, no answer.
+    let rows = a
+        .query(
+            "SELECT offered_rate, met, capacity FROM perf_capacity('plan-list', target_p95_ms => 0.001, clients => 2, \
+                    target_schema => 'bg_capacity', step_duration => '1 s', start_rate => 40, max_steps => 2)",
+            &[],
+        )
+        .unwrap();
+    let steps: Vec<(f64, bool, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert_eq!(steps, vec![(40.0, false, false), (20.0, false, false)]);
+
+    let err = a
+        .query(
+            "SELECT * FROM perf_capacity('plan-list', step_duration => '100 ms', target_schema => 'bg_capacity')",
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+    assert!(message(&err).starts_with("step_duration must be between 1 second and 1 hour"), "{}", message(&err));
+
+    // In a run: a capacity test of the registry becomes a result with its finding.
+    a.batch_execute(
+        "DELETE FROM perf_tests WHERE test_id = 'T.capacity';
+         INSERT INTO perf_tests (test_id, scenario, name, kind, query_type, target_ms, clients, iterations, warmup, target_rate, sql)
+         VALUES ('T.capacity', 7, 'capacity of the list', 'capacity', 'load', 50, 2, 2, 0, 20, 'plan-list')",
+    )
+    .unwrap();
+    let r = a
+        .query_one(
+            "SELECT status, run_id FROM perf_run('T.capacity', target_schema => 'bg_capacity') r WHERE r.test_id = 'T.capacity'",
+            &[],
+        )
+        .unwrap();
+    let (status, run_id): (String, i64) = (r.get(0), r.get(1));
+    // Read after the call: the background run committed it.
+    let findings: String = a
+        .query_one(
+            "SELECT findings::text FROM performance_test_results WHERE run_id = $1 AND test_id = 'T.capacity'",
+            &[&run_id],
+        )
+        .unwrap()
+        .get(0);
+    a.batch_execute("DELETE FROM perf_tests WHERE test_id = 'T.capacity'").unwrap();
+    assert_eq!(status, "PASS", "{findings}");
+    assert!(findings.contains("\"kind\": \"capacity\"") && findings.contains("\"required_rate\": 20"), "{findings}");
+    let searches: i64 =
+        a.query_one("SELECT count(*) FROM perf_capacity_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
+    assert_eq!(searches, 1);
 }

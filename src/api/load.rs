@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::errors::{bad_argument, required, OrInternal};
 use crate::load::coordinator::{self, LoadOptions};
 use crate::load::preset;
+use crate::workload::schedule::Arrivals;
 
 fn millis(v: Option<pgrx::datum::Interval>, arg: &str) -> Duration {
     let Some(iv) = v else { return Duration::ZERO };
@@ -61,12 +62,33 @@ fn check_timing(clients: i32, transactions: i32, duration: Duration, ramp_up: Du
 }
 
 /// The summary row perf_load_test and perf_load_preset return.
-type SummaryRow =
-    (i64, i32, i64, i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+type SummaryRow = (
+    i64,
+    i32,
+    i64,
+    i64,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    i64,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
 
 /// Run a load test: `clients` background workers each running `script` as one
 /// transaction, `transactions` times (or for `duration`), with an optional ramp-up;
 /// prints a progress line per second; returns the summary (also in perf_load_runs).
+/// With `rate` the load is open-loop: transactions arrive on a schedule (`arrivals`:
+/// 'poisson' or 'regular') and lat_* are response times counted from when each was due;
+/// service_* count from when it started and lag_p95_ms is the difference. With
+/// `skip_late`, a transaction already later than latency_limit_ms when its turn comes
+/// is skipped (pgbench --latency-limit).
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
 // pgrx reads the result columns from this signature (name!), so it cannot be a type alias.
@@ -81,6 +103,8 @@ fn perf_load_test(
     ramp_up: default!(Option<pgrx::datum::Interval>, "NULL"),
     latency_limit_ms: default!(Option<f64>, "100"),
     rate: default!(Option<f64>, "NULL"),
+    arrivals: default!(Option<&str>, "'poisson'"),
+    skip_late: default!(Option<bool>, "false"),
 ) -> TableIterator<
     'static,
     (
@@ -95,6 +119,11 @@ fn perf_load_test(
         name!(lat_p99_ms, Option<f64>),
         name!(lat_max_ms, Option<f64>),
         name!(over_limit_pct, Option<f64>),
+        name!(skipped, i64),
+        name!(service_p50_ms, Option<f64>),
+        name!(service_p95_ms, Option<f64>),
+        name!(service_p99_ms, Option<f64>),
+        name!(lag_p95_ms, Option<f64>),
     ),
 > {
     let clients = required(clients, "clients");
@@ -111,6 +140,17 @@ fn perf_load_test(
             bad_argument(format!("rate must be between 0 and 1000000 transactions per second (got {r})"), None);
         }
     });
+    let arrivals_name = required(arrivals, "arrivals");
+    let Some(arrivals) = Arrivals::parse(arrivals_name) else {
+        bad_argument(format!("arrivals must be 'poisson' or 'regular', not \"{arrivals_name}\""), None)
+    };
+    let skip_late = required(skip_late, "skip_late");
+    if skip_late && rate.is_none() {
+        bad_argument(
+            "skip_late needs a rate",
+            Some("Transactions are late against a schedule; without rate they run back to back and none is ever late."),
+        );
+    }
     let opts = LoadOptions {
         script: required(script, "script"),
         target_schema: required(target_schema, "target_schema"),
@@ -119,7 +159,9 @@ fn perf_load_test(
         duration: duration_ms,
         ramp_up: millis(ramp_up, "ramp_up"),
         rate,
+        arrivals,
         latency_limit_ms: required(latency_limit_ms, "latency_limit_ms"),
+        skip_late,
         run_id: None,
     };
     TableIterator::once(load_test(&opts))
@@ -150,6 +192,11 @@ fn perf_load_preset(
         name!(lat_p99_ms, Option<f64>),
         name!(lat_max_ms, Option<f64>),
         name!(over_limit_pct, Option<f64>),
+        name!(skipped, i64),
+        name!(service_p50_ms, Option<f64>),
+        name!(service_p95_ms, Option<f64>),
+        name!(service_p99_ms, Option<f64>),
+        name!(lag_p95_ms, Option<f64>),
     ),
 > {
     let name = required(preset, "preset");
@@ -168,7 +215,9 @@ fn perf_load_preset(
         duration: p.duration,
         ramp_up: p.ramp_up,
         rate: None,
+        arrivals: Arrivals::Poisson,
         latency_limit_ms: latency_limit_ms.unwrap_or(p.latency_limit_ms),
+        skip_late: false,
         run_id: None,
     };
     notice!("load preset {}: {}", p.name, p.description);
@@ -198,6 +247,11 @@ fn load_test(opts: &LoadOptions) -> SummaryRow {
         r.p99_ms,
         r.max_ms,
         r.over_limit_pct,
+        r.skipped,
+        r.service_p50_ms,
+        r.service_p95_ms,
+        r.service_p99_ms,
+        r.lag_p95_ms,
     )
 }
 
@@ -208,4 +262,103 @@ fn load_test(opts: &LoadOptions) -> SummaryRow {
 #[search_path(pg_catalog, @extschema@, pg_temp)]
 fn perf_free_worker_slots() -> i64 {
     crate::pg::bgworker::usable_worker_slots()
+}
+
+/// How much load the server takes within a latency target: open-loop steps of rising
+/// offered rate (`start_rate`, doubled while the target holds), then a bisection
+/// between the highest rate that met it and the lowest that did not, each step a load
+/// test of `step_duration` with `clients` clients running `script`. A step meets the
+/// target when its p95 response time (from when each transaction was due) is within
+/// `target_p95_ms`, nothing failed and at least 95 % of the transactions due were done.
+/// One row per step; `capacity` marks the answer (the highest rate that met the target)
+/// and `knee` where latency turned upward. Recorded in perf_capacity_runs and
+/// perf_capacity_steps.
+#[pg_extern(volatile)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[allow(clippy::type_complexity)]
+#[allow(clippy::too_many_arguments)]
+fn perf_capacity(
+    script: default!(Option<&str>, "'plan'"),
+    target_p95_ms: default!(Option<f64>, "100"),
+    clients: default!(Option<i32>, "10"),
+    target_schema: default!(Option<&str>, "'public'"),
+    step_duration: default!(Option<pgrx::datum::Interval>, "'5 seconds'"),
+    start_rate: default!(Option<f64>, "50"),
+    max_steps: default!(Option<i32>, "12"),
+    arrivals: default!(Option<&str>, "'poisson'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(capacity_id, i64),
+        name!(step, i32),
+        name!(offered_rate, f64),
+        name!(achieved_tps, Option<f64>),
+        name!(p95_ms, Option<f64>),
+        name!(service_p95_ms, Option<f64>),
+        name!(failed, i64),
+        name!(met, bool),
+        name!(capacity, bool),
+        name!(knee, bool),
+        name!(load_id, i64),
+    ),
+> {
+    let target = required(target_p95_ms, "target_p95_ms");
+    if !(target.is_finite() && target > 0.0 && target <= 3_600_000.0) {
+        bad_argument(format!("target_p95_ms must be between 0 and 3600000 (got {target})"), None);
+    }
+    let clients = required(clients, "clients");
+    if !(1..=1000).contains(&clients) {
+        bad_argument(format!("clients must be between 1 and 1000 (got {clients})"), None);
+    }
+    let step = millis(Some(required(step_duration, "step_duration")), "step_duration");
+    if step < Duration::from_secs(1) || step > Duration::from_secs(3600) {
+        bad_argument(format!("step_duration must be between 1 second and 1 hour (got {} ms)", step.as_millis()), None);
+    }
+    let start = required(start_rate, "start_rate");
+    if !(start.is_finite() && start > 0.0 && start <= 1_000_000.0) {
+        bad_argument(format!("start_rate must be between 0 and 1000000 transactions per second (got {start})"), None);
+    }
+    let max_steps = required(max_steps, "max_steps");
+    if !(1..=50).contains(&max_steps) {
+        bad_argument(format!("max_steps must be between 1 and 50 (got {max_steps})"), None);
+    }
+    let arrivals_name = required(arrivals, "arrivals");
+    let Some(arrivals) = Arrivals::parse(arrivals_name) else {
+        bad_argument(format!("arrivals must be 'poisson' or 'regular', not \"{arrivals_name}\""), None)
+    };
+    let schema = required(target_schema, "target_schema");
+    crate::sut::install::check(schema, crate::gucs::trust_schema_owners());
+    crate::runner::follow::require_read_committed();
+    let out = crate::load::capacity::run(&crate::load::capacity::CapacityOptions {
+        script: required(script, "script"),
+        target_schema: schema,
+        clients,
+        target_p95_ms: target,
+        step,
+        start_rate: start,
+        max_steps: max_steps as usize,
+        arrivals,
+        run_id: None,
+    });
+    let rows: Vec<_> = out
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                out.capacity_id,
+                s.step,
+                s.offered_rate,
+                s.achieved_tps,
+                s.p95_ms,
+                s.service_p95_ms,
+                s.failed,
+                s.met,
+                out.capacity == Some(i),
+                out.knee == Some(i),
+                s.load_id,
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
 }

@@ -1,8 +1,12 @@
 //! One load-test client: a background worker that runs the script's statements as one
 //! transaction, again and again (a count or until a deadline), like one pgbench client.
-//! Plans are prepared once and kept across transactions. Every transaction's latency
-//! is kept in memory and written once at the end; progress is committed once a second
-//! so the coordinator can print pgbench-style progress lines.
+//! Plans are prepared once and kept across transactions. With a rate the client follows
+//! an open-loop schedule (load::schedule): each transaction has a time it is due, and its
+//! response time counts from then, so a stall of the server shows in the latency of
+//! every transaction that was due during it (no coordinated omission). Latencies go
+//! into per-second histograms (load::recorder), written once at the end with a bounded
+//! sample of transactions; progress is committed once a second so the coordinator can
+//! print pgbench-style progress lines.
 
 use pgrx::bgworkers::BackgroundWorker;
 use pgrx::prelude::*;
@@ -14,6 +18,8 @@ use super::script::{self, Statement};
 use crate::errors::{bad_argument, raise, OrInternal, SqlError};
 use crate::pg::catalog::{extension_schema_q, own_schema_q};
 use crate::store::load as store;
+use crate::workload::recorder::{ClientSecond, Recorder, Sample};
+use crate::workload::schedule::{Arrivals, Schedule};
 use pgrx::PgSqlErrorCode as Code;
 
 /// What one client is asked to do (from its Job).
@@ -29,15 +35,12 @@ pub struct ClientJob<'a> {
     pub duration: Duration,
     /// Wait this long before the first transaction (ramp-up).
     pub start_delay: Duration,
-    /// Target rate of this client (pgbench -R, divided among the clients): a
-    /// transaction starts every `pace`; None runs them back to back.
-    pub pace: Option<Duration>,
-}
-
-struct Sample {
-    offset_ms: f64,
-    latency_ms: f64,
-    ok: bool,
+    /// This client's share of the target rate (pgbench -R, divided among the clients):
+    /// how transactions arrive and their mean gap; None runs them back to back.
+    pub schedule: Option<(Arrivals, Duration)>,
+    /// With a schedule: a transaction already this late when its turn comes is skipped
+    /// (pgbench --latency-limit with -R).
+    pub skip_late: Option<Duration>,
 }
 
 fn load_script(name: &str) -> (Vec<Statement>, serde_json::Value) {
@@ -74,10 +77,6 @@ fn prepare(statements: &[Statement]) -> Vec<OwnedPreparedStatement> {
             .collect::<Result<Vec<_>, _>>()
     })
     .unwrap_or_else(|e| crate::errors::internal("preparing the load script", e))
-}
-
-fn report_progress(job: &ClientJob, done: i64, failed: i64, status: &str, error: Option<&str>) {
-    BackgroundWorker::transaction(|| store::report_client(job.load_id, job.client, done, failed, status, error));
 }
 
 /// The plan's unqualified SQL finds the tables, then pg_trgm's operators, then
@@ -143,7 +142,7 @@ pub fn run(job: &ClientJob) {
     BackgroundWorker::transaction(|| set_search_path(job.schema));
     let (statements, values) = BackgroundWorker::transaction(|| load_script(job.script_name));
     let prepared = BackgroundWorker::transaction(|| prepare(&statements));
-    report_progress(job, 0, 0, "running", None);
+    report_progress(job, &Progress::default(), "running", None);
     // Ramp-up and pacing wait on the latch: cancel, terminate and ProcSignalBarriers
     // (DROP DATABASE anywhere in the cluster) are served at once.
     crate::pg::latch::sleep_for(job.start_delay);
@@ -152,56 +151,119 @@ pub fn run(job: &ClientJob) {
     // workload on the same state (only the interleaving of the clients differs).
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(job.client as u64);
     let started = Instant::now();
+    let mut schedule = job.schedule.map(|(arrivals, gap)| Schedule::new(arrivals, gap, job.client));
     let deadline = launched + job.duration;
-    // With a transaction count, a duration (when set) caps the test.
-    let out_of_time = || !job.duration.is_zero() && Instant::now() >= deadline;
-    let mut samples: Vec<Sample> = Vec::new();
+    let timed = !job.duration.is_zero();
+    let mut recorder = Recorder::new();
     let mut per_statement = vec![(0i64, 0f64); statements.len()];
-    let mut failed = 0i64;
+    let mut progress = Progress::default();
     let mut first_error: Option<String> = None;
     let mut last_report = Instant::now();
     let mut n = 0;
-    while !(job.transactions > 0 && n >= job.transactions || out_of_time()) {
-        if let Some(pace) = job.pace {
-            // Scheduled start of this transaction; a client that falls behind runs at once.
-            crate::pg::latch::sleep_until(started + pace.mul_f64(n as f64));
-            if out_of_time() {
-                break;
-            }
+    while !(job.transactions > 0 && n >= job.transactions) {
+        // When this transaction is due: on the schedule, or now (back to back).
+        let due = match schedule.as_mut() {
+            Some(s) => started + s.next().unwrap_or_default(),
+            None => Instant::now(),
+        };
+        if timed && due >= deadline {
+            break;
+        }
+        crate::pg::latch::sleep_until(due);
+        if timed && Instant::now() >= deadline {
+            // Due before the end but never started: the server was behind. Counted, so
+            // an overloaded test cannot look like one that kept up.
+            progress.behind += 1 + count_due_before(schedule.as_mut(), started, deadline, job.transactions, n + 1);
+            break;
         }
         n += 1;
         pgrx::check_for_interrupts!();
+        let begin = Instant::now();
+        let lag = begin - due;
+        if job.skip_late.is_some_and(|limit| lag > limit) {
+            recorder.skip(due - launched);
+            progress.skipped += 1;
+            continue;
+        }
         let args: Vec<Vec<String>> = statements
             .iter()
             .map(|s| script::pick(&s.vars, &values, &mut rng).unwrap_or_else(|e| bad_argument(e, None)))
             .collect();
-        let t0 = Instant::now();
-        let offset_ms = (t0 - launched).as_secs_f64() * 1000.0;
         let outcome = one_transaction(&prepared, &args, &mut per_statement);
-        let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        samples.push(Sample { offset_ms, latency_ms, ok: outcome.is_none() });
+        recorder.record(due - launched, lag, begin.elapsed(), outcome.is_none());
+        progress.done += 1;
         if let Some(e) = outcome {
-            failed += 1;
+            progress.failed += 1;
             first_error.get_or_insert(e);
         }
         if last_report.elapsed() >= Duration::from_secs(1) {
-            report_progress(job, samples.len() as i64, failed, "running", first_error.as_deref());
+            report_progress(job, &progress, "running", first_error.as_deref());
             last_report = Instant::now();
         }
     }
-    write_results(job, &samples, &statements, &per_statement);
-    report_progress(job, samples.len() as i64, failed, "finished", first_error.as_deref());
+    let (first, last) = recorder.span();
+    progress.first_ms = first.map(|d| d.as_secs_f64() * 1000.0);
+    progress.last_ms = last.map(|d| d.as_secs_f64() * 1000.0);
+    let (seconds, sample) = recorder.finish();
+    write_results(job, &seconds, &sample, &statements, &per_statement);
+    report_progress(job, &progress, "finished", first_error.as_deref());
 }
 
-fn write_results(job: &ClientJob, samples: &[Sample], statements: &[Statement], per_statement: &[(i64, f64)]) {
+/// How many more transactions of the schedule were due before `deadline` (and within
+/// the transaction count): the ones a client that fell behind never started.
+fn count_due_before(schedule: Option<&mut Schedule>, started: Instant, deadline: Instant, cap: i32, from: i32) -> i64 {
+    let Some(s) = schedule else { return 0 };
+    let mut more = 0i64;
+    let mut n = from;
+    while cap == 0 || n < cap {
+        let Some(next) = s.next() else { break };
+        if started + next >= deadline {
+            break;
+        }
+        more += 1;
+        n = n.saturating_add(1);
+    }
+    more
+}
+
+/// A client's counters, committed once a second and at the end.
+#[derive(Default)]
+struct Progress {
+    done: i64,
+    failed: i64,
+    skipped: i64,
+    behind: i64,
+    first_ms: Option<f64>,
+    last_ms: Option<f64>,
+}
+
+fn report_progress(job: &ClientJob, p: &Progress, status: &str, error: Option<&str>) {
     BackgroundWorker::transaction(|| {
-        store::write_samples(
-            job.load_id,
-            job.client,
-            samples.iter().map(|s| s.offset_ms).collect(),
-            samples.iter().map(|s| s.latency_ms).collect(),
-            samples.iter().map(|s| s.ok).collect(),
-        );
+        store::report_client(&store::ClientProgress {
+            load_id: job.load_id,
+            client: job.client,
+            done: p.done,
+            failed: p.failed,
+            skipped: p.skipped,
+            behind: p.behind,
+            first_ms: p.first_ms,
+            last_ms: p.last_ms,
+            status,
+            error,
+        })
+    });
+}
+
+fn write_results(
+    job: &ClientJob,
+    seconds: &[ClientSecond],
+    sample: &[Sample],
+    statements: &[Statement],
+    per_statement: &[(i64, f64)],
+) {
+    BackgroundWorker::transaction(|| {
+        store::write_client_seconds(job.load_id, job.client, seconds);
+        store::write_sample(job.load_id, job.client, sample);
         store::write_statements(
             job.load_id,
             job.client,

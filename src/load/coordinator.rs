@@ -1,6 +1,6 @@
 //! The coordinating side of a load test (the caller, or the run's worker): check
 //! slots, start one worker per client, print progress every second, sample the
-//! monitoring figures, stop every client when cancelled, then aggregate what the
+//! monitoring figures, stop every client when cancelled, then merge the histograms the
 //! clients committed into one perf_load_runs row with intervals and snapshots.
 
 use pgrx::bgworkers::DynamicBackgroundWorker;
@@ -16,6 +16,8 @@ use crate::pg::job::Job;
 use crate::pg::roles::{self, Decision};
 use crate::pg::{bgworker as launch, signals};
 use crate::store::load as store;
+use crate::workload::aggregate;
+use crate::workload::schedule::Arrivals;
 
 pub struct LoadOptions<'a> {
     pub script: &'a str,
@@ -27,7 +29,12 @@ pub struct LoadOptions<'a> {
     pub ramp_up: Duration,
     /// Target transactions per second over all clients (pgbench -R); None: as fast as possible.
     pub rate: Option<f64>,
+    /// How transactions arrive at `rate`.
+    pub arrivals: Arrivals,
     pub latency_limit_ms: f64,
+    /// With a rate: skip a transaction already later than latency_limit_ms when its
+    /// turn comes (pgbench --latency-limit).
+    pub skip_late: bool,
     pub run_id: Option<i64>,
 }
 
@@ -136,6 +143,12 @@ pub fn run(opts: &LoadOptions) -> Outcome {
                 duration_ms: opts.duration.as_millis() as i64,
                 delay_ms,
                 pace_us: opts.rate.map(|r| (1_000_000.0 * opts.clients as f64 / r) as i64).unwrap_or(0),
+                arrivals: opts.arrivals.as_str().to_string(),
+                skip_us: if opts.skip_late && opts.rate.is_some() {
+                    (opts.latency_limit_ms * 1000.0) as i64
+                } else {
+                    0
+                },
                 role,
             };
             let started = launch::start(&job, &format!("pg_perfsuite load {load_id} client {c}"));
@@ -149,6 +162,8 @@ pub fn run(opts: &LoadOptions) -> Outcome {
         e.rethrow()
     })
     .execute();
+    // Every client has stopped: their seconds merge into the test's histograms.
+    let merged = aggregate::merge(store::client_seconds(load_id));
     store::record(
         &store::LoadRecord {
             load_id,
@@ -160,7 +175,11 @@ pub fn run(opts: &LoadOptions) -> Outcome {
             duration_ms: opts.duration.as_millis() as i64,
             ramp_up_ms: opts.ramp_up.as_millis() as i64,
             latency_limit_ms: opts.latency_limit_ms,
+            rate: opts.rate,
+            arrivals: opts.rate.map(|_| opts.arrivals.as_str()),
+            skip_late: opts.skip_late && opts.rate.is_some(),
         },
+        &merged,
         &snapshots,
     );
     Outcome { load_id }

@@ -1,6 +1,7 @@
 //! In-database load testing: pgbench's clients as background workers, the plan's
 //! customer-list + fuzzy-search script built in, results as percentiles in tables.
 
+pub mod capacity;
 pub mod client;
 pub mod coordinator;
 pub mod monitor;

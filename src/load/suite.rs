@@ -1,5 +1,6 @@
-//! The load test as a test of a run (kind 'load' in the registry): the plan's pgbench
-//! run, judged on p95 against the JMeter latency assertion.
+//! Load as tests of a run: kind 'load' in the registry (the plan's pgbench run, judged
+//! on p95 against the JMeter latency assertion) and kind 'capacity' (how much load the
+//! server takes within that latency, judged against the rate the registry asks for).
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use crate::suite::model::TestDef;
 use crate::suite::result::{ms, TestResult};
 use crate::suite::verdict::{time_band, Verdict};
 use crate::sut::Target;
+use crate::workload::schedule::Arrivals;
 
 pub struct Outcome {
     load_id: i64,
@@ -21,14 +23,20 @@ pub struct Outcome {
 /// minute already shows. The note says when it stopped and how far it got.
 pub const TIME_CAP: Duration = Duration::from_secs(30);
 
-/// Run the test's load with as many of its clients as there are free worker slots
-/// (leaving one), so a default max_worker_processes still runs it; the note says so.
-pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
+/// As many of the test's clients as there are free worker slots (leaving one), so a
+/// default max_worker_processes still runs it; the note says so.
+fn clients_for(t: &TestDef) -> i32 {
     let wanted = t.clients.unwrap_or(10);
     // Clients running another role's script act as that role: the reserve applies.
     let as_superuser = crate::pg::roles::is_superuser()
         && crate::store::load::script(&t.sql).is_some_and(|s| crate::pg::roles::name_is_superuser(&s.author));
-    let clients = wanted.min((crate::pg::bgworker::usable_worker_slots_for(as_superuser) - 1).max(1) as i32);
+    wanted.min((crate::pg::bgworker::usable_worker_slots_for(as_superuser) - 1).max(1) as i32)
+}
+
+/// Run the test's load (with [`clients_for`] clients).
+pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
+    let wanted = t.clients.unwrap_or(10);
+    let clients = clients_for(t);
     let opts = LoadOptions {
         script: &t.sql,
         target_schema: &target.schema,
@@ -37,7 +45,9 @@ pub fn run(run_id: i64, t: &TestDef, target: &Target) -> Outcome {
         duration: TIME_CAP,
         ramp_up: Duration::ZERO,
         rate: None,
+        arrivals: Arrivals::Poisson,
         latency_limit_ms: t.target_ms.unwrap_or(100.0),
+        skip_late: false,
         run_id: Some(run_id),
     };
     let out = coordinator::run(&opts);
@@ -87,4 +97,64 @@ pub fn judge(result: &mut TestResult, t: &TestDef, o: Outcome) {
         t.target_ms.unwrap_or(100.0),
         notes.map(|n| format!("; {n}")).unwrap_or_default()
     ));
+}
+
+/// A run's capacity search steps for this long each: long enough for a few hundred
+/// transactions at the rates that matter, short enough for a run.
+pub const CAPACITY_STEP: Duration = Duration::from_secs(2);
+
+pub struct CapacityOutcome {
+    found: crate::load::capacity::Outcome,
+    clients: i32,
+    wanted: i32,
+}
+
+/// Search the capacity with the test's script and clients: start at the rate the
+/// registry asks for (or 50/s), at most `iterations` steps.
+pub fn run_capacity(run_id: i64, t: &TestDef, target: &Target) -> CapacityOutcome {
+    let clients = clients_for(t);
+    let found = crate::load::capacity::run(&crate::load::capacity::CapacityOptions {
+        script: &t.sql,
+        target_schema: &target.schema,
+        clients,
+        target_p95_ms: t.target_ms.unwrap_or(100.0),
+        step: CAPACITY_STEP,
+        start_rate: t.target_rate.unwrap_or(50.0),
+        max_steps: t.iterations.clamp(1, 50) as usize,
+        arrivals: Arrivals::Poisson,
+        run_id: Some(run_id),
+    });
+    CapacityOutcome { found, clients, wanted: t.clients.unwrap_or(10) }
+}
+
+/// PASS when the capacity reaches the rate the registry asks for (without one, when
+/// any rate met the target); the figure is the p95 at the capacity.
+pub fn judge_capacity(result: &mut TestResult, t: &TestDef, o: CapacityOutcome) {
+    let found = &o.found;
+    let at = found.capacity.map(|i| &found.steps[i]);
+    result.statistic = Some("p95".into());
+    result.iterations = Some(found.steps.len() as i32);
+    result.p95_ms = at.and_then(|s| s.p95_ms).map(ms);
+    result.execution_time_ms = result.p95_ms;
+    let enough = match (found.capacity_tps(), t.target_rate) {
+        (Some(c), Some(r)) => c >= r,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    result.set_verdict(if enough { Verdict::Pass } else { Verdict::Fail });
+    result.add_finding(crate::suite::finding::Finding::Capacity {
+        capacity_id: found.capacity_id,
+        capacity_tps: found.capacity_tps(),
+        knee_tps: found.knee_tps(),
+        required_rate: t.target_rate,
+        target_p95_ms: t.target_ms.unwrap_or(100.0),
+        clients: o.clients,
+        steps: found.steps.len(),
+    });
+    let capped = if o.clients < o.wanted {
+        format!(" (of the {} planned: max_worker_processes leaves only that many free)", o.wanted)
+    } else {
+        String::new()
+    };
+    result.notes = Some(format!("{} clients{capped}", o.clients));
 }

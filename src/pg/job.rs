@@ -49,8 +49,9 @@ pub enum Job {
         role: u32,
     },
     /// One client of a load test: run `script` against `schema`, `transactions` times
-    /// (0: for `duration_ms`), starting after `delay_ms`, one every `pace_us` µs (0:
-    /// back to back).
+    /// (0: for `duration_ms`), starting after `delay_ms`, one every `pace_us` µs on
+    /// average (0: back to back) arriving as `arrivals` says, skipping transactions
+    /// already `skip_us` late (0: none).
     #[serde(rename = "c")]
     LoadClient {
         #[serde(rename = "l")]
@@ -69,6 +70,10 @@ pub enum Job {
         delay_ms: i64,
         #[serde(rename = "p", default)]
         pace_us: i64,
+        #[serde(rename = "a")]
+        arrivals: String,
+        #[serde(rename = "k")]
+        skip_us: i64,
         #[serde(rename = "u")]
         role: u32,
     },

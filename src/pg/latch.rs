@@ -26,7 +26,10 @@ pub fn nap(ms: i64) {
     pgrx::check_for_interrupts!();
 }
 
-/// Sleep until `deadline`, interruptibly.
+/// Sleep until `deadline`, interruptibly. The latch's timeout is in whole milliseconds:
+/// the last fraction of a millisecond is slept by the thread (nanosleep, tens of
+/// microseconds late at most), so a load client's schedule is kept to well under a
+/// millisecond instead of being up to one late; interrupts are checked right after.
 pub fn sleep_until(deadline: Instant) {
     loop {
         pgrx::check_for_interrupts!();
@@ -34,7 +37,12 @@ pub fn sleep_until(deadline: Instant) {
         if now >= deadline {
             return;
         }
-        nap(((deadline - now).as_micros().div_ceil(1000)) as i64);
+        let left = deadline - now;
+        if left < Duration::from_millis(1) {
+            std::thread::sleep(left);
+        } else {
+            nap(left.as_millis() as i64);
+        }
     }
 }
 

@@ -89,7 +89,7 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
         },
         Kind::Concurrency => concurrency::run(t, target, &ctx, second_session_role(t))
             .map(|o| judge_concurrency(&mut result, t, o, mode)),
-        Kind::Load if mode == Mode::Session => {
+        Kind::Load | Kind::Capacity if mode == Mode::Session => {
             result.set_verdict(Verdict::Skip);
             result.notes = Some(
                 "SKIP: load clients are separate sessions and cannot see this run's uncommitted data; run in the background (the default)".into(),
@@ -98,6 +98,8 @@ pub fn run_test(t: &TestDef, run: &RunSetting) -> TestResult {
         }
         Kind::Load => in_subtransaction(OnSuccess::Commit, || crate::load::suite::run(run_id, t, target))
             .map(|o| crate::load::suite::judge(&mut result, t, o)),
+        Kind::Capacity => in_subtransaction(OnSuccess::Commit, || crate::load::suite::run_capacity(run_id, t, target))
+            .map(|o| crate::load::suite::judge_capacity(&mut result, t, o)),
     };
     if let Err(e) = outcome {
         result.set_error(&e.sqlstate(), &e.message);

@@ -1,7 +1,11 @@
-//! Load tests in pg_perfsuite's tables: scripts, the clients' progress and samples,
-//! the aggregated run row, per-second intervals and monitoring snapshots.
+//! Load tests in pg_perfsuite's tables: scripts, the clients' progress, their seconds
+//! (histograms handed to the coordinator) and sample, the merged run row with its
+//! histograms, per-second intervals and monitoring snapshots.
 
 use crate::errors::OrInternal;
+use crate::workload::aggregate::Merged;
+use crate::workload::histogram::Latencies;
+use crate::workload::recorder::{ClientSecond, Sample};
 use pgrx::prelude::*;
 
 /// A load script as the registry holds it.
@@ -61,26 +65,113 @@ pub fn client_totals(load_id: i64) -> (i64, i64) {
     .unwrap_or((0, 0))
 }
 
-/// One client's progress (committed by the client, once a second and at the end).
-pub fn report_client(load_id: i64, client: i32, done: i64, failed: i64, status: &str, error: Option<&str>) {
+/// One client's counters (committed by the client, once a second and at the end).
+pub struct ClientProgress<'a> {
+    pub load_id: i64,
+    pub client: i32,
+    pub done: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub behind: i64,
+    /// When its first transaction was due and its last one ended, from the test's start.
+    pub first_ms: Option<f64>,
+    pub last_ms: Option<f64>,
+    pub status: &'a str,
+    pub error: Option<&'a str>,
+}
+
+pub fn report_client(p: &ClientProgress) {
     Spi::run_with_args(
-        "INSERT INTO perf_load_clients (load_id, client, pid, done, failed, status, error, updated_at) \
-         VALUES ($1, $2, pg_catalog.pg_backend_pid(), $3, $4, $5, $6, pg_catalog.clock_timestamp()) \
+        "INSERT INTO perf_load_clients (load_id, client, pid, done, failed, status, error, updated_at, skipped, behind, first_ms, last_ms) \
+         VALUES ($1, $2, pg_catalog.pg_backend_pid(), $3, $4, $5, $6, pg_catalog.clock_timestamp(), $7, $8, $9, $10) \
          ON CONFLICT (load_id, client) DO UPDATE SET done = $3, failed = $4, status = $5, \
-                error = coalesce($6, perf_load_clients.error), updated_at = pg_catalog.clock_timestamp()",
-        &[load_id.into(), client.into(), done.into(), failed.into(), status.into(), error.into()],
+                error = coalesce($6, perf_load_clients.error), updated_at = pg_catalog.clock_timestamp(), \
+                skipped = $7, behind = $8, first_ms = $9, last_ms = $10",
+        &[
+            p.load_id.into(),
+            p.client.into(),
+            p.done.into(),
+            p.failed.into(),
+            p.status.into(),
+            p.error.into(),
+            p.skipped.into(),
+            p.behind.into(),
+            p.first_ms.into(),
+            p.last_ms.into(),
+        ],
     )
     .or_internal("perf_load_clients");
 }
 
-/// Every transaction of one client: its start offset, latency and outcome.
-pub fn write_samples(load_id: i64, client: i32, offsets: Vec<f64>, latencies: Vec<f64>, oks: Vec<bool>) {
+/// One client's seconds, handed to the coordinator (which merges and removes them).
+pub fn write_client_seconds(load_id: i64, client: i32, seconds: &[ClientSecond]) {
+    let col = |f: fn(&ClientSecond) -> i64| seconds.iter().map(f).collect::<Vec<i64>>();
+    let hist = |f: fn(&ClientSecond) -> &Vec<u8>| seconds.iter().map(|s| f(s).clone()).collect::<Vec<Vec<u8>>>();
     Spi::run_with_args(
-        "INSERT INTO perf_load_samples (load_id, client, txn, offset_ms, latency_ms, ok) \
-         SELECT $1, $2, t.n, t.o, t.l, t.k \
-           FROM ROWS FROM (pg_catalog.unnest($3::float8[]), pg_catalog.unnest($4::float8[]), pg_catalog.unnest($5::bool[])) \
-                WITH ORDINALITY AS t(o, l, k, n)",
-        &[load_id.into(), client.into(), offsets.into(), latencies.into(), oks.into()],
+        "INSERT INTO perf_load_client_seconds (load_id, client, second, done, failed, skipped, response, service, lag) \
+         SELECT $1, $2, t.s, t.d, t.f, t.k, t.r, t.v, t.l \
+           FROM ROWS FROM (pg_catalog.unnest($3::int4[]), pg_catalog.unnest($4::int8[]), pg_catalog.unnest($5::int8[]), \
+                           pg_catalog.unnest($6::int8[]), pg_catalog.unnest($7::bytea[]), pg_catalog.unnest($8::bytea[]), \
+                           pg_catalog.unnest($9::bytea[])) AS t(s, d, f, k, r, v, l)",
+        &[
+            load_id.into(),
+            client.into(),
+            seconds.iter().map(|s| s.second).collect::<Vec<i32>>().into(),
+            col(|s| s.done).into(),
+            col(|s| s.failed).into(),
+            col(|s| s.skipped).into(),
+            hist(|s| &s.response).into(),
+            hist(|s| &s.service).into(),
+            hist(|s| &s.lag).into(),
+        ],
+    )
+    .or_internal("perf_load_client_seconds");
+}
+
+/// Every client's seconds of a load test.
+pub fn client_seconds(load_id: i64) -> Vec<(i32, ClientSecond)> {
+    Spi::connect(|c| {
+        c.select(
+            "SELECT client, second, done, failed, skipped, response, service, lag FROM perf_load_client_seconds \
+              WHERE load_id = $1 ORDER BY second, client",
+            None,
+            &[load_id.into()],
+        )?
+        .map(|r| {
+            Ok((
+                r.get::<i32>(1)?.unwrap_or(0),
+                ClientSecond {
+                    second: r.get(2)?.unwrap_or(0),
+                    done: r.get(3)?.unwrap_or(0),
+                    failed: r.get(4)?.unwrap_or(0),
+                    skipped: r.get(5)?.unwrap_or(0),
+                    response: r.get(6)?.unwrap_or_default(),
+                    service: r.get(7)?.unwrap_or_default(),
+                    lag: r.get(8)?.unwrap_or_default(),
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .or_internal("reading perf_load_client_seconds")
+}
+
+/// The first transactions of one client: when each was due, its response and service time.
+pub fn write_sample(load_id: i64, client: i32, sample: &[Sample]) {
+    Spi::run_with_args(
+        "INSERT INTO perf_load_samples (load_id, client, txn, offset_ms, latency_ms, ok, service_ms) \
+         SELECT $1, $2, t.n, t.o, t.l, t.k, t.s \
+           FROM ROWS FROM (pg_catalog.unnest($3::int8[]), pg_catalog.unnest($4::float8[]), pg_catalog.unnest($5::float8[]), \
+                           pg_catalog.unnest($6::bool[]), pg_catalog.unnest($7::float8[])) AS t(n, o, l, k, s)",
+        &[
+            load_id.into(),
+            client.into(),
+            sample.iter().map(|s| s.txn).collect::<Vec<i64>>().into(),
+            sample.iter().map(|s| s.due_ms).collect::<Vec<f64>>().into(),
+            sample.iter().map(|s| s.lag_ms + s.service_ms).collect::<Vec<f64>>().into(),
+            sample.iter().map(|s| s.ok).collect::<Vec<bool>>().into(),
+            sample.iter().map(|s| s.service_ms).collect::<Vec<f64>>().into(),
+        ],
     )
     .or_internal("perf_load_samples");
 }
@@ -113,7 +204,7 @@ pub struct Snapshot {
     pub disk_write_kbs: Option<f64>,
 }
 
-/// What a load test's row records besides what its samples give.
+/// What a load test's row records besides what its clients measured.
 pub struct LoadRecord<'a> {
     pub load_id: i64,
     pub run_id: Option<i64>,
@@ -124,14 +215,35 @@ pub struct LoadRecord<'a> {
     pub duration_ms: i64,
     pub ramp_up_ms: i64,
     pub latency_limit_ms: f64,
+    /// Offered rate over all clients, how arrivals were drawn, and whether late ones
+    /// were skipped.
+    pub rate: Option<f64>,
+    pub arrivals: Option<&'a str>,
+    pub skip_late: bool,
 }
 
-/// Aggregate the clients' samples into the run row, per-second intervals and snapshots.
-pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
+/// Percentiles of a histogram as the columns hold them.
+fn figures(h: &Latencies) -> [Option<f64>; 8] {
+    [
+        h.min_ms(),
+        h.mean_ms(),
+        h.stddev_ms(),
+        h.quantile_ms(0.5),
+        h.quantile_ms(0.9),
+        h.quantile_ms(0.95),
+        h.quantile_ms(0.99),
+        h.max_ms(),
+    ]
+}
+
+/// Record a load test whose clients have all stopped: the run row from the merged
+/// histograms, the per-second intervals, the monitoring snapshots; then the clients'
+/// hand-over rows go.
+pub fn record(r: &LoadRecord, m: &Merged, snapshots: &[Snapshot]) {
     let load_id = r.load_id;
     // Every client has stopped: one still marked running was killed.
     reap_stale_clients();
-    let errors = Spi::get_one_with_args::<String>(
+    let mut errors = Spi::get_one_with_args::<String>(
         "SELECT pg_catalog.concat_ws('; ', \
                     (SELECT pg_catalog.string_agg('client ' || client::text || ': ' || error, '; ' ORDER BY client) \
                        FROM perf_load_clients WHERE load_id = $1 AND error IS NOT NULL), \
@@ -143,43 +255,101 @@ pub fn record(r: &LoadRecord, snapshots: &[Snapshot]) {
     .ok()
     .flatten()
     .filter(|s| !s.is_empty());
+    if m.unreadable > 0 {
+        let e = format!("{} client seconds had histograms pg_perfsuite did not write and were left out", m.unreadable);
+        errors = Some(errors.map(|x| format!("{x}; {e}")).unwrap_or(e));
+    }
     if let Some(e) = &errors {
         warning!("load test {load_id}: {e}");
     }
+    let [min, avg, stddev, p50, p90, p95, p99, max] = figures(&m.response);
+    let [_, s_avg, _, s_p50, _, s_p95, s_p99, s_max] = figures(&m.service);
+    let [_, l_avg, _, _, _, l_p95, _, l_max] = figures(&m.lag);
+    let over = (m.done > 0).then(|| 100.0 * m.response.count_over_ms(r.latency_limit_ms) as f64 / m.done as f64);
+    let args: Vec<pgrx::datum::DatumWithOid> = vec![
+        load_id.into(),
+        r.run_id.into(),
+        r.started_at.into(),
+        r.script.into(),
+        r.clients.into(),
+        r.transactions.into(),
+        r.duration_ms.into(),
+        r.ramp_up_ms.into(),
+        r.latency_limit_ms.into(),
+        (m.done + m.failed).into(),
+        m.failed.into(),
+        min.into(),
+        avg.into(),
+        stddev.into(),
+        p50.into(),
+        p90.into(),
+        p95.into(),
+        p99.into(),
+        max.into(),
+        over.into(),
+        errors.into(),
+        r.rate.into(),
+        r.arrivals.into(),
+        r.skip_late.into(),
+        m.skipped.into(),
+        s_avg.into(),
+        s_p50.into(),
+        s_p95.into(),
+        s_p99.into(),
+        s_max.into(),
+        l_avg.into(),
+        l_p95.into(),
+        l_max.into(),
+        m.response.encode().into(),
+        m.service.encode().into(),
+        m.lag.encode().into(),
+        m.done.into(),
+    ];
     Spi::run_with_args(
         "INSERT INTO perf_load_runs (load_id, run_id, started_at, script, clients, transactions_per_client, duration_ms, \
                 ramp_up_ms, latency_limit_ms, transactions, failed, elapsed_ms, tps, lat_min_ms, lat_avg_ms, lat_stddev_ms, \
-                lat_p50_ms, lat_p90_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, over_limit_pct, clients_finished, notes) \
-         SELECT $1, $2, coalesce($3, pg_catalog.clock_timestamp()), $4, $5, $6, $7, $8, $9, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), \
-                pg_catalog.max(offset_ms + latency_ms), pg_catalog.count(*) FILTER (WHERE ok) / nullif(pg_catalog.max(offset_ms + latency_ms) / 1000.0, 0), \
-                pg_catalog.min(latency_ms), pg_catalog.avg(latency_ms), pg_catalog.stddev(latency_ms), \
-                pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms), \
-                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms), \
-                pg_catalog.max(latency_ms), 100.0 * pg_catalog.count(*) FILTER (WHERE latency_ms > $9) / nullif(pg_catalog.count(*), 0), \
-                (SELECT pg_catalog.count(*) FROM perf_load_clients WHERE load_id = $1 AND status = 'finished'), $10 \
-           FROM perf_load_samples WHERE load_id = $1",
-        &[
-            load_id.into(),
-            r.run_id.into(),
-            r.started_at.into(),
-            r.script.into(),
-            r.clients.into(),
-            r.transactions.into(),
-            r.duration_ms.into(),
-            r.ramp_up_ms.into(),
-            r.latency_limit_ms.into(),
-            errors.into(),
-        ],
+                lat_p50_ms, lat_p90_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, over_limit_pct, clients_finished, notes, \
+                rate, arrivals, skip_late, skipped, behind, service_avg_ms, service_p50_ms, service_p95_ms, service_p99_ms, \
+                service_max_ms, lag_avg_ms, lag_p95_ms, lag_max_ms, response_hist, service_hist, lag_hist) \
+         SELECT $1, $2, coalesce($3, pg_catalog.clock_timestamp()), $4, $5, $6, $7, $8, $9, $10, $11, \
+                c.elapsed, $37 / nullif(c.elapsed / 1000.0, 0), $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                c.finished, $21, $22, $23, $24, $25, c.behind, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36 \
+           FROM (SELECT pg_catalog.max(last_ms) AS elapsed, coalesce(pg_catalog.sum(behind), 0)::bigint AS behind, \
+                        pg_catalog.count(*) FILTER (WHERE status = 'finished') AS finished \
+                   FROM perf_load_clients WHERE load_id = $1) c",
+        &args,
     )
     .or_internal("perf_load_runs");
-    Spi::run_with_args(
-        "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms, active_clients) \
-         SELECT $1, pg_catalog.floor(offset_ms / 1000)::int AS s, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT ok), pg_catalog.count(*), pg_catalog.avg(latency_ms), \
-                pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), pg_catalog.count(DISTINCT client) \
-           FROM perf_load_samples WHERE load_id = $1 GROUP BY s",
-        &[load_id.into()],
-    )
-    .or_internal("perf_load_intervals");
+    for s in &m.seconds {
+        let [_, s_avg_all, _, _, _, p95, p99, _] = figures(&s.response);
+        let [.., sp95, _, _] = figures(&s.service);
+        let [.., lp95, _, _] = figures(&s.lag);
+        Spi::run_with_args(
+            "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms, \
+                    active_clients, skipped, lat_p99_ms, service_p95_ms, lag_p95_ms, response_hist, service_hist, lag_hist) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            &[
+                load_id.into(),
+                s.second.into(),
+                (s.done + s.failed).into(),
+                s.failed.into(),
+                (s.done as f64).into(),
+                s_avg_all.into(),
+                p95.into(),
+                s.active_clients.into(),
+                s.skipped.into(),
+                p99.into(),
+                sp95.into(),
+                lp95.into(),
+                s.response.encode().into(),
+                s.service.encode().into(),
+                s.lag.encode().into(),
+            ],
+        )
+        .or_internal("perf_load_intervals");
+    }
+    Spi::run_with_args("DELETE FROM perf_load_client_seconds WHERE load_id = $1", &[load_id.into()])
+        .or_internal("perf_load_client_seconds");
     for s in snapshots {
         insert_snapshot(Some(load_id), r.run_id, None, s);
     }
@@ -248,13 +418,20 @@ pub struct Summary {
     pub over_limit_pct: Option<f64>,
     pub clients_finished: i64,
     pub notes: Option<String>,
+    pub skipped: i64,
+    pub behind: i64,
+    pub service_p50_ms: Option<f64>,
+    pub service_p95_ms: Option<f64>,
+    pub service_p99_ms: Option<f64>,
+    pub lag_p95_ms: Option<f64>,
 }
 
 pub fn summary(load_id: i64) -> Summary {
     Spi::connect(|c| {
         let rows = c.select(
             "SELECT clients, transactions, failed, tps, lat_min_ms, lat_avg_ms, lat_p50_ms, lat_p95_ms, lat_p99_ms, \
-                    lat_max_ms, lat_stddev_ms, over_limit_pct, clients_finished, notes \
+                    lat_max_ms, lat_stddev_ms, over_limit_pct, clients_finished, notes, coalesce(skipped, 0), \
+                    coalesce(behind, 0), service_p50_ms, service_p95_ms, service_p99_ms, lag_p95_ms \
                FROM perf_load_runs WHERE load_id = $1",
             None,
             &[load_id.into()],
@@ -275,6 +452,12 @@ pub fn summary(load_id: i64) -> Summary {
             over_limit_pct: r.get(12)?,
             clients_finished: r.get(13)?.unwrap_or(0),
             notes: r.get(14)?,
+            skipped: r.get(15)?.unwrap_or(0),
+            behind: r.get(16)?.unwrap_or(0),
+            service_p50_ms: r.get(17)?,
+            service_p95_ms: r.get(18)?,
+            service_p99_ms: r.get(19)?,
+            lag_p95_ms: r.get(20)?,
         })
     })
     .unwrap_or_else(|e| crate::errors::internal("reading perf_load_runs", e))

@@ -23,7 +23,7 @@ fn load_where(pattern: &str, builtin_writes: bool) -> Vec<TestDef> {
         let table = c.select(
             "SELECT test_id, scenario, name, kind, query_type, coalesce(sql, ''), setup_sql, explain_sql, statistic, \
                     target_ms::float8, acceptable_ms::float8, records, expected_value::float8, commit_last, \
-                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients, author::text, hold_ms, expected_scales, measures_writes \
+                    iterations, warmup, run_as, tenant_company::text, assert_index, assert_no_seqscan, compare_to, requires_extension, clients, author::text, hold_ms, expected_scales, measures_writes, target_rate::float8 \
                FROM perf_tests \
               WHERE enabled AND test_id LIKE $1 AND (NOT $2 OR (builtin AND measures_writes)) \
               ORDER BY scenario, test_id COLLATE \"C\"",
@@ -73,6 +73,7 @@ fn load_where(pattern: &str, builtin_writes: bool) -> Vec<TestDef> {
                 hold_ms: row.get(25)?,
                 expected_scales: row.get::<bool>(26)?.unwrap_or(false),
                 measures_writes: row.get::<bool>(27)?.unwrap_or(false),
+                target_rate: row.get(28)?,
                 test_id,
             });
         }

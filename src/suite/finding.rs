@@ -55,6 +55,18 @@ pub enum Finding {
     Saturated { metric: String, peak_pct: f64, limit_pct: f64, tests: Vec<String> },
     /// The same query, timed alone with one tenant and among all of them.
     Degradation { compared_with: String, all_tenants_ms: f64, alone_ms: f64 },
+    /// A capacity search: the highest offered rate (transactions per second) whose p95
+    /// response time met `target_p95_ms`, where latency turned upward, and the rate the
+    /// registry asks for (`required_rate`).
+    Capacity {
+        capacity_id: i64,
+        capacity_tps: Option<f64>,
+        knee_tps: Option<f64>,
+        required_rate: Option<f64>,
+        target_p95_ms: f64,
+        clients: i32,
+        steps: usize,
+    },
     /// The per-test time budget stopped the timed iterations early.
     BudgetSpent { ran: i64, planned: i64, budget_s: u64 },
     /// The plan is not the one the same test had in `previous_run` (same schema and
@@ -271,6 +283,21 @@ impl std::fmt::Display for Finding {
                 }
             }
             Finding::IndexNotMeasured { ddl, reason } => write!(f, "{ddl} not measured: {reason}"),
+            Finding::Capacity { capacity_id, capacity_tps, knee_tps, required_rate, target_p95_ms, clients, steps } => {
+                match capacity_tps {
+                    Some(c) => write!(f, "capacity {c:.1} transactions/s within p95 {target_p95_ms} ms ({clients} clients")?,
+                    None => write!(f, "no offered rate met p95 {target_p95_ms} ms ({clients} clients")?,
+                }
+                write!(f, ", {steps} steps: capacity search {capacity_id})")?;
+                if let Some(k) = knee_tps {
+                    write!(f, "; latency turns upward at about {k:.1}/s")?;
+                }
+                match (capacity_tps, required_rate) {
+                    (Some(c), Some(r)) => write!(f, "; required {r:.1}/s: {:.1}x", c / r),
+                    (None, Some(r)) => write!(f, "; required {r:.1}/s"),
+                    _ => Ok(()),
+                }
+            }
             Finding::BudgetSpent { ran, planned, budget_s } => write!(
                 f,
                 "stopped after {ran} of {planned} iterations: the {budget_s} s time budget per test was spent"

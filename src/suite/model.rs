@@ -22,6 +22,11 @@ pub enum Kind {
     /// The plan's load test: `clients` background workers run the load script named in
     /// `sql`, `iterations` transactions each; verdict on p95 against the latency limit.
     Load,
+    /// How much load the server takes within `target_ms` (p95 response time): the load
+    /// script named in `sql`, `clients` clients, open-loop steps of rising rate (at most
+    /// `iterations`); PASS when the highest rate that met the target reaches
+    /// `target_rate` (without one: when any rate met it).
+    Capacity,
     /// `sql` timed as for timed_query, but alone: inside a rolled-back subtransaction
     /// every company other than `tenant_company` is deleted first. Judged on the ratio
     /// of `compare_to` (the same query among all tenants) to this.
@@ -37,6 +42,7 @@ impl Kind {
             "isolation_sweep" => Some(Kind::IsolationSweep),
             "concurrency" => Some(Kind::Concurrency),
             "load" => Some(Kind::Load),
+            "capacity" => Some(Kind::Capacity),
             "single_tenant" => Some(Kind::SingleTenant),
             _ => None,
         }
@@ -99,6 +105,8 @@ pub struct TestDef {
     /// One of the plan's insert and update tests, timed again with a candidate index to
     /// measure its write penalty (runner::candidate).
     pub measures_writes: bool,
+    /// Capacity tests: the offered rate (transactions per second) the target must hold at.
+    pub target_rate: Option<f64>,
 }
 
 impl Kind {

@@ -50,7 +50,19 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 scale,
             })
         }
-        Job::LoadClient { load_id, client, script, schema, transactions, duration_ms, delay_ms, pace_us, role } => {
+        Job::LoadClient {
+            load_id,
+            client,
+            script,
+            schema,
+            transactions,
+            duration_ms,
+            delay_ms,
+            pace_us,
+            arrivals,
+            skip_us,
+            role,
+        } => {
             settle_session(role, None, true);
             crate::load::client::run(&crate::load::client::ClientJob {
                 load_id,
@@ -60,7 +72,12 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 transactions,
                 duration: std::time::Duration::from_millis(duration_ms.max(0) as u64),
                 start_delay: std::time::Duration::from_millis(delay_ms.max(0) as u64),
-                pace: (pace_us > 0).then(|| std::time::Duration::from_micros(pace_us as u64)),
+                schedule: (pace_us > 0).then(|| {
+                    let arrivals = crate::workload::schedule::Arrivals::parse(&arrivals)
+                        .unwrap_or(crate::workload::schedule::Arrivals::Poisson);
+                    (arrivals, std::time::Duration::from_micros(pace_us as u64))
+                }),
+                skip_late: (skip_us > 0).then(|| std::time::Duration::from_micros(skip_us as u64)),
             })
         }
         Job::Hold { test_id, schema, role } => {

@@ -1,0 +1,191 @@
+//! The capacity search (pure logic): open-loop steps of rising offered rate, doubling
+//! while the target holds, then bisection between the highest rate that met it and the
+//! lowest that did not, until they are within a few percent. The answer is the highest
+//! rate that met the target; the knee is where latency leaves its flat part (Kneedle:
+//! the point farthest above the line from the first step to the last, both axes scaled
+//! to their range).
+
+/// What one step measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub offered_rate: f64,
+    pub achieved_tps: f64,
+    pub p95_ms: Option<f64>,
+    pub met: bool,
+}
+
+/// What a step's load test counted, for [`met`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub done: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    /// Due before the end of the step but never started (the clients fell behind).
+    pub behind: i64,
+}
+
+/// The share of the transactions due in a step that must have been done for it to count
+/// as kept up with: an open-loop client that falls behind leaves the rest unstarted.
+pub const KEPT_UP: f64 = 0.95;
+
+/// A step met the target when nothing failed, its p95 response time (from when each
+/// transaction was due) is within the target, and the server kept up with the offered
+/// rate.
+pub fn met(c: Counts, p95_ms: Option<f64>, target_p95_ms: f64) -> bool {
+    let due = c.done + c.failed + c.skipped + c.behind;
+    c.failed == 0 && due > 0 && p95_ms.is_some_and(|p| p <= target_p95_ms) && c.done as f64 >= KEPT_UP * due as f64
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Search {
+    pub start_rate: f64,
+    pub max_steps: usize,
+    /// Stop bisecting when the bracket is this narrow, relative to its lower end.
+    pub tolerance: f64,
+    /// Never offer less than this (transactions per second over all clients).
+    pub min_rate: f64,
+    /// Never offer more than this.
+    pub max_rate: f64,
+}
+
+impl Search {
+    /// The rate of the next step, or None when the search is done.
+    pub fn next_rate(&self, steps: &[Step]) -> Option<f64> {
+        if steps.len() >= self.max_steps {
+            return None;
+        }
+        if steps.is_empty() {
+            return Some(self.start_rate.clamp(self.min_rate, self.max_rate));
+        }
+        let (lo, hi) = bracket(steps);
+        let next = match (lo, hi) {
+            (Some(lo), None) => lo * 2.0,
+            (None, Some(hi)) => hi / 2.0,
+            (Some(lo), Some(hi)) if (hi - lo) / lo > self.tolerance => (lo + hi) / 2.0,
+            _ => return None,
+        };
+        // Out of range, or a rate already tried (the bracket cannot narrow further).
+        let tried = steps.iter().any(|s| (s.offered_rate - next).abs() < 1e-9 * next.max(1.0));
+        (self.min_rate..=self.max_rate).contains(&next).then_some(next).filter(|_| !tried)
+    }
+}
+
+/// The highest rate that met the target below the lowest that did not (a met step above
+/// a missed one is noise around the edge and is not believed), and that lowest miss.
+fn bracket(steps: &[Step]) -> (Option<f64>, Option<f64>) {
+    let hi = steps.iter().filter(|s| !s.met).map(|s| s.offered_rate).reduce(f64::min);
+    let lo = steps
+        .iter()
+        .filter(|s| s.met && hi.is_none_or(|h| s.offered_rate < h))
+        .map(|s| s.offered_rate)
+        .reduce(f64::max);
+    (lo, hi)
+}
+
+/// The answer: the index of the step with the highest rate that met the target (below
+/// the lowest miss).
+pub fn capacity(steps: &[Step]) -> Option<usize> {
+    let (lo, _) = bracket(steps);
+    let lo = lo?;
+    steps.iter().position(|s| s.met && s.offered_rate == lo)
+}
+
+/// The knee of latency against throughput: the index of the step, in order of offered
+/// rate, that lies farthest below the chord from the first step to the last once both
+/// axes are scaled to [0, 1] (where latency turns upward). None with fewer than three
+/// steps with a p95, or when latency did not rise.
+pub fn knee(steps: &[Step]) -> Option<usize> {
+    let mut points: Vec<(usize, f64, f64)> =
+        steps.iter().enumerate().filter_map(|(i, s)| Some((i, s.achieved_tps, s.p95_ms?))).collect();
+    points.sort_by(|a, b| steps[a.0].offered_rate.total_cmp(&steps[b.0].offered_rate));
+    if points.len() < 3 {
+        return None;
+    }
+    let (x0, x1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (y0, y1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.2), b.max(p.2)));
+    if x1 - x0 <= 0.0 || y1 - y0 <= 0.0 {
+        return None;
+    }
+    let scaled: Vec<(usize, f64, f64)> =
+        points.iter().map(|&(i, x, y)| (i, (x - x0) / (x1 - x0), (y - y0) / (y1 - y0))).collect();
+    let (first, last) = (scaled[0], scaled[scaled.len() - 1]);
+    // Height of each point below the chord first -> last (the chord's y at the point's x
+    // minus the point's y); the knee is the largest, when positive.
+    let below = |p: &(usize, f64, f64)| {
+        let t = if last.1 - first.1 == 0.0 { 0.0 } else { (p.1 - first.1) / (last.1 - first.1) };
+        first.2 + t * (last.2 - first.2) - p.2
+    };
+    scaled.iter().map(|p| (p.0, below(p))).filter(|&(_, d)| d > 0.0).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that keeps p95 at 2 ms up to `cap` per second and drowns above it.
+    fn server(cap: f64) -> impl Fn(f64) -> Step {
+        move |rate| {
+            let p95 = if rate <= cap { 2.0 + rate / cap } else { 2.0 + 50.0 * (rate / cap) };
+            Step { offered_rate: rate, achieved_tps: rate.min(cap * 1.02), p95_ms: Some(p95), met: p95 <= 20.0 }
+        }
+    }
+
+    fn search(cap: f64, start: f64) -> Vec<Step> {
+        let s = Search { start_rate: start, max_steps: 20, tolerance: 0.05, min_rate: 1.0, max_rate: 1e6 };
+        let run = server(cap);
+        let mut steps = Vec::new();
+        while let Some(rate) = s.next_rate(&steps) {
+            steps.push(run(rate));
+        }
+        steps
+    }
+
+    #[test]
+    fn doubling_then_bisection_finds_the_capacity_within_the_tolerance() {
+        let steps = search(730.0, 25.0);
+        let rates: Vec<f64> = steps.iter().map(|s| s.offered_rate).collect();
+        assert_eq!(&rates[..6], &[25.0, 50.0, 100.0, 200.0, 400.0, 800.0]);
+        let best = steps[capacity(&steps).unwrap()].offered_rate;
+        assert!(best <= 730.0 && best >= 730.0 * 0.95, "{best} from {rates:?}");
+        assert!(steps.len() <= 11, "{rates:?}");
+        // The knee sits at the edge: the last step before latency shoots up.
+        let k = knee(&steps).unwrap();
+        assert!(steps[k].offered_rate <= 730.0 && steps[k].offered_rate >= 400.0, "knee at {}", steps[k].offered_rate);
+    }
+
+    #[test]
+    fn a_first_step_over_the_target_halves() {
+        let steps = search(30.0, 100.0);
+        assert_eq!(steps[0].offered_rate, 100.0);
+        assert!(!steps[0].met && steps[1].offered_rate == 50.0 && steps[2].offered_rate == 25.0);
+        let best = steps[capacity(&steps).unwrap()].offered_rate;
+        assert!((28.5..=30.0).contains(&best), "{best}");
+        // Nothing ever meets: the search ends at the lowest rate without an answer.
+        let none = search(0.5, 10.0);
+        assert!(capacity(&none).is_none());
+        assert!(none.last().unwrap().offered_rate >= 1.0);
+    }
+
+    #[test]
+    fn a_met_step_above_a_miss_is_not_believed() {
+        let step = |r: f64, met: bool| Step { offered_rate: r, achieved_tps: r, p95_ms: Some(1.0), met };
+        let steps = vec![step(100.0, true), step(200.0, false), step(400.0, true)];
+        assert_eq!(capacity(&steps), Some(0));
+    }
+
+    #[test]
+    fn met_needs_no_failures_the_target_and_keeping_up() {
+        let c = Counts { done: 100, ..Default::default() };
+        assert!(met(c, Some(10.0), 10.0));
+        assert!(!met(c, Some(10.1), 10.0));
+        assert!(!met(Counts { failed: 1, ..c }, Some(1.0), 10.0));
+        assert!(!met(Counts { behind: 6, ..c }, Some(1.0), 10.0), "94 % done is falling behind");
+        assert!(met(Counts { behind: 5, ..c }, Some(1.0), 10.0));
+        assert!(!met(Counts::default(), None, 10.0));
+        // A flat line has no knee.
+        let flat: Vec<Step> = (1..5)
+            .map(|i| Step { offered_rate: i as f64, achieved_tps: i as f64, p95_ms: Some(1.0), met: true })
+            .collect();
+        assert_eq!(knee(&flat), None);
+    }
+}
