@@ -254,6 +254,106 @@ fn monitor_chart(o: &mut String, data: &ReportData) {
     o.push_str("</svg>\n");
 }
 
+/// A table from headers and rows of cells, every cell escaped.
+fn table(o: &mut String, id: &str, headers: &[&str], rows: &[Vec<String>]) {
+    h!(o, "<table id=\"{}\"><tr>", id);
+    for hd in headers {
+        h!(o, "<th>{}</th>", hd);
+    }
+    o.push_str("</tr>\n");
+    for row in rows {
+        o.push_str("<tr>");
+        for c in row {
+            h!(o, "<td>{}</td>", c);
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table>\n");
+}
+
+/// The run's load tests and capacity steps as tables.
+fn load_tables(o: &mut String, data: &ReportData) {
+    if !data.load_tests.is_empty() {
+        hln!(o, "<h2>Load tests</h2><p class=\"muted\">Response time counts from when each transaction was due, service time from when it started.</p>");
+        table(o, "load", &summary::LOAD_HEADERS, &summary::load_rows(data));
+    }
+    if !data.capacity.is_empty() {
+        hln!(o, "<h2>Capacity</h2>");
+        for answer in summary::capacity_answers(data) {
+            hln!(o, "<p>{}</p>", answer);
+        }
+        table(o, "capacity", &summary::CAPACITY_HEADERS, &summary::capacity_rows(data));
+    }
+}
+
+/// Latency against throughput for each capacity search: a point per step (achieved
+/// transactions per second across, p95 up), steps that met the target filled, the
+/// target as a dashed line, the capacity and the knee ringed.
+fn capacity_chart(o: &mut String, data: &ReportData) {
+    let pts: Vec<_> = data.capacity.iter().filter(|s| s.achieved_tps.is_some() && s.p95_ms.is_some()).collect();
+    if pts.len() < 2 {
+        return;
+    }
+    let (w, h, left, bottom, top) = (W, 220.0, 50.0, 190.0, 10.0);
+    let max_x = pts.iter().filter_map(|s| s.achieved_tps).fold(0.0, f64::max).max(1e-9);
+    let target = pts.iter().find_map(|s| s.target_p95_ms);
+    let max_y = pts.iter().filter_map(|s| s.p95_ms).chain(target).fold(0.0, f64::max).max(1e-9) * 1.05;
+    let x = |v: f64| left + v / max_x * (w - left - 20.0);
+    let y = |v: f64| bottom - v / max_y * (bottom - top);
+    hln!(o, "<p class=\"muted\">p95 response time (up) against achieved transactions per second (across), one point per step; filled: met the target (dashed); ringed red: the capacity; ringed blue: the knee.</p>");
+    h!(o, "<svg id=\"capacity-chart\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">");
+    h!(o, "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{bottom}\" y2=\"{bottom}\" stroke=\"#888\"/>", w - 10.0);
+    h!(o, "<line x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{bottom}\" stroke=\"#888\"/>");
+    h!(o, "<text x=\"0\" y=\"{:.1}\">{} ms</text>", top + 8.0, fmt_ms(max_y));
+    h!(o, "<text x=\"{:.1}\" y=\"{:.1}\">{}/s</text>", w - 70.0, bottom + 16.0, format!("{max_x:.0}"));
+    if let Some(t) = target {
+        h!(
+            o,
+            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c33\" stroke-dasharray=\"3,3\"/>",
+            w - 10.0,
+            y(t),
+            y(t)
+        );
+    }
+    let mut by_rate = pts.clone();
+    by_rate.sort_by(|a, b| a.offered_rate.total_cmp(&b.offered_rate));
+    let line: Vec<String> = by_rate
+        .iter()
+        .map(|s| format!("{:.1},{:.1}", x(s.achieved_tps.unwrap_or(0.0)), y(s.p95_ms.unwrap_or(0.0))))
+        .collect();
+    h!(o, "<polyline fill=\"none\" stroke=\"#4a78b5\" points=\"{}\"/>", line.join(" "));
+    for s in &by_rate {
+        let (cx, cy) = (x(s.achieved_tps.unwrap_or(0.0)), y(s.p95_ms.unwrap_or(0.0)));
+        let fill = if s.met { "#4a78b5" } else { "#fff" };
+        h!(
+            o,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{}\" stroke=\"#4a78b5\" data-offered=\"{:.1}\" data-tps=\"{:.1}\" data-p95=\"{}\"><title>offered {:.1}/s: {:.1}/s at p95 {} ms</title></circle>",
+            cx,
+            cy,
+            fill,
+            s.offered_rate,
+            s.achieved_tps.unwrap_or(0.0),
+            fmt_num(s.p95_ms.unwrap_or(0.0)),
+            s.offered_rate,
+            s.achieved_tps.unwrap_or(0.0),
+            fmt_ms(s.p95_ms.unwrap_or(0.0))
+        );
+        for (flag, colour, class) in [(s.capacity, "#c33", "capacity"), (s.knee, "#36c", "knee")] {
+            if flag {
+                h!(
+                    o,
+                    "<circle class=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"none\" stroke=\"{}\"/>",
+                    class,
+                    cx,
+                    cy,
+                    colour
+                );
+            }
+        }
+    }
+    o.push_str("</svg>\n");
+}
+
 /// Colours of the wait classes ("CPU", then PostgreSQL's wait-event types), so the same
 /// class has the same colour in every bar.
 fn wait_colour(event: &str) -> &'static str {
@@ -471,6 +571,8 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     trend_chart(&mut o, data);
     monitor_chart(&mut o, data);
     waits_chart(&mut o, data);
+    load_tables(&mut o, data);
+    capacity_chart(&mut o, data);
     hln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th><th>Waits and cost</th></tr>");
     for r in &data.results {
         let cost = match (&r.waits, &r.resources) {
@@ -566,6 +668,33 @@ mod tests {
                 ..Default::default()
             })
             .collect();
+        data.load_tests = vec![crate::report::model::LoadTest {
+            load_id: 7,
+            script: EVIL.into(),
+            arrivals: Some(EVIL.into()),
+            rate: Some(200.0),
+            p99_ms: Some(905.0),
+            service_p99_ms: Some(0.5),
+            ..Default::default()
+        }];
+        data.capacity = [(50.0, 2.0, true), (100.0, 3.0, true), (200.0, 400.0, false)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(rate, p95, met))| crate::report::model::CapacityStep {
+                capacity_id: 1,
+                step: i as i64 + 1,
+                offered_rate: rate,
+                achieved_tps: Some(rate.min(150.0)),
+                p95_ms: Some(p95),
+                met,
+                capacity: i == 1,
+                knee: i == 1,
+                target_p95_ms: Some(100.0),
+                clients: Some(10),
+                script: EVIL.into(),
+                ..Default::default()
+            })
+            .collect();
         let recs = vec![Recommendation {
             kind: "error",
             test_id: Some(EVIL.into()),
@@ -583,6 +712,10 @@ mod tests {
         assert!(page.contains("<svg id=\"latency\""), "the charts were drawn");
         assert!(page.contains("<svg id=\"monitor\"") && page.contains("data-cpu=\"90.0\""), "{page}");
         assert!(page.contains("<svg id=\"waits\""), "the waits chart was drawn: {page}");
+        assert!(page.contains("<table id=\"load\">") && page.contains("<td>- / 0.50</td>"), "{page}");
+        assert!(page.contains("<svg id=\"capacity-chart\""), "latency against throughput was drawn: {page}");
+        assert!(page.contains("class=\"capacity\"") && page.contains("data-offered=\"100.0\" data-tps=\"100.0\""));
+        assert!(page.contains("100.0 transactions/s within p95 100 ms"), "{page}");
     }
 
     #[test]

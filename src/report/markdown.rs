@@ -30,6 +30,7 @@ pub fn render(data: &ReportData, recs: &[Recommendation], changes: &[summary::Ch
     criteria(&mut o, data);
     detailed_results(&mut o, data, changes);
     where_the_time_went(&mut o, data);
+    load_and_capacity(&mut o, data);
     cold_cache(&mut o, data);
     checks(&mut o, data);
     checklist(&mut o, data);
@@ -271,6 +272,33 @@ fn where_the_time_went(o: &mut String, data: &ReportData) {
         let waits = r.waits.as_ref().map(|w| summary::top_waits(w, 3)).unwrap_or_else(|| "-".into());
         let cost = r.resources.as_ref().map(summary::resources_line).unwrap_or_else(|| "-".into());
         table_row(o, &[&r.test_id, &waits, &cost]);
+    }
+}
+
+/// The run's load tests (response against service time) and its capacity searches.
+fn load_and_capacity(o: &mut String, data: &ReportData) {
+    if !data.load_tests.is_empty() {
+        let _ = writeln!(o, "\n### Load tests\n");
+        let _ = writeln!(
+            o,
+            "Response time counts from when each transaction was due (with a rate, on its schedule), service time from when it started; the difference is schedule lag.\n"
+        );
+        table_row(o, &summary::LOAD_HEADERS);
+        let _ = writeln!(o, "|{}", "---|".repeat(summary::LOAD_HEADERS.len()));
+        for row in summary::load_rows(data) {
+            table_row(o, &row.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    }
+    if !data.capacity.is_empty() {
+        let _ = writeln!(o, "\n### Capacity\n");
+        for answer in summary::capacity_answers(data) {
+            let _ = writeln!(o, "{answer}\n");
+        }
+        table_row(o, &summary::CAPACITY_HEADERS);
+        let _ = writeln!(o, "|{}", "---|".repeat(summary::CAPACITY_HEADERS.len()));
+        for row in summary::capacity_rows(data) {
+            table_row(o, &row.iter().map(String::as_str).collect::<Vec<_>>());
+        }
     }
 }
 

@@ -27,6 +27,53 @@ pub struct ReportData {
     /// The run's monitoring samples, in time order, each tied to its test.
     #[serde(default)]
     pub monitor: Vec<MonitorPoint>,
+    /// The run's load tests (not the steps of a capacity search).
+    #[serde(default)]
+    pub load_tests: Vec<LoadTest>,
+    /// The steps of the run's capacity searches, in order.
+    #[serde(default)]
+    pub capacity: Vec<CapacityStep>,
+}
+
+/// One load test: response times count from when each transaction was due, service
+/// times from when it started (equal without a rate).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoadTest {
+    pub load_id: i64,
+    pub script: String,
+    pub clients: Option<i64>,
+    pub rate: Option<f64>,
+    pub arrivals: Option<String>,
+    pub transactions: Option<i64>,
+    pub failed: Option<i64>,
+    pub skipped: Option<i64>,
+    pub behind: Option<i64>,
+    pub tps: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub service_p95_ms: Option<f64>,
+    pub service_p99_ms: Option<f64>,
+    pub lag_p95_ms: Option<f64>,
+}
+
+/// One step of a capacity search.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CapacityStep {
+    pub capacity_id: i64,
+    pub step: i64,
+    pub offered_rate: f64,
+    pub achieved_tps: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub service_p95_ms: Option<f64>,
+    pub met: bool,
+    pub capacity: bool,
+    pub knee: bool,
+    pub target_p95_ms: Option<f64>,
+    pub clients: Option<i64>,
+    pub script: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

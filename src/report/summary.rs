@@ -237,6 +237,95 @@ pub fn scenario_waits(results: &[ResultRow]) -> Vec<(Option<i32>, WaitProfile)> 
     per.into_iter().map(|(s, named, backends)| (s, crate::pg::waits::profile(named, backends))).collect()
 }
 
+/// The load tests' table (markdown and HTML): headers, then a row per load test.
+pub const LOAD_HEADERS: [&str; 9] = [
+    "Load test",
+    "Script",
+    "Clients",
+    "Offered /s",
+    "Achieved /s",
+    "Response p50 / p95 / p99 ms",
+    "Service p95 / p99 ms",
+    "Lag p95 ms",
+    "Failed / skipped / behind",
+];
+
+pub fn load_rows(data: &ReportData) -> Vec<Vec<String>> {
+    let ms = |v: Option<f64>| v.map(fmt_ms).unwrap_or_else(|| "-".into());
+    let n = |v: Option<i64>| v.unwrap_or(0).to_string();
+    data.load_tests
+        .iter()
+        .map(|l| {
+            vec![
+                l.load_id.to_string(),
+                l.script.clone(),
+                l.clients.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                match l.rate {
+                    Some(r) => format!("{r:.1} ({})", l.arrivals.as_deref().unwrap_or("poisson")),
+                    None => "back to back".into(),
+                },
+                l.tps.map(|t| format!("{t:.1}")).unwrap_or_else(|| "-".into()),
+                format!("{} / {} / {}", ms(l.p50_ms), ms(l.p95_ms), ms(l.p99_ms)),
+                format!("{} / {}", ms(l.service_p95_ms), ms(l.service_p99_ms)),
+                ms(l.lag_p95_ms),
+                format!("{} / {} / {}", n(l.failed), n(l.skipped), n(l.behind)),
+            ]
+        })
+        .collect()
+}
+
+/// The capacity steps' table: headers, then a row per step.
+pub const CAPACITY_HEADERS: [&str; 6] = ["Step", "Offered /s", "Achieved /s", "p95 ms", "Service p95 ms", "Target met"];
+
+pub fn capacity_rows(data: &ReportData) -> Vec<Vec<String>> {
+    let ms = |v: Option<f64>| v.map(fmt_ms).unwrap_or_else(|| "-".into());
+    data.capacity
+        .iter()
+        .map(|s| {
+            let mark = match (s.capacity, s.knee) {
+                (true, true) => " (capacity, knee)",
+                (true, false) => " (capacity)",
+                (false, true) => " (knee)",
+                _ => "",
+            };
+            vec![
+                format!("{}{mark}", s.step),
+                format!("{:.1}", s.offered_rate),
+                s.achieved_tps.map(|t| format!("{t:.1}")).unwrap_or_else(|| "-".into()),
+                ms(s.p95_ms),
+                ms(s.service_p95_ms),
+                if s.met { "yes".into() } else { "no".into() },
+            ]
+        })
+        .collect()
+}
+
+/// One sentence per capacity search of the run: its answer.
+pub fn capacity_answers(data: &ReportData) -> Vec<String> {
+    let mut ids: Vec<i64> = data.capacity.iter().map(|s| s.capacity_id).collect();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| {
+            let steps: Vec<_> = data.capacity.iter().filter(|s| s.capacity_id == id).collect();
+            let first = steps[0];
+            let target = first.target_p95_ms.map(fmt_num).unwrap_or_else(|| "-".into());
+            let clients = first.clients.unwrap_or(0);
+            let knee = steps.iter().find(|s| s.knee).and_then(|s| s.achieved_tps);
+            let knee = knee.map(|k| format!("; latency turns upward at about {k:.1}/s")).unwrap_or_default();
+            match steps.iter().find(|s| s.capacity) {
+                Some(c) => format!(
+                    "Capacity (search {id}, script {}, {clients} clients): {:.1} transactions/s within p95 {target} ms{knee}.",
+                    first.script, c.offered_rate
+                ),
+                None => format!(
+                    "Capacity (search {id}, script {}, {clients} clients): no offered rate met p95 {target} ms{knee}.",
+                    first.script
+                ),
+            }
+        })
+        .collect()
+}
+
 /// Milliseconds with precision that suits their size.
 pub fn fmt_ms(v: f64) -> String {
     if v >= 100.0 {

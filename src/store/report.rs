@@ -59,6 +59,8 @@ fn report_data(doc: serde_json::Value) -> ReportData {
         health: part(&doc, "health"),
         history: part(&doc, "history"),
         monitor: part(&doc, "monitor"),
+        load_tests: part(&doc, "load_tests"),
+        capacity: part(&doc, "capacity"),
         results,
     };
     if data.results.len() < total {
