@@ -1,9 +1,8 @@
 //! The capacity search (pure logic): open-loop steps of rising offered rate, doubling
 //! while the target holds, then bisection between the highest rate that met it and the
 //! lowest that did not, until they are within a few percent. The answer is the highest
-//! rate that met the target; the knee is where latency leaves its flat part (Kneedle:
-//! the point farthest above the line from the first step to the last, both axes scaled
-//! to their range).
+//! rate that met the target; the knee is where latency leaves its flat part (Kneedle on
+//! offered rate against the logarithm of p95).
 
 /// What one step measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,14 +89,18 @@ pub fn capacity(steps: &[Step]) -> Option<usize> {
     steps.iter().position(|s| s.met && s.offered_rate == lo)
 }
 
-/// The knee of latency against throughput: the index of the step, in order of offered
-/// rate, that lies farthest below the chord from the first step to the last once both
-/// axes are scaled to [0, 1] (where latency turns upward). None with fewer than three
-/// steps with a p95, or when latency did not rise.
+/// The knee: where latency turns upward. Kneedle over the steps in order of offered
+/// rate, with the rate on a linear axis and p95 on a logarithmic one (latency grows by
+/// factors), both scaled to [0, 1]: the step farthest below the chord from the first
+/// step to the last. None with fewer than three steps with a p95, or when latency did
+/// not rise.
 pub fn knee(steps: &[Step]) -> Option<usize> {
-    let mut points: Vec<(usize, f64, f64)> =
-        steps.iter().enumerate().filter_map(|(i, s)| Some((i, s.achieved_tps, s.p95_ms?))).collect();
-    points.sort_by(|a, b| steps[a.0].offered_rate.total_cmp(&steps[b.0].offered_rate));
+    let mut points: Vec<(usize, f64, f64)> = steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.p95_ms.filter(|p| *p > 0.0).map(|p| (i, s.offered_rate, p.ln())))
+        .collect();
+    points.sort_by(|a, b| a.1.total_cmp(&b.1));
     if points.len() < 3 {
         return None;
     }
@@ -109,13 +112,13 @@ pub fn knee(steps: &[Step]) -> Option<usize> {
     let scaled: Vec<(usize, f64, f64)> =
         points.iter().map(|&(i, x, y)| (i, (x - x0) / (x1 - x0), (y - y0) / (y1 - y0))).collect();
     let (first, last) = (scaled[0], scaled[scaled.len() - 1]);
-    // Height of each point below the chord first -> last (the chord's y at the point's x
-    // minus the point's y); the knee is the largest, when positive.
+    // Height of each point below the chord first -> last; the knee is the largest, when
+    // positive (a curve that only bends downward has none).
     let below = |p: &(usize, f64, f64)| {
-        let t = if last.1 - first.1 == 0.0 { 0.0 } else { (p.1 - first.1) / (last.1 - first.1) };
+        let t = (p.1 - first.1) / (last.1 - first.1);
         first.2 + t * (last.2 - first.2) - p.2
     };
-    scaled.iter().map(|p| (p.0, below(p))).filter(|&(_, d)| d > 0.0).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+    scaled.iter().map(|p| (p.0, below(p))).filter(|&(_, d)| d > 1e-9).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
 }
 
 #[cfg(test)]
@@ -164,6 +167,32 @@ mod tests {
         let none = search(0.5, 10.0);
         assert!(capacity(&none).is_none());
         assert!(none.last().unwrap().offered_rate >= 1.0);
+    }
+
+    #[test]
+    fn the_knee_is_where_latency_leaves_its_flat_part() {
+        // A search measured on this machine (bench/load.sh): flat near 1 ms to 3200/s,
+        // 16.6 ms at 6400/s, then drowning.
+        let measured = [
+            (50.0, 2.20),
+            (100.0, 1.65),
+            (200.0, 0.98),
+            (400.0, 0.87),
+            (800.0, 0.91),
+            (1600.0, 0.87),
+            (3200.0, 1.27),
+            (6400.0, 16.62),
+            (12800.0, 1240.06),
+            (9600.0, 732.16),
+            (8000.0, 449.02),
+            (7200.0, 88.70),
+        ];
+        let steps: Vec<Step> = measured
+            .iter()
+            .map(|&(r, p)| Step { offered_rate: r, achieved_tps: r.min(7100.0), p95_ms: Some(p), met: p <= 100.0 })
+            .collect();
+        assert_eq!(steps[knee(&steps).unwrap()].offered_rate, 3200.0);
+        assert_eq!(steps[capacity(&steps).unwrap()].offered_rate, 7200.0);
     }
 
     #[test]
