@@ -24,6 +24,8 @@
 #     it (at least 500 ms) and perf_load_test's service-time p99 must not;
 #   - storage: bytes per transaction a load test leaves in the load tables (every row
 #     of it, pg_column_size), at most 4;
+#   - where the CPU goes during a list load test (perf record, when installed): the
+#     server's code against pg_perfsuite's library;
 #   - capacity: perf_capacity on the plan's script with 10 clients, p95 target 100 ms.
 #   bench/load.sh                         # PERF_BENCH_CLIENTS / PERF_BENCH_TXNS to change the load
 set -euo pipefail
@@ -100,7 +102,7 @@ stall_in_3s() {
   (sleep 3; psql_pg -q -d bench -c "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT" >/dev/null) &
 }
 
-row() { printf '%-30s %10s %10s %10s\n' "$@"; }
+row() { printf '%-30s' "$1"; shift; printf ' %10s' "$@"; echo; }
 
 # The data has been written and read once: vacuum it so both runners find it settled
 # (the order they run in then matters less), and alternate them.
@@ -138,6 +140,17 @@ stall_in_3s
 read -r si_tps _ _ _ si_p99 si_sp99 _ < <(perf_run bench-list-one-company 4 0 200)
 wait
 
+# Where the CPU goes during a list load test (when perf is installed): the share of
+# samples in the server's own code against pg_perfsuite's library, recording included.
+cpu_split="perf not installed"
+if command -v perf >/dev/null; then
+  (sleep 2; perf record -a -o "$LOGDIR/perf.data" -- sleep 4 >/dev/null 2>&1) &
+  perf_run bench-list-one-company "$CLIENTS" 0 >/dev/null
+  wait
+  cpu_split=$(perf report -i "$LOGDIR/perf.data" --no-children --sort dso 2>/dev/null \
+      | awk '$1 ~ /%$/ && ($2 == "postgres" || $2 == "pg_perfsuite.so") {printf "%s %s, ", $2, $1}')
+fi
+
 i_bytes=$(storage "$i_id")
 li_bytes=$(storage "$li_id")
 
@@ -169,6 +182,7 @@ row runner TPS "p99 ms" "service p99"
 row "pgbench -M prepared -R 200" "$sp_tps" "$sp_p99" "-"
 row "perf_load_test rate => 200" "$si_tps" "$si_p99" "$si_sp99"
 echo
+echo "CPU during a list load test ($CLIENTS clients, 4 s of perf record -a): ${cpu_split%, }"
 echo "storage: $li_bytes bytes per transaction (list, $CLIENTS x $LIST_TXNS), $i_bytes (plan's script, $CLIENTS x $TXNS) in the load tables"
 echo
 # Where the plan's script spends its time inside the server, per statement (1: the

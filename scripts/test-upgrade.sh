@@ -77,6 +77,8 @@ q upgraded "INSERT INTO perf_tests (test_id, scenario, name, kind, sql, target_m
 echo "[upgrade] $RELEASED: perf_run('1.%') and the site's own test"
 q upgraded "SELECT count(*) FROM perf_run('1.%')" >/dev/null
 q upgraded "SELECT count(*) FROM perf_run('site.%')" >/dev/null
+# A load test of the released version: its row per transaction must survive the update.
+q upgraded "SELECT count(*) FROM perf_load_test(clients => 2, transactions => 20, script => 'plan-list')" >/dev/null
 # An operator, as a DBA makes one, in a database of its own (grants leave explicit ACLs
 # behind, which the catalog comparison below would rightly count as differences): the
 # update must name it (perf_run_all and perf_run are created anew, so its grant on
@@ -157,13 +159,18 @@ compared=$(q upgraded "SELECT count(*) FROM perf_compare() WHERE method LIKE 'fi
 [[ $compared -ge 1 ]] || { echo "[upgrade] FAIL: perf_compare found no 0.1.0 results to compare with" >&2; exit 1; }
 q upgraded "SELECT perf_report()" | grep -q "Against run" || { echo "[upgrade] FAIL: report" >&2; exit 1; }
 [[ $(q upgraded "SELECT count(*) FROM perf_tests WHERE test_id = 'site.1' AND NOT builtin") == 1 ]]
+# A load test after the update: open loop, histograms in the carried-over tables, the
+# released version's load test still there beside it.
+q upgraded "SELECT count(*) FROM perf_load_test(clients => 2, transactions => 20, script => 'plan-list', rate => 100)" >/dev/null
+[[ $(q upgraded "SELECT count(*) FILTER (WHERE response_hist IS NOT NULL AND rate = 100) || ' ' || count(*) FROM perf_load_runs") == "1 2" ]] \
+  || { echo "[upgrade] FAIL: a load test after the update did not record its histograms beside the old one" >&2; exit 1; }
 # What the WARNING's HINT says to do gives the operator the new functions.
 q operated "SELECT count(*) FROM perf_grant_operator('upgrade_op')" >/dev/null
 [[ $(q operated "SELECT has_function_privilege('upgrade_op', 'perf_run_all(text,integer,bigint,boolean,boolean,double precision)', 'EXECUTE')
                     AND has_function_privilege('upgrade_op', 'perf_scaling(double precision[],text,text,bigint,integer,boolean)', 'EXECUTE')") == t ]] \
   || { echo "[upgrade] FAIL: perf_grant_operator after the update did not grant the new functions" >&2; exit 1; }
 echo "[upgrade] (d) the update named the operator whose grants it dropped; perf_grant_operator gave them back"
-echo "[upgrade] (c) a run after the update completed; perf_compare and perf_report read the $RELEASED history"
+echo "[upgrade] (c) a run and a load test after the update completed; perf_compare and perf_report read the $RELEASED history"
 
 # 5. Look-alikes. The scripts run as a superuser with search_path '<extension schema>,
 # pg_temp': whatever in that schema matches a call better than pg_catalog's function or
