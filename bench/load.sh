@@ -149,6 +149,7 @@ if command -v perf >/dev/null; then
   wait
   cpu_split=$(perf report -i "$LOGDIR/perf.data" --no-children --sort dso 2>/dev/null \
       | awk '$1 ~ /%$/ && ($2 == "postgres" || $2 == "pg_perfsuite.so") {printf "%s %s, ", $2, $1}')
+  cpu_split=${cpu_split%, }
 fi
 
 i_bytes=$(storage "$i_id")
@@ -182,7 +183,7 @@ row runner TPS "p99 ms" "service p99"
 row "pgbench -M prepared -R 200" "$sp_tps" "$sp_p99" "-"
 row "perf_load_test rate => 200" "$si_tps" "$si_p99" "$si_sp99"
 echo
-echo "CPU during a list load test ($CLIENTS clients, 4 s of perf record -a): ${cpu_split%, }"
+echo "CPU during a list load test ($CLIENTS clients, 4 s of perf record -a): ${cpu_split:-perf record gave nothing (perf_event_paranoid?)}"
 echo "storage: $li_bytes bytes per transaction (list, $CLIENTS x $LIST_TXNS), $i_bytes (plan's script, $CLIENTS x $TXNS) in the load tables"
 echo
 # Where the plan's script spends its time inside the server, per statement (1: the

@@ -149,7 +149,7 @@ mod tests {
         let rates: Vec<f64> = steps.iter().map(|s| s.offered_rate).collect();
         assert_eq!(&rates[..6], &[25.0, 50.0, 100.0, 200.0, 400.0, 800.0]);
         let best = steps[capacity(&steps).unwrap()].offered_rate;
-        assert!(best <= 730.0 && best >= 730.0 * 0.95, "{best} from {rates:?}");
+        assert!((730.0 * 0.95..=730.0).contains(&best), "{best} from {rates:?}");
         assert!(steps.len() <= 11, "{rates:?}");
         // The knee sits at the edge: the last step before latency shoots up.
         let k = knee(&steps).unwrap();
