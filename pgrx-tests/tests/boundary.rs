@@ -251,6 +251,9 @@ fn call_against(function: &str, schema: &str) -> Option<String> {
             "SELECT * FROM perf_load_test(clients => 1, transactions => 1, script => 'plan-list', target_schema => '{s}')"
         ),
         "perf_load_preset" => format!("SELECT * FROM perf_load_preset('pgbench', '{s}')"),
+        "perf_capacity" => format!(
+            "SELECT * FROM perf_capacity('plan-list', clients => 1, target_schema => '{s}', step_duration => '1 s', max_steps => 1)"
+        ),
         "perf_scaling" => format!("SELECT * FROM perf_scaling(ARRAY[0.01, 0.02], '{s}', '1.2', background => false)"),
         // The ledger's two writers read only `companies`, after checking that it is a
         // plain table without row-level security in force (store::ledger): no code of
