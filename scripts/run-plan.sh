@@ -18,4 +18,23 @@ echo "[run] SELECT * FROM perf_run_all();"
 psql_pg -d perf -P pager=off -c "SELECT test_id, name, statistic, target_ms, measured_ms, status, notes FROM perf_run_all()"
 psql_pg -d perf -P pager=off -c "SELECT run_id, status, overall, tests_total, tests_passed, tests_warned, tests_failed, tests_errored, data_volume FROM perf_runs"
 echo "[run] SELECT perf_report();"
-psql_pg -d perf -At -P pager=off -c "SELECT perf_report()"
+# Kept after the throwaway cluster goes: the markdown report (printed below) and the
+# HTML one with its charts.
+REPORTS=$PWD/target/report
+mkdir -p "$REPORTS"
+psql_pg -d perf -At -P pager=off -c "SELECT perf_report()" > "$REPORTS/report.md"
+psql_pg -d perf -At -P pager=off -c "SELECT perf_report(NULL, 'html')" > "$REPORTS/report.html"
+cat "$REPORTS/report.md"
+cat <<EOF
+
+[run] Done. The report is in $REPORTS/report.md (above) and $REPORTS/report.html.
+What to try next, in your own database (docs/getting-started.md):
+  SELECT perf_report(NULL, 'html');      -- also 'json' and 'tap' (pg_prove)
+  SELECT * FROM perf_run_all();           -- again, then:
+  SELECT * FROM perf_compare();           -- what changed since the last run: regression or noise
+  SELECT perf_schedule('0 3 * * *');     -- every night at 3, with pg_cron
+  SELECT * FROM perf_capacity();          -- how much load fits within p95 100 ms
+EOF
+if [[ -n ${PERF_KEEP_CLUSTER:-} ]]; then
+  echo "  (this cluster stays up: psql -h $WORK -p $PORT -U postgres perf)"
+fi
