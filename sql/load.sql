@@ -136,7 +136,9 @@ CREATE TABLE perf_load_statements (
     total_ms     float8 NOT NULL
 );
 -- Each client's seconds as histograms, handed to the coordinator, which merges them
--- into perf_load_runs and perf_load_intervals and deletes them.
+-- into perf_load_runs and perf_load_intervals and deletes them. Operators may write
+-- this table: each row is stamped with the backend that wrote it, and the coordinator
+-- takes only the rows of the processes it launched as the test's clients.
 CREATE TABLE perf_load_client_seconds (
     load_id     bigint NOT NULL,
     client      integer NOT NULL,
@@ -147,8 +149,21 @@ CREATE TABLE perf_load_client_seconds (
     response    bytea NOT NULL,
     service     bytea NOT NULL,
     lag         bytea NOT NULL,
-    PRIMARY KEY (load_id, client, second)
+    pid         integer NOT NULL,
+    written_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    PRIMARY KEY (load_id, client, second, pid)
 );
+CREATE FUNCTION perf_stamp_backend() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.pid := pg_catalog.pg_backend_pid();
+    NEW.written_at := pg_catalog.clock_timestamp();
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER perf_load_client_seconds_backend BEFORE INSERT OR UPDATE ON perf_load_client_seconds
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.perf_stamp_backend();
 -- Per second of the test (by when transactions were due), like pgbench -P 1.
 CREATE TABLE perf_load_intervals (
     load_id     bigint NOT NULL REFERENCES perf_load_runs ON DELETE CASCADE,

@@ -52,31 +52,7 @@ extension_sql_file!("../sql/views.sql", name = "views", requires = ["results_tab
 extension_sql_file!("../sql/scaling.sql", name = "scaling", requires = ["results_tables"]);
 
 // Functions that write data are not for PUBLIC: a DBA grants them to whoever may run tests.
-extension_sql!(
-    r#"
-REVOKE EXECUTE ON FUNCTION perf_install_schema(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION log_performance_test(text, text, numeric, integer, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION generate_test_customers(uuid, integer, uuid, bigint, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_run_all(text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_run(text, text, integer, bigint, boolean, boolean, double precision) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_schedule(text, text, text, text, integer) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_unschedule(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_generate(integer, integer, bigint, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_cleanup(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_load_test(integer, integer, interval, text, text, interval, double precision, double precision, text, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_capacity(text, double precision, integer, text, interval, double precision, integer, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_grant_operator(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_revoke_operator(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_ledger_record(text, uuid) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_ledger_forget(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_load_preset(text, text, double precision) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_set_baseline(bigint) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_scaling(double precision[], text, text, bigint, integer, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION perf_clear_baseline(text) FROM PUBLIC;
-"#,
-    name = "privileges",
-    finalize
-);
+extension_sql_file!("../sql/finalize.sql", name = "privileges", finalize);
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

@@ -469,3 +469,61 @@ fn capacity_search_doubles_bisects_and_answers() {
         a.query_one("SELECT count(*) FROM perf_capacity_runs WHERE run_id = $1", &[&run_id]).unwrap().get(0);
     assert_eq!(searches, 1);
 }
+
+#[test]
+fn hand_over_rows_from_other_sessions_are_left_out() {
+    let mut a = connect("bg_forged");
+    committed_environment(&mut a, "bg_forged");
+    // A histogram of ours to forge with (any earlier load test's whole-test histogram).
+    a.query_one("SELECT load_id FROM perf_load_test(1, 5, script => 'plan-list', target_schema => 'bg_forged')", &[])
+        .unwrap();
+    // Planted ahead of time for the next load test's number (the sequence is readable):
+    // gone before that test starts.
+    a.batch_execute(
+        "INSERT INTO perf_load_client_seconds (load_id, client, second, done, failed, skipped, response, service, lag)
+         SELECT s.last_value + 1, 0, 0, 1000000, 0, 0, r.response_hist, r.response_hist, r.response_hist
+           FROM perf_load_runs_load_id_seq s, perf_load_runs r WHERE r.response_hist IS NOT NULL LIMIT 1",
+    )
+    .unwrap();
+    // Written by another session while the test runs, for its number and its clients,
+    // with a payload length that would make the decoder zero-fill 4 GB: left out.
+    let forger = std::thread::spawn(|| {
+        let mut b = second();
+        let load_id: i64 = until("the load test's clients to start", Duration::from_secs(20), || {
+            b.query_one(
+                "SELECT max(load_id) FROM perf_load_clients WHERE status = 'running' \
+                  AND load_id > (SELECT coalesce(max(load_id), 0) FROM perf_load_runs)",
+                &[],
+            )
+            .unwrap()
+            .get::<_, Option<i64>>(0)
+        });
+        b.execute(
+            "INSERT INTO perf_load_client_seconds (load_id, client, second, done, failed, skipped, response, service, lag)
+             SELECT $1, c, s, 1000000, 0, 0, f.b, f.b, f.b
+               FROM (SELECT overlay(response_hist PLACING '\\xffffffff'::bytea FROM 5 FOR 4) b FROM perf_load_runs
+                      WHERE response_hist IS NOT NULL LIMIT 1) f, generate_series(0, 1) c, generate_series(0, 3) s",
+            &[&load_id],
+        )
+        .unwrap();
+    });
+    let r = a
+        .query_one(
+            "SELECT load_id, transactions FROM perf_load_test(2, NULL, duration => '2 s', rate => 50, script => 'plan-list', \
+                    target_schema => 'bg_forged')",
+            &[],
+        )
+        .unwrap();
+    forger.join().unwrap();
+    let (load_id, transactions): (i64, i64) = (r.get(0), r.get(1));
+    assert!((40..=200).contains(&transactions), "{transactions} transactions: only the clients' own seconds count");
+    let notes: String =
+        a.query_one("SELECT coalesce(notes, '') FROM perf_load_runs WHERE load_id = $1", &[&load_id]).unwrap().get(0);
+    assert!(
+        notes.contains("8 hand-over rows written by sessions other than this test's clients were left out"),
+        "{notes}"
+    );
+    let left: i64 =
+        a.query_one("SELECT count(*) FROM perf_load_client_seconds WHERE load_id <= $1", &[&load_id]).unwrap().get(0);
+    assert_eq!(left, 0, "every hand-over row of the test is gone once it is recorded");
+}

@@ -54,7 +54,10 @@ fn check_timing(clients: i32, transactions: i32, duration: Duration, ramp_up: Du
         let planned_s = ramp_up.as_secs_f64() + paced_s;
         if planned_s > MAX_PLANNED.as_secs_f64() {
             bad_argument(
-                format!("ramp_up plus {transactions} transactions per client at rate {} would take {planned_s:.0} s, more than 24 hours", rate.unwrap_or(0.0)),
+                format!(
+                    "ramp_up plus {transactions} transactions per client at rate {} would take {planned_s:.3e} s, more than 24 hours",
+                    rate.unwrap_or(0.0)
+                ),
                 Some("Raise rate, or lower transactions or ramp_up."),
             );
         }

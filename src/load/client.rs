@@ -4,9 +4,9 @@
 //! an open-loop schedule (load::schedule): each transaction has a time it is due, and its
 //! response time counts from then, so a stall of the server shows in the latency of
 //! every transaction that was due during it (no coordinated omission). Latencies go
-//! into per-second histograms (load::recorder), written once at the end with a bounded
-//! sample of transactions; progress is committed once a second so the coordinator can
-//! print pgbench-style progress lines.
+//! into per-second histograms (workload::recorder), handed over once a second with the
+//! progress (so the coordinator can print pgbench-style progress lines) and at the end
+//! with a bounded sample of transactions.
 
 use pgrx::bgworkers::BackgroundWorker;
 use pgrx::prelude::*;
@@ -197,6 +197,10 @@ pub fn run(job: &ClientJob) {
             first_error.get_or_insert(e);
         }
         if last_report.elapsed() >= Duration::from_secs(1) {
+            // The seconds closed so far go with the progress: a client holds one open
+            // second in memory, however long the test.
+            let closed = recorder.take_closed();
+            BackgroundWorker::transaction(|| store::write_client_seconds(job.load_id, job.client, &closed));
             report_progress(job, &progress, "running", first_error.as_deref());
             last_report = Instant::now();
         }

@@ -16,7 +16,7 @@ use crate::pg::job::Job;
 use crate::pg::roles::{self, Decision};
 use crate::pg::{bgworker as launch, signals};
 use crate::store::load as store;
-use crate::workload::aggregate;
+use crate::workload::aggregate::Merger;
 use crate::workload::schedule::Arrivals;
 
 pub struct LoadOptions<'a> {
@@ -124,6 +124,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
     let role = check(opts);
     store::reap_stale_clients();
     let load_id = store::next_load_id();
+    store::clear_for(load_id);
     // The clients' PIDs, for the cancel path below (a Mutex can cross catch_unwind).
     let pids: Mutex<Vec<i32>> = Mutex::new(Vec::new());
     let started_at =
@@ -162,26 +163,42 @@ pub fn run(opts: &LoadOptions) -> Outcome {
         e.rethrow()
     })
     .execute();
-    // Every client has stopped: their seconds merge into the test's histograms.
-    let merged = aggregate::merge(store::client_seconds(load_id));
-    store::record(
-        &store::LoadRecord {
-            load_id,
-            run_id: opts.run_id,
-            started_at,
-            script: opts.script,
-            clients: opts.clients,
-            transactions: opts.transactions,
-            duration_ms: opts.duration.as_millis() as i64,
-            ramp_up_ms: opts.ramp_up.as_millis() as i64,
-            latency_limit_ms: opts.latency_limit_ms,
-            rate: opts.rate,
-            arrivals: opts.rate.map(|_| opts.arrivals.as_str()),
-            skip_late: opts.skip_late && opts.rate.is_some(),
-        },
-        &merged,
-        &snapshots,
-    );
+    let record = store::LoadRecord {
+        load_id,
+        run_id: opts.run_id,
+        started_at,
+        script: opts.script,
+        clients: opts.clients,
+        transactions: opts.transactions,
+        duration_ms: opts.duration.as_millis() as i64,
+        ramp_up_ms: opts.ramp_up.as_millis() as i64,
+        latency_limit_ms: opts.latency_limit_ms,
+        rate: opts.rate,
+        arrivals: opts.rate.map(|_| opts.arrivals.as_str()),
+        skip_late: opts.skip_late && opts.rate.is_some(),
+    };
+    store::open_run(&record);
+    // Every client has stopped: their seconds merge into the test's histograms, one
+    // second at a time, each written as it closes.
+    let launched = pids.lock().map(|p| p.clone()).unwrap_or_default();
+    let clients: Vec<(i32, i32)> = launched.iter().enumerate().map(|(c, pid)| (c as i32, *pid)).collect();
+    let mut merger = Merger::new();
+    let foreign = store::for_each_client_second(load_id, &clients, |(client, row)| {
+        pgrx::check_for_interrupts!();
+        match row {
+            Some(row) => {
+                if let Some(second) = merger.push(client, &row) {
+                    store::write_interval(load_id, &second);
+                }
+            }
+            None => merger.skip_unreadable(),
+        }
+    });
+    let (last, totals) = merger.finish();
+    if let Some(second) = last {
+        store::write_interval(load_id, &second);
+    }
+    store::record(&record, &totals, foreign, &snapshots);
     Outcome { load_id }
 }
 

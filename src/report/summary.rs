@@ -237,6 +237,16 @@ pub fn scenario_waits(results: &[ResultRow]) -> Vec<(Option<i32>, WaitProfile)> 
     per.into_iter().map(|(s, named, backends)| (s, crate::pg::waits::profile(named, backends))).collect()
 }
 
+/// A rate or a throughput as the tables show it: one decimal, or in exponent form when
+/// no one would read the digits (a stored figure may be anything).
+pub fn fmt_rate(v: f64) -> String {
+    if v.abs() < 1e9 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
 /// The load tests' table (markdown and HTML): headers, then a row per load test.
 pub const LOAD_HEADERS: [&str; 9] = [
     "Load test",
@@ -261,10 +271,10 @@ pub fn load_rows(data: &ReportData) -> Vec<Vec<String>> {
                 l.script.clone(),
                 l.clients.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                 match l.rate {
-                    Some(r) => format!("{r:.1} ({})", l.arrivals.as_deref().unwrap_or("poisson")),
+                    Some(r) => format!("{} ({})", fmt_rate(r), l.arrivals.as_deref().unwrap_or("poisson")),
                     None => "back to back".into(),
                 },
-                l.tps.map(|t| format!("{t:.1}")).unwrap_or_else(|| "-".into()),
+                l.tps.map(fmt_rate).unwrap_or_else(|| "-".into()),
                 format!("{} / {} / {}", ms(l.p50_ms), ms(l.p95_ms), ms(l.p99_ms)),
                 format!("{} / {}", ms(l.service_p95_ms), ms(l.service_p99_ms)),
                 ms(l.lag_p95_ms),
@@ -290,8 +300,8 @@ pub fn capacity_rows(data: &ReportData) -> Vec<Vec<String>> {
             };
             vec![
                 format!("{}{mark}", s.step),
-                format!("{:.1}", s.offered_rate),
-                s.achieved_tps.map(|t| format!("{t:.1}")).unwrap_or_else(|| "-".into()),
+                fmt_rate(s.offered_rate),
+                s.achieved_tps.map(fmt_rate).unwrap_or_else(|| "-".into()),
                 ms(s.p95_ms),
                 ms(s.service_p95_ms),
                 if s.met { "yes".into() } else { "no".into() },
@@ -311,11 +321,12 @@ pub fn capacity_answers(data: &ReportData) -> Vec<String> {
             let target = first.target_p95_ms.map(fmt_num).unwrap_or_else(|| "-".into());
             let clients = first.clients.unwrap_or(0);
             let knee = steps.iter().find(|s| s.knee).and_then(|s| s.achieved_tps);
-            let knee = knee.map(|k| format!("; latency turns upward at about {k:.1}/s")).unwrap_or_default();
+            let knee = knee.map(|k| format!("; latency turns upward at about {}/s", fmt_rate(k))).unwrap_or_default();
             match steps.iter().find(|s| s.capacity) {
                 Some(c) => format!(
-                    "Capacity (search {id}, script {}, {clients} clients): {:.1} transactions/s within p95 {target} ms{knee}.",
-                    first.script, c.offered_rate
+                    "Capacity (search {id}, script {}, {clients} clients): {} transactions/s within p95 {target} ms{knee}.",
+                    first.script,
+                    fmt_rate(c.offered_rate)
                 ),
                 None => format!(
                     "Capacity (search {id}, script {}, {clients} clients): no offered rate met p95 {target} ms{knee}.",

@@ -3,7 +3,7 @@
 //! histograms, per-second intervals and monitoring snapshots.
 
 use crate::errors::OrInternal;
-use crate::workload::aggregate::Merged;
+use crate::workload::aggregate::{Second, Totals};
 use crate::workload::histogram::Latencies;
 use crate::workload::recorder::{ClientSecond, Sample};
 use pgrx::prelude::*;
@@ -108,8 +108,8 @@ pub fn write_client_seconds(load_id: i64, client: i32, seconds: &[ClientSecond])
     let col = |f: fn(&ClientSecond) -> i64| seconds.iter().map(f).collect::<Vec<i64>>();
     let hist = |f: fn(&ClientSecond) -> &Vec<u8>| seconds.iter().map(|s| f(s).clone()).collect::<Vec<Vec<u8>>>();
     Spi::run_with_args(
-        "INSERT INTO perf_load_client_seconds (load_id, client, second, done, failed, skipped, response, service, lag) \
-         SELECT $1, $2, t.s, t.d, t.f, t.k, t.r, t.v, t.l \
+        "INSERT INTO perf_load_client_seconds (load_id, client, second, done, failed, skipped, response, service, lag, pid) \
+         SELECT $1, $2, t.s, t.d, t.f, t.k, t.r, t.v, t.l, pg_catalog.pg_backend_pid() \
            FROM ROWS FROM (pg_catalog.unnest($3::int4[]), pg_catalog.unnest($4::int8[]), pg_catalog.unnest($5::int8[]), \
                            pg_catalog.unnest($6::int8[]), pg_catalog.unnest($7::bytea[]), pg_catalog.unnest($8::bytea[]), \
                            pg_catalog.unnest($9::bytea[])) AS t(s, d, f, k, r, v, l)",
@@ -128,32 +128,105 @@ pub fn write_client_seconds(load_id: i64, client: i32, seconds: &[ClientSecond])
     .or_internal("perf_load_client_seconds");
 }
 
-/// Every client's seconds of a load test.
-pub fn client_seconds(load_id: i64) -> Vec<(i32, ClientSecond)> {
-    Spi::connect(|c| {
-        c.select(
-            "SELECT client, second, done, failed, skipped, response, service, lag FROM perf_load_client_seconds \
-              WHERE load_id = $1 ORDER BY second, client",
-            None,
-            &[load_id.into()],
-        )?
-        .map(|r| {
-            Ok((
-                r.get::<i32>(1)?.unwrap_or(0),
-                ClientSecond {
-                    second: r.get(2)?.unwrap_or(0),
-                    done: r.get(3)?.unwrap_or(0),
-                    failed: r.get(4)?.unwrap_or(0),
-                    skipped: r.get(5)?.unwrap_or(0),
-                    response: r.get(6)?.unwrap_or_default(),
-                    service: r.get(7)?.unwrap_or_default(),
-                    lag: r.get(8)?.unwrap_or_default(),
-                },
-            ))
+/// A hand-over row larger than this (its three histograms together) is not one of ours:
+/// a client's second encodes in a few kilobytes at most. Such a row is not read.
+const MAX_HAND_OVER_BYTES: i32 = 64 * 1024;
+/// Hand-over rows are read this many at a time.
+const HAND_OVER_BATCH: i64 = 500;
+
+/// One hand-over row as read: None when it was too large to be one of ours.
+pub type HandedOver = (i32, Option<ClientSecond>);
+
+/// Every second the load test's own clients handed over, in order of second then
+/// client, a batch at a time (memory stays bounded whatever the table holds). Rows are
+/// stamped with the backend that wrote them (perf_stamp_backend): only those written
+/// by the process each client number was launched as are taken. Returns how many rows
+/// for this load test were written by anyone else.
+pub fn for_each_client_second(load_id: i64, clients: &[(i32, i32)], mut f: impl FnMut(HandedOver)) -> i64 {
+    let numbers: Vec<i32> = clients.iter().map(|c| c.0).collect();
+    let pids: Vec<i32> = clients.iter().map(|c| c.1).collect();
+    let mut after: (i32, i32) = (i32::MIN, i32::MIN);
+    loop {
+        let batch: Vec<(i32, i32, Option<ClientSecond>)> = Spi::connect(|c| {
+            c.select(
+                "SELECT h.second, h.client, h.done, h.failed, h.skipped, \
+                        pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) > $6, \
+                        CASE WHEN pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) <= $6 \
+                             THEN h.response END, \
+                        CASE WHEN pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) <= $6 \
+                             THEN h.service END, \
+                        CASE WHEN pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) <= $6 \
+                             THEN h.lag END \
+                   FROM perf_load_client_seconds h \
+                   JOIN ROWS FROM (pg_catalog.unnest($2::int4[]), pg_catalog.unnest($3::int4[])) AS k(client, pid) \
+                        ON k.client = h.client AND k.pid = h.pid \
+                  WHERE h.load_id = $1 AND (h.second, h.client) > ($4, $5) \
+                  ORDER BY h.second, h.client LIMIT $7",
+                None,
+                &[
+                    load_id.into(),
+                    numbers.clone().into(),
+                    pids.clone().into(),
+                    after.0.into(),
+                    after.1.into(),
+                    MAX_HAND_OVER_BYTES.into(),
+                    HAND_OVER_BATCH.into(),
+                ],
+            )?
+            .map(|r| {
+                let (second, client) = (r.get::<i32>(1)?.unwrap_or(0), r.get::<i32>(2)?.unwrap_or(0));
+                let row = (!r.get::<bool>(6)?.unwrap_or(true)).then(|| -> Result<ClientSecond, pgrx::spi::Error> {
+                    Ok(ClientSecond {
+                        second,
+                        done: r.get(3)?.unwrap_or(0),
+                        failed: r.get(4)?.unwrap_or(0),
+                        skipped: r.get(5)?.unwrap_or(0),
+                        response: r.get(7)?.unwrap_or_default(),
+                        service: r.get(8)?.unwrap_or_default(),
+                        lag: r.get(9)?.unwrap_or_default(),
+                    })
+                });
+                Ok((second, client, row.transpose()?))
+            })
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
         })
-        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
-    })
-    .or_internal("reading perf_load_client_seconds")
+        .or_internal("reading perf_load_client_seconds");
+        let Some(last) = batch.last() else { break };
+        after = (last.0, last.1);
+        let full = batch.len() as i64 == HAND_OVER_BATCH;
+        for (_, client, row) in batch {
+            f((client, row));
+        }
+        if !full {
+            break;
+        }
+    }
+    Spi::get_one_with_args::<i64>(
+        "SELECT pg_catalog.count(*) FROM perf_load_client_seconds h WHERE h.load_id = $1 \
+            AND NOT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($2::int4[]), pg_catalog.unnest($3::int4[])) AS k(client, pid) \
+                             WHERE k.client = h.client AND k.pid = h.pid)",
+        &[load_id.into(), numbers.into(), pids.into()],
+    )
+    .or_internal("counting foreign hand-over rows")
+    .unwrap_or(0)
+}
+
+/// Before a load test starts: rows already there for its number were planted (the
+/// sequence is readable), and go. So do the hand-over rows of load tests whose clients
+/// were last heard of over an hour ago: their coordinator merges them within seconds
+/// of its clients' last word, so it is gone (cancelled) and never will.
+pub fn clear_for(load_id: i64) {
+    Spi::run_with_args(
+        "DELETE FROM perf_load_client_seconds h WHERE h.load_id = $1 \
+            OR (h.written_at < pg_catalog.clock_timestamp() - interval '1 hour' \
+                AND NOT EXISTS (SELECT 1 FROM perf_load_clients c WHERE c.load_id = h.load_id \
+                                   AND c.updated_at >= pg_catalog.clock_timestamp() - interval '1 hour')); \
+         DELETE FROM perf_load_clients WHERE load_id = $1; \
+         DELETE FROM perf_load_samples WHERE load_id = $1; \
+         DELETE FROM perf_load_statements WHERE load_id = $1",
+        &[load_id.into()],
+    )
+    .or_internal("clearing the load test's number");
 }
 
 /// The first transactions of one client: when each was due, its response and service time.
@@ -222,6 +295,31 @@ pub struct LoadRecord<'a> {
     pub skip_late: bool,
 }
 
+/// The load test's row, before its seconds are written (they refer to it); `record`
+/// fills in its figures.
+pub fn open_run(r: &LoadRecord) {
+    Spi::run_with_args(
+        "INSERT INTO perf_load_runs (load_id, run_id, started_at, script, clients, transactions_per_client, duration_ms, \
+                ramp_up_ms, latency_limit_ms, rate, arrivals, skip_late) \
+         VALUES ($1, $2, coalesce($3, pg_catalog.clock_timestamp()), $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &[
+            r.load_id.into(),
+            r.run_id.into(),
+            r.started_at.into(),
+            r.script.into(),
+            r.clients.into(),
+            r.transactions.into(),
+            r.duration_ms.into(),
+            r.ramp_up_ms.into(),
+            r.latency_limit_ms.into(),
+            r.rate.into(),
+            r.arrivals.into(),
+            r.skip_late.into(),
+        ],
+    )
+    .or_internal("perf_load_runs");
+}
+
 /// Percentiles of a histogram as the columns hold them.
 fn figures(h: &Latencies) -> [Option<f64>; 8] {
     [
@@ -236,10 +334,11 @@ fn figures(h: &Latencies) -> [Option<f64>; 8] {
     ]
 }
 
-/// Record a load test whose clients have all stopped: the run row from the merged
-/// histograms, the per-second intervals, the monitoring snapshots; then the clients'
-/// hand-over rows go.
-pub fn record(r: &LoadRecord, m: &Merged, snapshots: &[Snapshot]) {
+/// Record a load test whose clients have all stopped and whose seconds were written
+/// (`write_interval`): the run row from the whole test's histograms, the monitoring
+/// snapshots; then the clients' hand-over rows go. `foreign`: hand-over rows for this
+/// load test that none of its clients wrote (left out).
+pub fn record(r: &LoadRecord, m: &Totals, foreign: i64, snapshots: &[Snapshot]) {
     let load_id = r.load_id;
     // Every client has stopped: one still marked running was killed.
     reap_stale_clients();
@@ -259,6 +358,10 @@ pub fn record(r: &LoadRecord, m: &Merged, snapshots: &[Snapshot]) {
         let e = format!("{} client seconds had histograms pg_perfsuite did not write and were left out", m.unreadable);
         errors = Some(errors.map(|x| format!("{x}; {e}")).unwrap_or(e));
     }
+    if foreign > 0 {
+        let e = format!("{foreign} hand-over rows written by sessions other than this test's clients were left out");
+        errors = Some(errors.map(|x| format!("{x}; {e}")).unwrap_or(e));
+    }
     if let Some(e) = &errors {
         warning!("load test {load_id}: {e}");
     }
@@ -268,14 +371,6 @@ pub fn record(r: &LoadRecord, m: &Merged, snapshots: &[Snapshot]) {
     let over = (m.done > 0).then(|| 100.0 * m.response.count_over_ms(r.latency_limit_ms) as f64 / m.done as f64);
     let args: Vec<pgrx::datum::DatumWithOid> = vec![
         load_id.into(),
-        r.run_id.into(),
-        r.started_at.into(),
-        r.script.into(),
-        r.clients.into(),
-        r.transactions.into(),
-        r.duration_ms.into(),
-        r.ramp_up_ms.into(),
-        r.latency_limit_ms.into(),
         (m.done + m.failed).into(),
         m.failed.into(),
         min.into(),
@@ -288,9 +383,6 @@ pub fn record(r: &LoadRecord, m: &Merged, snapshots: &[Snapshot]) {
         max.into(),
         over.into(),
         errors.into(),
-        r.rate.into(),
-        r.arrivals.into(),
-        r.skip_late.into(),
         m.skipped.into(),
         s_avg.into(),
         s_p50.into(),
@@ -306,53 +398,55 @@ pub fn record(r: &LoadRecord, m: &Merged, snapshots: &[Snapshot]) {
         m.done.into(),
     ];
     Spi::run_with_args(
-        "INSERT INTO perf_load_runs (load_id, run_id, started_at, script, clients, transactions_per_client, duration_ms, \
-                ramp_up_ms, latency_limit_ms, transactions, failed, elapsed_ms, tps, lat_min_ms, lat_avg_ms, lat_stddev_ms, \
-                lat_p50_ms, lat_p90_ms, lat_p95_ms, lat_p99_ms, lat_max_ms, over_limit_pct, clients_finished, notes, \
-                rate, arrivals, skip_late, skipped, behind, service_avg_ms, service_p50_ms, service_p95_ms, service_p99_ms, \
-                service_max_ms, lag_avg_ms, lag_p95_ms, lag_max_ms, response_hist, service_hist, lag_hist) \
-         SELECT $1, $2, coalesce($3, pg_catalog.clock_timestamp()), $4, $5, $6, $7, $8, $9, $10, $11, \
-                c.elapsed, $37 / nullif(c.elapsed / 1000.0, 0), $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                c.finished, $21, $22, $23, $24, $25, c.behind, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36 \
+        "UPDATE perf_load_runs SET transactions = $2, failed = $3, elapsed_ms = c.elapsed, \
+                tps = $26 / nullif(c.elapsed / 1000.0, 0), lat_min_ms = $4, lat_avg_ms = $5, lat_stddev_ms = $6, \
+                lat_p50_ms = $7, lat_p90_ms = $8, lat_p95_ms = $9, lat_p99_ms = $10, lat_max_ms = $11, \
+                over_limit_pct = $12, clients_finished = c.finished, notes = $13, skipped = $14, behind = c.behind, \
+                service_avg_ms = $15, service_p50_ms = $16, service_p95_ms = $17, service_p99_ms = $18, \
+                service_max_ms = $19, lag_avg_ms = $20, lag_p95_ms = $21, lag_max_ms = $22, response_hist = $23, \
+                service_hist = $24, lag_hist = $25 \
            FROM (SELECT pg_catalog.max(last_ms) AS elapsed, coalesce(pg_catalog.sum(behind), 0)::bigint AS behind, \
                         pg_catalog.count(*) FILTER (WHERE status = 'finished') AS finished \
-                   FROM perf_load_clients WHERE load_id = $1) c",
+                   FROM perf_load_clients WHERE load_id = $1) c \
+          WHERE perf_load_runs.load_id = $1",
         &args,
     )
     .or_internal("perf_load_runs");
-    for s in &m.seconds {
-        let [_, s_avg_all, _, _, _, p95, p99, _] = figures(&s.response);
-        let [.., sp95, _, _] = figures(&s.service);
-        let [.., lp95, _, _] = figures(&s.lag);
-        Spi::run_with_args(
-            "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms, \
-                    active_clients, skipped, lat_p99_ms, service_p95_ms, lag_p95_ms, response_hist, service_hist, lag_hist) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            &[
-                load_id.into(),
-                s.second.into(),
-                (s.done + s.failed).into(),
-                s.failed.into(),
-                (s.done as f64).into(),
-                s_avg_all.into(),
-                p95.into(),
-                s.active_clients.into(),
-                s.skipped.into(),
-                p99.into(),
-                sp95.into(),
-                lp95.into(),
-                s.response.encode().into(),
-                s.service.encode().into(),
-                s.lag.encode().into(),
-            ],
-        )
-        .or_internal("perf_load_intervals");
-    }
     Spi::run_with_args("DELETE FROM perf_load_client_seconds WHERE load_id = $1", &[load_id.into()])
         .or_internal("perf_load_client_seconds");
     for s in snapshots {
         insert_snapshot(Some(load_id), r.run_id, None, s);
     }
+}
+
+/// One second of a load test, all clients merged.
+pub fn write_interval(load_id: i64, s: &Second) {
+    let [_, avg, _, _, _, p95, p99, _] = figures(&s.response);
+    let [.., sp95, _, _] = figures(&s.service);
+    let [.., lp95, _, _] = figures(&s.lag);
+    Spi::run_with_args(
+        "INSERT INTO perf_load_intervals (load_id, second, transactions, failed, tps, lat_avg_ms, lat_p95_ms, \
+                active_clients, skipped, lat_p99_ms, service_p95_ms, lag_p95_ms, response_hist, service_hist, lag_hist) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &[
+            load_id.into(),
+            s.second.into(),
+            (s.done + s.failed).into(),
+            s.failed.into(),
+            (s.done as f64).into(),
+            avg.into(),
+            p95.into(),
+            s.active_clients.into(),
+            s.skipped.into(),
+            p99.into(),
+            sp95.into(),
+            lp95.into(),
+            s.response.encode().into(),
+            s.service.encode().into(),
+            s.lag.encode().into(),
+        ],
+    )
+    .or_internal("perf_load_intervals");
 }
 
 /// One monitoring sample: of a load test (once a second), or of one test of a run.

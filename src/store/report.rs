@@ -49,6 +49,11 @@ fn report_data(doc: serde_json::Value) -> ReportData {
     fn part<T: DeserializeOwned + Default>(doc: &Value, key: &str) -> T {
         doc.get(key).cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
     }
+    /// A list part read element by element: one unreadable row leaves out itself only.
+    fn list_part<T: DeserializeOwned>(doc: &Value, key: &str) -> Vec<T> {
+        let items = doc.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+        items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect()
+    }
     let rows: Vec<Value> = doc.get("results").and_then(Value::as_array).cloned().unwrap_or_default();
     let total = rows.len();
     let results: Vec<crate::report::model::ResultRow> =
@@ -59,8 +64,8 @@ fn report_data(doc: serde_json::Value) -> ReportData {
         health: part(&doc, "health"),
         history: part(&doc, "history"),
         monitor: part(&doc, "monitor"),
-        load_tests: part(&doc, "load_tests"),
-        capacity: part(&doc, "capacity"),
+        load_tests: list_part(&doc, "load_tests"),
+        capacity: list_part(&doc, "capacity"),
         results,
     };
     if data.results.len() < total {

@@ -114,12 +114,18 @@ impl Latencies {
     }
 
     /// A histogram from its encoding; refused unless its header is exactly ours (same
-    /// range and precision), so a forged row cannot make us allocate more than a
-    /// histogram of our own.
+    /// range and precision) and its payload length is the bytes that follow it, so a
+    /// forged row cannot make us allocate more than a histogram of our own: the decoder
+    /// sizes its buffer from that length before reading anything.
     pub fn decode(bytes: &[u8]) -> Result<Latencies, String> {
-        let ours = Latencies::new().encode();
+        static OURS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let ours = OURS.get_or_init(|| Latencies::new().encode());
         if bytes.len() < HEADER_LEN || bytes[..4] != ours[..4] || bytes[8..HEADER_LEN] != ours[8..HEADER_LEN] {
             return Err("not a pg_perfsuite latency histogram (unknown header)".into());
+        }
+        let payload = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+        if payload != bytes.len() - HEADER_LEN {
+            return Err(format!("histogram payload of {payload} bytes stated, {} present", bytes.len() - HEADER_LEN));
         }
         let h: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).map_err(|e| format!("{e:?}"))?;
         Ok(Latencies(h))
@@ -208,5 +214,13 @@ mod tests {
         let good = h.encode();
         assert!(Latencies::decode(&good[..good.len() - 1]).is_err());
         assert!(Latencies::decode(&good).is_ok());
+        // A payload length that is not the bytes present (the decoder would zero-fill a
+        // buffer of that size first: 4 GB for 0xffffffff).
+        let mut huge = good.clone();
+        huge[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(Latencies::decode(&huge).unwrap_err().contains("4294967295 bytes stated"));
+        let mut padded = good.clone();
+        padded.extend_from_slice(&[0u8; 16]);
+        assert!(Latencies::decode(&padded).is_err());
     }
 }

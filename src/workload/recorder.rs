@@ -135,7 +135,12 @@ impl Recorder {
         (self.first_due, self.last_end)
     }
 
-    /// Every second (the open one closed) and the sample.
+    /// The seconds closed since the last call (to hand over as the test goes).
+    pub fn take_closed(&mut self) -> Vec<ClientSecond> {
+        std::mem::take(&mut self.seconds)
+    }
+
+    /// Every second not yet taken (the open one closed) and the sample.
     pub fn finish(mut self) -> (Vec<ClientSecond>, Vec<Sample>) {
         if !self.open.is_empty() {
             self.seconds.push(self.open.encode());
@@ -179,8 +184,12 @@ mod tests {
         for i in 0..(SAMPLE_PER_CLIENT as u64 * 3) {
             r.record(ms(i * 10), ms(0), ms(1), true);
         }
+        let taken = r.take_closed();
+        assert!(r.take_closed().is_empty(), "taken once");
         let (seconds, sample) = r.finish();
         assert_eq!(sample.len(), SAMPLE_PER_CLIENT);
-        assert_eq!(seconds.iter().map(|s| s.done).sum::<i64>(), SAMPLE_PER_CLIENT as i64 * 3);
+        let done: i64 = taken.iter().chain(&seconds).map(|s| s.done).sum();
+        assert_eq!(done, SAMPLE_PER_CLIENT as i64 * 3);
+        assert_eq!(seconds.len(), 1, "only the open second was left");
     }
 }
