@@ -524,6 +524,6 @@ fn hand_over_rows_from_other_sessions_are_left_out() {
         "{notes}"
     );
     let left: i64 =
-        a.query_one("SELECT count(*) FROM perf_load_client_seconds WHERE load_id <= $1", &[&load_id]).unwrap().get(0);
+        a.query_one("SELECT count(*) FROM perf_load_client_seconds WHERE load_id = $1", &[&load_id]).unwrap().get(0);
     assert_eq!(left, 0, "every hand-over row of the test is gone once it is recorded");
 }
