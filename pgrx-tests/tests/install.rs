@@ -54,3 +54,39 @@ fn a_database_where_the_plan_was_tried_by_hand() {
     drop(c);
     admin.batch_execute("DROP DATABASE by_hand").unwrap();
 }
+
+/// Every function, table, view and sequence of a fresh install has a comment, and
+/// docs/reference.md is what the catalog says (scripts/reference.sh writes it).
+#[test]
+fn the_catalog_describes_itself_and_the_reference_is_its_copy() {
+    let _serialized = connect("install_unused");
+    let mut admin = second();
+    admin.batch_execute("DROP DATABASE IF EXISTS reference_check").unwrap();
+    admin.batch_execute("CREATE DATABASE reference_check").unwrap();
+    let mut c = connect_to("reference_check", "postgres");
+    c.batch_execute("CREATE EXTENSION pg_perfsuite CASCADE").unwrap();
+    let missing: Vec<String> = c
+        .query(
+            "SELECT pg_describe_object(d.classid, d.objid, 0) FROM pg_depend d
+              WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_perfsuite') AND d.deptype = 'e'
+                AND obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NULL
+              ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(missing.is_empty(), "objects without a COMMENT: {missing:?}");
+    let generated: String = c.query_one(include_str!("../../scripts/sql/reference.sql"), &[]).unwrap().get(0);
+    let file = include_str!("../../docs/reference.md");
+    drop(c);
+    admin.batch_execute("DROP DATABASE reference_check").unwrap();
+    if generated.trim_end() != file.trim_end() {
+        let first = generated.lines().zip(file.lines()).position(|(a, b)| a != b);
+        panic!(
+            "docs/reference.md differs from the catalog (run scripts/reference.sh); first differing line: {:?}",
+            first.map(|i| (i + 1, generated.lines().nth(i), file.lines().nth(i)))
+        );
+    }
+}
