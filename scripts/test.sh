@@ -4,7 +4,9 @@
 #   1. unit tests and #[pg_test]s (in a real server): cargo pgrx test
 #   2. client-driven tests (pgrx-tests/: background workers, pg_cron, roles that log
 #      in, cancellation) against a throwaway cluster with the extension installed.
-#   3. the upgrade from the released version (scripts/test-upgrade.sh): history kept,
+#   3. the package (scripts/test-package.sh): built, installed without cargo, the
+#      extension created and part of the plan run;
+#   4. the upgrade from the released version (scripts/test-upgrade.sh): history kept,
 #      catalog equal to a fresh install.
 #   scripts/test.sh            # PostgreSQL 15
 # Set-up is done first by scripts/setup.sh (idempotent).
@@ -59,6 +61,10 @@ PG_PERFSUITE_TEST_HOST=$WORK PG_PERFSUITE_TEST_PORT=$PORT PG_PERFSUITE_TEST_DB=$
 
 cluster_stop
 trap - EXIT
+
+# The package a DBA installs (.deb for Debian's PostgreSQL, a tarball otherwise), with
+# cargo out of the way; it removes what it installed.
+scripts/test-package.sh "${PG#pg}"
 
 # Last, because it installs the released library for a while (and this one again after).
 scripts/test-upgrade.sh

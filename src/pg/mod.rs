@@ -1,9 +1,17 @@
-//! The PostgreSQL layer: everything that talks to the server below the level of SQL
-//! and everything pgrx does not offer in a usable form. Subtransactions and the one
-//! error type, background-worker launch and job encoding, signal handlers, locks that
-//! SQL cannot take, waits that wake on the latch, the statement timer, role and
-//! catalog lookups, settings set for a piece of work, COPY FROM fed from memory, helper threads kept out of signal handling, what a backend spends (CPU, buffers, WAL, storage I/O) and what the backends of a test wait on. Nothing here knows about tests, runs or reports. Every `unsafe`
-//! block in the crate lives here, with a `// SAFETY:` line.
+//! The PostgreSQL layer: what talks to the server below the level of SQL, and what
+//! pgrx does not offer in a usable form: subtransactions, background-worker launch
+//! and job encoding, signal handlers, locks SQL cannot take, waits that wake on the
+//! latch, the statement timer, role and catalog lookups, settings set for a piece of
+//! work, COPY FROM fed from memory, VACUUM from a worker, helper threads kept out of
+//! signal handling, what a backend spends (CPU, buffers, WAL, storage I/O) and what
+//! the backends of a test wait on.
+//!
+//! What it knows of the layers above is kept to two things: the jobs a worker is
+//! launched with (`job.rs`: a run's arguments, a second session's, a load client's)
+//! and the per-test time limit (`timeout.rs`). The one error type is `crate::errors`,
+//! beside this layer. `unsafe` blocks live here, each with a `// SAFETY:` line, but
+//! two: the settings' prefix reservation (`gucs.rs`) and the timing loop's call of
+//! `xact::free_last_tuptable` (`runner/timed.rs`), whose contract it keeps.
 
 pub mod bgworker;
 pub mod catalog;

@@ -21,9 +21,6 @@ pub enum OnSuccess {
     Rollback,
 }
 
-/// Run `work` in a subtransaction. On error the subtransaction is rolled back and the
-/// error returned, except cancellation and shutdown, which are re-raised after the
-/// rollback so that a cancelled run really stops.
 /// Errors that mean "stop everything" rather than "this test failed": a cancel request
 /// (Ctrl-C, pg_cancel_backend, the caller's statement_timeout) and a shutdown. The one
 /// cancel that is a test result is a background run's own per-test time limit firing,
@@ -36,6 +33,9 @@ fn must_propagate(e: &SqlError) -> bool {
     }
 }
 
+/// Run `work` in a subtransaction. On error the subtransaction is rolled back and the
+/// error returned, except cancellation and shutdown, which are re-raised after the
+/// rollback so that a cancelled run really stops.
 pub fn in_subtransaction<T>(on_success: OnSuccess, work: impl FnOnce() -> T) -> Result<T, SqlError> {
     // SAFETY: we are in a backend inside a transaction (every caller is a SQL function).
     // BeginInternalSubTransaction switches to the subtransaction's memory context and
