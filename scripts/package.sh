@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds pg_perfsuite packages for one PostgreSQL major version, from this checkout:
-#   target/packages/postgresql-<major>-pg-perfsuite_<version>_amd64.deb
+#   target/packages/postgresql-<major>-pg-perfsuite_<version>_<arch>.deb (arch: dpkg's, amd64 here)
 #       for a PostgreSQL installed from Debian packages (its pg_config in
 #       /usr/lib/postgresql/<major>/bin): Depends on postgresql-<major>, Recommends
 #       postgresql-<major>-cron; the library, the control file, the install script and
 #       every upgrade script, a changelog entry. Install: dpkg -i <file>.
-#   target/packages/pg_perfsuite-<version>-pg<major>-amd64.tar.gz
+#   target/packages/pg_perfsuite-<version>-pg<major>-<arch>.tar.gz
 #       for any other build of that major (here 16, 17 and 18 are not Debian packages):
 #       lib/pg_perfsuite.so and extension/pg_perfsuite*; unpack and copy lib/ into
 #       `pg_config --pkglibdir` and extension/ into `pg_config --sharedir`/extension.
@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 major=${1:?usage: scripts/package.sh <postgresql major version>}
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+arch=$(dpkg --print-architecture)
 debian_pg_config=/usr/lib/postgresql/$major/bin/pg_config
 if [[ -x $debian_pg_config ]] && dpkg -S "$debian_pg_config" >/dev/null 2>&1; then
   pg_config=$debian_pg_config
@@ -40,7 +41,7 @@ cp sql/pg_perfsuite--*--*.sql "$tree$sharedir/extension/"
 
 if ((debian)); then
   name=postgresql-$major-pg-perfsuite
-  deb=$out/${name}_${version}_amd64.deb
+  deb=$out/${name}_${version}_$arch.deb
   root=$out/deb-pg$major
   rm -rf "$root"
   mkdir -p "$root/DEBIAN" "$root/usr/share/doc/$name"
@@ -48,7 +49,7 @@ if ((debian)); then
   cat > "$root/DEBIAN/control" <<EOF
 Package: $name
 Version: $version
-Architecture: amd64
+Architecture: $arch
 Maintainer: pg_perfsuite developers <pg_perfsuite@localhost>
 Depends: postgresql-$major, libc6
 Recommends: postgresql-$major-cron
@@ -72,7 +73,7 @@ EOF
   dpkg-deb --build --root-owner-group "$root" "$deb" >/dev/null
   echo "[package] $deb ($(du -h "$deb" | cut -f1))"
 else
-  tarball=$out/pg_perfsuite-$version-pg$major-amd64.tar.gz
+  tarball=$out/pg_perfsuite-$version-pg$major-$arch.tar.gz
   stage=$out/tar-pg$major/pg_perfsuite-$version-pg$major
   rm -rf "$out/tar-pg$major"
   mkdir -p "$stage/lib" "$stage/extension"

@@ -4,7 +4,8 @@
 # or installed from source behind the test's back) the package alone goes into the
 # server's directories (dpkg -i for Debian's PostgreSQL, the tarball otherwise), a
 # throwaway cluster starts, CREATE EXTENSION works and part of the plan runs. The
-# package is removed afterwards (dpkg -r; the tarball's files deleted).
+# package is removed afterwards (dpkg -r; the tarball's files deleted) and whatever
+# pg_perfsuite files the server had before (a `cargo pgrx install`) are put back.
 # Run by scripts/test.sh after the client tests.
 #   scripts/test-package.sh 15
 set -euo pipefail
@@ -13,8 +14,9 @@ major=${1:?usage: scripts/test-package.sh <postgresql major version>}
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 scripts/package.sh "$major"
 
-deb=target/packages/postgresql-$major-pg-perfsuite_${version}_amd64.deb
-tarball=target/packages/pg_perfsuite-$version-pg$major-amd64.tar.gz
+arch=$(dpkg --print-architecture)
+deb=target/packages/postgresql-$major-pg-perfsuite_${version}_$arch.deb
+tarball=target/packages/pg_perfsuite-$version-pg$major-$arch.tar.gz
 no_cargo_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 if env PATH=$no_cargo_path bash -c 'command -v cargo' >/dev/null; then
   echo "[package] cargo is on $no_cargo_path itself: the test cannot put it out of the way" >&2
@@ -22,10 +24,21 @@ if env PATH=$no_cargo_path bash -c 'command -v cargo' >/dev/null; then
 fi
 # Everything below runs without cargo.
 export PATH=$no_cargo_path
+# What the server has installed now, put back when the test is done.
+saved=$(mktemp -d)
+keep() { cp -a "$1"/pg_perfsuite* "$saved/$2/" 2>/dev/null || true; }
+restore() {
+  cp -a "$saved"/lib/. "$($PG_CONFIG --pkglibdir)/" 2>/dev/null || true
+  cp -a "$saved"/extension/. "$($PG_CONFIG --sharedir)/extension/" 2>/dev/null || true
+  rm -rf "$saved"
+}
+mkdir -p "$saved/lib" "$saved/extension"
 
 if [[ -f $deb ]]; then
   export PG_CONFIG=/usr/lib/postgresql/$major/bin/pg_config
-  removal() { dpkg -r "postgresql-$major-pg-perfsuite" >/dev/null 2>&1 || true; }
+  keep "$($PG_CONFIG --pkglibdir)" lib
+  keep "$($PG_CONFIG --sharedir)/extension" extension
+  removal() { dpkg -r "postgresql-$major-pg-perfsuite" >/dev/null 2>&1 || true; restore; }
   dpkg -i "$deb" >/dev/null
   owner=$(dpkg -S "$($PG_CONFIG --pkglibdir)/pg_perfsuite.so")
   [[ $owner == "postgresql-$major-pg-perfsuite: "* ]] || { echo "[package] FAIL: the library is not the package's: $owner" >&2; exit 1; }
@@ -36,10 +49,12 @@ else
   tar -xzf "$tarball" -C "$unpacked"
   libdir=$($PG_CONFIG --pkglibdir)
   extdir=$($PG_CONFIG --sharedir)/extension
+  keep "$libdir" lib
+  keep "$extdir" extension
   rm -f "$libdir/pg_perfsuite.so" "$extdir"/pg_perfsuite*
   cp "$unpacked"/*/lib/* "$libdir/"
   cp "$unpacked"/*/extension/* "$extdir/"
-  removal() { rm -f "$libdir/pg_perfsuite.so" "$extdir"/pg_perfsuite*; rm -rf "$unpacked"; }
+  removal() { rm -f "$libdir/pg_perfsuite.so" "$extdir"/pg_perfsuite*; rm -rf "$unpacked"; restore; }
   how="the tarball $(basename "$tarball")"
 fi
 source scripts/lib/cluster.sh

@@ -151,7 +151,7 @@ CREATE TABLE perf_load_client_seconds (
     lag         bytea NOT NULL,
     pid         integer NOT NULL,
     written_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    PRIMARY KEY (load_id, client, second, pid)
+    PRIMARY KEY (load_id, second, client, pid)
 );
 CREATE FUNCTION perf_stamp_backend() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp

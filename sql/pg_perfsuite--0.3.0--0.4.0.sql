@@ -131,7 +131,7 @@ CREATE TABLE perf_load_client_seconds (
     lag         bytea NOT NULL,
     pid         integer NOT NULL,
     written_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    PRIMARY KEY (load_id, client, second, pid)
+    PRIMARY KEY (load_id, second, client, pid)
 );
 -- Each hand-over row stamped with the backend that wrote it: the coordinator takes
 -- only its own clients' rows.

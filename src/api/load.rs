@@ -20,6 +20,13 @@ fn millis(v: Option<pgrx::datum::Interval>, arg: &str) -> Duration {
     Duration::from_millis(ms as u64)
 }
 
+/// The `arrivals` argument: 'poisson' or 'regular'.
+fn arrivals_arg(arrivals: Option<&str>) -> Arrivals {
+    let name = required(arrivals, "arrivals");
+    Arrivals::parse(name)
+        .unwrap_or_else(|| bad_argument(format!("arrivals must be 'poisson' or 'regular', not \"{name}\""), None))
+}
+
 /// The longest a load test may plan to take (ramp-up plus its transactions at `rate`).
 const MAX_PLANNED: Duration = Duration::from_secs(24 * 3600);
 
@@ -143,10 +150,7 @@ fn perf_load_test(
             bad_argument(format!("rate must be between 0 and 1000000 transactions per second (got {r})"), None);
         }
     });
-    let arrivals_name = required(arrivals, "arrivals");
-    let Some(arrivals) = Arrivals::parse(arrivals_name) else {
-        bad_argument(format!("arrivals must be 'poisson' or 'regular', not \"{arrivals_name}\""), None)
-    };
+    let arrivals = arrivals_arg(arrivals);
     let skip_late = required(skip_late, "skip_late");
     if skip_late && rate.is_none() {
         bad_argument(
@@ -325,10 +329,7 @@ fn perf_capacity(
     if !(1..=50).contains(&max_steps) {
         bad_argument(format!("max_steps must be between 1 and 50 (got {max_steps})"), None);
     }
-    let arrivals_name = required(arrivals, "arrivals");
-    let Some(arrivals) = Arrivals::parse(arrivals_name) else {
-        bad_argument(format!("arrivals must be 'poisson' or 'regular', not \"{arrivals_name}\""), None)
-    };
+    let arrivals = arrivals_arg(arrivals);
     let schema = required(target_schema, "target_schema");
     crate::sut::install::check(schema, crate::gucs::trust_schema_owners());
     crate::runner::follow::require_read_committed();

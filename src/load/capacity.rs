@@ -30,6 +30,9 @@ pub struct Outcome {
     /// Index into `steps` of the answer and of the knee.
     pub capacity: Option<usize>,
     pub knee: Option<usize>,
+    /// Some rate above the answer missed the target (otherwise the capacity is only
+    /// "at least" the answer).
+    pub bracketed: bool,
 }
 
 impl Outcome {
@@ -37,8 +40,9 @@ impl Outcome {
         self.capacity.map(|i| self.steps[i].offered_rate)
     }
 
+    /// The offered rate at which latency turned upward.
     pub fn knee_tps(&self) -> Option<f64> {
-        self.knee.and_then(|i| self.steps[i].achieved_tps)
+        self.knee.map(|i| self.steps[i].offered_rate)
     }
 }
 
@@ -47,8 +51,20 @@ impl Outcome {
 const MAX_RATE: f64 = 1_000_000.0;
 /// The lowest: one transaction a second over all clients.
 const MIN_RATE: f64 = 1.0;
+/// Transactions each client is offered in a step at the lowest rate a search tries.
+const TRANSACTIONS_PER_CLIENT: f64 = 10.0;
 
 pub fn run(o: &CapacityOptions) -> Outcome {
+    if o.step.as_secs_f64() * o.max_steps as f64 > 86_400.0 {
+        crate::errors::bad_argument(
+            format!(
+                "max_steps ({}) steps of step_duration ({} s) could take more than 24 hours",
+                o.max_steps,
+                o.step.as_secs_f64()
+            ),
+            Some("Shorten step_duration or lower max_steps: the whole search runs in the calling transaction."),
+        );
+    }
     let capacity_id = store::next_capacity_id();
     store::start(&store::Search {
         capacity_id,
@@ -59,8 +75,9 @@ pub fn run(o: &CapacityOptions) -> Outcome {
         target_p95_ms: o.target_p95_ms,
         step_ms: o.step.as_millis() as i64,
     });
-    // The lowest rate must give every client a transaction within a step.
-    let min_rate = MIN_RATE.max(f64::from(o.clients) / o.step.as_secs_f64());
+    // The lowest rate gives each client about ten transactions a step: fewer would
+    // leave some clients none (the first is due one gap in) and a p95 of a handful.
+    let min_rate = MIN_RATE.max(TRANSACTIONS_PER_CLIENT * f64::from(o.clients) / o.step.as_secs_f64());
     let plan =
         Search { start_rate: o.start_rate, max_steps: o.max_steps, tolerance: 0.05, min_rate, max_rate: MAX_RATE };
     let mut steps: Vec<Step> = Vec::new();
@@ -106,17 +123,20 @@ pub fn run(o: &CapacityOptions) -> Outcome {
             if met { "met" } else { "missed" }
         );
         store::add_step(capacity_id, &row);
-        steps.push(Step { offered_rate: rate, achieved_tps: r.tps.unwrap_or(0.0), p95_ms: r.p95_ms, met });
+        steps.push(Step { offered_rate: rate, p95_ms: r.p95_ms, met });
         rows.push(row);
     }
     let (capacity, knee) = (search::capacity(&steps), search::knee(&steps));
-    let out = Outcome { capacity_id, steps: rows, capacity, knee };
+    let bracketed = search::bracketed(&steps);
+    let out = Outcome { capacity_id, steps: rows, capacity, knee, bracketed };
     let notes = match out.capacity_tps() {
         Some(c) => format!(
-            "{c:.1} transactions/s offered met p95 <= {} ms with {} clients{}",
+            "{}{c:.1} transactions/s offered met p95 <= {} ms with {} clients{}{}",
+            if bracketed { "" } else { "at least " },
             o.target_p95_ms,
             o.clients,
-            out.knee_tps().map(|k| format!("; latency turns upward at about {k:.1}/s")).unwrap_or_default()
+            out.knee_tps().map(|k| format!("; latency turns upward at about {k:.1}/s offered")).unwrap_or_default(),
+            if bracketed { "" } else { " (no rate tried missed it: raise max_steps or start_rate to find the limit)" }
         ),
         None => format!(
             "no offered rate down to {:.1}/s met p95 <= {} ms with {} clients",

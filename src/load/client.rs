@@ -1,7 +1,7 @@
 //! One load-test client: a background worker that runs the script's statements as one
 //! transaction, again and again (a count or until a deadline), like one pgbench client.
 //! Plans are prepared once and kept across transactions. With a rate the client follows
-//! an open-loop schedule (load::schedule): each transaction has a time it is due, and its
+//! an open-loop schedule (workload::schedule): each transaction has a time it is due, and its
 //! response time counts from then, so a stall of the server shows in the latency of
 //! every transaction that was due during it (no coordinated omission). Latencies go
 //! into per-second histograms (workload::recorder), handed over once a second with the
@@ -135,14 +135,16 @@ fn one_transaction(
 }
 
 pub fn run(job: &ClientJob) {
-    // The load test's clock: every client is launched at its start (within a few ms of
-    // each other), so offsets from here put all clients on one time line (per-second
-    // intervals show the ramp-up) and a duration ends for all at once, as in JMeter.
+    // The load test's clock: the coordinator launches every client at its start, one
+    // after another (each launch waits for the worker to start), so offsets from here
+    // put the clients on one time line up to that launch time (per-second intervals
+    // show the ramp-up) and a duration ends for all at about the same moment, as in
+    // JMeter.
     let launched = Instant::now();
     BackgroundWorker::transaction(|| set_search_path(job.schema));
     let (statements, values) = BackgroundWorker::transaction(|| load_script(job.script_name));
     let prepared = BackgroundWorker::transaction(|| prepare(&statements));
-    report_progress(job, &Progress::default(), "running", None);
+    report_progress(job, &Progress::default(), &[], "running", None);
     // Ramp-up and pacing wait on the latch: cancel, terminate and ProcSignalBarriers
     // (DROP DATABASE anywhere in the cluster) are served at once.
     crate::pg::latch::sleep_for(job.start_delay);
@@ -173,7 +175,10 @@ pub fn run(job: &ClientJob) {
         if timed && Instant::now() >= deadline {
             // Due before the end but never started: the server was behind. Counted, so
             // an overloaded test cannot look like one that kept up.
-            progress.behind += 1 + count_due_before(schedule.as_mut(), started, deadline, job.transactions, n + 1);
+            let left = if job.transactions > 0 { (job.transactions - n - 1).max(0) as u64 } else { u64::MAX };
+            let more =
+                schedule.as_mut().map_or(0, |s| s.count_before(deadline.saturating_duration_since(started), left));
+            progress.behind += 1 + i64::try_from(more).unwrap_or(i64::MAX);
             break;
         }
         n += 1;
@@ -199,9 +204,7 @@ pub fn run(job: &ClientJob) {
         if last_report.elapsed() >= Duration::from_secs(1) {
             // The seconds closed so far go with the progress: a client holds one open
             // second in memory, however long the test.
-            let closed = recorder.take_closed();
-            BackgroundWorker::transaction(|| store::write_client_seconds(job.load_id, job.client, &closed));
-            report_progress(job, &progress, "running", first_error.as_deref());
+            report_progress(job, &progress, &recorder.take_closed(), "running", first_error.as_deref());
             last_report = Instant::now();
         }
     }
@@ -209,25 +212,8 @@ pub fn run(job: &ClientJob) {
     progress.first_ms = first.map(|d| d.as_secs_f64() * 1000.0);
     progress.last_ms = last.map(|d| d.as_secs_f64() * 1000.0);
     let (seconds, sample) = recorder.finish();
-    write_results(job, &seconds, &sample, &statements, &per_statement);
-    report_progress(job, &progress, "finished", first_error.as_deref());
-}
-
-/// How many more transactions of the schedule were due before `deadline` (and within
-/// the transaction count): the ones a client that fell behind never started.
-fn count_due_before(schedule: Option<&mut Schedule>, started: Instant, deadline: Instant, cap: i32, from: i32) -> i64 {
-    let Some(s) = schedule else { return 0 };
-    let mut more = 0i64;
-    let mut n = from;
-    while cap == 0 || n < cap {
-        let Some(next) = s.next() else { break };
-        if started + next >= deadline {
-            break;
-        }
-        more += 1;
-        n = n.saturating_add(1);
-    }
-    more
+    write_results(job, &sample, &statements, &per_statement);
+    report_progress(job, &progress, &seconds, "finished", first_error.as_deref());
 }
 
 /// A client's counters, committed once a second and at the end.
@@ -241,8 +227,16 @@ struct Progress {
     last_ms: Option<f64>,
 }
 
-fn report_progress(job: &ClientJob, p: &Progress, status: &str, error: Option<&str>) {
+/// The client's counters and the seconds it closed since the last report, in one
+/// transaction committed without waiting for its WAL to reach the disk: these rows are
+/// worth losing in a crash rather than adding a flush a second per client to the load
+/// being measured (the setting is local to this transaction).
+fn report_progress(job: &ClientJob, p: &Progress, seconds: &[ClientSecond], status: &str, error: Option<&str>) {
     BackgroundWorker::transaction(|| {
+        crate::pg::guc::set_local("synchronous_commit", "off");
+        if !seconds.is_empty() {
+            store::write_client_seconds(job.load_id, job.client, seconds);
+        }
         store::report_client(&store::ClientProgress {
             load_id: job.load_id,
             client: job.client,
@@ -258,15 +252,8 @@ fn report_progress(job: &ClientJob, p: &Progress, status: &str, error: Option<&s
     });
 }
 
-fn write_results(
-    job: &ClientJob,
-    seconds: &[ClientSecond],
-    sample: &[Sample],
-    statements: &[Statement],
-    per_statement: &[(i64, f64)],
-) {
+fn write_results(job: &ClientJob, sample: &[Sample], statements: &[Statement], per_statement: &[(i64, f64)]) {
     BackgroundWorker::transaction(|| {
-        store::write_client_seconds(job.load_id, job.client, seconds);
         store::write_sample(job.load_id, job.client, sample);
         store::write_statements(
             job.load_id,

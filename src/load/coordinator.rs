@@ -13,6 +13,7 @@ use super::monitor::{self, Snapshot};
 use super::script;
 use crate::errors::{bad_argument, raise, OrInternal};
 use crate::pg::job::Job;
+use crate::pg::lock::{self, Key, Mode, Scope};
 use crate::pg::roles::{self, Decision};
 use crate::pg::{bgworker as launch, signals};
 use crate::store::load as store;
@@ -111,6 +112,22 @@ pub struct Outcome {
     pub load_id: i64,
 }
 
+/// The load test's number is this coordinator's until its transaction ends (a lock no
+/// SQL can take: pg::lock), and whatever was planted under it goes. Hand-over rows of
+/// other load tests whose coordinator no longer holds its lock were left by a
+/// cancelled test and go too; those of a coordinator still at work stay.
+fn claim(load_id: i64) {
+    let id = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    lock::acquire_id(Key::LoadTest, id(load_id), Mode::Exclusive, Scope::Transaction);
+    store::clear_for(load_id);
+    for other in store::handed_over_elsewhere(load_id) {
+        if lock::try_acquire_id(Key::LoadTest, id(other), Mode::Exclusive, Scope::Transaction) {
+            store::drop_hand_over(other);
+            lock::release_id(Key::LoadTest, id(other), Mode::Exclusive, Scope::Transaction);
+        }
+    }
+}
+
 /// End every client at once when the load test itself is stopped (cancelled, or its
 /// test's time limit ran out): terminated, not cancelled, since a script may catch a
 /// cancel and go on holding its worker slot.
@@ -124,7 +141,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
     let role = check(opts);
     store::reap_stale_clients();
     let load_id = store::next_load_id();
-    store::clear_for(load_id);
+    claim(load_id);
     // The clients' PIDs, for the cancel path below (a Mutex can cross catch_unwind).
     let pids: Mutex<Vec<i32>> = Mutex::new(Vec::new());
     let started_at =
@@ -143,7 +160,7 @@ pub fn run(opts: &LoadOptions) -> Outcome {
                 transactions: opts.transactions,
                 duration_ms: opts.duration.as_millis() as i64,
                 delay_ms,
-                pace_us: opts.rate.map(|r| (1_000_000.0 * opts.clients as f64 / r) as i64).unwrap_or(0),
+                pace_ns: opts.rate.map(|r| (1e9 * opts.clients as f64 / r) as i64).unwrap_or(0),
                 arrivals: opts.arrivals.as_str().to_string(),
                 skip_us: if opts.skip_late && opts.rate.is_some() {
                     (opts.latency_limit_ms * 1000.0) as i64

@@ -145,6 +145,7 @@ pub fn judge_capacity(result: &mut TestResult, t: &TestDef, o: CapacityOutcome) 
     result.add_finding(crate::suite::finding::Finding::Capacity {
         capacity_id: found.capacity_id,
         capacity_tps: found.capacity_tps(),
+        bracketed: found.bracketed,
         knee_tps: found.knee_tps(),
         required_rate: t.target_rate,
         target_p95_ms: t.target_ms.unwrap_or(100.0),

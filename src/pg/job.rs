@@ -49,7 +49,7 @@ pub enum Job {
         role: u32,
     },
     /// One client of a load test: run `script` against `schema`, `transactions` times
-    /// (0: for `duration_ms`), starting after `delay_ms`, one every `pace_us` µs on
+    /// (0: for `duration_ms`), starting after `delay_ms`, one every `pace_ns` ns on
     /// average (0: back to back) arriving as `arrivals` says, skipping transactions
     /// already `skip_us` late (0: none).
     #[serde(rename = "c")]
@@ -69,10 +69,10 @@ pub enum Job {
         #[serde(rename = "r")]
         delay_ms: i64,
         #[serde(rename = "p", default)]
-        pace_us: i64,
-        #[serde(rename = "a")]
+        pace_ns: i64,
+        #[serde(rename = "a", default)]
         arrivals: String,
-        #[serde(rename = "k")]
+        #[serde(rename = "k", default)]
         skip_us: i64,
         #[serde(rename = "u")]
         role: u32,

@@ -27,9 +27,10 @@ pub fn nap(ms: i64) {
 }
 
 /// Sleep until `deadline`, interruptibly. The latch's timeout is in whole milliseconds:
-/// the last fraction of a millisecond is slept by the thread (nanosleep, tens of
-/// microseconds late at most), so a load client's schedule is kept to well under a
-/// millisecond instead of being up to one late; interrupts are checked right after.
+/// the last fraction of a millisecond is slept by the thread (nanosleep, late by the
+/// kernel's timer slack, typically tens of microseconds), so a load client's schedule
+/// is kept to well under a millisecond instead of being up to one late; interrupts are
+/// checked right after.
 pub fn sleep_until(deadline: Instant) {
     loop {
         pgrx::check_for_interrupts!();

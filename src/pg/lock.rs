@@ -21,6 +21,9 @@ pub enum Key {
     Runs = 1,
     /// Test 5.4's handshake: the second session waits on it until this session is done.
     Handshake = 2,
+    /// A load test's coordinator holds it (with the load test's number) while it runs:
+    /// whoever can take it knows the coordinator is gone.
+    LoadTest = 3,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +40,20 @@ pub enum Scope {
     Session,
 }
 
-fn tag(key: Key) -> pg_sys::LOCKTAG {
+/// The lock's tag: this database, `'perf'`, then (objid, objsubid in pg_locks) the key
+/// and 0 for the single locks, or the thing's number and the key for numbered ones.
+fn tag(key: Key, id: u32) -> pg_sys::LOCKTAG {
     // SAFETY: MyDatabaseId is a plain backend-local global, set once connected.
     let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
+    let (field3, field4) = match key {
+        Key::LoadTest => (id, key as u16),
+        _ => (key as u32, 0),
+    };
     pg_sys::LOCKTAG {
         locktag_field1: database,
         locktag_field2: CLASS,
-        locktag_field3: key as u32,
-        locktag_field4: 0,
+        locktag_field3: field3,
+        locktag_field4: field4,
         locktag_type: pg_sys::LockTagType::LOCKTAG_USERLOCK as u8,
         locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
     }
@@ -59,7 +68,12 @@ fn lockmode(mode: Mode) -> pg_sys::LOCKMODE {
 
 /// Take the lock if it is free now; false when another process holds a conflicting one.
 pub fn try_acquire(key: Key, mode: Mode, scope: Scope) -> bool {
-    let tag = tag(key);
+    try_acquire_id(key, 0, mode, scope)
+}
+
+/// `try_acquire` of the lock of one numbered thing (a load test).
+pub fn try_acquire_id(key: Key, id: u32, mode: Mode, scope: Scope) -> bool {
+    let tag = tag(key, id);
     // SAFETY: a fully initialised LOCKTAG of the user lock method and a valid mode;
     // dontWait = true never sleeps. The lock manager copies the tag.
     let got = unsafe { pg_sys::LockAcquire(&tag, lockmode(mode), scope == Scope::Session, true) };
@@ -69,7 +83,12 @@ pub fn try_acquire(key: Key, mode: Mode, scope: Scope) -> bool {
 /// Wait for the lock. The wait is the lock manager's: it wakes for cancel and
 /// terminate, and honours lock_timeout and the deadlock detector.
 pub fn acquire(key: Key, mode: Mode, scope: Scope) {
-    let tag = tag(key);
+    acquire_id(key, 0, mode, scope)
+}
+
+/// `acquire` of the lock of one numbered thing.
+pub fn acquire_id(key: Key, id: u32, mode: Mode, scope: Scope) {
+    let tag = tag(key, id);
     // SAFETY: as in try_acquire; dontWait = false sleeps in ProcSleep, which checks
     // for interrupts and raises on lock_timeout.
     unsafe {
@@ -80,7 +99,12 @@ pub fn acquire(key: Key, mode: Mode, scope: Scope) {
 /// Release a lock taken with the same key, mode and scope (a no-op with a WARNING
 /// from PostgreSQL when it is not held).
 pub fn release(key: Key, mode: Mode, scope: Scope) {
-    let tag = tag(key);
+    release_id(key, 0, mode, scope)
+}
+
+/// `release` of the lock of one numbered thing.
+pub fn release_id(key: Key, id: u32, mode: Mode, scope: Scope) {
+    let tag = tag(key, id);
     // SAFETY: as in try_acquire.
     unsafe {
         pg_sys::LockRelease(&tag, lockmode(mode), scope == Scope::Session);

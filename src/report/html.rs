@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Write};
 
 use super::advice::Recommendation;
 use super::markdown::is_timed;
-use super::model::{ReportData, ResultRow};
+use super::model::{CapacityStep, ReportData, ResultRow};
 use super::summary::{self, fmt_ms, fmt_num};
 
 /// The one escaping path: every value interpolated into the page goes through this
@@ -286,11 +286,25 @@ fn load_tables(o: &mut String, data: &ReportData) {
     }
 }
 
-/// Latency against throughput for each capacity search: a point per step (achieved
-/// transactions per second across, p95 up), steps that met the target filled, the
-/// target as a dashed line, the capacity and the knee ringed.
-fn capacity_chart(o: &mut String, data: &ReportData) {
-    let pts: Vec<_> = data.capacity.iter().filter(|s| s.achieved_tps.is_some() && s.p95_ms.is_some()).collect();
+/// Latency against throughput, one chart per capacity search of the run.
+fn capacity_charts(o: &mut String, data: &ReportData) {
+    let mut ids: Vec<i64> = data.capacity.iter().map(|s| s.capacity_id).collect();
+    ids.dedup();
+    for id in ids {
+        let steps: Vec<&CapacityStep> = data.capacity.iter().filter(|s| s.capacity_id == id).collect();
+        capacity_chart(o, id, &steps);
+    }
+}
+
+/// One search: a point per step (achieved transactions per second across, p95 up),
+/// steps that met the target filled, the target as a dashed line, the capacity and the
+/// knee ringed.
+fn capacity_chart(o: &mut String, id: i64, steps: &[&CapacityStep]) {
+    let pts: Vec<&CapacityStep> = steps
+        .iter()
+        .copied()
+        .filter(|s| s.achieved_tps.is_some_and(f64::is_finite) && s.p95_ms.is_some_and(f64::is_finite))
+        .collect();
     if pts.len() < 2 {
         return;
     }
@@ -300,8 +314,8 @@ fn capacity_chart(o: &mut String, data: &ReportData) {
     let max_y = pts.iter().filter_map(|s| s.p95_ms).chain(target).fold(0.0, f64::max).max(1e-9) * 1.05;
     let x = |v: f64| left + v / max_x * (w - left - 20.0);
     let y = |v: f64| bottom - v / max_y * (bottom - top);
-    hln!(o, "<p class=\"muted\">p95 response time (up) against achieved transactions per second (across), one point per step; filled: met the target (dashed); ringed red: the capacity; ringed blue: the knee.</p>");
-    h!(o, "<svg id=\"capacity-chart\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">");
+    hln!(o, "<p class=\"muted\">Search {}: p95 response time (up) against achieved transactions per second (across), one point per step; filled: met the target (dashed); ringed red: the capacity; ringed blue: the knee.</p>", id);
+    h!(o, "<svg class=\"capacity-chart\" data-search=\"{}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">", id);
     h!(o, "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{bottom}\" y2=\"{bottom}\" stroke=\"#888\"/>", w - 10.0);
     h!(o, "<line x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{bottom}\" stroke=\"#888\"/>");
     h!(o, "<text x=\"0\" y=\"{:.1}\">{} ms</text>", top + 8.0, fmt_ms(max_y));
@@ -572,7 +586,7 @@ pub fn render(data: &ReportData, recs: &[Recommendation]) -> String {
     monitor_chart(&mut o, data);
     waits_chart(&mut o, data);
     load_tables(&mut o, data);
-    capacity_chart(&mut o, data);
+    capacity_charts(&mut o, data);
     hln!(o, "<h2>Detailed Results</h2><table id=\"results\"><tr><th>Test</th><th>Name</th><th>Statistic</th><th>Target ms</th><th>Actual</th><th>Status</th><th>Notes</th><th>Waits and cost</th></tr>");
     for r in &data.results {
         let cost = match (&r.waits, &r.resources) {
@@ -713,7 +727,10 @@ mod tests {
         assert!(page.contains("<svg id=\"monitor\"") && page.contains("data-cpu=\"90.0\""), "{page}");
         assert!(page.contains("<svg id=\"waits\""), "the waits chart was drawn: {page}");
         assert!(page.contains("<table id=\"load\">") && page.contains("<td>- / 0.50</td>"), "{page}");
-        assert!(page.contains("<svg id=\"capacity-chart\""), "latency against throughput was drawn: {page}");
+        assert!(
+            page.contains("<svg class=\"capacity-chart\" data-search=\"1\""),
+            "latency against throughput was drawn: {page}"
+        );
         assert!(page.contains("class=\"capacity\"") && page.contains("data-offered=\"100.0\" data-tps=\"100.0\""));
         assert!(page.contains("100.0 transactions/s within p95 100 ms"), "{page}");
     }

@@ -149,17 +149,14 @@ pub fn for_each_client_second(load_id: i64, clients: &[(i32, i32)], mut f: impl 
     loop {
         let batch: Vec<(i32, i32, Option<ClientSecond>)> = Spi::connect(|c| {
             c.select(
-                "SELECT h.second, h.client, h.done, h.failed, h.skipped, \
-                        pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) > $6, \
-                        CASE WHEN pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) <= $6 \
-                             THEN h.response END, \
-                        CASE WHEN pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) <= $6 \
-                             THEN h.service END, \
-                        CASE WHEN pg_catalog.length(h.response) + pg_catalog.length(h.service) + pg_catalog.length(h.lag) <= $6 \
-                             THEN h.lag END \
+                "SELECT h.second, h.client, h.done, h.failed, h.skipped, NOT z.fits, \
+                        CASE WHEN z.fits THEN h.response END, CASE WHEN z.fits THEN h.service END, \
+                        CASE WHEN z.fits THEN h.lag END \
                    FROM perf_load_client_seconds h \
                    JOIN ROWS FROM (pg_catalog.unnest($2::int4[]), pg_catalog.unnest($3::int4[])) AS k(client, pid) \
                         ON k.client = h.client AND k.pid = h.pid \
+                  CROSS JOIN LATERAL (SELECT pg_catalog.length(h.response) + pg_catalog.length(h.service) \
+                                             + pg_catalog.length(h.lag) <= $6 AS fits) z \
                   WHERE h.load_id = $1 AND (h.second, h.client) > ($4, $5) \
                   ORDER BY h.second, h.client LIMIT $7",
                 None,
@@ -212,21 +209,37 @@ pub fn for_each_client_second(load_id: i64, clients: &[(i32, i32)], mut f: impl 
 }
 
 /// Before a load test starts: rows already there for its number were planted (the
-/// sequence is readable), and go. So do the hand-over rows of load tests whose clients
-/// were last heard of over an hour ago: their coordinator merges them within seconds
-/// of its clients' last word, so it is gone (cancelled) and never will.
+/// sequence is readable), and go.
 pub fn clear_for(load_id: i64) {
     Spi::run_with_args(
-        "DELETE FROM perf_load_client_seconds h WHERE h.load_id = $1 \
-            OR (h.written_at < pg_catalog.clock_timestamp() - interval '1 hour' \
-                AND NOT EXISTS (SELECT 1 FROM perf_load_clients c WHERE c.load_id = h.load_id \
-                                   AND c.updated_at >= pg_catalog.clock_timestamp() - interval '1 hour')); \
+        "DELETE FROM perf_load_client_seconds WHERE load_id = $1; \
          DELETE FROM perf_load_clients WHERE load_id = $1; \
          DELETE FROM perf_load_samples WHERE load_id = $1; \
          DELETE FROM perf_load_statements WHERE load_id = $1",
         &[load_id.into()],
     )
     .or_internal("clearing the load test's number");
+}
+
+/// Load tests other than `load_id` with hand-over rows still waiting to be merged.
+pub fn handed_over_elsewhere(load_id: i64) -> Vec<i64> {
+    Spi::connect(|c| {
+        c.select(
+            "SELECT DISTINCT load_id FROM perf_load_client_seconds WHERE load_id <> $1 ORDER BY 1",
+            None,
+            &[load_id.into()],
+        )?
+        .map(|r| Ok(r.get::<i64>(1)?.unwrap_or(0)))
+        .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+    })
+    .or_internal("reading perf_load_client_seconds")
+}
+
+/// The hand-over rows of a load test whose coordinator is gone (it was cancelled: it
+/// will never merge them).
+pub fn drop_hand_over(load_id: i64) {
+    Spi::run_with_args("DELETE FROM perf_load_client_seconds WHERE load_id = $1", &[load_id.into()])
+        .or_internal("perf_load_client_seconds");
 }
 
 /// The first transactions of one client: when each was due, its response and service time.

@@ -61,6 +61,9 @@ pub enum Finding {
     Capacity {
         capacity_id: i64,
         capacity_tps: Option<f64>,
+        /// Some rate above the capacity missed the target; otherwise it is a lower bound.
+        #[serde(default)]
+        bracketed: bool,
         knee_tps: Option<f64>,
         required_rate: Option<f64>,
         target_p95_ms: f64,
@@ -283,9 +286,22 @@ impl std::fmt::Display for Finding {
                 }
             }
             Finding::IndexNotMeasured { ddl, reason } => write!(f, "{ddl} not measured: {reason}"),
-            Finding::Capacity { capacity_id, capacity_tps, knee_tps, required_rate, target_p95_ms, clients, steps } => {
+            Finding::Capacity {
+                capacity_id,
+                capacity_tps,
+                bracketed,
+                knee_tps,
+                required_rate,
+                target_p95_ms,
+                clients,
+                steps,
+            } => {
+                let at_least = if *bracketed { "" } else { "at least " };
                 match capacity_tps {
-                    Some(c) => write!(f, "capacity {c:.1} transactions/s within p95 {target_p95_ms} ms ({clients} clients")?,
+                    Some(c) => write!(
+                        f,
+                        "capacity {at_least}{c:.1} transactions/s within p95 {target_p95_ms} ms ({clients} clients"
+                    )?,
                     None => write!(f, "no offered rate met p95 {target_p95_ms} ms ({clients} clients")?,
                 }
                 write!(f, ", {steps} steps: capacity search {capacity_id})")?;

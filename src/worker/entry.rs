@@ -58,7 +58,7 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
             transactions,
             duration_ms,
             delay_ms,
-            pace_us,
+            pace_ns,
             arrivals,
             skip_us,
             role,
@@ -72,10 +72,14 @@ pub extern "C-unwind" fn pg_perfsuite_worker_main(arg: pg_sys::Datum) {
                 transactions,
                 duration: std::time::Duration::from_millis(duration_ms.max(0) as u64),
                 start_delay: std::time::Duration::from_millis(delay_ms.max(0) as u64),
-                schedule: (pace_us > 0).then(|| {
-                    let arrivals = crate::workload::schedule::Arrivals::parse(&arrivals)
-                        .unwrap_or(crate::workload::schedule::Arrivals::Poisson);
-                    (arrivals, std::time::Duration::from_micros(pace_us as u64))
+                schedule: (pace_ns > 0).then(|| {
+                    let arrivals = crate::workload::schedule::Arrivals::parse(&arrivals).unwrap_or_else(|| {
+                        crate::errors::internal(
+                            "reading a load client's job",
+                            format!("unknown arrivals \"{arrivals}\""),
+                        )
+                    });
+                    (arrivals, std::time::Duration::from_nanos(pace_ns as u64))
                 }),
                 skip_late: (skip_us > 0).then(|| std::time::Duration::from_micros(skip_us as u64)),
             })

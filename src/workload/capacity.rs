@@ -8,7 +8,6 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub offered_rate: f64,
-    pub achieved_tps: f64,
     pub p95_ms: Option<f64>,
     pub met: bool,
 }
@@ -58,14 +57,15 @@ impl Search {
         }
         let (lo, hi) = bracket(steps);
         let next = match (lo, hi) {
-            (Some(lo), None) => lo * 2.0,
-            (None, Some(hi)) => hi / 2.0,
+            // Doubling and halving stop at the limits, which are tried once.
+            (Some(lo), None) => (lo * 2.0).min(self.max_rate),
+            (None, Some(hi)) => (hi / 2.0).max(self.min_rate),
             (Some(lo), Some(hi)) if (hi - lo) / lo > self.tolerance => (lo + hi) / 2.0,
             _ => return None,
         };
-        // Out of range, or a rate already tried (the bracket cannot narrow further).
+        // A rate already tried: the bracket cannot narrow further.
         let tried = steps.iter().any(|s| (s.offered_rate - next).abs() < 1e-9 * next.max(1.0));
-        (self.min_rate..=self.max_rate).contains(&next).then_some(next).filter(|_| !tried)
+        (!tried).then_some(next)
     }
 }
 
@@ -89,36 +89,50 @@ pub fn capacity(steps: &[Step]) -> Option<usize> {
     steps.iter().position(|s| s.met && s.offered_rate == lo)
 }
 
+/// Latency has turned upward only when the last step's p95 is at least this many times
+/// the lowest p95 of the search.
+const KNEE_RISE: f64 = 2.0;
+
 /// The knee: where latency turns upward. Kneedle over the steps in order of offered
-/// rate, with the rate on a linear axis and p95 on a logarithmic one (latency grows by
-/// factors), both scaled to [0, 1]: the step farthest below the chord from the first
-/// step to the last. None with fewer than three steps with a p95, or when latency did
-/// not rise.
+/// rate from the one with the lowest p95 on (the early steps often fall as caches
+/// warm), with the rate on a linear axis and p95 on a logarithmic one (latency grows
+/// by factors), both scaled to [0, 1]: the step farthest below the chord from that
+/// step to the last. None with fewer than three such steps, or when the last p95 is
+/// not at least `KNEE_RISE` times the lowest (latency did not rise).
 pub fn knee(steps: &[Step]) -> Option<usize> {
     let mut points: Vec<(usize, f64, f64)> = steps
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| s.p95_ms.filter(|p| *p > 0.0).map(|p| (i, s.offered_rate, p.ln())))
+        .filter_map(|(i, s)| s.p95_ms.filter(|p| *p > 0.0 && p.is_finite()).map(|p| (i, s.offered_rate, p.ln())))
         .collect();
     points.sort_by(|a, b| a.1.total_cmp(&b.1));
-    if points.len() < 3 {
+    let lowest = points.iter().enumerate().min_by(|a, b| a.1 .2.total_cmp(&b.1 .2))?.0;
+    let points = &points[lowest..];
+    if points.len() < 3 || points[points.len() - 1].2 - points[0].2 < KNEE_RISE.ln() {
         return None;
     }
-    let (x0, x1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
-    let (y0, y1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.2), b.max(p.2)));
-    if x1 - x0 <= 0.0 || y1 - y0 <= 0.0 {
+    let (x0, x1) = (points[0].1, points[points.len() - 1].1);
+    let (y0, y1) = (points[0].2, points[points.len() - 1].2);
+    if x1 - x0 <= 0.0 {
         return None;
     }
     let scaled: Vec<(usize, f64, f64)> =
         points.iter().map(|&(i, x, y)| (i, (x - x0) / (x1 - x0), (y - y0) / (y1 - y0))).collect();
-    let (first, last) = (scaled[0], scaled[scaled.len() - 1]);
-    // Height of each point below the chord first -> last; the knee is the largest, when
-    // positive (a curve that only bends downward has none).
-    let below = |p: &(usize, f64, f64)| {
-        let t = (p.1 - first.1) / (last.1 - first.1);
-        first.2 + t * (last.2 - first.2) - p.2
-    };
-    scaled.iter().map(|p| (p.0, below(p))).filter(|&(_, d)| d > 1e-9).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+    // Height of each point below the chord from the first to the last (the chord is
+    // the diagonal once scaled); the knee is the largest, when positive.
+    scaled
+        .iter()
+        .map(|p| (p.0, p.1 - p.2))
+        .filter(|&(_, d)| d > 1e-9)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+/// Whether the answer is bracketed: some rate above it missed the target. Without one,
+/// the capacity is only "at least" the highest rate tried.
+pub fn bracketed(steps: &[Step]) -> bool {
+    let (lo, hi) = bracket(steps);
+    lo.is_some() && hi.is_some()
 }
 
 #[cfg(test)]
@@ -129,7 +143,7 @@ mod tests {
     fn server(cap: f64) -> impl Fn(f64) -> Step {
         move |rate| {
             let p95 = if rate <= cap { 2.0 + rate / cap } else { 2.0 + 50.0 * (rate / cap) };
-            Step { offered_rate: rate, achieved_tps: rate.min(cap * 1.02), p95_ms: Some(p95), met: p95 <= 20.0 }
+            Step { offered_rate: rate, p95_ms: Some(p95), met: p95 <= 20.0 }
         }
     }
 
@@ -187,17 +201,15 @@ mod tests {
             (8000.0, 449.02),
             (7200.0, 88.70),
         ];
-        let steps: Vec<Step> = measured
-            .iter()
-            .map(|&(r, p)| Step { offered_rate: r, achieved_tps: r.min(7100.0), p95_ms: Some(p), met: p <= 100.0 })
-            .collect();
+        let steps: Vec<Step> =
+            measured.iter().map(|&(r, p)| Step { offered_rate: r, p95_ms: Some(p), met: p <= 100.0 }).collect();
         assert_eq!(steps[knee(&steps).unwrap()].offered_rate, 3200.0);
         assert_eq!(steps[capacity(&steps).unwrap()].offered_rate, 7200.0);
     }
 
     #[test]
     fn a_met_step_above_a_miss_is_not_believed() {
-        let step = |r: f64, met: bool| Step { offered_rate: r, achieved_tps: r, p95_ms: Some(1.0), met };
+        let step = |r: f64, met: bool| Step { offered_rate: r, p95_ms: Some(1.0), met };
         let steps = vec![step(100.0, true), step(200.0, false), step(400.0, true)];
         assert_eq!(capacity(&steps), Some(0));
     }
@@ -212,9 +224,7 @@ mod tests {
         assert!(met(Counts { behind: 5, ..c }, Some(1.0), 10.0));
         assert!(!met(Counts::default(), None, 10.0));
         // A flat line has no knee.
-        let flat: Vec<Step> = (1..5)
-            .map(|i| Step { offered_rate: i as f64, achieved_tps: i as f64, p95_ms: Some(1.0), met: true })
-            .collect();
+        let flat: Vec<Step> = (1..5).map(|i| Step { offered_rate: i as f64, p95_ms: Some(1.0), met: true }).collect();
         assert_eq!(knee(&flat), None);
     }
 }

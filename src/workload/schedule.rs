@@ -59,6 +59,30 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// How many more transactions the schedule has due before `end` (an offset from
+    /// the client's start), `cap` at most: the ones a client that fell behind never
+    /// started. Counted one by one over a short window; over a long one (more than
+    /// `EXACT_UP_TO` gaps) the expected count, so a client that fell hours behind at a
+    /// high rate does not spend minutes drawing gaps it will never run.
+    pub fn count_before(&mut self, end: Duration, cap: u64) -> u64 {
+        const EXACT_UP_TO: f64 = 100_000.0;
+        let window = end.as_secs_f64() - self.next_s;
+        if window <= 0.0 || self.mean_gap_s <= 0.0 {
+            return 0;
+        }
+        let expected = window / self.mean_gap_s;
+        if expected > EXACT_UP_TO {
+            return (expected.floor() as u64).min(cap);
+        }
+        let mut n = 0;
+        while n < cap && self.next().is_some_and(|d| d < end) {
+            n += 1;
+        }
+        n
+    }
+}
+
 impl Iterator for Schedule {
     type Item = Duration;
 
@@ -108,6 +132,20 @@ mod tests {
         let r = gaps(Schedule::new(Arrivals::Regular, Duration::from_millis(20), 3), 5000);
         assert!(r.iter().all(|x| (x - 0.020).abs() < 1e-9));
         assert!(ks_exponential(&r) > 0.3);
+    }
+
+    #[test]
+    fn what_a_client_left_unstarted_is_counted_exactly_or_expected() {
+        let mut s = Schedule::new(Arrivals::Regular, Duration::from_millis(10), 0);
+        s.next(); // due at 10 ms, started
+        assert_eq!(s.count_before(Duration::from_millis(1000), u64::MAX), 98, "20, 30, ... 990 ms");
+        let mut capped = Schedule::new(Arrivals::Regular, Duration::from_millis(10), 0);
+        assert_eq!(capped.count_before(Duration::from_secs(1), 5), 5);
+        // A day behind at a million a second: the expected count, at once.
+        let mut far = Schedule::new(Arrivals::Poisson, Duration::from_micros(1), 0);
+        let t = std::time::Instant::now();
+        let n = far.count_before(Duration::from_secs(86_400), u64::MAX);
+        assert!(t.elapsed() < Duration::from_secs(1) && (n as f64 - 86.4e9).abs() < 1e6, "{n}");
     }
 
     #[test]
