@@ -100,23 +100,27 @@ SELECT pg_catalog.jsonb_build_object(
            WHERE h.run_id IN (SELECT run_id FROM recent) AND h.target_ms IS NOT NULL
              AND h.execution_time_ms BETWEEN 0 AND 1e15 AND h.test_id IS NOT NULL),
   -- The run's load tests (response time from when each transaction was due, service
-  -- time from when it started) and its capacity searches' steps.
+  -- time from when it started) and its capacity searches' steps: bounded in number and
+  -- in the length of their text, whatever operators wrote into these rows.
   'load_tests', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                 'load_id', l.load_id, 'script', l.script, 'clients', l.clients, 'rate', l.rate, 'arrivals', l.arrivals,
+                 'load_id', l.load_id, 'script', pg_catalog.left(l.script, 200), 'clients', l.clients, 'rate', l.rate,
+                 'arrivals', pg_catalog.left(l.arrivals, 20),
                  'transactions', l.transactions, 'failed', l.failed, 'skipped', l.skipped, 'behind', l.behind, 'tps', l.tps,
                  'p50_ms', l.lat_p50_ms, 'p95_ms', l.lat_p95_ms, 'p99_ms', l.lat_p99_ms,
                  'service_p95_ms', l.service_p95_ms, 'service_p99_ms', l.service_p99_ms, 'lag_p95_ms', l.lag_p95_ms)
                  ORDER BY l.load_id), '[]')
-            FROM perf_load_runs l
-           WHERE l.run_id = (SELECT run_id FROM r)
-             AND NOT EXISTS (SELECT 1 FROM perf_capacity_steps s WHERE s.load_id = l.load_id)),
+            FROM (SELECT * FROM perf_load_runs l
+                   WHERE l.run_id = (SELECT run_id FROM r)
+                     AND NOT EXISTS (SELECT 1 FROM perf_capacity_steps s WHERE s.load_id = l.load_id)
+                   ORDER BY l.load_id LIMIT 100) l),
   'capacity', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                  'capacity_id', s.capacity_id, 'step', s.step, 'offered_rate', s.offered_rate, 'achieved_tps', s.achieved_tps,
                  'p95_ms', s.p95_ms, 'service_p95_ms', s.service_p95_ms, 'met', s.met, 'capacity', s.capacity, 'knee', s.knee,
-                 'target_p95_ms', c.target_p95_ms, 'clients', c.clients, 'script', c.script)
+                 'target_p95_ms', c.target_p95_ms, 'clients', c.clients, 'script', pg_catalog.left(c.script, 200))
                  ORDER BY s.capacity_id, s.step), '[]')
-            FROM perf_capacity_steps s JOIN perf_capacity_runs c USING (capacity_id)
-           WHERE c.run_id = (SELECT run_id FROM r)),
+            FROM (SELECT s.* FROM perf_capacity_steps s JOIN perf_capacity_runs c USING (capacity_id)
+                   WHERE c.run_id = (SELECT run_id FROM r) ORDER BY s.capacity_id, s.step LIMIT 500) s
+            JOIN perf_capacity_runs c USING (capacity_id)),
   'health', pg_catalog.jsonb_build_object(
             'cache_hit_ratio', (SELECT blks_hit::float8 / nullif(blks_hit + blks_read, 0) FROM db),
             'blocks_read', (SELECT blks_read FROM db),

@@ -215,7 +215,23 @@ pub fn run(opts: &LoadOptions) -> Outcome {
     if let Some(second) = last {
         store::write_interval(load_id, &second);
     }
-    store::record(&record, &totals, foreign, &snapshots);
+    let mut said = Vec::new();
+    if foreign > 0 {
+        said.push(format!("{foreign} hand-over rows written by sessions other than this test's clients were left out"));
+    }
+    // The clients' own counters against what their hand-over rows held: rows changed or
+    // deleted while the test ran (the tables are operators' to write) show here.
+    let (counted, skipped) = store::clients_counted(load_id, &clients);
+    if (counted, skipped) != (totals.done + totals.failed, totals.skipped) {
+        said.push(format!(
+            "the clients counted {counted} transactions ({skipped} skipped) and their histograms hold {} ({} skipped): \
+             a client stopped early, or hand-over rows were changed or removed while the test ran; \
+             its figures are not to be trusted",
+            totals.done + totals.failed,
+            totals.skipped
+        ));
+    }
+    store::record(&record, &totals, &said, &snapshots);
     Outcome { load_id }
 }
 
