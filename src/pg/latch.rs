@@ -26,11 +26,10 @@ pub fn nap(ms: i64) {
     pgrx::check_for_interrupts!();
 }
 
-/// Sleep until `deadline`, interruptibly. The latch's timeout is in whole milliseconds:
-/// the last fraction of a millisecond is slept by the thread (nanosleep, late by the
-/// kernel's timer slack, typically tens of microseconds), so a load client's schedule
-/// is kept to well under a millisecond instead of being up to one late; interrupts are
-/// checked right after.
+/// Sleep until `deadline`, interruptibly: on the latch, whose timeout is in whole
+/// milliseconds, rounded up, so the wait ends at the deadline or up to a millisecond
+/// after it, never before (a load client's transaction is never started ahead of its
+/// schedule; the lateness is measured as schedule lag).
 pub fn sleep_until(deadline: Instant) {
     loop {
         pgrx::check_for_interrupts!();
@@ -38,12 +37,7 @@ pub fn sleep_until(deadline: Instant) {
         if now >= deadline {
             return;
         }
-        let left = deadline - now;
-        if left < Duration::from_millis(1) {
-            std::thread::sleep(left);
-        } else {
-            nap(left.as_millis() as i64);
-        }
+        nap(((deadline - now).as_micros().div_ceil(1000)) as i64);
     }
 }
 
